@@ -1,0 +1,63 @@
+/**
+ * The `vnet` command line. Each subcommand lives in its own module; this file only wires them to
+ * commander and turns their result into an exit status.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runDecode } from './decode-command.js';
+import { LineWriter } from './output.js';
+
+function port(value: string, previous: number[] | undefined): number[] {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535)
+    throw new InvalidArgumentError(`"${value}" is not a UDP port (1..65535)`);
+  return [...(previous ?? []), n];
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const out = new LineWriter(process.stdout);
+  const err = new LineWriter(process.stderr);
+  let status = 0;
+  const program = new Command()
+    .name('vnet')
+    .description('vnet: network virtualization you can watch, from one cable to VXLAN fabrics')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.line(s.trimEnd()), writeErr: (s) => err.line(s.trimEnd()) });
+
+  program
+    .command('decode')
+    .description('print every frame of pcap/pcapng capture files')
+    .argument('<files...>', 'capture files (pcap or pcapng, link type Ethernet)')
+    .option('--json', 'one JSON object per frame per line')
+    .option('-v, --verbose', 'print the layer tree under each summary line')
+    .option('--vxlan-port <port>', 'UDP port decoded as VXLAN (repeatable; default 4789)', port)
+    .option('--geneve-port <port>', 'UDP port decoded as GENEVE (repeatable; default 6081)', port)
+    .action(
+      (
+        files: string[],
+        opts: { json?: boolean; verbose?: boolean; vxlanPort?: number[]; genevePort?: number[] },
+      ) => {
+        status = runDecode(
+          files,
+          {
+            json: opts.json,
+            verbose: opts.verbose,
+            vxlanPorts: opts.vxlanPort,
+            genevePorts: opts.genevePort,
+          },
+          out,
+          err,
+        );
+      },
+    );
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    status = error.exitCode === 0 ? 0 : 2;
+  }
+  await out.end();
+  await err.end();
+  return status;
+}

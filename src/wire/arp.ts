@@ -1,0 +1,136 @@
+/**
+ * ARP for Ethernet/IPv4 (RFC 826), including RARP opcodes 3/4 (RFC 903, used by QEMU to announce
+ * a migrated VM), gratuitous ARP (RFC 5227 3: sender IP = target IP) and ARP probes (RFC 5227 2.1.1:
+ * sender IP 0.0.0.0).
+ *
+ * The view accepts only hardware type 1 (Ethernet), protocol 0x0800, lengths 6 and 4; anything
+ * else is an `unsupported-*` error rather than a mis-read.
+ */
+import { readU16, writeU16 } from './bytes.js';
+import { EtherType } from './ether-type.js';
+import { type Ipv4, readIpv4, writeIpv4 } from './ipv4-address.js';
+import { type Mac, readMac, writeMac } from './mac.js';
+import { fail, ok, truncated, type WireResult } from './result.js';
+
+export const ARP_LENGTH = 28;
+const ARP_FIXED = 8;
+export const HTYPE_ETHERNET = 1;
+
+export const ArpOp = {
+  request: 1,
+  reply: 2,
+  reverseRequest: 3,
+  reverseReply: 4,
+} as const;
+
+export interface ArpRepr {
+  readonly op: number;
+  readonly senderMac: Mac;
+  readonly senderIp: Ipv4;
+  readonly targetMac: Mac;
+  readonly targetIp: Ipv4;
+}
+
+export class ArpView {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  static check(bytes: Uint8Array): WireResult<ArpView> {
+    if (bytes.length < ARP_FIXED) return truncated('arp', bytes.length, ARP_FIXED);
+    const htype = readU16(bytes, 0);
+    const ptype = readU16(bytes, 2);
+    if (htype !== HTYPE_ETHERNET)
+      return fail(
+        'arp',
+        'unsupported-hardware-type',
+        0,
+        `ARP hardware type ${htype} (only 1, Ethernet, is supported)`,
+      );
+    if (ptype !== EtherType.ipv4)
+      return fail(
+        'arp',
+        'unsupported-protocol-type',
+        2,
+        `ARP protocol type 0x${ptype.toString(16)} (only 0x0800, IPv4, is supported)`,
+      );
+    if (bytes[4] !== 6 || bytes[5] !== 4)
+      return fail(
+        'arp',
+        'bad-address-length',
+        4,
+        `ARP address lengths ${bytes[4]}/${bytes[5]} (Ethernet/IPv4 needs 6/4)`,
+      );
+    if (bytes.length < ARP_LENGTH) return truncated('arp', bytes.length, ARP_LENGTH);
+    return ok(new ArpView(bytes));
+  }
+
+  get op(): number {
+    return readU16(this.bytes, 6);
+  }
+  get senderMac(): Mac {
+    return readMac(this.bytes, 8);
+  }
+  get senderIp(): Ipv4 {
+    return readIpv4(this.bytes, 14);
+  }
+  get targetMac(): Mac {
+    return readMac(this.bytes, 18);
+  }
+  get targetIp(): Ipv4 {
+    return readIpv4(this.bytes, 24);
+  }
+  toRepr(): ArpRepr {
+    return {
+      op: this.op,
+      senderMac: this.senderMac,
+      senderIp: this.senderIp,
+      targetMac: this.targetMac,
+      targetIp: this.targetIp,
+    };
+  }
+}
+
+export function parseArp(bytes: Uint8Array): WireResult<ArpRepr> {
+  const view = ArpView.check(bytes);
+  return view.ok ? ok(view.value.toRepr()) : view;
+}
+
+export function emitArp(repr: ArpRepr): Uint8Array {
+  const b = new Uint8Array(ARP_LENGTH);
+  writeU16(b, 0, HTYPE_ETHERNET);
+  writeU16(b, 2, EtherType.ipv4);
+  b[4] = 6;
+  b[5] = 4;
+  writeU16(b, 6, repr.op);
+  writeMac(b, 8, repr.senderMac);
+  writeIpv4(b, 14, repr.senderIp);
+  writeMac(b, 18, repr.targetMac);
+  writeIpv4(b, 24, repr.targetIp);
+  return b;
+}
+
+export type ArpKind =
+  | 'request'
+  | 'reply'
+  | 'gratuitous-request'
+  | 'gratuitous-reply'
+  | 'probe'
+  | 'reverse-request'
+  | 'reverse-reply'
+  | 'other';
+
+/** Classifies an ARP packet the way RFC 5227 and Wireshark name them. */
+export function arpKind(repr: ArpRepr): ArpKind {
+  switch (repr.op) {
+    case ArpOp.request:
+      if (repr.senderIp === 0) return 'probe';
+      return repr.senderIp === repr.targetIp ? 'gratuitous-request' : 'request';
+    case ArpOp.reply:
+      return repr.senderIp === repr.targetIp ? 'gratuitous-reply' : 'reply';
+    case ArpOp.reverseRequest:
+      return 'reverse-request';
+    case ArpOp.reverseReply:
+      return 'reverse-reply';
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * GRE (RFC 2784 with the key and sequence extensions of RFC 2890) and NVGRE (RFC 7637).
+ *
+ *   C | R | K | S | Reserved0(9) | Ver(3) | Protocol Type(16)
+ *   [Checksum(16) | Reserved1(16)]  if C
+ *   [Key(32)]                       if K
+ *   [Sequence Number(32)]           if S
+ *
+ * NVGRE is GRE with K = 1, C = S = 0, protocol 0x6558 (Transparent Ethernet Bridging), and the key
+ * split into a 24-bit Virtual Subnet ID and an 8-bit FlowID.
+ */
+import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
+import { onesComplementSum } from './checksum.js';
+import { EtherType } from './ether-type.js';
+import { fail, ok, truncated, type WireResult } from './result.js';
+
+const GRE_BASE = 4;
+
+export class GreView {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  static check(bytes: Uint8Array): WireResult<GreView> {
+    if (bytes.length < GRE_BASE) return truncated('nvgre', bytes.length, GRE_BASE);
+    const version = bytes[1]! & 7;
+    if (version !== 0)
+      return fail('nvgre', 'unsupported-version', 1, `GRE version ${version} (only 0 carries NVGRE)`);
+    const b0 = bytes[0]!;
+    const headerLength = GRE_BASE + (b0 & 0x80 ? 4 : 0) + (b0 & 0x20 ? 4 : 0) + (b0 & 0x10 ? 4 : 0);
+    if (bytes.length < headerLength) return truncated('nvgre', bytes.length, headerLength);
+    return ok(new GreView(bytes));
+  }
+
+  get checksumPresent(): boolean {
+    return (this.bytes[0]! & 0x80) !== 0;
+  }
+  get keyPresent(): boolean {
+    return (this.bytes[0]! & 0x20) !== 0;
+  }
+  get sequencePresent(): boolean {
+    return (this.bytes[0]! & 0x10) !== 0;
+  }
+  get version(): number {
+    return this.bytes[1]! & 7;
+  }
+  get protocol(): number {
+    return readU16(this.bytes, 2);
+  }
+  private get keyOffset(): number {
+    return GRE_BASE + (this.checksumPresent ? 4 : 0);
+  }
+  get key(): number | null {
+    return this.keyPresent ? readU32(this.bytes, this.keyOffset) : null;
+  }
+  get sequence(): number | null {
+    return this.sequencePresent ? readU32(this.bytes, this.keyOffset + (this.keyPresent ? 4 : 0)) : null;
+  }
+  get checksumOk(): boolean | null {
+    return this.checksumPresent ? onesComplementSum(this.bytes) === 0xffff : null;
+  }
+  get headerLength(): number {
+    return this.keyOffset + (this.keyPresent ? 4 : 0) + (this.sequencePresent ? 4 : 0);
+  }
+  /** NVGRE shape: key present, carrying an Ethernet frame. */
+  get isNvgre(): boolean {
+    return this.keyPresent && this.protocol === EtherType.transparentEthernetBridging;
+  }
+  get vsid(): number {
+    return (this.key ?? 0) >>> 8;
+  }
+  get flowId(): number {
+    return (this.key ?? 0) & 0xff;
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength);
+  }
+}
+
+export const NVGRE_HEADER_LENGTH = 8;
+
+export interface NvgreRepr {
+  /** Virtual Subnet ID, 24 bits. */
+  readonly vsid: number;
+  readonly flowId: number;
+}
+
+export function parseNvgre(bytes: Uint8Array): WireResult<{ repr: NvgreRepr; payload: Uint8Array }> {
+  const view = GreView.check(bytes);
+  if (!view.ok) return view;
+  const v = view.value;
+  if (!v.isNvgre)
+    return fail(
+      'nvgre',
+      'not-nvgre',
+      0,
+      `GRE packet is not NVGRE (key ${v.keyPresent ? 'present' : 'absent'}, protocol 0x${v.protocol.toString(16)})`,
+    );
+  return ok({ repr: { vsid: v.vsid, flowId: v.flowId }, payload: v.payload });
+}
+
+export function emitNvgre(repr: NvgreRepr, inner: Uint8Array): Uint8Array {
+  if (!Number.isInteger(repr.vsid) || repr.vsid < 0 || repr.vsid > 0xff_ffff)
+    throw new Error(`VSID ${repr.vsid} is not 0..16777215`);
+  const out = new Uint8Array(NVGRE_HEADER_LENGTH + inner.length);
+  out[0] = 0x20; // K
+  writeU16(out, 2, EtherType.transparentEthernetBridging);
+  writeU32(out, 4, ((repr.vsid << 8) | (repr.flowId & 0xff)) >>> 0);
+  out.set(inner, NVGRE_HEADER_LENGTH);
+  return out;
+}

@@ -1,0 +1,298 @@
+/**
+ * IPv4 header (RFC 791).
+ *
+ * `check` validates, once: version 4; IHL >= 5 (RFC 791: the minimum header is 5 words); the
+ * header and options present; total length >= header length and <= the bytes present (bytes past
+ * total length are link-layer padding, not payload, and are reported as `paddingLength`); every
+ * option's length (RFC 791 3.1: types 0 and 1 are single octets, every other option carries a
+ * length octet >= 2 that must stay inside the header). The header checksum is not enforced by the
+ * view: `checksumOk` tells, and `parseIpv4` rejects a bad one unless asked not to.
+ *
+ * `decrementTtl` is the router's in-place TTL decrement with the RFC 1624 incremental checksum
+ * update (call it on a buffer you own).
+ */
+import { readU16, writeU16 } from './bytes.js';
+import { incrementalChecksumUpdate, internetChecksum, onesComplementSum } from './checksum.js';
+import { type Ipv4, readIpv4, writeIpv4 } from './ipv4-address.js';
+import { fail, ok, truncated, type WireResult } from './result.js';
+
+export const IPV4_MIN_HEADER = 20;
+export const IPV4_MAX_HEADER = 60;
+
+export interface Ipv4Option {
+  /** The whole type octet: copied flag (bit 7), class (bits 6-5), number (bits 4-0). */
+  readonly type: number;
+  readonly copied: boolean;
+  readonly optionClass: number;
+  readonly number: number;
+  /** Total option length in bytes, including type and length octets (1 for EOL/NOP). */
+  readonly length: number;
+  /** Option data (after type and length octets). */
+  readonly data: Uint8Array;
+}
+
+const OPTION_NAMES: Record<number, string> = {
+  0: 'eol',
+  1: 'nop',
+  7: 'record-route',
+  68: 'timestamp',
+  130: 'security',
+  131: 'loose-source-route',
+  137: 'strict-source-route',
+  148: 'router-alert',
+};
+
+export function ipv4OptionName(type: number): string {
+  return OPTION_NAMES[type] ?? `option-${type}`;
+}
+
+/** Walks an options area (bytes after the fixed 20-byte header). Returns the options up to EOL, or an error at the bad option's offset (relative to the IPv4 header). */
+export function walkIpv4Options(area: Uint8Array, baseOffset = IPV4_MIN_HEADER): WireResult<Ipv4Option[]> {
+  const options: Ipv4Option[] = [];
+  let i = 0;
+  while (i < area.length) {
+    const type = area[i]!;
+    const head = { type, copied: (type & 0x80) !== 0, optionClass: (type >>> 5) & 3, number: type & 0x1f };
+    if (type === 0 || type === 1) {
+      options.push({ ...head, length: 1, data: area.subarray(i + 1, i + 1) });
+      if (type === 0) break; // End of Option List: the rest is padding
+      i += 1;
+      continue;
+    }
+    if (i + 1 >= area.length) {
+      return fail(
+        'ipv4',
+        'bad-option-length',
+        baseOffset + i,
+        `IPv4 option ${type} at offset ${baseOffset + i} has no length octet`,
+      );
+    }
+    const length = area[i + 1]!;
+    if (length < 2 || i + length > area.length) {
+      return fail(
+        'ipv4',
+        'bad-option-length',
+        baseOffset + i + 1,
+        `IPv4 option ${type} at offset ${baseOffset + i} has length ${length}, ${length < 2 ? 'below the minimum of 2' : `past the end of the header (${area.length - i} bytes left)`}`,
+      );
+    }
+    options.push({ ...head, length, data: area.subarray(i + 2, i + length) });
+    i += length;
+  }
+  return ok(options);
+}
+
+export class Ipv4View {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  static check(bytes: Uint8Array): WireResult<Ipv4View> {
+    if (bytes.length < IPV4_MIN_HEADER) return truncated('ipv4', bytes.length, IPV4_MIN_HEADER);
+    const version = bytes[0]! >>> 4;
+    if (version !== 4) return fail('ipv4', 'bad-version', 0, `IP version ${version} in an IPv4 packet`);
+    const headerLength = (bytes[0]! & 0x0f) * 4;
+    if (headerLength < IPV4_MIN_HEADER)
+      return fail('ipv4', 'bad-ihl', 0, `IHL ${headerLength / 4} is below the minimum of 5`);
+    if (bytes.length < headerLength) return truncated('ipv4', bytes.length, headerLength);
+    const totalLength = readU16(bytes, 2);
+    if (totalLength < headerLength)
+      return fail(
+        'ipv4',
+        'bad-total-length',
+        2,
+        `total length ${totalLength} is shorter than the ${headerLength}-byte header`,
+      );
+    if (totalLength > bytes.length)
+      return fail(
+        'ipv4',
+        'truncated',
+        bytes.length,
+        `total length ${totalLength} exceeds the ${bytes.length} bytes present`,
+      );
+    if (headerLength > IPV4_MIN_HEADER) {
+      const walked = walkIpv4Options(bytes.subarray(IPV4_MIN_HEADER, headerLength));
+      if (!walked.ok) return walked;
+    }
+    return ok(new Ipv4View(bytes));
+  }
+
+  get version(): number {
+    return this.bytes[0]! >>> 4;
+  }
+  /** Header length in 32-bit words. */
+  get ihl(): number {
+    return this.bytes[0]! & 0x0f;
+  }
+  get headerLength(): number {
+    return (this.bytes[0]! & 0x0f) * 4;
+  }
+  get dscp(): number {
+    return this.bytes[1]! >>> 2;
+  }
+  get ecn(): number {
+    return this.bytes[1]! & 3;
+  }
+  get totalLength(): number {
+    return readU16(this.bytes, 2);
+  }
+  get id(): number {
+    return readU16(this.bytes, 4);
+  }
+  /** The reserved flag bit (RFC 791: must be zero). */
+  get reservedFlag(): boolean {
+    return (this.bytes[6]! & 0x80) !== 0;
+  }
+  get df(): boolean {
+    return (this.bytes[6]! & 0x40) !== 0;
+  }
+  get mf(): boolean {
+    return (this.bytes[6]! & 0x20) !== 0;
+  }
+  /** Fragment offset in 8-byte units. */
+  get fragmentOffset(): number {
+    return readU16(this.bytes, 6) & 0x1fff;
+  }
+  /** True for any fragment of a fragmented datagram (MF set or offset non-zero). */
+  get isFragment(): boolean {
+    return this.mf || this.fragmentOffset !== 0;
+  }
+  get ttl(): number {
+    return this.bytes[8]!;
+  }
+  get protocol(): number {
+    return this.bytes[9]!;
+  }
+  get checksum(): number {
+    return readU16(this.bytes, 10);
+  }
+  get src(): Ipv4 {
+    return readIpv4(this.bytes, 12);
+  }
+  get dst(): Ipv4 {
+    return readIpv4(this.bytes, 16);
+  }
+  get checksumOk(): boolean {
+    return onesComplementSum(this.bytes, 0, this.headerLength) === 0xffff;
+  }
+  get optionBytes(): Uint8Array {
+    return this.bytes.subarray(IPV4_MIN_HEADER, this.headerLength);
+  }
+  /** Options as walked by `check` (which already proved the walk succeeds). */
+  get options(): Ipv4Option[] {
+    const walked = walkIpv4Options(this.optionBytes);
+    return walked.ok ? walked.value : [];
+  }
+  /** Bytes from the end of the header to total length. */
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength, this.totalLength);
+  }
+  /** Bytes present after total length (Ethernet minimum-size padding). */
+  get paddingLength(): number {
+    return this.bytes.length - this.totalLength;
+  }
+}
+
+export interface Ipv4Repr {
+  readonly dscp: number;
+  readonly ecn: number;
+  readonly id: number;
+  readonly df: boolean;
+  readonly mf: boolean;
+  /** In 8-byte units (0..8191). */
+  readonly fragmentOffset: number;
+  readonly ttl: number;
+  readonly protocol: number;
+  readonly src: Ipv4;
+  readonly dst: Ipv4;
+  /** Raw options area, a multiple of 4 bytes, at most 40 (empty for none). */
+  readonly options: Uint8Array;
+}
+
+export function ipv4ReprFromView(v: Ipv4View): Ipv4Repr {
+  return {
+    dscp: v.dscp,
+    ecn: v.ecn,
+    id: v.id,
+    df: v.df,
+    mf: v.mf,
+    fragmentOffset: v.fragmentOffset,
+    ttl: v.ttl,
+    protocol: v.protocol,
+    src: v.src,
+    dst: v.dst,
+    options: v.optionBytes,
+  };
+}
+
+export interface ParsedIpv4 {
+  readonly repr: Ipv4Repr;
+  readonly payload: Uint8Array;
+}
+
+/** Checks and reads an IPv4 packet; a wrong header checksum is an error unless `verifyChecksum` is false. */
+export function parseIpv4(
+  bytes: Uint8Array,
+  options: { verifyChecksum?: boolean } = {},
+): WireResult<ParsedIpv4> {
+  const view = Ipv4View.check(bytes);
+  if (!view.ok) return view;
+  const v = view.value;
+  if (options.verifyChecksum !== false && !v.checksumOk) {
+    return fail(
+      'ipv4',
+      'bad-checksum',
+      10,
+      `IPv4 header checksum 0x${v.checksum.toString(16).padStart(4, '0')} is wrong`,
+    );
+  }
+  return ok({ repr: ipv4ReprFromView(v), payload: v.payload });
+}
+
+export function ipv4HeaderLength(repr: Ipv4Repr): number {
+  return IPV4_MIN_HEADER + repr.options.length;
+}
+
+/** Writes a header (with checksum) at `o` for a payload of `payloadLength` bytes; returns the header length. */
+export function writeIpv4Header(b: Uint8Array, o: number, repr: Ipv4Repr, payloadLength: number): number {
+  const headerLength = ipv4HeaderLength(repr);
+  if (repr.options.length % 4 !== 0 || headerLength > IPV4_MAX_HEADER) {
+    throw new Error(`IPv4 options must be a multiple of 4 bytes and at most 40 (got ${repr.options.length})`);
+  }
+  if (headerLength + payloadLength > 0xffff)
+    throw new Error(`IPv4 total length ${headerLength + payloadLength} exceeds 65535`);
+  b[o] = 0x40 | (headerLength / 4);
+  b[o + 1] = ((repr.dscp & 0x3f) << 2) | (repr.ecn & 3);
+  writeU16(b, o + 2, headerLength + payloadLength);
+  writeU16(b, o + 4, repr.id);
+  writeU16(b, o + 6, (repr.df ? 0x4000 : 0) | (repr.mf ? 0x2000 : 0) | (repr.fragmentOffset & 0x1fff));
+  b[o + 8] = repr.ttl;
+  b[o + 9] = repr.protocol;
+  writeU16(b, o + 10, 0);
+  writeIpv4(b, o + 12, repr.src);
+  writeIpv4(b, o + 16, repr.dst);
+  b.set(repr.options, o + IPV4_MIN_HEADER);
+  writeU16(b, o + 10, internetChecksum(b, o, o + headerLength));
+  return headerLength;
+}
+
+export function emitIpv4(repr: Ipv4Repr, payload: Uint8Array): Uint8Array {
+  const headerLength = ipv4HeaderLength(repr);
+  const out = new Uint8Array(headerLength + payload.length);
+  writeIpv4Header(out, 0, repr, payload.length);
+  out.set(payload, headerLength);
+  return out;
+}
+
+/**
+ * Router TTL decrement, in place, on a checked IPv4 header at `o` in `b`. Returns the new TTL,
+ * or -1 (and changes nothing) when the TTL is already 0 or 1 and the packet must not be forwarded.
+ * The checksum is updated incrementally (RFC 1624 eqn. 3) over the TTL/protocol word.
+ */
+export function decrementTtl(b: Uint8Array, o = 0): number {
+  const ttl = b[o + 8]!;
+  if (ttl <= 1) return -1;
+  const oldWord = (ttl << 8) | b[o + 9]!;
+  const newWord = oldWord - 0x100;
+  b[o + 8] = ttl - 1;
+  writeU16(b, o + 10, incrementalChecksumUpdate(readU16(b, o + 10), oldWord, newWord));
+  return ttl - 1;
+}

@@ -1,0 +1,80 @@
+/**
+ * VXLAN header (RFC 7348 5): 8 bytes after the outer UDP header (destination port 4789 by IANA;
+ * Linux defaults to 8472, so the port set is configurable in the decoder).
+ *
+ *   flags (8: R R R R I R R R) | reserved (24) | VNI (24) | reserved (8)
+ *
+ * The I flag MUST be 1 for a valid VNI, so a header without it is an error (`missing-i-flag`).
+ * All other bits are reserved: sent as zero and ignored on receipt, which the view reports through
+ * `reservedBitsSet` so the decoder can warn.
+ */
+import { readU24, readU32, writeU24, writeU32 } from './bytes.js';
+import { fail, ok, truncated, type WireResult } from './result.js';
+
+export const VXLAN_HEADER_LENGTH = 8;
+export const VXLAN_PORT = 4789;
+export const VXLAN_FLAG_I = 0x08;
+export const VNI_MAX = 0xff_ffff;
+/** Bytes VXLAN adds around an inner frame on an IPv4 underlay: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8. */
+export const VXLAN_OVERHEAD = 50;
+
+export class VxlanView {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  static check(bytes: Uint8Array): WireResult<VxlanView> {
+    if (bytes.length < VXLAN_HEADER_LENGTH) return truncated('vxlan', bytes.length, VXLAN_HEADER_LENGTH);
+    if ((bytes[0]! & VXLAN_FLAG_I) === 0) {
+      return fail(
+        'vxlan',
+        'missing-i-flag',
+        0,
+        `VXLAN flags 0x${bytes[0]!.toString(16).padStart(2, '0')} lack the I flag (0x08) that marks a valid VNI`,
+      );
+    }
+    return ok(new VxlanView(bytes));
+  }
+
+  get flags(): number {
+    return this.bytes[0]!;
+  }
+  get vni(): number {
+    return readU24(this.bytes, 4);
+  }
+  /** True when any reserved bit (flags other than I, the 24 bits after flags, the last octet) is set. */
+  get reservedBitsSet(): boolean {
+    return (this.bytes[0]! & ~VXLAN_FLAG_I) !== 0 || readU24(this.bytes, 1) !== 0 || this.bytes[7] !== 0;
+  }
+  /** The inner Ethernet frame. */
+  get payload(): Uint8Array {
+    return this.bytes.subarray(VXLAN_HEADER_LENGTH);
+  }
+}
+
+export interface VxlanRepr {
+  readonly vni: number;
+}
+
+export function parseVxlan(bytes: Uint8Array): WireResult<{ repr: VxlanRepr; payload: Uint8Array }> {
+  const view = VxlanView.check(bytes);
+  return view.ok ? ok({ repr: { vni: view.value.vni }, payload: view.value.payload }) : view;
+}
+
+export function writeVxlanHeader(b: Uint8Array, o: number, repr: VxlanRepr): void {
+  if (!Number.isInteger(repr.vni) || repr.vni < 0 || repr.vni > VNI_MAX)
+    throw new Error(`VNI ${repr.vni} is not 0..16777215`);
+  writeU32(b, o, VXLAN_FLAG_I << 24);
+  writeU24(b, o + 4, repr.vni);
+  b[o + 7] = 0;
+}
+
+export function emitVxlan(repr: VxlanRepr, inner: Uint8Array): Uint8Array {
+  const out = new Uint8Array(VXLAN_HEADER_LENGTH + inner.length);
+  writeVxlanHeader(out, 0, repr);
+  out.set(inner, VXLAN_HEADER_LENGTH);
+  return out;
+}
+
+/** Reads the VNI without a view (hot path; caller guarantees 8 bytes at `o` and checks the I flag). */
+export function readVniAt(b: Uint8Array, o: number): number {
+  return readU32(b, o + 4) >>> 8;
+}
