@@ -132,7 +132,9 @@ class Dissector {
         );
       }
       if (available > type) ethLayer.padding = available - type;
-      this.payload(type, 'llc');
+      const llc = b.subarray(offset, offset + type);
+      // IEEE 802.2 LLC header: DSAP, SSAP, control (0x42/0x42/0x03 carries spanning tree BPDUs).
+      this.payload(type, 'llc', llc.length >= 3 ? { dsap: llc[0], ssap: llc[1], control: llc[2] } : {});
       return;
     }
     typeOwner.etherType = type;
@@ -268,21 +270,30 @@ class Dissector {
         ihl: q.ihl,
         totalLength: q.totalLength,
         id: q.id,
+        df: q.df,
+        mf: q.mf,
+        fragmentOffset: q.fragmentOffset,
         ttl: q.ttl,
         protocol: q.protocol,
         checksum: q.checksum,
+        checksumOk: q.checksumOk,
         src: formatIpv4(q.src),
         dst: formatIpv4(q.dst),
       },
     ];
-    if (q.srcPort !== undefined)
+    if (q.udpLength !== undefined) {
       quotedLayers.push({
-        layer: q.protocol === IpProtocol.tcp ? 'tcp' : 'udp',
+        layer: 'udp',
         srcPort: q.srcPort,
         dstPort: q.dstPort,
+        length: q.udpLength,
+        checksum: q.udpChecksum,
       });
-    else if (q.icmpType !== undefined)
-      quotedLayers.push({ layer: 'icmp', type: q.icmpType, code: q.icmpCode });
+    } else if (q.tcpSeq !== undefined) {
+      quotedLayers.push({ layer: 'tcp', srcPort: q.srcPort, dstPort: q.dstPort, seq: q.tcpSeq });
+    } else if (q.icmpType !== undefined) {
+      quotedLayers.push({ layer: 'icmp', type: q.icmpType, code: q.icmpCode, checksum: q.icmpChecksum });
+    }
     layer.quoted = quotedLayers;
   }
 

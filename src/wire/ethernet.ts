@@ -123,14 +123,23 @@ export function writeEthernetHeader(b: Uint8Array, o: number, repr: EthernetFram
   return at + 2;
 }
 
-/** Builds a frame: header + payload, zero-padded to 60 bytes. Throws only on an invalid repr (a programming error). */
-export function emitEthernetFrame(repr: EthernetFrameRepr, payload: Uint8Array): Uint8Array {
+/**
+ * Builds a frame: header + payload, zero-padded to 60 bytes unless `pad` is false (a frame that
+ * never touches a physical wire, such as a VM's frame inside a tunnel, need not be padded).
+ * Throws only on an invalid repr (a programming error).
+ */
+export function emitEthernetFrame(
+  repr: EthernetFrameRepr,
+  payload: Uint8Array,
+  options: { pad?: boolean } = {},
+): Uint8Array {
   for (const tag of repr.tags) {
     const checked = checkVlanTagRepr(tag);
     if (!checked.ok) throw new Error(checked.error.message);
   }
   const headerLength = ethernetHeaderLength(repr);
-  const out = new Uint8Array(Math.max(ETHERNET_MIN_FRAME, headerLength + payload.length));
+  const length = headerLength + payload.length;
+  const out = new Uint8Array(options.pad === false ? length : Math.max(ETHERNET_MIN_FRAME, length));
   writeEthernetHeader(out, 0, repr);
   out.set(payload, headerLength);
   return out;

@@ -199,9 +199,14 @@ export interface QuotedDatagram {
   readonly ihl: number;
   readonly totalLength: number;
   readonly id: number;
+  readonly df: boolean;
+  readonly mf: boolean;
+  readonly fragmentOffset: number;
   readonly ttl: number;
   readonly protocol: number;
   readonly checksum: number;
+  /** The quoted header is complete, so its checksum can be verified. */
+  readonly checksumOk: boolean;
   readonly src: Ipv4;
   readonly dst: Ipv4;
   readonly options: Ipv4Option[];
@@ -209,8 +214,14 @@ export interface QuotedDatagram {
   readonly transport: Uint8Array;
   readonly srcPort?: number;
   readonly dstPort?: number;
+  /** UDP length and checksum (the 8 quoted bytes hold the whole UDP header). */
+  readonly udpLength?: number;
+  readonly udpChecksum?: number;
+  /** TCP sequence number (bytes 4-7 of the TCP header). */
+  readonly tcpSeq?: number;
   readonly icmpType?: number;
   readonly icmpCode?: number;
+  readonly icmpChecksum?: number;
 }
 
 /** Reads an ICMP error's quote: a complete IPv4 header followed by the first payload bytes. */
@@ -246,19 +257,42 @@ export function parseQuotedDatagram(quoted: Uint8Array): WireResult<QuotedDatagr
     ihl: headerLength / 4,
     totalLength: readU16(quoted, 2),
     id: readU16(quoted, 4),
+    df: (quoted[6]! & 0x40) !== 0,
+    mf: (quoted[6]! & 0x20) !== 0,
+    fragmentOffset: readU16(quoted, 6) & 0x1fff,
     ttl: quoted[8]!,
     protocol,
     checksum: readU16(quoted, 10),
+    checksumOk: onesComplementSum(quoted, 0, headerLength) === 0xffff,
     src: readIpv4(quoted, 12),
     dst: readIpv4(quoted, 16),
     options: walked.value,
     transport,
   };
-  if ((protocol === IpProtocol.udp || protocol === IpProtocol.tcp) && transport.length >= 4) {
-    return ok({ ...base, srcPort: readU16(transport, 0), dstPort: readU16(transport, 2) });
+  if (protocol === IpProtocol.udp && transport.length >= 8) {
+    return ok({
+      ...base,
+      srcPort: readU16(transport, 0),
+      dstPort: readU16(transport, 2),
+      udpLength: readU16(transport, 4),
+      udpChecksum: readU16(transport, 6),
+    });
   }
-  if (protocol === IpProtocol.icmp && transport.length >= 2) {
-    return ok({ ...base, icmpType: transport[0]!, icmpCode: transport[1]! });
+  if (protocol === IpProtocol.tcp && transport.length >= 8) {
+    return ok({
+      ...base,
+      srcPort: readU16(transport, 0),
+      dstPort: readU16(transport, 2),
+      tcpSeq: readU32(transport, 4),
+    });
+  }
+  if (protocol === IpProtocol.icmp && transport.length >= 4) {
+    return ok({
+      ...base,
+      icmpType: transport[0]!,
+      icmpCode: transport[1]!,
+      icmpChecksum: readU16(transport, 2),
+    });
   }
   return ok(base);
 }

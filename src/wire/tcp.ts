@@ -109,6 +109,53 @@ export function walkTcpOptions(area: Uint8Array): WireResult<TcpOption[]> {
   return ok(options);
 }
 
+/** Options a TCP stack sends; `emitTcpOptions` encodes them in order and pads with EOL to a multiple of 4. */
+export type TcpOptionSpec =
+  | { readonly kind: 'nop' }
+  | { readonly kind: 'mss'; readonly mss: number }
+  | { readonly kind: 'window-scale'; readonly shift: number }
+  | { readonly kind: 'sack-permitted' }
+  | { readonly kind: 'sack'; readonly blocks: readonly { readonly left: number; readonly right: number }[] }
+  | { readonly kind: 'timestamps'; readonly tsVal: number; readonly tsEcr: number };
+
+export function emitTcpOptions(specs: readonly TcpOptionSpec[]): Uint8Array {
+  const bytes: number[] = [];
+  const u16 = (v: number) => bytes.push((v >>> 8) & 255, v & 255);
+  const u32 = (v: number) => bytes.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  for (const o of specs) {
+    switch (o.kind) {
+      case 'nop':
+        bytes.push(1);
+        break;
+      case 'mss':
+        bytes.push(2, 4);
+        u16(o.mss);
+        break;
+      case 'window-scale':
+        bytes.push(3, 3, o.shift);
+        break;
+      case 'sack-permitted':
+        bytes.push(4, 2);
+        break;
+      case 'sack':
+        bytes.push(5, 2 + 8 * o.blocks.length);
+        for (const b of o.blocks) {
+          u32(b.left);
+          u32(b.right);
+        }
+        break;
+      case 'timestamps':
+        bytes.push(8, 10);
+        u32(o.tsVal);
+        u32(o.tsEcr);
+        break;
+    }
+  }
+  while (bytes.length % 4 !== 0) bytes.push(0);
+  if (bytes.length > 40) throw new Error(`TCP options take ${bytes.length} bytes, more than 40`);
+  return Uint8Array.from(bytes);
+}
+
 export class TcpView {
   private constructor(readonly bytes: Uint8Array) {}
 
