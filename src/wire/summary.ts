@@ -93,7 +93,10 @@ export function summarizeFrame(frame: DecodedFrame): string {
         src = String(l.src);
         dst = String(l.dst);
         protocol = 'IPv4';
-        info = `proto=${l.protocol} len=${l.totalLength}${l.mf || Number(l.fragmentOffset) > 0 ? ` fragment offset=${Number(l.fragmentOffset) * 8}${l.mf ? ' MF' : ''}` : ''}`;
+        info = `proto=${l.protocol} len=${l.totalLength}`;
+        if (l.mf || Number(l.fragmentOffset) > 0) {
+          notes.push(`[IPv4 fragment id=${hex(l.id)} offset=${Number(l.fragmentOffset) * 8}${l.mf ? ' MF' : ''}]`);
+        }
         break;
       case 'icmp':
         protocol = 'ICMP';
@@ -142,6 +145,7 @@ function fieldText(key: string, value: unknown): string {
     return `${key}=${hex(value)} (${etherTypeName(value)})`;
   }
   if (key === 'checksum' && typeof value === 'number') return `${key}=${hex(value)}`;
+  if (key === 'flags' && typeof value === 'number') return `${key}=${hex(value, 2)}`;
   return `${key}=${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`;
 }
 
