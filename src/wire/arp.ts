@@ -6,7 +6,7 @@
  * The view accepts only hardware type 1 (Ethernet), protocol 0x0800, lengths 6 and 4; anything
  * else is an `unsupported-*` error rather than a mis-read.
  */
-import { readU16, writeU16 } from './bytes.js';
+import { allocBytes, readU16, writeU16 } from './bytes.js';
 import { EtherType } from './ether-type.js';
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4-address.js';
 import { type Mac, readMac, writeMac } from './mac.js';
@@ -95,7 +95,7 @@ export function parseArp(bytes: Uint8Array): WireResult<ArpRepr> {
 }
 
 export function emitArp(repr: ArpRepr): Uint8Array {
-  const b = new Uint8Array(ARP_LENGTH);
+  const b = allocBytes(ARP_LENGTH);
   writeU16(b, 0, HTYPE_ETHERNET);
   writeU16(b, 2, EtherType.ipv4);
   b[4] = 6;

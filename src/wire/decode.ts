@@ -59,6 +59,19 @@ const ARP_OP_NAMES: Record<number, string> = {
   [ArpOp.reverseReply]: 'reverse-reply',
 };
 
+const DEFAULT_VXLAN_PORTS: ReadonlySet<number> = new Set([VXLAN_PORT]);
+const DEFAULT_GENEVE_PORTS: ReadonlySet<number> = new Set([GENEVE_PORT]);
+/** Port sets of the last options seen, so decoding a file with one options object builds them once. */
+const portSetCache = new WeakMap<readonly number[], ReadonlySet<number>>();
+function portSet(ports: readonly number[]): ReadonlySet<number> {
+  let set = portSetCache.get(ports);
+  if (!set) {
+    set = new Set(ports);
+    portSetCache.set(ports, set);
+  }
+  return set;
+}
+
 class Dissector {
   readonly layers: Layer[] = [];
   readonly warnings: DecodeWarning[] = [];
@@ -67,8 +80,8 @@ class Dissector {
   private readonly genevePorts: ReadonlySet<number>;
 
   constructor(options: DecodeOptions) {
-    this.vxlanPorts = new Set(options.vxlanPorts ?? [VXLAN_PORT]);
-    this.genevePorts = new Set(options.genevePorts ?? [GENEVE_PORT]);
+    this.vxlanPorts = options.vxlanPorts ? portSet(options.vxlanPorts) : DEFAULT_VXLAN_PORTS;
+    this.genevePorts = options.genevePorts ? portSet(options.genevePorts) : DEFAULT_GENEVE_PORTS;
   }
 
   private fail(error: WireError, base: number): void {
@@ -88,13 +101,30 @@ class Dissector {
     const checked = EthernetView.check(b);
     if (!checked.ok) return this.fail(checked.error, base);
     const eth = checked.value;
+    let type = eth.typeOrLength;
+    if (type >= MIN_ETHER_TYPE && !isVlanTpid(type)) {
+      // Common case, untagged Ethernet II: build the layer in one shape (no fields added later but padding).
+      const plain: Record<string, unknown> & { layer: 'ethernet' } = {
+        layer: 'ethernet',
+        dst: formatMac(eth.dst),
+        src: formatMac(eth.src),
+        etherType: type,
+      };
+      this.layers.push(plain);
+      return this.network(
+        type,
+        b.subarray(ETHERNET_HEADER_LENGTH),
+        base + ETHERNET_HEADER_LENGTH,
+        depth,
+        plain,
+      );
+    }
     const ethLayer: Record<string, unknown> & { layer: 'ethernet' } = {
       layer: 'ethernet',
       dst: formatMac(eth.dst),
       src: formatMac(eth.src),
     };
     this.layers.push(ethLayer);
-    let type = eth.typeOrLength;
     let offset = ETHERNET_HEADER_LENGTH;
     let typeOwner: Record<string, unknown> = ethLayer;
     while (isVlanTpid(type)) {
@@ -144,13 +174,22 @@ class Dissector {
         'undefined-type-length',
         `type/length value ${type} is undefined (neither a length <= 1500 nor an EtherType >= 1536)`,
       );
-    const rest = b.subarray(offset);
+    this.network(type, b.subarray(offset), base + offset, depth, ethLayer);
+  }
+
+  private network(
+    type: number,
+    rest: Uint8Array,
+    base: number,
+    depth: number,
+    ethLayer: Record<string, unknown>,
+  ): void {
     switch (type) {
       case EtherType.arp:
       case EtherType.rarp:
-        return this.arp(rest, base + offset, ethLayer);
+        return this.arp(rest, base, ethLayer);
       case EtherType.ipv4:
-        return this.ipv4(rest, base + offset, depth, ethLayer);
+        return this.ipv4(rest, base, depth, ethLayer);
       default:
         this.payload(rest.length);
     }

@@ -9,7 +9,7 @@
  * - `EthernetFrameRepr` is the whole L2 header: addresses, the tag stack outermost first, and the
  *   final EtherType (or 802.3 length).
  */
-import { readU16, writeU16 } from './bytes.js';
+import { allocBytes, readU16, writeU16 } from './bytes.js';
 import { isVlanTpid, MAX_8023_LENGTH } from './ether-type.js';
 import { type Mac, readMac, writeMac } from './mac.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
@@ -139,7 +139,7 @@ export function emitEthernetFrame(
   }
   const headerLength = ethernetHeaderLength(repr);
   const length = headerLength + payload.length;
-  const out = new Uint8Array(options.pad === false ? length : Math.max(ETHERNET_MIN_FRAME, length));
+  const out = allocBytes(options.pad === false ? length : Math.max(ETHERNET_MIN_FRAME, length));
   writeEthernetHeader(out, 0, repr);
   out.set(payload, headerLength);
   return out;

@@ -8,7 +8,7 @@
  * Version must be 0 (RFC 8926 3.4: unknown versions MUST be dropped): `unsupported-version`.
  * Options must exactly tile the Opt Len area: `bad-option-length` otherwise.
  */
-import { readU16, readU24, writeU16, writeU24 } from './bytes.js';
+import { allocBytes, readU16, readU24, writeU16, writeU24 } from './bytes.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
 
 export const GENEVE_HEADER_LENGTH = 8;
@@ -135,7 +135,7 @@ export function geneveHeaderLength(repr: GeneveRepr): number {
 export function emitGeneve(repr: GeneveRepr, payload: Uint8Array): Uint8Array {
   const headerLength = geneveHeaderLength(repr);
   if (headerLength - GENEVE_HEADER_LENGTH > 63 * 4) throw new Error('GENEVE options exceed 252 bytes');
-  const out = new Uint8Array(headerLength + payload.length);
+  const out = allocBytes(headerLength + payload.length);
   out[0] = (headerLength - GENEVE_HEADER_LENGTH) / 4;
   out[1] = (repr.oam ? 0x80 : 0) | (repr.critical ? 0x40 : 0);
   writeU16(out, 2, repr.protocol);

@@ -9,7 +9,7 @@
  * NVGRE is GRE with K = 1, C = S = 0, protocol 0x6558 (Transparent Ethernet Bridging), and the key
  * split into a 24-bit Virtual Subnet ID and an 8-bit FlowID.
  */
-import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
+import { allocBytes, readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { onesComplementSum } from './checksum.js';
 import { EtherType } from './ether-type.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
@@ -100,7 +100,7 @@ export function parseNvgre(bytes: Uint8Array): WireResult<{ repr: NvgreRepr; pay
 export function emitNvgre(repr: NvgreRepr, inner: Uint8Array): Uint8Array {
   if (!Number.isInteger(repr.vsid) || repr.vsid < 0 || repr.vsid > 0xff_ffff)
     throw new Error(`VSID ${repr.vsid} is not 0..16777215`);
-  const out = new Uint8Array(NVGRE_HEADER_LENGTH + inner.length);
+  const out = allocBytes(NVGRE_HEADER_LENGTH + inner.length);
   out[0] = 0x20; // K
   writeU16(out, 2, EtherType.transparentEthernetBridging);
   writeU32(out, 4, ((repr.vsid << 8) | (repr.flowId & 0xff)) >>> 0);

@@ -7,7 +7,7 @@
  * bytes (RFC 792; RFC 1812 4.3.2.3 allows more). `parseQuotedDatagram` reads that quote even though
  * its total length field describes a datagram longer than the bytes quoted.
  */
-import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
+import { allocBytes, readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { internetChecksum, onesComplementSum } from './checksum.js';
 import { IpProtocol } from './ether-type.js';
 import { IPV4_MIN_HEADER, type Ipv4Option, walkIpv4Options } from './ipv4.js';
@@ -185,7 +185,7 @@ export function emitIcmp(repr: IcmpRepr): Uint8Array {
       body = repr.data;
       break;
   }
-  const out = new Uint8Array(ICMP_HEADER_LENGTH + body.length);
+  const out = allocBytes(ICMP_HEADER_LENGTH + body.length);
   out[0] = type;
   out[1] = code;
   writeU32(out, 4, rest >>> 0);

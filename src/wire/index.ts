@@ -10,6 +10,7 @@ export * from './checksum.js';
 export * from './decode.js';
 export * from './ether-type.js';
 export * from './ethernet.js';
+export * from './forwarding-keys.js';
 export * from './geneve.js';
 export * from './gre.js';
 export * from './icmpv4.js';

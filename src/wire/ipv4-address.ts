@@ -18,8 +18,10 @@ export const IPV4_BROADCAST: Ipv4 = 0xffff_ffff;
 export const readIpv4 = readU32;
 export const writeIpv4 = writeU32;
 
+const OCTETS = Array.from({ length: 256 }, (_, i) => String(i));
+
 export function formatIpv4(ip: Ipv4): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+  return `${OCTETS[ip >>> 24]}.${OCTETS[(ip >>> 16) & 255]}.${OCTETS[(ip >>> 8) & 255]}.${OCTETS[ip & 255]}`;
 }
 
 const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;

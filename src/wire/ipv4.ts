@@ -11,7 +11,7 @@
  * `decrementTtl` is the router's in-place TTL decrement with the RFC 1624 incremental checksum
  * update (call it on a buffer you own).
  */
-import { readU16, writeU16 } from './bytes.js';
+import { allocBytes, readU16, writeU16 } from './bytes.js';
 import { incrementalChecksumUpdate, internetChecksum, onesComplementSum } from './checksum.js';
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4-address.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
@@ -276,7 +276,7 @@ export function writeIpv4Header(b: Uint8Array, o: number, repr: Ipv4Repr, payloa
 
 export function emitIpv4(repr: Ipv4Repr, payload: Uint8Array): Uint8Array {
   const headerLength = ipv4HeaderLength(repr);
-  const out = new Uint8Array(headerLength + payload.length);
+  const out = allocBytes(headerLength + payload.length);
   writeIpv4Header(out, 0, repr, payload.length);
   out.set(payload, headerLength);
   return out;

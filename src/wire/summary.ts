@@ -95,7 +95,9 @@ export function summarizeFrame(frame: DecodedFrame): string {
         protocol = 'IPv4';
         info = `proto=${l.protocol} len=${l.totalLength}`;
         if (l.mf || Number(l.fragmentOffset) > 0) {
-          notes.push(`[IPv4 fragment id=${hex(l.id)} offset=${Number(l.fragmentOffset) * 8}${l.mf ? ' MF' : ''}]`);
+          notes.push(
+            `[IPv4 fragment id=${hex(l.id)} offset=${Number(l.fragmentOffset) * 8}${l.mf ? ' MF' : ''}]`,
+          );
         }
         break;
       case 'icmp':

@@ -5,7 +5,7 @@
  * option well formed (kinds 0 and 1 are single octets; all others carry a length >= 2 inside the
  * header; MSS, window scale, SACK-permitted, SACK and timestamps must have their defined lengths).
  */
-import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
+import { allocBytes, readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './ether-type.js';
 import type { Ipv4 } from './ipv4-address.js';
@@ -291,7 +291,7 @@ export function emitTcp(repr: TcpRepr, payload: Uint8Array, pseudo: { src: Ipv4;
   if (repr.options.length % 4 !== 0 || repr.options.length > 40) {
     throw new Error(`TCP options must be a multiple of 4 bytes and at most 40 (got ${repr.options.length})`);
   }
-  const out = new Uint8Array(headerLength + payload.length);
+  const out = allocBytes(headerLength + payload.length);
   writeU16(out, 0, repr.srcPort);
   writeU16(out, 2, repr.dstPort);
   writeU32(out, 4, repr.seq >>> 0);

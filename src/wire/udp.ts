@@ -6,7 +6,7 @@
  * - Checksum 0 means "none" (`checksumOk` is null). A computed checksum of 0 is sent as 0xffff
  *   (RFC 768: "If the computed checksum is zero, it is transmitted as all ones").
  */
-import { readU16, writeU16 } from './bytes.js';
+import { allocBytes, readU16, writeU16 } from './bytes.js';
 import { onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './ether-type.js';
 import type { Ipv4 } from './ipv4-address.js';
@@ -114,7 +114,7 @@ export function writeUdpHeader(
 }
 
 export function emitUdp(repr: UdpRepr, payload: Uint8Array, pseudo?: { src: Ipv4; dst: Ipv4 }): Uint8Array {
-  const out = new Uint8Array(UDP_HEADER_LENGTH + payload.length);
+  const out = allocBytes(UDP_HEADER_LENGTH + payload.length);
   out.set(payload, UDP_HEADER_LENGTH);
   writeUdpHeader(out, 0, repr, payload.length, pseudo);
   return out;

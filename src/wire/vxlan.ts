@@ -8,7 +8,7 @@
  * All other bits are reserved: sent as zero and ignored on receipt, which the view reports through
  * `reservedBitsSet` so the decoder can warn.
  */
-import { readU24, readU32, writeU24, writeU32 } from './bytes.js';
+import { allocBytes, readU24, readU32, writeU24, writeU32 } from './bytes.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
 
 export const VXLAN_HEADER_LENGTH = 8;
@@ -68,7 +68,7 @@ export function writeVxlanHeader(b: Uint8Array, o: number, repr: VxlanRepr): voi
 }
 
 export function emitVxlan(repr: VxlanRepr, inner: Uint8Array): Uint8Array {
-  const out = new Uint8Array(VXLAN_HEADER_LENGTH + inner.length);
+  const out = allocBytes(VXLAN_HEADER_LENGTH + inner.length);
   writeVxlanHeader(out, 0, repr);
   out.set(inner, VXLAN_HEADER_LENGTH);
   return out;

@@ -13,6 +13,7 @@ import {
   formatIpv4,
   formatMac,
   fromHex,
+  Ipv4View,
   incrementalChecksumUpdate,
   internetChecksum,
   ip,
@@ -20,7 +21,6 @@ import {
   isLocallyAdministeredMac,
   isMulticastMac,
   isUnicastMac,
-  Ipv4View,
   macKind,
   maskPrefixLength,
   parseCidr,
@@ -38,7 +38,8 @@ test('MAC text forms, bytes, and the I/G and U/L bits', () => {
   assert.equal(formatMac(m), '00:0a:95:b1:2c:eb');
   assert.equal(parseMac('00-0A-95-B1-2C-EB'), m);
   assert.equal(parseMac('000a.95b1.2ceb'), m);
-  for (const bad of ['00:0a:95:b1:2c', '00:0a:95:b1:2c:eb:01', 'gg:hh:ii:jj:kk:ll', '', '0:a:95:b1:2c:eb']) assert.equal(parseMac(bad), undefined, bad);
+  for (const bad of ['00:0a:95:b1:2c', '00:0a:95:b1:2c:eb:01', 'gg:hh:ii:jj:kk:ll', '', '0:a:95:b1:2c:eb'])
+    assert.equal(parseMac(bad), undefined, bad);
   const b = new Uint8Array(8);
   writeMac(b, 1, 0xffeeddccbbaa);
   assert.equal(toHex(b), '00ffeeddccbbaa00');
@@ -56,10 +57,11 @@ test('IPv4 text is strict dotted quad', () => {
   assert.equal(parseIpv4Address('192.168.0.1'), 0xc0a80001);
   assert.equal(formatIpv4(0xc0a80001), '192.168.0.1');
   assert.equal(formatIpv4(0xffffffff), '255.255.255.255');
-  for (const bad of ['256.0.0.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.-4']) assert.equal(parseIpv4Address(bad), undefined, bad);
+  for (const bad of ['256.0.0.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.-4'])
+    assert.equal(parseIpv4Address(bad), undefined, bad);
 });
 
-test('CIDR: mask, network, broadcast, contains, same subnet (the lecture\'s ip & mask rule)', () => {
+test("CIDR: mask, network, broadcast, contains, same subnet (the lecture's ip & mask rule)", () => {
   const c = cidr('192.168.0.1/24');
   assert.equal(formatIpv4(cidrMask(c)), '255.255.255.0');
   assert.equal(formatIpv4(cidrNetwork(c)), '192.168.0.0');
@@ -74,7 +76,8 @@ test('CIDR: mask, network, broadcast, contains, same subnet (the lecture\'s ip &
   assert.ok(cidrContains(cidr('10.0.0.5/32'), ip('10.0.0.5')));
   assert.equal(parseCidr('192.168.0.1/24', { strict: true }), undefined);
   assert.deepEqual(parseCidr('192.168.0.0/24', { strict: true }), { address: 0xc0a80000, prefixLength: 24 });
-  for (const bad of ['192.168.0.0', '192.168.0.0/33', '192.168.0.0/', '192.168.0.0/024', 'x/8']) assert.equal(parseCidr(bad), undefined, bad);
+  for (const bad of ['192.168.0.0', '192.168.0.0/33', '192.168.0.0/', '192.168.0.0/024', 'x/8'])
+    assert.equal(parseCidr(bad), undefined, bad);
   assert.equal(maskPrefixLength(ip('255.255.255.0')), 24);
   assert.equal(maskPrefixLength(ip('255.255.255.255')), 32);
   assert.equal(maskPrefixLength(0), 0);

@@ -23,15 +23,45 @@ test('VXLAN frame decodes to the exact flat layer list, inner frame continuing t
   assert.deepEqual(d.layers, [
     { layer: 'ethernet', dst: '02:00:00:00:02:01', src: '02:00:00:00:01:01', etherType: 0x0800 },
     {
-      layer: 'ipv4', version: 4, ihl: 5, dscp: 0, ecn: 0, totalLength: 90, id: 0x100, df: true, mf: false, fragmentOffset: 0,
-      ttl: 64, protocol: 17, checksum: 0x2591, checksumOk: true, src: '10.0.0.1', dst: '10.0.0.2', options: [],
+      layer: 'ipv4',
+      version: 4,
+      ihl: 5,
+      dscp: 0,
+      ecn: 0,
+      totalLength: 90,
+      id: 0x100,
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol: 17,
+      checksum: 0x2591,
+      checksumOk: true,
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      options: [],
     },
     { layer: 'udp', srcPort: 49320, dstPort: 4789, length: 70, checksum: 0, checksumOk: null },
     { layer: 'vxlan', flags: 0x08, vni: 5000 },
     { layer: 'ethernet', dst: '02:00:00:00:0a:02', src: '02:00:00:00:0a:01', etherType: 0x0800 },
     {
-      layer: 'ipv4', version: 4, ihl: 5, dscp: 0, ecn: 0, totalLength: 40, id: 7, df: true, mf: false, fragmentOffset: 0,
-      ttl: 64, protocol: 1, checksum: 0xe2aa, checksumOk: true, src: '172.16.0.1', dst: '172.16.0.2', options: [],
+      layer: 'ipv4',
+      version: 4,
+      ihl: 5,
+      dscp: 0,
+      ecn: 0,
+      totalLength: 40,
+      id: 7,
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol: 1,
+      checksum: 0xe2aa,
+      checksumOk: true,
+      src: '172.16.0.1',
+      dst: '172.16.0.2',
+      options: [],
     },
     { layer: 'icmp', type: 8, code: 0, checksum: 0xa41d, checksumOk: true, id: 0x42, seq: 3, dataLength: 12 },
   ]);
@@ -39,7 +69,14 @@ test('VXLAN frame decodes to the exact flat layer list, inner frame continuing t
 
 test('ARP kinds, QinQ tags, GENEVE options, NVGRE key, TCP options, IPv4 options and 802.3 LLC decode exactly', () => {
   assert.deepEqual(decodeFrame(frame('arp-probe')).layers[1], {
-    layer: 'arp', op: 1, opName: 'request', kind: 'probe', senderMac: '00:0a:95:b1:2c:eb', senderIp: '0.0.0.0', targetMac: '00:00:00:00:00:00', targetIp: '192.168.0.9',
+    layer: 'arp',
+    op: 1,
+    opName: 'request',
+    kind: 'probe',
+    senderMac: '00:0a:95:b1:2c:eb',
+    senderIp: '0.0.0.0',
+    targetMac: '00:00:00:00:00:00',
+    targetIp: '192.168.0.9',
   });
   assert.equal(decodeFrame(frame('arp-gratuitous')).layers[1]!.kind, 'gratuitous-request');
   assert.equal(decodeFrame(frame('rarp-announce')).layers[1]!.kind, 'reverse-request');
@@ -51,12 +88,25 @@ test('ARP kinds, QinQ tags, GENEVE options, NVGRE key, TCP options, IPv4 options
   ]);
   const geneve = decodeFrame(frame('geneve-arp'));
   assert.deepEqual(geneve.layers[3], {
-    layer: 'geneve', version: 0, optionsLength: 2, oam: false, critical: true, protocol: 0x6558, vni: 0x123456,
+    layer: 'geneve',
+    version: 0,
+    optionsLength: 2,
+    oam: false,
+    critical: true,
+    protocol: 0x6558,
+    vni: 0x123456,
     options: [{ optionClass: 0x0102, type: 0x80, critical: true, length: 4, data: 'deadbeef' }],
   });
   assert.deepEqual(names(geneve), ['ethernet', 'ipv4', 'udp', 'geneve', 'ethernet', 'arp']);
   const nvgre = decodeFrame(frame('nvgre-icmp'));
-  assert.deepEqual(nvgre.layers[2], { layer: 'nvgre', protocol: 0x6558, vsid: 0x1001, flowId: 7, checksumPresent: false, sequencePresent: false });
+  assert.deepEqual(nvgre.layers[2], {
+    layer: 'nvgre',
+    protocol: 0x6558,
+    vsid: 0x1001,
+    flowId: 7,
+    checksumPresent: false,
+    sequencePresent: false,
+  });
   assert.deepEqual(names(nvgre), ['ethernet', 'ipv4', 'nvgre', 'ethernet', 'ipv4', 'icmp']);
   const syn = decodeFrame(frame('tcp-syn-options')).layers[2]!;
   assert.deepEqual(syn.flags, ['SYN']);
@@ -82,7 +132,21 @@ test('ICMP errors decode the quoted IPv4 header and the first 8 bytes', () => {
   const icmp = decodeFrame(frame('icmp-frag-needed')).layers[2]!;
   assert.equal(icmp.mtu, 1450);
   assert.deepEqual(icmp.quoted, [
-    { layer: 'ipv4', ihl: 5, totalLength: 1428, id: 0x1111, df: true, mf: false, fragmentOffset: 0, ttl: 63, protocol: 17, checksum: 0x2794, checksumOk: true, src: '192.168.1.2', dst: '203.0.113.9' },
+    {
+      layer: 'ipv4',
+      ihl: 5,
+      totalLength: 1428,
+      id: 0x1111,
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: 63,
+      protocol: 17,
+      checksum: 0x2794,
+      checksumOk: true,
+      src: '192.168.1.2',
+      dst: '203.0.113.9',
+    },
     { layer: 'udp', srcPort: 40000, dstPort: 33434, length: 1408, checksum: 0xd85e },
   ]);
   const quotedEcho = (decodeFrame(frame('icmp-time-exceeded')).layers[2]!.quoted as Layer[])[1];
@@ -92,7 +156,14 @@ test('ICMP errors decode the quoted IPv4 header and the first 8 bytes', () => {
 test('Ethernet padding is not IP payload, and is reported on the Ethernet layer', () => {
   const d = decodeFrame(frame('udp-no-checksum')); // 49-byte frame padded to 60
   assert.equal(d.layers[0]!.padding, 11);
-  assert.deepEqual(d.layers[2], { layer: 'udp', srcPort: 7, dstPort: 7, length: 15, checksum: 0, checksumOk: null });
+  assert.deepEqual(d.layers[2], {
+    layer: 'udp',
+    srcPort: 7,
+    dstPort: 7,
+    length: 15,
+    checksum: 0,
+    checksumOk: null,
+  });
   assert.deepEqual(d.layers[3], { layer: 'payload', length: 7 });
 });
 
@@ -102,7 +173,11 @@ test('fragments: the first carries the UDP header (checksum uncheckable), later 
     { layer: 'udp', srcPort: 6000, dstPort: 6001, length: 1508, checksum: 0, checksumOk: null },
     { layer: 'payload', length: 1472, protocol: 'fragment' },
   ]);
-  assert.deepEqual(decodeFrame(frame('ipv4-fragment-second')).layers[2], { layer: 'payload', length: 28, protocol: 'fragment' });
+  assert.deepEqual(decodeFrame(frame('ipv4-fragment-second')).layers[2], {
+    layer: 'payload',
+    length: 28,
+    protocol: 'fragment',
+  });
 });
 
 test('a runt frame is an ethernet truncation error', () => {
@@ -131,10 +206,25 @@ test('truncation at every byte keeps the decoded prefix and names the failing la
 test('truncation at the layer boundaries of a VXLAN frame gives the exact layer and code', () => {
   const bytes = frame('vxlan-icmp');
   const at = (n: number) => decodeFrame(bytes.subarray(0, n)).error;
-  assert.deepEqual(at(13), { layer: 'ethernet', code: 'truncated', offset: 13, message: 'ethernet: need 14 bytes, have 13' });
-  assert.deepEqual(at(33), { layer: 'ipv4', code: 'truncated', offset: 33, message: 'ipv4: need 20 bytes, have 19' });
+  assert.deepEqual(at(13), {
+    layer: 'ethernet',
+    code: 'truncated',
+    offset: 13,
+    message: 'ethernet: need 14 bytes, have 13',
+  });
+  assert.deepEqual(at(33), {
+    layer: 'ipv4',
+    code: 'truncated',
+    offset: 33,
+    message: 'ipv4: need 20 bytes, have 19',
+  });
   // Beyond the IPv4 header, the total length (90) no longer fits the bytes present.
-  assert.deepEqual(at(41), { layer: 'ipv4', code: 'truncated', offset: 41, message: 'total length 90 exceeds the 27 bytes present' });
+  assert.deepEqual(at(41), {
+    layer: 'ipv4',
+    code: 'truncated',
+    offset: 41,
+    message: 'total length 90 exceeds the 27 bytes present',
+  });
   // Make the IP and UDP lengths consistent with a cut so the inner layers are reached.
   const cutAt = (n: number) => {
     const b = Uint8Array.from(bytes.subarray(0, n));
@@ -142,11 +232,26 @@ test('truncation at the layer boundaries of a VXLAN frame gives the exact layer 
     writeU16(b, 38, n - 34);
     return decodeFrame(b);
   };
-  assert.deepEqual(cutAt(49).error, { layer: 'vxlan', code: 'truncated', offset: 49, message: 'vxlan: need 8 bytes, have 7' });
+  assert.deepEqual(cutAt(49).error, {
+    layer: 'vxlan',
+    code: 'truncated',
+    offset: 49,
+    message: 'vxlan: need 8 bytes, have 7',
+  });
   assert.deepEqual(names(cutAt(49)), ['ethernet', 'ipv4', 'udp']);
-  assert.deepEqual(cutAt(63).error, { layer: 'ethernet', code: 'truncated', offset: 63, message: 'ethernet: need 14 bytes, have 13' });
+  assert.deepEqual(cutAt(63).error, {
+    layer: 'ethernet',
+    code: 'truncated',
+    offset: 63,
+    message: 'ethernet: need 14 bytes, have 13',
+  });
   assert.deepEqual(names(cutAt(63)), ['ethernet', 'ipv4', 'udp', 'vxlan']);
-  assert.deepEqual(cutAt(83).error, { layer: 'ipv4', code: 'truncated', offset: 83, message: 'ipv4: need 20 bytes, have 19' });
+  assert.deepEqual(cutAt(83).error, {
+    layer: 'ipv4',
+    code: 'truncated',
+    offset: 83,
+    message: 'ipv4: need 20 bytes, have 19',
+  });
   assert.equal(cutAt(83).layers.find((l) => l.layer === 'ipv4')!.checksumOk, false); // outer header changed
 });
 
@@ -155,36 +260,60 @@ test('VXLAN without the I flag is an error after the UDP layer; reserved bits ar
   bytes[42] = 0x00;
   const d = decodeFrame(bytes);
   assert.deepEqual(names(d), ['ethernet', 'ipv4', 'udp']);
-  assert.deepEqual(d.error, { layer: 'vxlan', code: 'missing-i-flag', offset: 42, message: 'VXLAN flags 0x00 lack the I flag (0x08) that marks a valid VNI' });
+  assert.deepEqual(d.error, {
+    layer: 'vxlan',
+    code: 'missing-i-flag',
+    offset: 42,
+    message: 'VXLAN flags 0x00 lack the I flag (0x08) that marks a valid VNI',
+  });
   const reserved = decodeFrame(frame('vxlan-reserved-bits'));
   assert.equal(reserved.error, null);
-  assert.deepEqual(reserved.warnings, [{ layer: 'vxlan', code: 'reserved-bits-set', message: 'reserved VXLAN bits are set (ignored on receipt, RFC 7348 5)' }]);
+  assert.deepEqual(reserved.warnings, [
+    {
+      layer: 'vxlan',
+      code: 'reserved-bits-set',
+      message: 'reserved VXLAN bits are set (ignored on receipt, RFC 7348 5)',
+    },
+  ]);
   assert.equal(reserved.layers[3]!.vni, 5001);
 });
 
 test('reserved VLAN IDs 0 and 4095 are flagged', () => {
-  assert.deepEqual(decodeFrame(frame('vlan-priority-tag')).warnings, [{ layer: 'vlan', code: 'reserved-vid', message: 'VID 0 is reserved: a priority tag carrying no VLAN' }]);
+  assert.deepEqual(decodeFrame(frame('vlan-priority-tag')).warnings, [
+    { layer: 'vlan', code: 'reserved-vid', message: 'VID 0 is reserved: a priority tag carrying no VLAN' },
+  ]);
   const bytes = frame('vlan-icmp');
   writeU16(bytes, 14, 0xafff); // PCP 5, VID 4095
   const d = decodeFrame(bytes);
   assert.equal(d.layers[1]!.vid, 4095);
-  assert.deepEqual(d.warnings, [{ layer: 'vlan', code: 'reserved-vid', message: 'VID 4095 is reserved and must not be used' }]);
+  assert.deepEqual(d.warnings, [
+    { layer: 'vlan', code: 'reserved-vid', message: 'VID 4095 is reserved and must not be used' },
+  ]);
 });
 
 test('bad checksums are reported per layer, not hidden', () => {
   const ip = frame('icmp-echo-request');
   ip[24]! ^= 0xff; // IPv4 checksum
   assert.equal(decodeFrame(ip).layers[1]!.checksumOk, false);
-  assert.deepEqual(decodeFrame(ip).warnings.map((w) => [w.layer, w.code]), [['ipv4', 'bad-checksum']]);
+  assert.deepEqual(
+    decodeFrame(ip).warnings.map((w) => [w.layer, w.code]),
+    [['ipv4', 'bad-checksum']],
+  );
   const icmp = frame('icmp-echo-request');
   icmp[40]! ^= 1; // ICMP data
-  assert.deepEqual(decodeFrame(icmp).warnings.map((w) => [w.layer, w.code]), [['icmp', 'bad-checksum']]);
+  assert.deepEqual(
+    decodeFrame(icmp).warnings.map((w) => [w.layer, w.code]),
+    [['icmp', 'bad-checksum']],
+  );
   const udp = frame('udp-dns-query');
   udp[45]! ^= 1;
   assert.equal(decodeFrame(udp).layers[2]!.checksumOk, false);
   const tcp = frame('tcp-psh-ack-data');
   tcp[60]! ^= 1;
-  assert.deepEqual(decodeFrame(tcp).warnings.map((w) => [w.layer, w.code]), [['tcp', 'bad-checksum']]);
+  assert.deepEqual(
+    decodeFrame(tcp).warnings.map((w) => [w.layer, w.code]),
+    [['tcp', 'bad-checksum']],
+  );
 });
 
 test('bad lengths: IHL, total length, UDP length, TCP data offset, 802.3 length, option lengths', () => {
@@ -194,32 +323,111 @@ test('bad lengths: IHL, total length, UDP length, TCP data offset, 802.3 length,
     const e = decodeFrame(b).error;
     return e && [e.layer, e.code, e.offset];
   };
-  assert.deepEqual(errorOf('icmp-echo-request', (b) => { b[14] = 0x44; }), ['ipv4', 'bad-ihl', 14]);
-  assert.deepEqual(errorOf('icmp-echo-request', (b) => { b[14] = 0x65; }), ['ipv4', 'bad-version', 14]);
-  assert.deepEqual(errorOf('icmp-echo-request', (b) => writeU16(b, 16, 19)), ['ipv4', 'bad-total-length', 16]);
-  assert.deepEqual(errorOf('udp-dns-query', (b) => writeU16(b, 38, 7)), ['udp', 'bad-length', 38]);
-  assert.deepEqual(errorOf('udp-dns-query', (b) => writeU16(b, 38, 35)), ['udp', 'bad-length', 38]);
-  assert.deepEqual(errorOf('tcp-syn-options', (b) => { b[46] = 0x40; }), ['tcp', 'bad-data-offset', 46]);
-  assert.deepEqual(errorOf('tcp-syn-options', (b) => { b[55] = 5; }), ['tcp', 'bad-option-length', 55]); // MSS option with length 5
-  assert.deepEqual(errorOf('ipv4-options', (b) => { b[39] = 30; }), ['ipv4', 'bad-option-length', 39]); // record-route past the header
-  assert.deepEqual(errorOf('ipv4-options', (b) => { b[35] = 1; }), ['ipv4', 'bad-option-length', 35]); // router alert length 1
-  assert.deepEqual(errorOf('llc-stp-bpdu', (b) => writeU16(b, 12, 100)), ['ethernet', 'bad-length', 12]);
-  assert.deepEqual(errorOf('arp-request', (b) => { b[18] = 8; }), ['arp', 'bad-address-length', 18]);
-  assert.deepEqual(errorOf('geneve-arp', (b) => { b[42] = 0x42; }), ['geneve', 'unsupported-version', 42]);
-  assert.deepEqual(errorOf('geneve-arp', (b) => { b[53] = 0x05; }), ['geneve', 'bad-option-length', 53]);
-  assert.deepEqual(errorOf('icmp-frag-needed', (b) => { b[42] = 0x45; b[43] = 0; }), null); // sanity: quoted header untouched at 42
-  assert.deepEqual(errorOf('icmp-frag-needed', (b) => { b[42] = 0x4f; }), ['icmp', 'bad-quoted-ihl', 42]);
+  assert.deepEqual(
+    errorOf('icmp-echo-request', (b) => {
+      b[14] = 0x44;
+    }),
+    ['ipv4', 'bad-ihl', 14],
+  );
+  assert.deepEqual(
+    errorOf('icmp-echo-request', (b) => {
+      b[14] = 0x65;
+    }),
+    ['ipv4', 'bad-version', 14],
+  );
+  assert.deepEqual(
+    errorOf('icmp-echo-request', (b) => writeU16(b, 16, 19)),
+    ['ipv4', 'bad-total-length', 16],
+  );
+  assert.deepEqual(
+    errorOf('udp-dns-query', (b) => writeU16(b, 38, 7)),
+    ['udp', 'bad-length', 38],
+  );
+  assert.deepEqual(
+    errorOf('udp-dns-query', (b) => writeU16(b, 38, 35)),
+    ['udp', 'bad-length', 38],
+  );
+  assert.deepEqual(
+    errorOf('tcp-syn-options', (b) => {
+      b[46] = 0x40;
+    }),
+    ['tcp', 'bad-data-offset', 46],
+  );
+  assert.deepEqual(
+    errorOf('tcp-syn-options', (b) => {
+      b[55] = 5;
+    }),
+    ['tcp', 'bad-option-length', 55],
+  ); // MSS option with length 5
+  assert.deepEqual(
+    errorOf('ipv4-options', (b) => {
+      b[39] = 30;
+    }),
+    ['ipv4', 'bad-option-length', 39],
+  ); // record-route past the header
+  assert.deepEqual(
+    errorOf('ipv4-options', (b) => {
+      b[35] = 1;
+    }),
+    ['ipv4', 'bad-option-length', 35],
+  ); // router alert length 1
+  assert.deepEqual(
+    errorOf('llc-stp-bpdu', (b) => writeU16(b, 12, 100)),
+    ['ethernet', 'bad-length', 12],
+  );
+  assert.deepEqual(
+    errorOf('arp-request', (b) => {
+      b[18] = 8;
+    }),
+    ['arp', 'bad-address-length', 18],
+  );
+  assert.deepEqual(
+    errorOf('geneve-arp', (b) => {
+      b[42] = 0x42;
+    }),
+    ['geneve', 'unsupported-version', 42],
+  );
+  assert.deepEqual(
+    errorOf('geneve-arp', (b) => {
+      b[53] = 0x05;
+    }),
+    ['geneve', 'bad-option-length', 53],
+  );
+  assert.deepEqual(
+    errorOf('icmp-frag-needed', (b) => {
+      b[42] = 0x45;
+      b[43] = 0;
+    }),
+    null,
+  ); // sanity: quoted header untouched at 42
+  assert.deepEqual(
+    errorOf('icmp-frag-needed', (b) => {
+      b[42] = 0x4f;
+    }),
+    ['icmp', 'bad-quoted-ihl', 42],
+  );
   const shortUdp = frame('udp-dns-query');
   writeU16(shortUdp, 38, 20);
   // The checksum covered the old length, so it fails too.
-  assert.deepEqual(decodeFrame(shortUdp).warnings.map((w) => w.code), ['bad-checksum', 'length-mismatch']);
+  assert.deepEqual(
+    decodeFrame(shortUdp).warnings.map((w) => w.code),
+    ['bad-checksum', 'length-mismatch'],
+  );
 });
 
 test('the UDP ports that mean VXLAN and GENEVE are configurable', () => {
   const bytes = frame('vxlan-icmp');
   writeU16(bytes, 36, 8472); // Linux's default VXLAN port
   assert.deepEqual(names(decodeFrame(bytes)), ['ethernet', 'ipv4', 'udp', 'payload']);
-  assert.deepEqual(names(decodeFrame(bytes, { vxlanPorts: [8472] })), ['ethernet', 'ipv4', 'udp', 'vxlan', 'ethernet', 'ipv4', 'icmp']);
+  assert.deepEqual(names(decodeFrame(bytes, { vxlanPorts: [8472] })), [
+    'ethernet',
+    'ipv4',
+    'udp',
+    'vxlan',
+    'ethernet',
+    'ipv4',
+    'icmp',
+  ]);
   const geneve = frame('geneve-arp');
   assert.deepEqual(names(decodeFrame(geneve, { genevePorts: [] })), ['ethernet', 'ipv4', 'udp', 'payload']);
 });
@@ -227,5 +435,8 @@ test('the UDP ports that mean VXLAN and GENEVE are configurable', () => {
 test('unknown EtherTypes and IP protocols pass through as payload with their numbers', () => {
   const b = frame('icmp-echo-request');
   writeU16(b, 12, 0x88b5);
-  assert.deepEqual(decodeFrame(b).layers, [{ layer: 'ethernet', dst: '02:00:00:00:00:0b', src: '00:0a:95:b1:2c:eb', etherType: 0x88b5 }, { layer: 'payload', length: 84 }]);
+  assert.deepEqual(decodeFrame(b).layers, [
+    { layer: 'ethernet', dst: '02:00:00:00:00:0b', src: '00:0a:95:b1:2c:eb', etherType: 0x88b5 },
+    { layer: 'payload', length: 84 },
+  ]);
 });

@@ -6,8 +6,8 @@ import {
   readCapture,
   readPcap,
   readPcapng,
-  toHex,
   timestampFromNanos,
+  toHex,
   writePcap,
   writeU32,
 } from '../../src/wire/index.js';
@@ -48,11 +48,22 @@ test('reads the nanosecond pcap and the pcapng written by editcap to the same pa
 
 test('writer output is byte-identical to libpcap layout and reads back exactly (micro and nano)', () => {
   const frame = Uint8Array.from({ length: 60 }, (_, i) => i);
-  const nano = writePcap([{ data: frame, timestamp: { seconds: 5, nanos: 123_456_789 } }], { nanosecond: true });
+  const nano = writePcap([{ data: frame, timestamp: { seconds: 5, nanos: 123_456_789 } }], {
+    nanosecond: true,
+  });
   assert.equal(
     toHex(nano.subarray(0, 40)),
     // magic (LE) | v2.4 | zone 0 | sigfigs 0 | snaplen 262144 | linktype 1 | ts 5 | 123456789 ns | 60 | 60
-    '4d3cb2a1' + '02000400' + '00000000' + '00000000' + '00000400' + '01000000' + '05000000' + '15cd5b07' + '3c000000' + '3c000000',
+    '4d3cb2a1' +
+      '02000400' +
+      '00000000' +
+      '00000000' +
+      '00000400' +
+      '01000000' +
+      '05000000' +
+      '15cd5b07' +
+      '3c000000' +
+      '3c000000',
   );
   const back = readPcap(nano);
   assert.equal(back.resolution, 'nano');
@@ -64,7 +75,9 @@ test('writer output is byte-identical to libpcap layout and reads back exactly (
 
 test('writer honours the snap length: captured bytes cut, original length kept', () => {
   const w = new PcapWriter({ snapLength: 20 });
-  const c = readPcap(new Uint8Array([...w.header(), ...w.record(new Uint8Array(100), { seconds: 0, nanos: 0 })]));
+  const c = readPcap(
+    new Uint8Array([...w.header(), ...w.record(new Uint8Array(100), { seconds: 0, nanos: 0 })]),
+  );
   assert.equal(c.packets[0]!.data.length, 20);
   assert.equal(c.packets[0]!.originalLength, 100);
 });
@@ -74,7 +87,10 @@ test('big-endian pcap files are read too', () => {
   const be = Uint8Array.from(le);
   const swap32 = (o: number) => writeU32(be, o, new DataView(le.buffer, le.byteOffset).getUint32(o, true));
   for (const o of [0, 8, 12, 16, 20, 24, 28, 32, 36]) swap32(o);
-  be[4] = 0; be[5] = 2; be[6] = 0; be[7] = 4;
+  be[4] = 0;
+  be[5] = 2;
+  be[6] = 0;
+  be[7] = 4;
   const c = readPcap(be);
   assert.equal(c.error, null);
   assert.deepEqual(c.packets[0]!.timestamp, { seconds: 1, nanos: 2000 });
@@ -86,7 +102,7 @@ test('a file cut anywhere keeps the records before the cut and names the byte of
   const offsets = readPcap(bytes).packets.map((p) => p.fileOffset);
   for (let n = 0; n < bytes.length; n++) {
     const c = readPcap(bytes.subarray(0, n));
-    const complete = offsets.filter((o, i) => (offsets[i + 1] ?? bytes.length) <= n).length;
+    const complete = offsets.filter((_, i) => (offsets[i + 1] ?? bytes.length) <= n).length;
     if (n < 4) {
       assert.equal(c.error?.code, 'bad-magic');
     } else if (n < 24) {
@@ -105,12 +121,20 @@ test('a file cut inside record 2 reports exactly where', () => {
   const bytes = readFixture('golden.pcap');
   const c = readPcap(bytes.subarray(0, 120)); // record 1 ends at 24+16+60 = 100; record 2 header 100..116, data from 116
   assert.equal(c.packets.length, 1);
-  assert.deepEqual(c.error, { layer: 'pcap', code: 'truncated', offset: 120, message: 'record 2 at byte 100 cut short: 60 bytes announced, 4 present' });
+  assert.deepEqual(c.error, {
+    layer: 'pcap',
+    code: 'truncated',
+    offset: 120,
+    message: 'record 2 at byte 100 cut short: 60 bytes announced, 4 present',
+  });
 });
 
 test('damaged headers: bad magic, oversized record, bad fraction', () => {
   assert.deepEqual(readCapture(new TextEncoder().encode('hello world, not a capture')).error, {
-    layer: 'pcap', code: 'bad-magic', offset: 0, message: 'not a capture file (neither a pcap nor a pcapng magic number in the first 4 bytes)',
+    layer: 'pcap',
+    code: 'bad-magic',
+    offset: 0,
+    message: 'not a capture file (neither a pcap nor a pcapng magic number in the first 4 bytes)',
   });
   const big = Uint8Array.from(readFixture('golden.pcap'));
   writeU32(big, 32, 0x00000100); // record 1 captured length (LE) -> 0x00010000_00 big
