@@ -59,6 +59,8 @@ const ARP_OP_NAMES: Record<number, string> = {
   [ArpOp.reverseReply]: 'reverse-reply',
 };
 
+/** Shared, frozen: most headers carry no options. */
+const NO_OPTIONS: readonly unknown[] = Object.freeze([]);
 const DEFAULT_VXLAN_PORTS: ReadonlySet<number> = new Set([VXLAN_PORT]);
 const DEFAULT_GENEVE_PORTS: ReadonlySet<number> = new Set([GENEVE_PORT]);
 /** Port sets of the last options seen, so decoding a file with one options object builds them once. */
@@ -249,7 +251,7 @@ class Dissector {
               length: o.length,
               data: toHex(o.data),
             }))
-          : [],
+          : NO_OPTIONS,
     });
     if (!checksumOk)
       this.warn('ipv4', 'bad-checksum', `IPv4 header checksum 0x${hex4(ip.checksum)} is wrong`);
@@ -291,12 +293,12 @@ class Dissector {
     if (v.type === IcmpType.echoRequest || v.type === IcmpType.echoReply) {
       layer.id = v.id;
       layer.seq = v.seq;
-      layer.dataLength = v.body.length;
+      layer.dataLength = b.length - 8;
       return;
     }
     if (!v.isError) {
       layer.restOfHeader = v.restOfHeader;
-      layer.dataLength = v.body.length;
+      layer.dataLength = b.length - 8;
       return;
     }
     if (v.type === IcmpType.destinationUnreachable && v.code === 4) layer.mtu = v.nextHopMtu;
@@ -411,7 +413,7 @@ class Dissector {
       checksum: v.checksum,
       checksumOk,
       urgentPointer: v.urgentPointer,
-      options: v.dataOffset > 5 ? v.options.map(tcpOptionJson) : [],
+      options: v.dataOffset > 5 ? v.options.map(tcpOptionJson) : NO_OPTIONS,
     });
     if (checksumOk === false) this.warn('tcp', 'bad-checksum', `TCP checksum 0x${hex4(v.checksum)} is wrong`);
     if (v.reserved !== 0) this.warn('tcp', 'reserved-bits-set', 'reserved header bits are set');
