@@ -90,7 +90,7 @@ export function vxlanIcmpFrame(): Uint8Array {
   );
 }
 
-/** The switch/VTEP fields through the checked views (allocates a view and a result per layer). */
+/** The switch/VTEP fields through the checked views, each checked at its offset in the frame (a view and a result object per layer). */
 function switchPathViews(frame: Uint8Array): number {
   const eth = EthernetView.check(frame);
   if (!eth.ok) return -1;
@@ -104,11 +104,11 @@ function switchPathViews(frame: Uint8Array): number {
     offset = 18;
   }
   if (type !== EtherType.ipv4) return -1;
-  const ipv4 = Ipv4View.check(frame.subarray(offset));
+  const ipv4 = Ipv4View.check(frame, offset);
   if (!ipv4.ok || ipv4.value.protocol !== IpProtocol.udp) return -1;
-  const udp = UdpView.check(ipv4.value.payload);
+  const udp = UdpView.check(frame, ipv4.value.payloadOffset, ipv4.value.end);
   if (!udp.ok || udp.value.dstPort !== 4789) return -1;
-  const vxlan = VxlanView.check(udp.value.payload);
+  const vxlan = VxlanView.check(frame, udp.value.payloadOffset, udp.value.end);
   if (!vxlan.ok) return -1;
   return (eth.value.dst + vid + ipv4.value.src + ipv4.value.dst + vxlan.value.vni) % 7;
 }

@@ -32,51 +32,58 @@ export interface ArpRepr {
 }
 
 export class ArpView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<ArpView> {
-    if (bytes.length < ARP_FIXED) return truncated('arp', bytes.length, ARP_FIXED);
-    const htype = readU16(bytes, 0);
-    const ptype = readU16(bytes, 2);
-    if (htype !== HTYPE_ETHERNET)
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<ArpView> {
+    const have = end - offset;
+    if (have < ARP_FIXED) return truncated('arp', have, ARP_FIXED, offset);
+    const htype = readU16(bytes, offset);
+    const ptype = readU16(bytes, offset + 2);
+    if (htype !== HTYPE_ETHERNET) {
       return fail(
         'arp',
         'unsupported-hardware-type',
-        0,
+        offset,
         `ARP hardware type ${htype} (only 1, Ethernet, is supported)`,
       );
-    if (ptype !== EtherType.ipv4)
+    }
+    if (ptype !== EtherType.ipv4) {
       return fail(
         'arp',
         'unsupported-protocol-type',
-        2,
+        offset + 2,
         `ARP protocol type 0x${ptype.toString(16)} (only 0x0800, IPv4, is supported)`,
       );
-    if (bytes[4] !== 6 || bytes[5] !== 4)
+    }
+    if (bytes[offset + 4] !== 6 || bytes[offset + 5] !== 4) {
       return fail(
         'arp',
         'bad-address-length',
-        4,
-        `ARP address lengths ${bytes[4]}/${bytes[5]} (Ethernet/IPv4 needs 6/4)`,
+        offset + 4,
+        `ARP address lengths ${bytes[offset + 4]}/${bytes[offset + 5]} (Ethernet/IPv4 needs 6/4)`,
       );
-    if (bytes.length < ARP_LENGTH) return truncated('arp', bytes.length, ARP_LENGTH);
-    return ok(new ArpView(bytes));
+    }
+    if (have < ARP_LENGTH) return truncated('arp', have, ARP_LENGTH, offset);
+    return ok(new ArpView(bytes, offset));
   }
 
   get op(): number {
-    return readU16(this.bytes, 6);
+    return readU16(this.bytes, this.offset + 6);
   }
   get senderMac(): Mac {
-    return readMac(this.bytes, 8);
+    return readMac(this.bytes, this.offset + 8);
   }
   get senderIp(): Ipv4 {
-    return readIpv4(this.bytes, 14);
+    return readIpv4(this.bytes, this.offset + 14);
   }
   get targetMac(): Mac {
-    return readMac(this.bytes, 18);
+    return readMac(this.bytes, this.offset + 18);
   }
   get targetIp(): Ipv4 {
-    return readIpv4(this.bytes, 24);
+    return readIpv4(this.bytes, this.offset + 24);
   }
   toRepr(): ArpRepr {
     return {

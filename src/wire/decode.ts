@@ -8,7 +8,7 @@
  * the offset from the start of the frame) and every layer before it is still listed. Oddities that
  * do not stop decoding (reserved VLAN IDs, reserved bits, bad checksums) are `warnings`.
  */
-import { ArpOp, ArpView, arpKind } from './arp.js';
+import { ARP_LENGTH, ArpOp, ArpView, arpKind } from './arp.js';
 import { readU16, toHex } from './bytes.js';
 import { EtherType, IpProtocol, isVlanTpid, MAX_8023_LENGTH, MIN_ETHER_TYPE } from './ether-type.js';
 import { ETHERNET_HEADER_LENGTH, EthernetView } from './ethernet.js';
@@ -74,6 +74,10 @@ function portSet(ports: readonly number[]): ReadonlySet<number> {
   return set;
 }
 
+/**
+ * Walks one frame. Every method takes the whole frame `b` and the [offset, end) range of its layer,
+ * so no sub-buffers are made on the way and every error offset is already frame-relative.
+ */
 class Dissector {
   readonly layers: Layer[] = [];
   readonly warnings: DecodeWarning[] = [];
@@ -81,12 +85,16 @@ class Dissector {
   private readonly vxlanPorts: ReadonlySet<number>;
   private readonly genevePorts: ReadonlySet<number>;
 
-  constructor(options: DecodeOptions) {
+  constructor(
+    private readonly b: Uint8Array,
+    options: DecodeOptions,
+  ) {
     this.vxlanPorts = options.vxlanPorts ? portSet(options.vxlanPorts) : DEFAULT_VXLAN_PORTS;
     this.genevePorts = options.genevePorts ? portSet(options.genevePorts) : DEFAULT_GENEVE_PORTS;
   }
 
-  private fail(error: WireError, base: number): void {
+  /** Records the first failure; `base` is added to offsets that are relative to a sub-buffer. */
+  private fail(error: WireError, base = 0): void {
     this.error = {
       layer: error.layer,
       code: error.code,
@@ -99,42 +107,32 @@ class Dissector {
     this.warnings.push({ layer, code, message });
   }
 
-  ethernet(b: Uint8Array, base: number, depth: number): void {
-    const checked = EthernetView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  ethernet(offset: number, end: number, depth: number): void {
+    const checked = EthernetView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const eth = checked.value;
     let type = eth.typeOrLength;
     if (type >= MIN_ETHER_TYPE && !isVlanTpid(type)) {
-      // Common case, untagged Ethernet II: build the layer in one shape (no fields added later but padding).
-      const plain: Record<string, unknown> & { layer: 'ethernet' } = {
+      // Common case, untagged Ethernet II: the layer is built in one shape (only padding may be added).
+      const plain: MutableLayer = {
         layer: 'ethernet',
         dst: formatMac(eth.dst),
         src: formatMac(eth.src),
         etherType: type,
       };
       this.layers.push(plain);
-      return this.network(
-        type,
-        b.subarray(ETHERNET_HEADER_LENGTH),
-        base + ETHERNET_HEADER_LENGTH,
-        depth,
-        plain,
-      );
+      return this.network(type, offset + ETHERNET_HEADER_LENGTH, end, depth, plain);
     }
-    const ethLayer: Record<string, unknown> & { layer: 'ethernet' } = {
-      layer: 'ethernet',
-      dst: formatMac(eth.dst),
-      src: formatMac(eth.src),
-    };
+    const ethLayer: MutableLayer = { layer: 'ethernet', dst: formatMac(eth.dst), src: formatMac(eth.src) };
     this.layers.push(ethLayer);
-    let offset = ETHERNET_HEADER_LENGTH;
-    let typeOwner: Record<string, unknown> = ethLayer;
+    let at = offset + ETHERNET_HEADER_LENGTH;
+    let typeOwner: MutableLayer = ethLayer;
     while (isVlanTpid(type)) {
       typeOwner.etherType = type;
-      const tag = VlanTagView.check(b.subarray(offset));
-      if (!tag.ok) return this.fail(tag.error, base + offset);
+      const tag = VlanTagView.check(this.b, at, end);
+      if (!tag.ok) return this.fail(tag.error);
       const t = tag.value;
-      const vlanLayer = { layer: 'vlan' as const, tpid: type, pcp: t.pcp, dei: t.dei, vid: t.vid };
+      const vlanLayer: MutableLayer = { layer: 'vlan', tpid: type, pcp: t.pcp, dei: t.dei, vid: t.vid };
       this.layers.push(vlanLayer);
       if (isReservedVid(t.vid)) {
         this.warn(
@@ -147,67 +145,67 @@ class Dissector {
       }
       typeOwner = vlanLayer;
       type = t.etherType;
-      offset += VLAN_TAG_LENGTH;
+      at += VLAN_TAG_LENGTH;
     }
     if (type <= MAX_8023_LENGTH) {
       typeOwner.lengthField = type;
-      const available = b.length - offset;
+      const available = end - at;
       if (type > available) {
-        return this.fail(
-          {
-            layer: 'ethernet',
-            code: 'bad-length',
-            offset: offset - 2,
-            message: `802.3 length field ${type} exceeds the ${available} bytes present`,
-          },
-          base,
-        );
+        return this.fail({
+          layer: 'ethernet',
+          code: 'bad-length',
+          offset: at - 2,
+          message: `802.3 length field ${type} exceeds the ${available} bytes present`,
+        });
       }
       if (available > type) ethLayer.padding = available - type;
-      const llc = b.subarray(offset, offset + type);
       // IEEE 802.2 LLC header: DSAP, SSAP, control (0x42/0x42/0x03 carries spanning tree BPDUs).
-      this.payload(type, 'llc', llc.length >= 3 ? { dsap: llc[0], ssap: llc[1], control: llc[2] } : {});
+      const b = this.b;
+      this.layers.push(
+        type >= 3
+          ? {
+              layer: 'payload',
+              length: type,
+              protocol: 'llc',
+              dsap: b[at],
+              ssap: b[at + 1],
+              control: b[at + 2],
+            }
+          : { layer: 'payload', length: type, protocol: 'llc' },
+      );
       return;
     }
     typeOwner.etherType = type;
-    if (type < MIN_ETHER_TYPE)
+    if (type < MIN_ETHER_TYPE) {
       this.warn(
         'ethernet',
         'undefined-type-length',
         `type/length value ${type} is undefined (neither a length <= 1500 nor an EtherType >= 1536)`,
       );
-    this.network(type, b.subarray(offset), base + offset, depth, ethLayer);
+    }
+    this.network(type, at, end, depth, ethLayer);
   }
 
-  private network(
-    type: number,
-    rest: Uint8Array,
-    base: number,
-    depth: number,
-    ethLayer: Record<string, unknown>,
-  ): void {
+  private network(type: number, offset: number, end: number, depth: number, ethLayer: MutableLayer): void {
     switch (type) {
       case EtherType.arp:
       case EtherType.rarp:
-        return this.arp(rest, base, ethLayer);
+        return this.arp(offset, end, ethLayer);
       case EtherType.ipv4:
-        return this.ipv4(rest, base, depth, ethLayer);
+        return this.ipv4(offset, end, depth, ethLayer);
       default:
-        this.payload(rest.length);
+        this.payload(end - offset);
     }
   }
 
-  private payload(length: number, protocol?: string, extra?: Record<string, unknown>): void {
-    this.layers.push(
-      protocol ? { layer: 'payload', length, protocol, ...extra } : { layer: 'payload', length, ...extra },
-    );
+  private payload(length: number, protocol?: string): void {
+    this.layers.push(protocol ? { layer: 'payload', length, protocol } : { layer: 'payload', length });
   }
 
-  private arp(b: Uint8Array, base: number, ethLayer: Record<string, unknown>): void {
-    const checked = ArpView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
-    const v = checked.value;
-    const repr = v.toRepr();
+  private arp(offset: number, end: number, ethLayer: MutableLayer): void {
+    const checked = ArpView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
+    const repr = checked.value.toRepr();
     this.layers.push({
       layer: 'arp',
       op: repr.op,
@@ -218,12 +216,12 @@ class Dissector {
       targetMac: formatMac(repr.targetMac),
       targetIp: formatIpv4(repr.targetIp),
     });
-    if (b.length > 28) ethLayer.padding = b.length - 28;
+    if (end - offset > ARP_LENGTH) ethLayer.padding = end - offset - ARP_LENGTH;
   }
 
-  private ipv4(b: Uint8Array, base: number, depth: number, ethLayer: Record<string, unknown>): void {
-    const checked = Ipv4View.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private ipv4(offset: number, end: number, depth: number, ethLayer: MutableLayer): void {
+    const checked = Ipv4View.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const ip = checked.value;
     const checksumOk = ip.checksumOk;
     this.layers.push({
@@ -257,30 +255,30 @@ class Dissector {
       this.warn('ipv4', 'bad-checksum', `IPv4 header checksum 0x${hex4(ip.checksum)} is wrong`);
     if (ip.reservedFlag) this.warn('ipv4', 'reserved-flag', 'the reserved flag bit is set');
     if (ip.paddingLength > 0) ethLayer.padding = ip.paddingLength;
-    const payload = ip.payload;
-    const payloadBase = base + ip.headerLength;
-    if (ip.fragmentOffset !== 0) return this.payload(payload.length, 'fragment');
+    const payloadOffset = ip.payloadOffset;
+    const payloadEnd = ip.end;
+    if (ip.fragmentOffset !== 0) return this.payload(payloadEnd - payloadOffset, 'fragment');
     const fragmented = ip.mf; // first fragment: transport header present, its checksum uncheckable
     switch (ip.protocol) {
       case IpProtocol.icmp:
-        return this.icmp(payload, payloadBase, fragmented);
+        return this.icmp(payloadOffset, payloadEnd, fragmented);
       case IpProtocol.udp:
-        return this.udp(payload, payloadBase, ip.src, ip.dst, fragmented, depth);
+        return this.udp(payloadOffset, payloadEnd, ip.src, ip.dst, fragmented, depth);
       case IpProtocol.tcp:
-        return this.tcp(payload, payloadBase, ip.src, ip.dst, fragmented);
+        return this.tcp(payloadOffset, payloadEnd, ip.src, ip.dst, fragmented);
       case IpProtocol.gre:
-        return this.gre(payload, payloadBase, depth);
+        return this.gre(payloadOffset, payloadEnd, depth);
       default:
-        this.payload(payload.length);
+        this.payload(payloadEnd - payloadOffset);
     }
   }
 
-  private icmp(b: Uint8Array, base: number, fragmented: boolean): void {
-    const checked = IcmpView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private icmp(offset: number, end: number, fragmented: boolean): void {
+    const checked = IcmpView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
     const checksumOk = fragmented ? null : v.checksumOk;
-    const layer: Record<string, unknown> & { layer: 'icmp' } = {
+    const layer: MutableLayer = {
       layer: 'icmp',
       type: v.type,
       code: v.code,
@@ -293,19 +291,19 @@ class Dissector {
     if (v.type === IcmpType.echoRequest || v.type === IcmpType.echoReply) {
       layer.id = v.id;
       layer.seq = v.seq;
-      layer.dataLength = b.length - 8;
+      layer.dataLength = v.bodyLength;
       return;
     }
     if (!v.isError) {
       layer.restOfHeader = v.restOfHeader;
-      layer.dataLength = b.length - 8;
+      layer.dataLength = v.bodyLength;
       return;
     }
     if (v.type === IcmpType.destinationUnreachable && v.code === 4) layer.mtu = v.nextHopMtu;
     const quoted = parseQuotedDatagram(v.body);
-    if (!quoted.ok) return this.fail(quoted.error, base);
+    if (!quoted.ok) return this.fail(quoted.error, offset);
     const q = quoted.value;
-    const quotedLayers: Record<string, unknown>[] = [
+    const quotedLayers: MutableLayer[] = [
       {
         layer: 'ipv4',
         ihl: q.ihl,
@@ -339,66 +337,59 @@ class Dissector {
   }
 
   private udp(
-    b: Uint8Array,
-    base: number,
+    offset: number,
+    end: number,
     src: number,
     dst: number,
     fragmented: boolean,
     depth: number,
   ): void {
+    const b = this.b;
     if (fragmented) {
       // A first fragment carries the UDP header but not the whole datagram its length describes.
-      if (b.length < 8)
-        return this.fail(
-          {
-            layer: 'udp',
-            code: 'truncated',
-            offset: b.length,
-            message: `udp: need 8 bytes, have ${b.length}`,
-          },
-          base,
-        );
+      if (end - offset < 8)
+        return this.fail({
+          layer: 'udp',
+          code: 'truncated',
+          offset: end,
+          message: `udp: need 8 bytes, have ${end - offset}`,
+        });
       this.layers.push({
         layer: 'udp',
-        srcPort: readU16(b, 0),
-        dstPort: readU16(b, 2),
-        length: readU16(b, 4),
-        checksum: readU16(b, 6),
+        srcPort: readU16(b, offset),
+        dstPort: readU16(b, offset + 2),
+        length: readU16(b, offset + 4),
+        checksum: readU16(b, offset + 6),
         checksumOk: null,
       });
-      return this.payload(b.length - 8, 'fragment');
+      return this.payload(end - offset - 8, 'fragment');
     }
-    const checked = UdpView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+    const checked = UdpView.check(b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
     const checksumOk = v.checksumOk(src, dst);
-    this.layers.push({
-      layer: 'udp',
-      srcPort: v.srcPort,
-      dstPort: v.dstPort,
-      length: v.length,
-      checksum: v.checksum,
-      checksumOk,
-    });
+    const length = v.length;
+    const dstPort = v.dstPort;
+    this.layers.push({ layer: 'udp', srcPort: v.srcPort, dstPort, length, checksum: v.checksum, checksumOk });
     if (checksumOk === false) this.warn('udp', 'bad-checksum', `UDP checksum 0x${hex4(v.checksum)} is wrong`);
-    if (v.length < b.length)
+    if (length < end - offset)
       this.warn(
         'udp',
         'length-mismatch',
-        `UDP length ${v.length} is shorter than the ${b.length}-byte IP payload`,
+        `UDP length ${length} is shorter than the ${end - offset}-byte IP payload`,
       );
-    const payload = v.payload;
-    const payloadBase = base + 8;
-    if (depth < MAX_TUNNEL_DEPTH && this.vxlanPorts.has(v.dstPort))
-      return this.vxlan(payload, payloadBase, depth);
-    if (depth < MAX_TUNNEL_DEPTH && this.genevePorts.has(v.dstPort))
-      return this.geneve(payload, payloadBase, depth);
-    if (payload.length > 0) this.payload(payload.length);
+    const payloadOffset = v.payloadOffset;
+    const payloadEnd = v.end;
+    if (depth < MAX_TUNNEL_DEPTH && this.vxlanPorts.has(dstPort))
+      return this.vxlan(payloadOffset, payloadEnd, depth);
+    if (depth < MAX_TUNNEL_DEPTH && this.genevePorts.has(dstPort))
+      return this.geneve(payloadOffset, payloadEnd, depth);
+    if (payloadEnd > payloadOffset) this.payload(payloadEnd - payloadOffset);
   }
 
-  private tcp(b: Uint8Array, base: number, src: number, dst: number, fragmented: boolean): void {
-    const checked = TcpView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private tcp(offset: number, end: number, src: number, dst: number, fragmented: boolean): void {
+    const checked = TcpView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
     const checksumOk = fragmented ? null : v.checksumOk(src, dst);
     this.layers.push({
@@ -417,23 +408,23 @@ class Dissector {
     });
     if (checksumOk === false) this.warn('tcp', 'bad-checksum', `TCP checksum 0x${hex4(v.checksum)} is wrong`);
     if (v.reserved !== 0) this.warn('tcp', 'reserved-bits-set', 'reserved header bits are set');
-    const payload = v.payload;
-    if (payload.length > 0) this.payload(payload.length, fragmented ? 'fragment' : undefined);
+    const payloadLength = end - offset - v.headerLength;
+    if (payloadLength > 0) this.payload(payloadLength, fragmented ? 'fragment' : undefined);
   }
 
-  private vxlan(b: Uint8Array, base: number, depth: number): void {
-    const checked = VxlanView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private vxlan(offset: number, end: number, depth: number): void {
+    const checked = VxlanView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
     this.layers.push({ layer: 'vxlan', flags: v.flags, vni: v.vni });
     if (v.reservedBitsSet)
       this.warn('vxlan', 'reserved-bits-set', 'reserved VXLAN bits are set (ignored on receipt, RFC 7348 5)');
-    this.ethernet(v.payload, base + 8, depth + 1);
+    this.ethernet(v.payloadOffset, end, depth + 1);
   }
 
-  private geneve(b: Uint8Array, base: number, depth: number): void {
-    const checked = GeneveView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private geneve(offset: number, end: number, depth: number): void {
+    const checked = GeneveView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
     this.layers.push({
       layer: 'geneve',
@@ -452,14 +443,17 @@ class Dissector {
       })),
     });
     if (v.reservedBitsSet) this.warn('geneve', 'reserved-bits-set', 'reserved GENEVE bits are set');
-    this.inner(v.protocol, v.payload, base + v.headerLength, depth);
+    this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 
-  private gre(b: Uint8Array, base: number, depth: number): void {
-    const checked = GreView.check(b);
-    if (!checked.ok) return this.fail(checked.error, base);
+  private gre(offset: number, end: number, depth: number): void {
+    const checked = GreView.check(this.b, offset, end);
+    if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
-    if (!v.isNvgre) return this.payload(b.length, 'gre', { greProtocol: v.protocol });
+    if (!v.isNvgre) {
+      this.layers.push({ layer: 'payload', length: end - offset, protocol: 'gre', greProtocol: v.protocol });
+      return;
+    }
     this.layers.push({
       layer: 'nvgre',
       protocol: v.protocol,
@@ -474,15 +468,17 @@ class Dissector {
         'unexpected-gre-fields',
         'NVGRE requires the C and S bits to be zero (RFC 7637 3.2)',
       );
-    if (depth < MAX_TUNNEL_DEPTH) this.inner(v.protocol, v.payload, base + v.headerLength, depth);
+    if (depth < MAX_TUNNEL_DEPTH) this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 
-  private inner(protocol: number, payload: Uint8Array, base: number, depth: number): void {
-    if (protocol === EtherType.transparentEthernetBridging) return this.ethernet(payload, base, depth + 1);
-    if (protocol === EtherType.ipv4) return this.ipv4(payload, base, depth + 1, {});
-    this.payload(payload.length);
+  private inner(protocol: number, offset: number, end: number, depth: number): void {
+    if (protocol === EtherType.transparentEthernetBridging) return this.ethernet(offset, end, depth + 1);
+    if (protocol === EtherType.ipv4) return this.ipv4(offset, end, depth + 1, {} as MutableLayer);
+    this.payload(end - offset);
   }
 }
+
+type MutableLayer = { layer: LayerName } & Record<string, unknown>;
 
 function hex4(v: number): string {
   return v.toString(16).padStart(4, '0');
@@ -501,7 +497,7 @@ function tcpOptionJson(o: TcpOption): Record<string, unknown> {
 
 /** Decodes an Ethernet frame (linktype 1). */
 export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): DecodedFrame {
-  const d = new Dissector(options);
-  d.ethernet(bytes, 0, 0);
+  const d = new Dissector(bytes, options);
+  d.ethernet(0, bytes.length, 0);
   return { layers: d.layers, warnings: d.warnings, error: d.error };
 }

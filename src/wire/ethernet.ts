@@ -19,31 +19,38 @@ export const ETHERNET_HEADER_LENGTH = 14;
 /** Minimum frame length without FCS; shorter frames are padded with zeros on emit. */
 export const ETHERNET_MIN_FRAME = 60;
 
-/** Checked view over the 14-byte header and what follows. */
+/** Checked view over the 14-byte header at `offset` and what follows up to `end`. */
 export class EthernetView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<EthernetView> {
-    if (bytes.length < ETHERNET_HEADER_LENGTH)
-      return truncated('ethernet', bytes.length, ETHERNET_HEADER_LENGTH);
-    return ok(new EthernetView(bytes));
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<EthernetView> {
+    if (end - offset < ETHERNET_HEADER_LENGTH)
+      return truncated('ethernet', end - offset, ETHERNET_HEADER_LENGTH, offset);
+    return ok(new EthernetView(bytes, offset, end));
   }
 
   get dst(): Mac {
-    return readMac(this.bytes, 0);
+    return readMac(this.bytes, this.offset);
   }
   get src(): Mac {
-    return readMac(this.bytes, 6);
+    return readMac(this.bytes, this.offset + 6);
   }
   /** Raw type/length field. */
   get typeOrLength(): number {
-    return readU16(this.bytes, 12);
+    return readU16(this.bytes, this.offset + 12);
   }
   get isLengthFrame(): boolean {
     return this.typeOrLength <= MAX_8023_LENGTH;
   }
+  get payloadOffset(): number {
+    return this.offset + ETHERNET_HEADER_LENGTH;
+  }
   get payload(): Uint8Array {
-    return this.bytes.subarray(ETHERNET_HEADER_LENGTH);
+    return this.bytes.subarray(this.offset + ETHERNET_HEADER_LENGTH, this.end);
   }
 }
 

@@ -26,11 +26,11 @@ export function isCriticalGeneveOption(option: GeneveOption): boolean {
   return (option.type & 0x80) !== 0;
 }
 
-function walkGeneveOptions(area: Uint8Array): WireResult<GeneveOption[]> {
+function walkGeneveOptions(area: Uint8Array, baseOffset: number): WireResult<GeneveOption[]> {
   const options: GeneveOption[] = [];
   let i = 0;
   while (i < area.length) {
-    const at = GENEVE_HEADER_LENGTH + i;
+    const at = baseOffset + i;
     if (i + 4 > area.length)
       return fail(
         'geneve',
@@ -60,50 +60,59 @@ function walkGeneveOptions(area: Uint8Array): WireResult<GeneveOption[]> {
 export class GeneveView {
   private constructor(
     readonly bytes: Uint8Array,
+    readonly offset: number,
+    readonly end: number,
     /** Options, walked once by `check`. */
     readonly options: readonly GeneveOption[],
   ) {}
 
-  static check(bytes: Uint8Array): WireResult<GeneveView> {
-    if (bytes.length < GENEVE_HEADER_LENGTH) return truncated('geneve', bytes.length, GENEVE_HEADER_LENGTH);
-    const version = bytes[0]! >>> 6;
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<GeneveView> {
+    const have = end - offset;
+    if (have < GENEVE_HEADER_LENGTH) return truncated('geneve', have, GENEVE_HEADER_LENGTH, offset);
+    const version = bytes[offset]! >>> 6;
     if (version !== 0)
-      return fail('geneve', 'unsupported-version', 0, `GENEVE version ${version} (only 0 is defined)`);
-    const headerLength = GENEVE_HEADER_LENGTH + (bytes[0]! & 0x3f) * 4;
-    if (headerLength > bytes.length) return truncated('geneve', bytes.length, headerLength);
-    const options = walkGeneveOptions(bytes.subarray(GENEVE_HEADER_LENGTH, headerLength));
+      return fail('geneve', 'unsupported-version', offset, `GENEVE version ${version} (only 0 is defined)`);
+    const headerLength = GENEVE_HEADER_LENGTH + (bytes[offset]! & 0x3f) * 4;
+    if (headerLength > have) return truncated('geneve', have, headerLength, offset);
+    const options = walkGeneveOptions(
+      bytes.subarray(offset + GENEVE_HEADER_LENGTH, offset + headerLength),
+      offset + GENEVE_HEADER_LENGTH,
+    );
     if (!options.ok) return options;
-    return ok(new GeneveView(bytes, options.value));
+    return ok(new GeneveView(bytes, offset, end, options.value));
   }
 
   get version(): number {
-    return this.bytes[0]! >>> 6;
+    return this.bytes[this.offset]! >>> 6;
   }
   /** Opt Len in 4-byte words. */
   get optionsLength(): number {
-    return this.bytes[0]! & 0x3f;
+    return this.bytes[this.offset]! & 0x3f;
   }
   get headerLength(): number {
     return GENEVE_HEADER_LENGTH + this.optionsLength * 4;
   }
   get oam(): boolean {
-    return (this.bytes[1]! & 0x80) !== 0;
+    return (this.bytes[this.offset + 1]! & 0x80) !== 0;
   }
   get critical(): boolean {
-    return (this.bytes[1]! & 0x40) !== 0;
+    return (this.bytes[this.offset + 1]! & 0x40) !== 0;
   }
   get reservedBitsSet(): boolean {
-    return (this.bytes[1]! & 0x3f) !== 0 || this.bytes[7] !== 0;
+    return (this.bytes[this.offset + 1]! & 0x3f) !== 0 || this.bytes[this.offset + 7] !== 0;
   }
   /** EtherType of the payload: 0x6558 for an Ethernet frame, 0x0800 for IPv4. */
   get protocol(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   get vni(): number {
-    return readU24(this.bytes, 4);
+    return readU24(this.bytes, this.offset + 4);
+  }
+  get payloadOffset(): number {
+    return this.offset + this.headerLength;
   }
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLength);
+    return this.bytes.subarray(this.payloadOffset, this.end);
   }
 }
 

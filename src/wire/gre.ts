@@ -17,36 +17,46 @@ import { fail, ok, truncated, type WireResult } from './result.js';
 const GRE_BASE = 4;
 
 export class GreView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<GreView> {
-    if (bytes.length < GRE_BASE) return truncated('nvgre', bytes.length, GRE_BASE);
-    const version = bytes[1]! & 7;
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<GreView> {
+    const have = end - offset;
+    if (have < GRE_BASE) return truncated('nvgre', have, GRE_BASE, offset);
+    const version = bytes[offset + 1]! & 7;
     if (version !== 0)
-      return fail('nvgre', 'unsupported-version', 1, `GRE version ${version} (only 0 carries NVGRE)`);
-    const b0 = bytes[0]!;
+      return fail(
+        'nvgre',
+        'unsupported-version',
+        offset + 1,
+        `GRE version ${version} (only 0 carries NVGRE)`,
+      );
+    const b0 = bytes[offset]!;
     const headerLength = GRE_BASE + (b0 & 0x80 ? 4 : 0) + (b0 & 0x20 ? 4 : 0) + (b0 & 0x10 ? 4 : 0);
-    if (bytes.length < headerLength) return truncated('nvgre', bytes.length, headerLength);
-    return ok(new GreView(bytes));
+    if (have < headerLength) return truncated('nvgre', have, headerLength, offset);
+    return ok(new GreView(bytes, offset, end));
   }
 
   get checksumPresent(): boolean {
-    return (this.bytes[0]! & 0x80) !== 0;
+    return (this.bytes[this.offset]! & 0x80) !== 0;
   }
   get keyPresent(): boolean {
-    return (this.bytes[0]! & 0x20) !== 0;
+    return (this.bytes[this.offset]! & 0x20) !== 0;
   }
   get sequencePresent(): boolean {
-    return (this.bytes[0]! & 0x10) !== 0;
+    return (this.bytes[this.offset]! & 0x10) !== 0;
   }
   get version(): number {
-    return this.bytes[1]! & 7;
+    return this.bytes[this.offset + 1]! & 7;
   }
   get protocol(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   private get keyOffset(): number {
-    return GRE_BASE + (this.checksumPresent ? 4 : 0);
+    return this.offset + GRE_BASE + (this.checksumPresent ? 4 : 0);
   }
   get key(): number | null {
     return this.keyPresent ? readU32(this.bytes, this.keyOffset) : null;
@@ -54,11 +64,12 @@ export class GreView {
   get sequence(): number | null {
     return this.sequencePresent ? readU32(this.bytes, this.keyOffset + (this.keyPresent ? 4 : 0)) : null;
   }
+  /** GRE checksum covers the GRE header and payload (RFC 2784 2.5). */
   get checksumOk(): boolean | null {
-    return this.checksumPresent ? onesComplementSum(this.bytes) === 0xffff : null;
+    return this.checksumPresent ? onesComplementSum(this.bytes, this.offset, this.end) === 0xffff : null;
   }
   get headerLength(): number {
-    return this.keyOffset + (this.keyPresent ? 4 : 0) + (this.sequencePresent ? 4 : 0);
+    return this.keyOffset - this.offset + (this.keyPresent ? 4 : 0) + (this.sequencePresent ? 4 : 0);
   }
   /** NVGRE shape: key present, carrying an Ethernet frame. */
   get isNvgre(): boolean {
@@ -70,8 +81,11 @@ export class GreView {
   get flowId(): number {
     return (this.key ?? 0) & 0xff;
   }
+  get payloadOffset(): number {
+    return this.offset + this.headerLength;
+  }
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLength);
+    return this.bytes.subarray(this.payloadOffset, this.end);
   }
 }
 

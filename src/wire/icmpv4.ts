@@ -41,44 +41,52 @@ export const TimeExceededCode = {
 } as const;
 
 export class IcmpView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    /** End of the ICMP message in `bytes` (the IP payload's end). */
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<IcmpView> {
-    if (bytes.length < ICMP_HEADER_LENGTH) return truncated('icmp', bytes.length, ICMP_HEADER_LENGTH);
-    return ok(new IcmpView(bytes));
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<IcmpView> {
+    if (end - offset < ICMP_HEADER_LENGTH) return truncated('icmp', end - offset, ICMP_HEADER_LENGTH, offset);
+    return ok(new IcmpView(bytes, offset, end));
   }
 
   get type(): number {
-    return this.bytes[0]!;
+    return this.bytes[this.offset]!;
   }
   get code(): number {
-    return this.bytes[1]!;
+    return this.bytes[this.offset + 1]!;
   }
   get checksum(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   get checksumOk(): boolean {
-    return onesComplementSum(this.bytes) === 0xffff;
+    return onesComplementSum(this.bytes, this.offset, this.end) === 0xffff;
   }
   /** Echo identifier (bytes 4-5). */
   get id(): number {
-    return readU16(this.bytes, 4);
+    return readU16(this.bytes, this.offset + 4);
   }
   /** Echo sequence number (bytes 6-7). */
   get seq(): number {
-    return readU16(this.bytes, 6);
+    return readU16(this.bytes, this.offset + 6);
   }
   /** Next-hop MTU of a fragmentation-needed message (RFC 1191: bytes 6-7). */
   get nextHopMtu(): number {
-    return readU16(this.bytes, 6);
+    return readU16(this.bytes, this.offset + 6);
   }
   /** Bytes 4-7 as one word. */
   get restOfHeader(): number {
-    return readU32(this.bytes, 4);
+    return readU32(this.bytes, this.offset + 4);
+  }
+  get bodyLength(): number {
+    return this.end - this.offset - ICMP_HEADER_LENGTH;
   }
   /** Echo data, or the quoted datagram of an error message. */
   get body(): Uint8Array {
-    return this.bytes.subarray(ICMP_HEADER_LENGTH);
+    return this.bytes.subarray(this.offset + ICMP_HEADER_LENGTH, this.end);
   }
   get isError(): boolean {
     const t = this.type;
@@ -127,7 +135,7 @@ export function icmpReprFromView(v: IcmpView): IcmpRepr {
       }
       break;
     case IcmpType.destinationUnreachable:
-      if (readU16(v.bytes, 4) === 0)
+      if (readU16(v.bytes, v.offset + 4) === 0)
         return { kind: 'destination-unreachable', code: v.code, nextHopMtu: v.nextHopMtu, quoted: v.body };
       break;
     case IcmpType.timeExceeded:

@@ -83,111 +83,125 @@ export function walkIpv4Options(area: Uint8Array, baseOffset = IPV4_MIN_HEADER):
 }
 
 export class Ipv4View {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    /** Where the header starts in `bytes`. */
+    readonly offset: number,
+    /** Where the bytes available to this packet end (its total length may end earlier: padding). */
+    readonly limit: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<Ipv4View> {
-    if (bytes.length < IPV4_MIN_HEADER) return truncated('ipv4', bytes.length, IPV4_MIN_HEADER);
-    const version = bytes[0]! >>> 4;
-    if (version !== 4) return fail('ipv4', 'bad-version', 0, `IP version ${version} in an IPv4 packet`);
-    const headerLength = (bytes[0]! & 0x0f) * 4;
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<Ipv4View> {
+    const have = end - offset;
+    if (have < IPV4_MIN_HEADER) return truncated('ipv4', have, IPV4_MIN_HEADER, offset);
+    const version = bytes[offset]! >>> 4;
+    if (version !== 4) return fail('ipv4', 'bad-version', offset, `IP version ${version} in an IPv4 packet`);
+    const headerLength = (bytes[offset]! & 0x0f) * 4;
     if (headerLength < IPV4_MIN_HEADER)
-      return fail('ipv4', 'bad-ihl', 0, `IHL ${headerLength / 4} is below the minimum of 5`);
-    if (bytes.length < headerLength) return truncated('ipv4', bytes.length, headerLength);
-    const totalLength = readU16(bytes, 2);
-    if (totalLength < headerLength)
+      return fail('ipv4', 'bad-ihl', offset, `IHL ${headerLength / 4} is below the minimum of 5`);
+    if (have < headerLength) return truncated('ipv4', have, headerLength, offset);
+    const totalLength = readU16(bytes, offset + 2);
+    if (totalLength < headerLength) {
       return fail(
         'ipv4',
         'bad-total-length',
-        2,
+        offset + 2,
         `total length ${totalLength} is shorter than the ${headerLength}-byte header`,
       );
-    if (totalLength > bytes.length)
-      return fail(
-        'ipv4',
-        'truncated',
-        bytes.length,
-        `total length ${totalLength} exceeds the ${bytes.length} bytes present`,
-      );
+    }
+    if (totalLength > have)
+      return fail('ipv4', 'truncated', end, `total length ${totalLength} exceeds the ${have} bytes present`);
     if (headerLength > IPV4_MIN_HEADER) {
-      const walked = walkIpv4Options(bytes.subarray(IPV4_MIN_HEADER, headerLength));
+      const walked = walkIpv4Options(
+        bytes.subarray(offset + IPV4_MIN_HEADER, offset + headerLength),
+        offset + IPV4_MIN_HEADER,
+      );
       if (!walked.ok) return walked;
     }
-    return ok(new Ipv4View(bytes));
+    return ok(new Ipv4View(bytes, offset, end));
   }
 
   get version(): number {
-    return this.bytes[0]! >>> 4;
+    return this.bytes[this.offset]! >>> 4;
   }
   /** Header length in 32-bit words. */
   get ihl(): number {
-    return this.bytes[0]! & 0x0f;
+    return this.bytes[this.offset]! & 0x0f;
   }
   get headerLength(): number {
-    return (this.bytes[0]! & 0x0f) * 4;
+    return (this.bytes[this.offset]! & 0x0f) * 4;
   }
   get dscp(): number {
-    return this.bytes[1]! >>> 2;
+    return this.bytes[this.offset + 1]! >>> 2;
   }
   get ecn(): number {
-    return this.bytes[1]! & 3;
+    return this.bytes[this.offset + 1]! & 3;
   }
   get totalLength(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   get id(): number {
-    return readU16(this.bytes, 4);
+    return readU16(this.bytes, this.offset + 4);
   }
   /** The reserved flag bit (RFC 791: must be zero). */
   get reservedFlag(): boolean {
-    return (this.bytes[6]! & 0x80) !== 0;
+    return (this.bytes[this.offset + 6]! & 0x80) !== 0;
   }
   get df(): boolean {
-    return (this.bytes[6]! & 0x40) !== 0;
+    return (this.bytes[this.offset + 6]! & 0x40) !== 0;
   }
   get mf(): boolean {
-    return (this.bytes[6]! & 0x20) !== 0;
+    return (this.bytes[this.offset + 6]! & 0x20) !== 0;
   }
   /** Fragment offset in 8-byte units. */
   get fragmentOffset(): number {
-    return readU16(this.bytes, 6) & 0x1fff;
+    return readU16(this.bytes, this.offset + 6) & 0x1fff;
   }
   /** True for any fragment of a fragmented datagram (MF set or offset non-zero). */
   get isFragment(): boolean {
-    return this.mf || this.fragmentOffset !== 0;
+    return (readU16(this.bytes, this.offset + 6) & 0x3fff) !== 0;
   }
   get ttl(): number {
-    return this.bytes[8]!;
+    return this.bytes[this.offset + 8]!;
   }
   get protocol(): number {
-    return this.bytes[9]!;
+    return this.bytes[this.offset + 9]!;
   }
   get checksum(): number {
-    return readU16(this.bytes, 10);
+    return readU16(this.bytes, this.offset + 10);
   }
   get src(): Ipv4 {
-    return readIpv4(this.bytes, 12);
+    return readIpv4(this.bytes, this.offset + 12);
   }
   get dst(): Ipv4 {
-    return readIpv4(this.bytes, 16);
+    return readIpv4(this.bytes, this.offset + 16);
   }
   get checksumOk(): boolean {
-    return onesComplementSum(this.bytes, 0, this.headerLength) === 0xffff;
+    return onesComplementSum(this.bytes, this.offset, this.offset + this.headerLength) === 0xffff;
   }
   get optionBytes(): Uint8Array {
-    return this.bytes.subarray(IPV4_MIN_HEADER, this.headerLength);
+    return this.bytes.subarray(this.offset + IPV4_MIN_HEADER, this.offset + this.headerLength);
   }
   /** Options as walked by `check` (which already proved the walk succeeds). */
   get options(): Ipv4Option[] {
     const walked = walkIpv4Options(this.optionBytes);
     return walked.ok ? walked.value : [];
   }
+  /** Offset of the payload in `bytes`. */
+  get payloadOffset(): number {
+    return this.offset + this.headerLength;
+  }
+  /** Offset just past the packet (header + payload = total length) in `bytes`. */
+  get end(): number {
+    return this.offset + this.totalLength;
+  }
   /** Bytes from the end of the header to total length. */
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLength, this.totalLength);
+    return this.bytes.subarray(this.payloadOffset, this.end);
   }
   /** Bytes present after total length (Ethernet minimum-size padding). */
   get paddingLength(): number {
-    return this.bytes.length - this.totalLength;
+    return this.limit - this.end;
   }
 }
 

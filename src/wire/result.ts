@@ -25,7 +25,7 @@ export interface WireError {
   readonly layer: LayerName;
   /** Stable kebab-case code, e.g. `truncated`, `bad-ihl`, `bad-option-length`. */
   readonly code: string;
-  /** Byte offset of the problem, relative to the start of the layer's buffer. */
+  /** Byte offset of the problem in the buffer handed to `check`/`parse` (views checked at an offset count from the buffer's start). */
   readonly offset: number;
   /** One human sentence. */
   readonly message: string;
@@ -49,6 +49,6 @@ export function fail<T = never>(
 }
 
 /** Shorthand for the most common failure: fewer bytes than the layer needs. */
-export function truncated<T = never>(layer: LayerName, have: number, need: number): WireResult<T> {
-  return fail(layer, 'truncated', have, `${layer}: need ${need} bytes, have ${have}`);
+export function truncated<T = never>(layer: LayerName, have: number, need: number, base = 0): WireResult<T> {
+  return fail(layer, 'truncated', base + have, `${layer}: need ${need} bytes, have ${have}`);
 }

@@ -55,7 +55,8 @@ const OPTION_INFO: Record<number, { name: string; valid: (len: number) => boolea
 };
 
 /** Walks the options area (offset 20 to data offset). Offsets in errors are relative to the TCP header. */
-export function walkTcpOptions(area: Uint8Array): WireResult<TcpOption[]> {
+/** Walks the options area; error offsets are `baseOffset` + the position in the area. */
+export function walkTcpOptions(area: Uint8Array, baseOffset = TCP_MIN_HEADER): WireResult<TcpOption[]> {
   const options: TcpOption[] = [];
   let i = 0;
   while (i < area.length) {
@@ -69,7 +70,7 @@ export function walkTcpOptions(area: Uint8Array): WireResult<TcpOption[]> {
       i += 1;
       continue;
     }
-    const at = TCP_MIN_HEADER + i;
+    const at = baseOffset + i;
     if (i + 1 >= area.length)
       return fail('tcp', 'bad-option-length', at, `TCP option ${kind} at offset ${at} has no length octet`);
     const length = area[i + 1]!;
@@ -157,80 +158,97 @@ export function emitTcpOptions(specs: readonly TcpOptionSpec[]): Uint8Array {
 }
 
 export class TcpView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    /** End of the segment (the IP payload's end) in `bytes`. */
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<TcpView> {
-    if (bytes.length < TCP_MIN_HEADER) return truncated('tcp', bytes.length, TCP_MIN_HEADER);
-    const headerLength = (bytes[12]! >>> 4) * 4;
-    if (headerLength < TCP_MIN_HEADER)
-      return fail('tcp', 'bad-data-offset', 12, `data offset ${headerLength / 4} is below the minimum of 5`);
-    if (headerLength > bytes.length)
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<TcpView> {
+    const have = end - offset;
+    if (have < TCP_MIN_HEADER) return truncated('tcp', have, TCP_MIN_HEADER, offset);
+    const headerLength = (bytes[offset + 12]! >>> 4) * 4;
+    if (headerLength < TCP_MIN_HEADER) {
+      return fail(
+        'tcp',
+        'bad-data-offset',
+        offset + 12,
+        `data offset ${headerLength / 4} is below the minimum of 5`,
+      );
+    }
+    if (headerLength > have) {
       return fail(
         'tcp',
         'truncated',
-        bytes.length,
-        `data offset ${headerLength / 4} (${headerLength} bytes) exceeds the ${bytes.length}-byte segment`,
+        end,
+        `data offset ${headerLength / 4} (${headerLength} bytes) exceeds the ${have}-byte segment`,
       );
+    }
     if (headerLength > TCP_MIN_HEADER) {
-      const walked = walkTcpOptions(bytes.subarray(TCP_MIN_HEADER, headerLength));
+      const walked = walkTcpOptions(
+        bytes.subarray(offset + TCP_MIN_HEADER, offset + headerLength),
+        offset + TCP_MIN_HEADER,
+      );
       if (!walked.ok) return walked;
     }
-    return ok(new TcpView(bytes));
+    return ok(new TcpView(bytes, offset, end));
   }
 
   get srcPort(): number {
-    return readU16(this.bytes, 0);
+    return readU16(this.bytes, this.offset + 0);
   }
   get dstPort(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   get seq(): number {
-    return readU32(this.bytes, 4);
+    return readU32(this.bytes, this.offset + 4);
   }
   get ack(): number {
-    return readU32(this.bytes, 8);
+    return readU32(this.bytes, this.offset + 8);
   }
   /** Header length in 32-bit words. */
   get dataOffset(): number {
-    return this.bytes[12]! >>> 4;
+    return this.bytes[this.offset + 12]! >>> 4;
   }
   get headerLength(): number {
-    return (this.bytes[12]! >>> 4) * 4;
+    return (this.bytes[this.offset + 12]! >>> 4) * 4;
   }
   /** The 9 flag bits (see `TcpFlag`). */
   get flags(): number {
-    return ((this.bytes[12]! & 1) << 8) | this.bytes[13]!;
+    return ((this.bytes[this.offset + 12]! & 1) << 8) | this.bytes[this.offset + 13]!;
   }
   /** Bits 4-6 of byte 12, reserved (must be zero). */
   get reserved(): number {
-    return (this.bytes[12]! >>> 1) & 7;
+    return (this.bytes[this.offset + 12]! >>> 1) & 7;
   }
   get window(): number {
-    return readU16(this.bytes, 14);
+    return readU16(this.bytes, this.offset + 14);
   }
   get checksum(): number {
-    return readU16(this.bytes, 16);
+    return readU16(this.bytes, this.offset + 16);
   }
   get urgentPointer(): number {
-    return readU16(this.bytes, 18);
+    return readU16(this.bytes, this.offset + 18);
   }
   get optionBytes(): Uint8Array {
-    return this.bytes.subarray(TCP_MIN_HEADER, this.headerLength);
+    return this.bytes.subarray(this.offset + TCP_MIN_HEADER, this.offset + this.headerLength);
   }
   get options(): TcpOption[] {
     const walked = walkTcpOptions(this.optionBytes);
     return walked.ok ? walked.value : [];
   }
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.headerLength);
+    return this.bytes.subarray(this.offset + this.headerLength, this.end);
   }
   checksumOk(src: Ipv4, dst: Ipv4): boolean {
+    const length = this.end - this.offset;
     return (
       onesComplementSum(
         this.bytes,
-        0,
-        this.bytes.length,
-        pseudoHeaderSum(src, dst, IpProtocol.tcp, this.bytes.length),
+        this.offset,
+        this.end,
+        pseudoHeaderSum(src, dst, IpProtocol.tcp, length),
       ) === 0xffff
     );
   }

@@ -15,43 +15,62 @@ import { fail, ok, truncated, type WireResult } from './result.js';
 export const UDP_HEADER_LENGTH = 8;
 
 export class UdpView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<UdpView> {
-    if (bytes.length < UDP_HEADER_LENGTH) return truncated('udp', bytes.length, UDP_HEADER_LENGTH);
-    const length = readU16(bytes, 4);
+  /** `end` is the end of the IP payload; the UDP length must fit inside it. */
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<UdpView> {
+    const have = end - offset;
+    if (have < UDP_HEADER_LENGTH) return truncated('udp', have, UDP_HEADER_LENGTH, offset);
+    const length = readU16(bytes, offset + 4);
     if (length < UDP_HEADER_LENGTH)
-      return fail('udp', 'bad-length', 4, `UDP length ${length} is below the 8-byte header`);
-    if (length > bytes.length)
+      return fail('udp', 'bad-length', offset + 4, `UDP length ${length} is below the 8-byte header`);
+    if (length > have)
       return fail(
         'udp',
         'bad-length',
-        4,
-        `UDP length ${length} exceeds the ${bytes.length} bytes of IP payload`,
+        offset + 4,
+        `UDP length ${length} exceeds the ${have} bytes of IP payload`,
       );
-    return ok(new UdpView(bytes));
+    return ok(new UdpView(bytes, offset));
   }
 
   get srcPort(): number {
-    return readU16(this.bytes, 0);
+    return readU16(this.bytes, this.offset);
   }
   get dstPort(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
   }
   get length(): number {
-    return readU16(this.bytes, 4);
+    return readU16(this.bytes, this.offset + 4);
   }
   get checksum(): number {
-    return readU16(this.bytes, 6);
+    return readU16(this.bytes, this.offset + 6);
+  }
+  get payloadOffset(): number {
+    return this.offset + UDP_HEADER_LENGTH;
+  }
+  /** End of the datagram (offset + UDP length) in `bytes`. */
+  get end(): number {
+    return this.offset + this.length;
   }
   get payload(): Uint8Array {
-    return this.bytes.subarray(UDP_HEADER_LENGTH, this.length);
+    return this.bytes.subarray(this.offset + UDP_HEADER_LENGTH, this.end);
   }
   /** null when the sender sent no checksum (0); otherwise whether it verifies over the pseudo-header. */
   checksumOk(src: Ipv4, dst: Ipv4): boolean | null {
     if (this.checksum === 0) return null;
     const len = this.length;
-    return onesComplementSum(this.bytes, 0, len, pseudoHeaderSum(src, dst, IpProtocol.udp, len)) === 0xffff;
+    return (
+      onesComplementSum(
+        this.bytes,
+        this.offset,
+        this.offset + len,
+        pseudoHeaderSum(src, dst, IpProtocol.udp, len),
+      ) === 0xffff
+    );
   }
 }
 

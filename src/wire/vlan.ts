@@ -30,30 +30,37 @@ export function isUsableVid(vid: number): boolean {
   return Number.isInteger(vid) && vid >= 1 && vid <= 4094;
 }
 
-/** Checked view over [TCI(2) | next type(2) | payload...], the bytes after a TPID. */
+/** Checked view over [TCI(2) | next type(2) | payload...] at `offset`, the bytes after a TPID. */
 export class VlanTagView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<VlanTagView> {
-    if (bytes.length < VLAN_TAG_LENGTH) return truncated('vlan', bytes.length, VLAN_TAG_LENGTH);
-    return ok(new VlanTagView(bytes));
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<VlanTagView> {
+    if (end - offset < VLAN_TAG_LENGTH) return truncated('vlan', end - offset, VLAN_TAG_LENGTH, offset);
+    return ok(new VlanTagView(bytes, offset, end));
   }
 
   get pcp(): number {
-    return this.bytes[0]! >>> 5;
+    return this.bytes[this.offset]! >>> 5;
   }
   get dei(): boolean {
-    return (this.bytes[0]! & 0x10) !== 0;
+    return (this.bytes[this.offset]! & 0x10) !== 0;
   }
   get vid(): number {
-    return readU16(this.bytes, 0) & 0x0fff;
+    return readU16(this.bytes, this.offset) & 0x0fff;
   }
   /** The type field after the tag: an EtherType, another TPID, or an 802.3 length. */
   get etherType(): number {
-    return readU16(this.bytes, 2);
+    return readU16(this.bytes, this.offset + 2);
+  }
+  get payloadOffset(): number {
+    return this.offset + VLAN_TAG_LENGTH;
   }
   get payload(): Uint8Array {
-    return this.bytes.subarray(VLAN_TAG_LENGTH);
+    return this.bytes.subarray(this.offset + VLAN_TAG_LENGTH, this.end);
   }
 }
 

@@ -19,34 +19,47 @@ export const VNI_MAX = 0xff_ffff;
 export const VXLAN_OVERHEAD = 50;
 
 export class VxlanView {
-  private constructor(readonly bytes: Uint8Array) {}
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    /** End of the UDP payload in `bytes`: the inner frame runs from `payloadOffset` to here. */
+    readonly end: number,
+  ) {}
 
-  static check(bytes: Uint8Array): WireResult<VxlanView> {
-    if (bytes.length < VXLAN_HEADER_LENGTH) return truncated('vxlan', bytes.length, VXLAN_HEADER_LENGTH);
-    if ((bytes[0]! & VXLAN_FLAG_I) === 0) {
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<VxlanView> {
+    if (end - offset < VXLAN_HEADER_LENGTH)
+      return truncated('vxlan', end - offset, VXLAN_HEADER_LENGTH, offset);
+    const flags = bytes[offset]!;
+    if ((flags & VXLAN_FLAG_I) === 0) {
       return fail(
         'vxlan',
         'missing-i-flag',
-        0,
-        `VXLAN flags 0x${bytes[0]!.toString(16).padStart(2, '0')} lack the I flag (0x08) that marks a valid VNI`,
+        offset,
+        `VXLAN flags 0x${flags.toString(16).padStart(2, '0')} lack the I flag (0x08) that marks a valid VNI`,
       );
     }
-    return ok(new VxlanView(bytes));
+    return ok(new VxlanView(bytes, offset, end));
   }
 
   get flags(): number {
-    return this.bytes[0]!;
+    return this.bytes[this.offset]!;
   }
   get vni(): number {
-    return readU24(this.bytes, 4);
+    return readU24(this.bytes, this.offset + 4);
   }
   /** True when any reserved bit (flags other than I, the 24 bits after flags, the last octet) is set. */
   get reservedBitsSet(): boolean {
-    return (this.bytes[0]! & ~VXLAN_FLAG_I) !== 0 || readU24(this.bytes, 1) !== 0 || this.bytes[7] !== 0;
+    const o = this.offset;
+    return (
+      (this.bytes[o]! & ~VXLAN_FLAG_I) !== 0 || readU24(this.bytes, o + 1) !== 0 || this.bytes[o + 7] !== 0
+    );
+  }
+  get payloadOffset(): number {
+    return this.offset + VXLAN_HEADER_LENGTH;
   }
   /** The inner Ethernet frame. */
   get payload(): Uint8Array {
-    return this.bytes.subarray(VXLAN_HEADER_LENGTH);
+    return this.bytes.subarray(this.offset + VXLAN_HEADER_LENGTH, this.end);
   }
 }
 

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeFrame, formatIpv4, formatMac, fromHex, newForwardingKeys, readForwardingKeys } from '../../src/wire/index.js';
+import {
+  decodeFrame,
+  formatIpv4,
+  formatMac,
+  fromHex,
+  newForwardingKeys,
+  readForwardingKeys,
+} from '../../src/wire/index.js';
 import { goldenFrames } from '../helpers/repo.js';
 
 const golden = new Map(goldenFrames().map((f) => [f.name, fromHex(f.hex)]));
@@ -11,9 +18,21 @@ test('keys of a VXLAN frame inside a VLAN', () => {
   const keys = newForwardingKeys();
   assert.equal(readForwardingKeys(golden.get('vxlan-in-vlan')!, keys), null);
   assert.deepEqual(keys, {
-    dstMac: 0x020000000201, srcMac: 0x020000000101, vid: 10, tagCount: 1, etherType: 0x0800, l3Offset: 18,
-    srcIp: 0x0a000001, dstIp: 0x0a000002, protocol: 17, ttl: 64, l4Offset: 38, srcPort: 61000, dstPort: 4789,
-    vni: 16777215, innerOffset: 54,
+    dstMac: 0x020000000201,
+    srcMac: 0x020000000101,
+    vid: 10,
+    tagCount: 1,
+    etherType: 0x0800,
+    l3Offset: 18,
+    srcIp: 0x0a000001,
+    dstIp: 0x0a000002,
+    protocol: 17,
+    ttl: 64,
+    l4Offset: 38,
+    srcPort: 61000,
+    dstPort: 4789,
+    vni: 16777215,
+    innerOffset: 54,
   });
 });
 
@@ -40,7 +59,9 @@ test('keys agree with the dissector on every golden frame', () => {
 const CHECKED_LAYERS = new Set(['ethernet', 'vlan', 'ipv4', 'udp', 'vxlan']);
 
 test('on damaged frames, keys fail exactly where the dissector fails (outer layers up to VXLAN)', () => {
-  const bases = ['vxlan-icmp', 'vxlan-in-vlan', 'udp-dns-query', 'ipv4-options', 'qinq-arp'].map((n) => golden.get(n)!);
+  const bases = ['vxlan-icmp', 'vxlan-in-vlan', 'udp-dns-query', 'ipv4-options', 'qinq-arp'].map(
+    (n) => golden.get(n)!,
+  );
   const keys = newForwardingKeys();
   fc.assert(
     fc.property(
@@ -54,7 +75,10 @@ test('on damaged frames, keys fail exactly where the dissector fails (outer laye
         const decoded = decodeFrame(bytes);
         if (error) {
           assert.ok(decoded.error, 'the dissector fails too');
-          assert.deepEqual([decoded.error.layer, decoded.error.code, decoded.error.offset], [error.layer, error.code, error.offset]);
+          assert.deepEqual(
+            [decoded.error.layer, decoded.error.code, decoded.error.offset],
+            [error.layer, error.code, error.offset],
+          );
           return;
         }
         const e = decoded.error;

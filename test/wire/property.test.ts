@@ -605,10 +605,8 @@ test('TCP: walkTcpOptions(emitTcpOptions(specs)) reads back every option', () =>
     sackBlocksArb.map((blocks) => ({ kind: 'sack' as const, blocks })),
     fc.tuple(u32, u32).map(([tsVal, tsEcr]) => ({ kind: 'timestamps' as const, tsVal, tsEcr })),
   );
-  const size = (s: TcpOptionSpec) =>
-    ({ nop: 1, mss: 4, 'window-scale': 3, 'sack-permitted': 2, timestamps: 10 })[
-      s.kind as 'nop' | 'mss' | 'window-scale' | 'sack-permitted' | 'timestamps'
-    ] ?? 2 + 8 * (s.kind === 'sack' ? s.blocks.length : 0);
+  const sizes = { nop: 1, mss: 4, 'window-scale': 3, 'sack-permitted': 2, timestamps: 10 } as const;
+  const size = (s: TcpOptionSpec) => (s.kind === 'sack' ? 2 + 8 * s.blocks.length : sizes[s.kind]);
   const specsArb = fc.array(specArb, { maxLength: 8 }).map((specs) => {
     const kept: TcpOptionSpec[] = [];
     let total = 0;
@@ -623,11 +621,15 @@ test('TCP: walkTcpOptions(emitTcpOptions(specs)) reads back every option', () =>
     fc.property(specsArb, (specs) => {
       const area = emitTcpOptions(specs);
       assert.equal(area.length % 4, 0);
+      const used = specs.reduce((n, s) => n + size(s), 0);
+      assert.equal(area.length, Math.ceil(used / 4) * 4);
       const walked = value(walkTcpOptions(area));
-      const named = walked.filter((o) => o.kind !== 0);
-      assert.equal(named.length, specs.length);
+      // Padding is EOL: the walk ends with one EOL option when there is any.
+      assert.equal(walked.length, specs.length + (area.length > used ? 1 : 0));
+      if (area.length > used) assert.equal(walked.at(-1)?.kind, 0);
       specs.forEach((s, i) => {
-        const o = named[i]!;
+        const o = walked[i]!;
+        assert.equal(o.length, size(s));
         switch (s.kind) {
           case 'nop':
             assert.equal(o.kind, 1);
@@ -970,7 +972,7 @@ test('emitters hand out independent buffers: later emits never change or overlap
         });
         for (const out of outs)
           emitEthernetFrame({ dst: 0, src: 0, tags: [], etherType: 0x0800 }, out).fill(0xee);
-        outs.forEach((out, i) => assertBytes(out, copies[i]!));
+        for (const [i, out] of outs.entries()) assertBytes(out, copies[i]!);
         for (let i = 0; i < outs.length; i++) {
           for (let j = i + 1; j < outs.length; j++) {
             const a = outs[i]!;
