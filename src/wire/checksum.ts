@@ -30,7 +30,9 @@ export function pseudoHeaderSum(src: number, dst: number, protocol: number, leng
 
 /**
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from m to m'.
- * Correct for every input, including the case RFC 1141's shortcut gets wrong (result 0x0000 vs 0xffff).
+ * Unlike RFC 1141's shortcut it never yields 0xffff (-0) for a header whose true sum is not zero:
+ * the one difference from a full recomputation is a buffer that became all zeros, where this gives
+ * 0x0000 and recomputing gives 0xffff (both verify; an IPv4 header is never all zeros).
  */
 export function incrementalChecksumUpdate(checksum: number, oldWord: number, newWord: number): number {
   let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);

@@ -83,7 +83,7 @@ export function parseEthernetFrame(bytes: Uint8Array): WireResult<ParsedEthernet
       return fail(
         'vlan',
         'truncated',
-        bytes.length - offset,
+        bytes.length,
         `vlan: need ${VLAN_TAG_LENGTH} bytes, have ${bytes.length - offset}`,
       );
     }
@@ -98,7 +98,7 @@ export function parseEthernetFrame(bytes: Uint8Array): WireResult<ParsedEthernet
       return fail(
         'ethernet',
         'bad-length',
-        12,
+        offset - 2,
         `802.3 length field ${type} exceeds the ${payload.length} bytes present`,
       );
     }

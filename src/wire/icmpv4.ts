@@ -234,7 +234,15 @@ export interface QuotedDatagram {
 
 /** Reads an ICMP error's quote: a complete IPv4 header followed by the first payload bytes. */
 export function parseQuotedDatagram(quoted: Uint8Array): WireResult<QuotedDatagram> {
-  if (quoted.length < IPV4_MIN_HEADER) return truncated('icmp', quoted.length, IPV4_MIN_HEADER);
+  // Offsets in errors count from the start of the ICMP message (the quote begins 8 bytes in).
+  if (quoted.length < IPV4_MIN_HEADER) {
+    return fail(
+      'icmp',
+      'truncated',
+      ICMP_HEADER_LENGTH + quoted.length,
+      `quoted datagram: need ${IPV4_MIN_HEADER} bytes, have ${quoted.length}`,
+    );
+  }
   if (quoted[0]! >>> 4 !== 4)
     return fail(
       'icmp',

@@ -175,6 +175,10 @@ export function readPcapng(bytes: Uint8Array): CaptureFile {
             `simple packet block at byte ${offset} before any interface description`,
           ),
         );
+      if (body.length < 4)
+        return done(
+          ngError('truncated', offset + 8, `simple packet block at byte ${offset} has no original length`),
+        );
       const originalLength = u32(body, 0);
       const capturedLength = Math.min(
         originalLength,

@@ -119,10 +119,23 @@ export type TcpOptionSpec =
   | { readonly kind: 'sack'; readonly blocks: readonly { readonly left: number; readonly right: number }[] }
   | { readonly kind: 'timestamps'; readonly tsVal: number; readonly tsEcr: number };
 
+function checkField(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new Error(`TCP option ${name} ${value} is not 0..${max}`);
+  return value;
+}
+
+/** Throws on a value that does not fit its field (a programming error, never input). */
 export function emitTcpOptions(specs: readonly TcpOptionSpec[]): Uint8Array {
   const bytes: number[] = [];
-  const u16 = (v: number) => bytes.push((v >>> 8) & 255, v & 255);
-  const u32 = (v: number) => bytes.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  const u16 = (name: string, v: number) => {
+    checkField(name, v, 0xffff);
+    bytes.push((v >>> 8) & 255, v & 255);
+  };
+  const u32 = (name: string, v: number) => {
+    checkField(name, v, 0xffff_ffff);
+    bytes.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  };
   for (const o of specs) {
     switch (o.kind) {
       case 'nop':
@@ -130,25 +143,28 @@ export function emitTcpOptions(specs: readonly TcpOptionSpec[]): Uint8Array {
         break;
       case 'mss':
         bytes.push(2, 4);
-        u16(o.mss);
+        u16('mss', o.mss);
         break;
       case 'window-scale':
-        bytes.push(3, 3, o.shift);
+        // RFC 7323 2.3: a shift above 14 is treated as 14; sending one is a mistake.
+        bytes.push(3, 3, checkField('window-scale shift', o.shift, 14));
         break;
       case 'sack-permitted':
         bytes.push(4, 2);
         break;
       case 'sack':
+        if (o.blocks.length < 1 || o.blocks.length > 4)
+          throw new Error(`TCP SACK option needs 1..4 blocks, got ${o.blocks.length}`);
         bytes.push(5, 2 + 8 * o.blocks.length);
         for (const b of o.blocks) {
-          u32(b.left);
-          u32(b.right);
+          u32('sack left edge', b.left);
+          u32('sack right edge', b.right);
         }
         break;
       case 'timestamps':
         bytes.push(8, 10);
-        u32(o.tsVal);
-        u32(o.tsEcr);
+        u32('tsVal', o.tsVal);
+        u32('tsEcr', o.tsEcr);
         break;
     }
   }

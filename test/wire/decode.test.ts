@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type DecodedFrame, decodeFrame, fromHex, type Layer, writeU16 } from '../../src/wire/index.js';
+import {
+  type DecodedFrame,
+  decodeFrame,
+  fromHex,
+  type Layer,
+  parseEthernetFrame,
+  writeU16,
+} from '../../src/wire/index.js';
 import { goldenFrames } from '../helpers/repo.js';
 
 const golden = new Map(goldenFrames().map((f) => [f.name, fromHex(f.hex)]));
@@ -439,4 +446,23 @@ test('unknown EtherTypes and IP protocols pass through as payload with their num
     { layer: 'ethernet', dst: '02:00:00:00:00:0b', src: '00:0a:95:b1:2c:eb', etherType: 0x88b5 },
     { layer: 'payload', length: 84 },
   ]);
+});
+
+test('regressions: offsets of a short ICMP quote and of parseEthernetFrame behind tags count from the right start', () => {
+  // An ICMP time exceeded whose quote has only 10 bytes: the error is at the end of the data (52).
+  const short = fromHex(
+    '00000000000200000000000108004500002600010000400166d40a0000010a0000020b009aa50000000045454545454545454545',
+  );
+  assert.deepEqual(decodeFrame(short).error, {
+    layer: 'icmp',
+    code: 'truncated',
+    offset: 52,
+    message: 'quoted datagram: need 20 bytes, have 10',
+  });
+  const tagged = parseEthernetFrame(fromHex(`000000000002 000000000001 8100 0005 0064 ${'00'.repeat(12)}`));
+  assert.ok(!tagged.ok);
+  assert.deepEqual([tagged.error.code, tagged.error.offset], ['bad-length', 16]);
+  const cutTag = parseEthernetFrame(fromHex('000000000002 000000000001 8100 0005'));
+  assert.ok(!cutTag.ok);
+  assert.deepEqual([cutTag.error.layer, cutTag.error.code, cutTag.error.offset], ['vlan', 'truncated', 16]);
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  fromHex,
   PcapWriter,
   readCapture,
   readPcap,
@@ -157,4 +158,13 @@ test('pcapng: cut files and bad block lengths are errors with offsets, earlier p
   bad[last.fileOffset + 4] = 13; // block length not a multiple of 4
   assert.equal(readPcapng(bad).error?.code, 'bad-block-length');
   for (let n = 0; n < bytes.length; n += 7) assert.doesNotThrow(() => readPcapng(bytes.subarray(0, n)));
+});
+
+test('a simple packet block too short for its original length is an error, not a phantom packet', () => {
+  const file = fromHex(
+    '0a0d0d0a0000001c1a2b3c4d00010000ffffffffffffffff0000001c 00000001000000140001000000000000 00000014 000000030000000c0000000c',
+  );
+  const c = readPcapng(file);
+  assert.equal(c.packets.length, 0);
+  assert.deepEqual([c.error?.code, c.error?.offset], ['truncated', 56]); // the block starts at 48; its body (with no room for the length) at 56
 });

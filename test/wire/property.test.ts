@@ -596,11 +596,18 @@ test('TCP: parseTcp(emitTcp(repr, payload, pseudo)) gives back repr and payload;
   );
 });
 
+test('emitTcpOptions refuses values that do not fit (RFC 7323 shift <= 14, 1..4 SACK blocks, 16-bit MSS)', () => {
+  assert.throws(() => emitTcpOptions([{ kind: 'window-scale', shift: 15 }]), /shift 15 is not 0..14/);
+  assert.throws(() => emitTcpOptions([{ kind: 'sack', blocks: [] }]), /1..4 blocks/);
+  assert.throws(() => emitTcpOptions([{ kind: 'mss', mss: 70000 }]), /mss 70000/);
+  assert.throws(() => emitTcpOptions([{ kind: 'timestamps', tsVal: -1, tsEcr: 0 }]), /tsVal -1/);
+});
+
 test('TCP: walkTcpOptions(emitTcpOptions(specs)) reads back every option', () => {
   const specArb: fc.Arbitrary<TcpOptionSpec> = fc.oneof(
     fc.constant({ kind: 'nop' as const }),
     u16.map((mss) => ({ kind: 'mss' as const, mss })),
-    u8.map((shift) => ({ kind: 'window-scale' as const, shift })),
+    fc.integer({ min: 0, max: 14 }).map((shift) => ({ kind: 'window-scale' as const, shift })),
     fc.constant({ kind: 'sack-permitted' as const }),
     sackBlocksArb.map((blocks) => ({ kind: 'sack' as const, blocks })),
     fc.tuple(u32, u32).map(([tsVal, tsEcr]) => ({ kind: 'timestamps' as const, tsVal, tsEcr })),
