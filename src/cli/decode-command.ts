@@ -104,7 +104,7 @@ export function runDecode(
   for (const file of files) {
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      bytes = readFileSync(file === '-' ? 0 : file); // '-' reads standard input, as tshark -r - does
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       err.line(

@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('decode')
     .description('print every frame of pcap/pcapng capture files')
-    .argument('<files...>', 'capture files (pcap or pcapng, link type Ethernet)')
+    .argument('<files...>', 'capture files (pcap or pcapng, link type Ethernet); - reads standard input')
     .option('--json', 'one JSON object per frame per line')
     .option('-v, --verbose', 'print the layer tree under each summary line')
     .option('--vxlan-port <port>', 'UDP port decoded as VXLAN (repeatable; default 4789)', port)

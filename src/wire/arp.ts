@@ -141,3 +141,28 @@ export function arpKind(repr: ArpRepr): ArpKind {
       return 'other';
   }
 }
+
+/** "Who has `targetIp`? Tell `senderIp`": broadcast by the caller, target MAC unknown (zero). */
+export function arpRequest(senderMac: Mac, senderIp: Ipv4, targetIp: Ipv4): ArpRepr {
+  return { op: ArpOp.request, senderMac, senderIp, targetMac: 0, targetIp };
+}
+
+/** "`senderIp` is at `senderMac`", unicast back to the requester. */
+export function arpReply(senderMac: Mac, senderIp: Ipv4, targetMac: Mac, targetIp: Ipv4): ArpRepr {
+  return { op: ArpOp.reply, senderMac, senderIp, targetMac, targetIp };
+}
+
+/** Gratuitous ARP / ARP announcement (RFC 5227 2.3): a request with sender IP = target IP. */
+export function gratuitousArp(mac: Mac, ip: Ipv4): ArpRepr {
+  return { op: ArpOp.request, senderMac: mac, senderIp: ip, targetMac: 0, targetIp: ip };
+}
+
+/** ARP probe (RFC 5227 2.1.1): a request with sender IP 0.0.0.0, asking whether `ip` is taken. */
+export function arpProbe(mac: Mac, ip: Ipv4): ArpRepr {
+  return { op: ArpOp.request, senderMac: mac, senderIp: 0, targetMac: 0, targetIp: ip };
+}
+
+/** RARP request as QEMU sends after a migration (op 3, sender = target = the VM's MAC, no IPs). */
+export function rarpAnnouncement(mac: Mac): ArpRepr {
+  return { op: ArpOp.reverseRequest, senderMac: mac, senderIp: 0, targetMac: mac, targetIp: 0 };
+}

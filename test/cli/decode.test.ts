@@ -161,3 +161,16 @@ test('--vxlan-port chooses the VXLAN port; a bad port is a usage error', () => {
   assert.match(bad.stderr, /"70000" is not a UDP port/);
   assert.equal(vnet('decode').status, 2);
 });
+
+test('- reads the capture from standard input', () => {
+  const r = spawnSync(process.execPath, [repoPath('bin/vnet'), 'decode', '-'], {
+    input: readFixture('golden.pcap'),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.trimEnd().split('\n').length, 26);
+  assert.match(
+    r.stdout,
+    /^1 0\.000000 00:0a:95:b1:2c:eb -> ff:ff:ff:ff:ff:ff ARP Who has 192\.168\.0\.2\? Tell 192\.168\.0\.1$/m,
+  );
+});
