@@ -3,8 +3,16 @@
  * commander and turns their result into an exit status.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
 import { LineWriter } from './output.js';
+import { runRun } from './run-command.js';
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return Number(value);
+}
 
 function port(value: string, previous: number[] | undefined): number[] {
   const n = Number(value);
@@ -50,6 +58,29 @@ export async function main(argv: readonly string[]): Promise<number> {
         );
       },
     );
+
+  program
+    .command('run')
+    .description('run a lab file: build the network, run its script, print every step')
+    .argument('<lab>', 'lab file (YAML)')
+    .option('--json', 'print the results as one JSON document')
+    .option('--pcap <dir>', "write the lab's captures into this directory")
+    .option(
+      '--seed <n>',
+      "seed for the random number generator (default: the lab's, else 1)",
+      positiveInteger,
+    )
+    .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
+    .action((lab: string, opts: { json?: boolean; pcap?: string; seed?: number; budget?: number }) => {
+      status = runRun(lab, opts, out, err);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of lab files (for editors)')
+    .action(() => {
+      out.line(JSON.stringify(labJsonSchema(), null, 2));
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

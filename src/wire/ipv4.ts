@@ -310,3 +310,57 @@ export function decrementTtl(b: Uint8Array, o = 0): number {
   writeU16(b, o + 10, incrementalChecksumUpdate(readU16(b, o + 10), oldWord, newWord));
   return ttl - 1;
 }
+
+/**
+ * Splits an IPv4 packet (a buffer holding exactly one packet) into fragments whose total length
+ * is at most `mtu` (RFC 791 3.2): payload cut at multiples of 8 bytes, MF set on all but the last
+ * (which keeps the original MF), offsets in 8-byte units added to the original's, options copied
+ * into later fragments only when their copied flag is set, checksums recomputed. Returns the packet
+ * itself when it fits. The caller checks DF first. `mtu` must leave room for 8 payload bytes.
+ */
+export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] {
+  const checked = Ipv4View.check(packet);
+  if (!checked.ok) throw new Error(`fragmentIpv4: ${checked.error.message}`);
+  const v = checked.value;
+  if (v.totalLength <= mtu) return [packet];
+  const repr = ipv4ReprFromView(v);
+  const firstHeader = v.headerLength;
+  const copiedOptions = copiedOptionBytes(v.optionBytes);
+  const laterHeader = IPV4_MIN_HEADER + copiedOptions.length;
+  const payload = v.payload;
+  const fragments: Uint8Array[] = [];
+  let done = 0;
+  while (done < payload.length) {
+    const header = done === 0 ? firstHeader : laterHeader;
+    const room = Math.floor((mtu - header) / 8) * 8;
+    if (room <= 0) throw new Error(`fragmentIpv4: MTU ${mtu} leaves no room for data`);
+    const size = Math.min(room, payload.length - done);
+    const last = done + size >= payload.length;
+    const out = allocBytes(header + size);
+    writeIpv4Header(
+      out,
+      0,
+      {
+        ...repr,
+        mf: last ? repr.mf : true,
+        fragmentOffset: repr.fragmentOffset + done / 8,
+        options: done === 0 ? repr.options : copiedOptions,
+      },
+      size,
+    );
+    out.set(payload.subarray(done, done + size), header);
+    fragments.push(out);
+    done += size;
+  }
+  return fragments;
+}
+
+/** The options whose copied flag is set (RFC 791: they go into every fragment), padded to 4 bytes. */
+function copiedOptionBytes(area: Uint8Array): Uint8Array {
+  const walked = walkIpv4Options(area);
+  if (!walked.ok) return new Uint8Array(0);
+  const kept: number[] = [];
+  for (const o of walked.value) if (o.copied) kept.push(o.type, o.length, ...o.data);
+  while (kept.length % 4 !== 0) kept.push(0);
+  return Uint8Array.from(kept);
+}

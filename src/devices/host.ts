@@ -1,0 +1,213 @@
+/**
+ * A host: NICs with addresses, a default gateway, the shared IPv4 stack (ARP as Linux does it,
+ * ICMP echo replies, ICMP errors), and applications: ping, UDP sockets and a UDP echo service.
+ * A host does not forward packets that are not for it (IP forwarding off): it drops them.
+ */
+import {
+  emitIcmp,
+  emitUdp,
+  formatIpv4,
+  IcmpType,
+  type IcmpView,
+  IpProtocol,
+  type Ipv4,
+  type Ipv4View,
+  parseQuotedDatagram,
+  readU16,
+  type UdpView,
+} from '../wire/index.js';
+import type { DeviceContext } from './device.js';
+import type { IpInterface } from './ip-interface.js';
+import { IpNode, type IpNodeOptions } from './ip-node.js';
+import { type PingOptions, PingRun } from './ping.js';
+
+export interface HostOptions extends IpNodeOptions {
+  /** Send a gratuitous ARP for each address at `start()` (default true). */
+  readonly announce?: boolean;
+}
+
+export interface UdpDatagram {
+  readonly time: number;
+  readonly src: Ipv4;
+  readonly srcPort: number;
+  readonly dst: Ipv4;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+}
+
+export type UdpHandler = (datagram: UdpDatagram) => void;
+
+const UNREACHABLE_TEXT: Record<number, string> = {
+  0: 'Destination Net Unreachable',
+  1: 'Destination Host Unreachable',
+  2: 'Destination Protocol Unreachable',
+  3: 'Destination Port Unreachable',
+  4: 'Frag needed',
+  13: 'Packet filtered',
+};
+
+export class Host extends IpNode {
+  readonly kind = 'host';
+  gateway: Ipv4 | null = null;
+  private readonly pings = new Map<number, PingRun>();
+  private readonly sockets = new Map<number, UdpHandler>();
+  private nextPingId = 1;
+  /** Every UDP datagram delivered to a socket of this host, in order. */
+  readonly udpLog: UdpDatagram[] = [];
+
+  constructor(
+    name: string,
+    context: DeviceContext,
+    private readonly hostOptions: HostOptions = {},
+  ) {
+    super(name, context, hostOptions);
+  }
+
+  /** Sets the default gateway (a default route through the interface whose subnet holds it). */
+  setGateway(gateway: Ipv4): void {
+    const iface = this.interfaces.find((i) => i.onLink(gateway));
+    if (!iface)
+      throw new Error(`${this.name}: gateway ${formatIpv4(gateway)} is not on any interface's subnet`);
+    this.routes.remove((r) => r.source === 'default');
+    this.routes.add({
+      prefix: 0,
+      prefixLength: 0,
+      nextHop: gateway,
+      iface: iface.name,
+      source: 'default',
+      metric: 0,
+    });
+    this.gateway = gateway;
+  }
+
+  /** Brings the host up: announces its addresses unless told not to. */
+  start(): void {
+    if (this.hostOptions.announce !== false) this.announce();
+  }
+
+  protected forward(ip: Ipv4View, from: IpInterface): void {
+    this.drop('not-for-me', from.port, `packet for ${formatIpv4(ip.dst)} (IP forwarding is off)`);
+  }
+
+  // ---- ping ----
+
+  ping(destination: Ipv4, options: PingOptions = {}): PingRun {
+    const count = options.count ?? 4;
+    const interval = options.interval ?? 1e9;
+    const timeout = options.timeout ?? 1e9;
+    const size = options.size ?? 56;
+    const id = this.nextPingId++ & 0xffff;
+    const run = new PingRun(this.name, formatIpv4(destination), id, count);
+    this.pings.set(id, run);
+    run.whenDone(() => this.pings.delete(id));
+    const data = Uint8Array.from({ length: size }, (_, i) => (0x10 + i) & 0xff);
+    const sendOne = (seq: number) => {
+      const failure = this.sendIp({
+        dst: destination,
+        protocol: IpProtocol.icmp,
+        payload: emitIcmp({ kind: 'echo-request', id, seq, data }),
+        ttl: options.ttl,
+      });
+      if (failure) {
+        run.settle({
+          seq,
+          status: 'not-sent',
+          message: failure === 'no-route' ? 'Network is unreachable' : failure,
+        });
+      } else {
+        run.sent(seq, this.now());
+        this.setTimer(timeout, () => run.settle({ seq, status: 'timeout' }));
+      }
+      if (seq < count) this.setTimer(interval, () => sendOne(seq + 1));
+    };
+    sendOne(1);
+    return run;
+  }
+
+  protected override onIcmp(ip: Ipv4View, icmp: IcmpView): void {
+    if (icmp.type === IcmpType.echoReply) {
+      const run = this.pings.get(icmp.id);
+      const sent = run?.sentTime(icmp.seq);
+      if (!run || sent === undefined) return this.drop('unexpected-echo-reply');
+      run.settle({
+        seq: icmp.seq,
+        status: 'reply',
+        rtt: this.now() - sent,
+        ttl: ip.ttl,
+        from: formatIpv4(ip.src),
+      });
+      return;
+    }
+    if (!icmp.isError) return this.drop('icmp-ignored');
+    const quoted = parseQuotedDatagram(icmp.body);
+    if (
+      !quoted.ok ||
+      quoted.value.protocol !== IpProtocol.icmp ||
+      quoted.value.icmpType !== IcmpType.echoRequest
+    )
+      return;
+    const t = quoted.value.transport;
+    const id = readU16(t, 4);
+    const seq = readU16(t, 6);
+    const run = this.pings.get(id);
+    if (!run) return;
+    const message =
+      icmp.type === IcmpType.timeExceeded
+        ? 'Time to live exceeded'
+        : icmp.type === IcmpType.destinationUnreachable
+          ? (UNREACHABLE_TEXT[icmp.code] ?? `Destination unreachable (code ${icmp.code})`) +
+            (icmp.code === 4 ? ` (mtu = ${icmp.nextHopMtu})` : '')
+          : `ICMP type ${icmp.type} code ${icmp.code}`;
+    run.settle({ seq, status: 'error', from: formatIpv4(ip.src), message });
+  }
+
+  // ---- UDP ----
+
+  bindUdp(port: number, handler: UdpHandler): void {
+    if (this.sockets.has(port)) throw new Error(`${this.name}: UDP port ${port} is in use`);
+    this.sockets.set(port, handler);
+  }
+
+  unbindUdp(port: number): void {
+    this.sockets.delete(port);
+  }
+
+  isBound(port: number): boolean {
+    return this.sockets.has(port);
+  }
+
+  /** Echoes every datagram back to its sender (RFC 862), on port 7 by default. */
+  enableUdpEcho(port = 7): void {
+    this.bindUdp(port, (d) => this.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
+  }
+
+  sendUdp(srcPort: number, dst: Ipv4, dstPort: number, payload: Uint8Array): boolean {
+    const route = this.routes.lookup(dst);
+    const src = route ? this.iface(route.iface)?.primary?.address : undefined;
+    if (src === undefined) {
+      this.drop('no-route', undefined, `no route to ${formatIpv4(dst)}`);
+      return false;
+    }
+    const datagram = emitUdp({ srcPort, dstPort }, payload, { src, dst });
+    return this.sendIp({ src, dst, protocol: IpProtocol.udp, payload: datagram }) === null;
+  }
+
+  protected override onUdp(ip: Ipv4View, udp: UdpView): void {
+    const handler = this.sockets.get(udp.dstPort);
+    if (!handler) return super.onUdp(ip, udp);
+    const datagram: UdpDatagram = {
+      time: this.now(),
+      src: ip.src,
+      srcPort: udp.srcPort,
+      dst: ip.dst,
+      dstPort: udp.dstPort,
+      payload: udp.payload,
+    };
+    this.udpLog.push(datagram);
+    this.trace(
+      'deliver',
+      `UDP ${formatIpv4(ip.src)}:${udp.srcPort} -> port ${udp.dstPort}, ${udp.length - 8} bytes`,
+    );
+    handler(datagram);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * An IPv4 interface of a host or router: a port (optionally with an 802.1Q VLAN, for a router
+ * sub-interface or an L3 switch's VLANIF), its own MAC, one or more addresses, and its ARP cache.
+ */
+import type { Port } from '../link/index.js';
+import {
+  type Cidr,
+  cidrBroadcast,
+  cidrContains,
+  formatCidr,
+  formatMac,
+  type Ipv4,
+  type Mac,
+} from '../wire/index.js';
+import { ArpCache, type ArpOptions } from './arp-cache.js';
+
+export class IpInterface {
+  readonly arp: ArpCache;
+  up = true;
+
+  constructor(
+    /** Interface name, e.g. `eth0`, `g0/0.10`, `vlanif10`. */
+    readonly name: string,
+    readonly port: Port,
+    readonly mac: Mac,
+    readonly addresses: Cidr[],
+    /** 802.1Q VLAN of a sub-interface (frames tagged with it), or null for the untagged port. */
+    readonly vlan: number | null,
+    arpOptions?: ArpOptions,
+  ) {
+    this.arp = new ArpCache(arpOptions);
+  }
+
+  get primary(): Cidr | undefined {
+    return this.addresses[0];
+  }
+
+  owns(ip: Ipv4): boolean {
+    return this.addresses.some((a) => a.address === ip);
+  }
+
+  /** True when `ip` is on one of this interface's subnets. */
+  onLink(ip: Ipv4): boolean {
+    return this.addresses.some((a) => cidrContains(a, ip));
+  }
+
+  /** True for 255.255.255.255 and the directed broadcast of any of its subnets (not /31, /32). */
+  isBroadcast(ip: Ipv4): boolean {
+    return ip === 0xffff_ffff || this.addresses.some((a) => a.prefixLength < 31 && cidrBroadcast(a) === ip);
+  }
+
+  /** Largest IPv4 packet the interface's link carries. */
+  get mtu(): number {
+    return this.port.link?.mtu ?? 1500;
+  }
+
+  describe(): string {
+    return `${this.name} ${formatMac(this.mac)} ${this.addresses.map(formatCidr).join(' ')}${this.vlan !== null ? ` vlan ${this.vlan}` : ''}`;
+  }
+}

@@ -1,0 +1,476 @@
+/**
+ * The IPv4 stack shared by hosts and routers: interfaces (with sub-interfaces per VLAN), a
+ * routing table, ARP resolution with a pending queue per next hop, local delivery, ICMP echo
+ * replies and ICMP error messages with the rules of RFC 1812 4.3.2.7.
+ *
+ * Receive path (never throws; every drop is counted by reason): Ethernet -> the interface of
+ * (port, VLAN) -> MAC filter -> ARP or IPv4 (header checked, checksum verified) -> local delivery,
+ * or `forward` (a host drops, a router routes). Subclasses implement `forward`, and may override
+ * `onIcmp` / `onUdp` for their applications.
+ */
+import type { Port } from '../link/index.js';
+import {
+  ArpOp,
+  ArpView,
+  allocBytes,
+  type Cidr,
+  cidrContains,
+  cidrNetwork,
+  ETHERNET_MIN_FRAME,
+  EtherType,
+  emitArp,
+  emitIcmp,
+  formatIpv4,
+  formatMac,
+  IcmpType,
+  IcmpView,
+  IpProtocol,
+  type Ipv4,
+  Ipv4View,
+  isGroupMac,
+  MAC_BROADCAST,
+  type Mac,
+  readMac,
+  readU16,
+  UdpView,
+  writeEthernetHeader,
+  writeIpv4Header,
+} from '../wire/index.js';
+import type { ArpOptions } from './arp-cache.js';
+import { Device, type DeviceContext } from './device.js';
+import { IpInterface } from './ip-interface.js';
+import { type Route, RouteTable } from './route-table.js';
+
+export const DEFAULT_TTL = 64;
+
+export interface IpNodeOptions {
+  readonly arp?: ArpOptions;
+}
+
+export interface InterfaceConfig {
+  readonly name: string;
+  /** Port to use (created if the device does not have it yet). Defaults to the interface name. */
+  readonly port?: string;
+  readonly mac: Mac;
+  readonly addresses: readonly Cidr[];
+  /** 802.1Q VLAN for a sub-interface or VLANIF. */
+  readonly vlan?: number;
+}
+
+export interface IpCounters {
+  received: number;
+  delivered: number;
+  sent: number;
+  forwarded: number;
+  icmpErrorsSent: number;
+  arpRequestsSent: number;
+  arpRepliesSent: number;
+}
+
+export interface IpPacketSpec {
+  readonly src?: Ipv4;
+  readonly dst: Ipv4;
+  readonly protocol: number;
+  readonly payload: Uint8Array;
+  readonly ttl?: number;
+  readonly df?: boolean;
+  readonly dscp?: number;
+}
+
+/** Why a packet could not be sent. */
+export type SendFailure = 'no-route' | 'no-source-address' | 'interface-down';
+
+export abstract class IpNode extends Device {
+  readonly interfaces: IpInterface[] = [];
+  readonly routes = new RouteTable<Route>();
+  readonly ipCounters: IpCounters = {
+    received: 0,
+    delivered: 0,
+    sent: 0,
+    forwarded: 0,
+    icmpErrorsSent: 0,
+    arpRequestsSent: 0,
+    arpRepliesSent: 0,
+  };
+  private readonly byPort = new Map<Port, Map<number, IpInterface>>();
+  private nextId = 1;
+
+  constructor(
+    name: string,
+    context: DeviceContext,
+    protected readonly options: IpNodeOptions = {},
+  ) {
+    super(name, context);
+  }
+
+  addInterface(config: InterfaceConfig): IpInterface {
+    if (this.interfaces.some((i) => i.name === config.name))
+      throw new Error(`${this.name} already has an interface ${config.name}`);
+    const portName = config.port ?? config.name;
+    const port = this.port(portName) ?? this.addPort(portName);
+    const vlanKey = config.vlan ?? -1;
+    let vlans = this.byPort.get(port);
+    if (!vlans) {
+      vlans = new Map();
+      this.byPort.set(port, vlans);
+    }
+    if (vlans.has(vlanKey))
+      throw new Error(
+        `${this.name} port ${portName} already has an interface${config.vlan ? ` for VLAN ${config.vlan}` : ''}`,
+      );
+    const iface = new IpInterface(
+      config.name,
+      port,
+      config.mac,
+      [...config.addresses],
+      config.vlan ?? null,
+      this.options.arp,
+    );
+    vlans.set(vlanKey, iface);
+    this.interfaces.push(iface);
+    for (const a of iface.addresses) {
+      this.routes.add({
+        prefix: cidrNetwork(a),
+        prefixLength: a.prefixLength,
+        nextHop: null,
+        iface: iface.name,
+        source: 'connected',
+        metric: 0,
+      });
+    }
+    this.interfaceAdded(iface);
+    return iface;
+  }
+
+  /** Hook for subclasses, after an interface and its connected routes are added. */
+  protected interfaceAdded(_iface: IpInterface): void {}
+
+  iface(name: string): IpInterface | undefined {
+    return this.interfaces.find((i) => i.name === name);
+  }
+
+  ownsAddress(ip: Ipv4): boolean {
+    return this.interfaces.some((i) => i.owns(ip));
+  }
+
+  // ---- receive ----
+
+  protected receive(frame: Uint8Array, port: Port): void {
+    if (frame.length < 14) return this.drop('runt', port);
+    let type = readU16(frame, 12);
+    let offset = 14;
+    let vlan = -1;
+    if (type === EtherType.vlan) {
+      if (frame.length < 18) return this.drop('runt', port);
+      vlan = readU16(frame, 14) & 0x0fff;
+      type = readU16(frame, 16);
+      offset = 18;
+      if (vlan === 0) vlan = -1; // priority tag
+    }
+    const iface = this.byPort.get(port)?.get(vlan);
+    if (iface === undefined)
+      return this.drop(
+        vlan === -1 ? 'no-interface' : 'unknown-vlan',
+        port,
+        vlan === -1 ? undefined : `no sub-interface for VLAN ${vlan}`,
+      );
+    if (!iface.up) return this.drop('interface-down', port);
+    const dst = readMac(frame, 0);
+    if (dst !== iface.mac && dst !== MAC_BROADCAST) {
+      // The NIC's address filter: frames for other stations (a hub repeats them) and multicast.
+      return this.drop(isGroupMac(dst) ? 'multicast-ignored' : 'mac-filtered', port);
+    }
+    if (type === EtherType.arp) return this.receiveArp(iface, frame, offset);
+    if (type === EtherType.ipv4) return this.receiveIpv4(iface, frame, offset);
+    this.drop('unknown-ethertype', port, `EtherType 0x${type.toString(16).padStart(4, '0')}`);
+  }
+
+  private receiveArp(iface: IpInterface, frame: Uint8Array, offset: number): void {
+    const checked = ArpView.check(frame, offset);
+    if (!checked.ok) return this.drop(`arp-${checked.error.code}`, iface.port);
+    const arp = checked.value;
+    const now = this.now();
+    const op = arp.op;
+    const senderIp = arp.senderIp;
+    const senderMac = arp.senderMac;
+    const forUs = iface.owns(arp.targetIp);
+    if (senderIp !== 0 && !isGroupMac(senderMac) && !iface.owns(senderIp)) {
+      // Linux: a request for us creates the requester's entry; any other ARP refreshes an existing one,
+      // and a reply completes a resolution in progress.
+      const known = iface.arp.has(senderIp, now);
+      const awaited = iface.arp.pending.has(senderIp);
+      if ((op === ArpOp.request && forUs) || known || awaited) {
+        const changed = iface.arp.set(senderIp, senderMac, now);
+        if (changed)
+          this.trace(
+            'arp',
+            `ARP cache ${iface.name}: ${formatIpv4(senderIp)} -> ${formatMac(senderMac)}`,
+            iface.port,
+          );
+        if (awaited) this.flushPending(iface, senderIp, senderMac);
+      }
+    }
+    if (op === ArpOp.request && forUs) {
+      this.ipCounters.arpRepliesSent++;
+      const reply = emitArp({
+        op: ArpOp.reply,
+        senderMac: iface.mac,
+        senderIp: arp.targetIp,
+        targetMac: senderMac,
+        targetIp: senderIp,
+      });
+      this.trace(
+        'arp',
+        `${formatIpv4(senderIp)} asks for ${formatIpv4(arp.targetIp)}: reply ${formatMac(iface.mac)}`,
+        iface.port,
+      );
+      this.sendFrame(iface, senderMac, EtherType.arp, reply);
+    }
+  }
+
+  private receiveIpv4(iface: IpInterface, frame: Uint8Array, offset: number): void {
+    const checked = Ipv4View.check(frame, offset);
+    if (!checked.ok) return this.drop(`ipv4-${checked.error.code}`, iface.port, checked.error.message);
+    const ip = checked.value;
+    if (!ip.checksumOk) return this.drop('ipv4-bad-checksum', iface.port);
+    this.ipCounters.received++;
+    const dst = ip.dst;
+    if (this.ownsAddress(dst) || iface.isBroadcast(dst)) return this.deliverLocal(ip, iface);
+    this.forward(ip, iface);
+  }
+
+  /** A packet not addressed to this node. */
+  protected abstract forward(ip: Ipv4View, from: IpInterface): void;
+
+  protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
+    if (ip.isFragment)
+      return this.drop('fragment-not-reassembled', iface?.port, 'this stack does not reassemble fragments');
+    this.ipCounters.delivered++;
+    switch (ip.protocol) {
+      case IpProtocol.icmp: {
+        const checked = IcmpView.check(ip.bytes, ip.payloadOffset, ip.end);
+        if (!checked.ok) return this.drop(`icmp-${checked.error.code}`, iface?.port);
+        const icmp = checked.value;
+        if (!icmp.checksumOk) return this.drop('icmp-bad-checksum', iface?.port);
+        if (icmp.type === IcmpType.echoRequest && icmp.code === 0) {
+          if (iface?.isBroadcast(ip.dst)) return this.drop('echo-to-broadcast-ignored', iface.port); // Linux's icmp_echo_ignore_broadcasts
+          const reply = emitIcmp({ kind: 'echo-reply', id: icmp.id, seq: icmp.seq, data: icmp.body });
+          this.trace(
+            'deliver',
+            `echo request from ${formatIpv4(ip.src)} id=${icmp.id} seq=${icmp.seq} -> echo reply`,
+            iface?.port,
+          );
+          this.sendIp({ src: ip.dst, dst: ip.src, protocol: IpProtocol.icmp, payload: reply });
+          return;
+        }
+        return this.onIcmp(ip, icmp);
+      }
+      case IpProtocol.udp: {
+        const checked = UdpView.check(ip.bytes, ip.payloadOffset, ip.end);
+        if (!checked.ok) return this.drop(`udp-${checked.error.code}`, iface?.port);
+        const udp = checked.value;
+        if (udp.checksumOk(ip.src, ip.dst) === false) return this.drop('udp-bad-checksum', iface?.port);
+        return this.onUdp(ip, udp);
+      }
+      default:
+        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 2);
+        this.drop('protocol-unreachable', iface?.port, `IP protocol ${ip.protocol}`);
+    }
+  }
+
+  /** ICMP messages other than echo requests (echo replies, errors). */
+  protected onIcmp(_ip: Ipv4View, _icmp: IcmpView): void {}
+
+  /** UDP datagrams for this node. The default answers with ICMP port unreachable, as a host with no socket does. */
+  protected onUdp(ip: Ipv4View, udp: UdpView): void {
+    this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
+    this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
+  }
+
+  // ---- send ----
+
+  /** Routes and sends a packet this node originates. */
+  sendIp(spec: IpPacketSpec): SendFailure | null {
+    const route = this.routes.lookup(spec.dst);
+    if (route === undefined) {
+      this.drop('no-route', undefined, `no route to ${formatIpv4(spec.dst)}`);
+      return 'no-route';
+    }
+    const out = this.iface(route.iface);
+    if (!out?.up) return 'interface-down';
+    const src = spec.src ?? out.primary?.address;
+    if (src === undefined) return 'no-source-address';
+    const packet = allocBytes(20 + spec.payload.length);
+    writeIpv4Header(
+      packet,
+      0,
+      {
+        dscp: spec.dscp ?? 0,
+        ecn: 0,
+        id: this.nextId++ & 0xffff,
+        df: spec.df ?? false,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: spec.ttl ?? DEFAULT_TTL,
+        protocol: spec.protocol,
+        src,
+        dst: spec.dst,
+        options: NO_OPTIONS,
+      },
+      spec.payload.length,
+    );
+    packet.set(spec.payload, 20);
+    this.ipCounters.sent++;
+    if (this.ownsAddress(spec.dst)) {
+      // Loopback: a packet to ourselves (e.g. an ICMP error about our own packet) is delivered at once.
+      const view = Ipv4View.check(packet);
+      if (view.ok) this.deliverLocal(view.value, null);
+      return null;
+    }
+    this.transmit(out, route.nextHop ?? spec.dst, packet);
+    return null;
+  }
+
+  /** Sends an IP packet to `nextHop` on `iface`, resolving its MAC first (the packet waits if needed). */
+  protected transmit(iface: IpInterface, nextHop: Ipv4, packet: Uint8Array): void {
+    if (iface.isBroadcast(nextHop)) return this.sendFrame(iface, MAC_BROADCAST, EtherType.ipv4, packet);
+    const now = this.now();
+    const mac = iface.arp.lookup(nextHop, now);
+    if (mac !== undefined) return this.sendFrame(iface, mac, EtherType.ipv4, packet);
+    let pending = iface.arp.pending.get(nextHop);
+    if (pending === undefined) {
+      pending = { ip: nextHop, packets: [], attempts: 0, timer: null };
+      iface.arp.pending.set(nextHop, pending);
+      pending.packets.push(packet);
+      this.trace(
+        'arp',
+        `${formatIpv4(nextHop)} not in ARP cache of ${iface.name}: queue packet, broadcast request`,
+        iface.port,
+      );
+      this.requestArp(iface, nextHop);
+      return;
+    }
+    if (pending.packets.length >= iface.arp.queueLimit) return this.drop('arp-queue-full', iface.port);
+    pending.packets.push(packet);
+  }
+
+  /**
+   * Starts ARP resolution of a neighbour (the `arp` lab step, `arping`): on the interface whose
+   * subnet holds `target`, unless it is cached or already being resolved. Returns that interface.
+   */
+  resolveNeighbor(target: Ipv4): IpInterface | undefined {
+    const iface = this.interfaces.find((i) => i.onLink(target));
+    if (!iface) return undefined;
+    if (iface.arp.has(target, this.now()) || iface.arp.pending.has(target)) return iface;
+    iface.arp.pending.set(target, { ip: target, packets: [], attempts: 0, timer: null });
+    this.requestArp(iface, target);
+    return iface;
+  }
+
+  private requestArp(iface: IpInterface, target: Ipv4): void {
+    const pending = iface.arp.pending.get(target);
+    if (!pending) return;
+    if (pending.attempts >= iface.arp.attempts) {
+      iface.arp.pending.delete(target);
+      this.trace(
+        'arp',
+        `no ARP reply from ${formatIpv4(target)} after ${pending.attempts} requests: ${pending.packets.length} packet(s) dropped`,
+        iface.port,
+      );
+      for (const packet of pending.packets) {
+        this.drop('arp-unresolved', iface.port);
+        const view = Ipv4View.check(packet);
+        if (view.ok) this.sendIcmpError(view.value, IcmpType.destinationUnreachable, 1);
+      }
+      return;
+    }
+    pending.attempts++;
+    const src = iface.addresses.find((a) => cidrContains(a, target))?.address ?? iface.primary?.address ?? 0;
+    this.ipCounters.arpRequestsSent++;
+    this.sendFrame(
+      iface,
+      MAC_BROADCAST,
+      EtherType.arp,
+      emitArp({ op: ArpOp.request, senderMac: iface.mac, senderIp: src, targetMac: 0, targetIp: target }),
+    );
+    pending.timer = this.setTimer(iface.arp.retryInterval, () => this.requestArp(iface, target));
+  }
+
+  private flushPending(iface: IpInterface, ip: Ipv4, mac: Mac): void {
+    const pending = iface.arp.pending.get(ip);
+    if (!pending) return;
+    iface.arp.pending.delete(ip);
+    pending.timer?.cancel();
+    for (const packet of pending.packets) this.sendFrame(iface, mac, EtherType.ipv4, packet);
+  }
+
+  /** Frames a payload for `iface` (tagged if it is a sub-interface) and sends it. */
+  protected sendFrame(iface: IpInterface, dst: Mac, type: number, payload: Uint8Array): void {
+    const tags =
+      iface.vlan === null ? NO_TAGS : [{ tpid: EtherType.vlan, pcp: 0, dei: false, vid: iface.vlan }];
+    const header = 14 + 4 * tags.length;
+    const frame = allocBytes(Math.max(ETHERNET_MIN_FRAME, header + payload.length));
+    writeEthernetHeader(frame, 0, { dst, src: iface.mac, tags, etherType: type });
+    frame.set(payload, header);
+    iface.port.send(frame);
+  }
+
+  /** Announces each address with a gratuitous ARP (RFC 5227 3), as an interface coming up does. */
+  announce(): void {
+    for (const iface of this.interfaces) {
+      for (const a of iface.addresses) {
+        this.sendFrame(
+          iface,
+          MAC_BROADCAST,
+          EtherType.arp,
+          emitArp({
+            op: ArpOp.request,
+            senderMac: iface.mac,
+            senderIp: a.address,
+            targetMac: 0,
+            targetIp: a.address,
+          }),
+        );
+      }
+    }
+  }
+
+  /**
+   * Sends an ICMP error about `offending` to its source, unless RFC 1812 4.3.2.7 forbids it: never
+   * about an ICMP error, a non-first fragment, or a packet to or from a broadcast, multicast or
+   * unspecified address. The quote is the IP header plus the first 8 bytes of its payload (RFC 792).
+   */
+  protected sendIcmpError(offending: Ipv4View, type: number, code: number, nextHopMtu = 0): void {
+    const src = offending.src;
+    if (offending.fragmentOffset !== 0) return;
+    if (
+      src === 0 ||
+      src === 0xffff_ffff ||
+      src >>> 28 === 0xe ||
+      offending.dst >>> 28 === 0xe ||
+      offending.dst === 0xffff_ffff
+    )
+      return;
+    if (this.interfaces.some((i) => i.isBroadcast(offending.dst) || i.isBroadcast(src))) return;
+    if (offending.protocol === IpProtocol.icmp) {
+      const t = offending.bytes[offending.payloadOffset];
+      if (t !== undefined && t !== IcmpType.echoRequest && t !== IcmpType.echoReply && t !== 13 && t !== 14)
+        return;
+    }
+    const quoteEnd = Math.min(offending.end, offending.payloadOffset + 8);
+    const quoted = offending.bytes.slice(offending.offset, quoteEnd);
+    const message =
+      type === IcmpType.destinationUnreachable
+        ? emitIcmp({ kind: 'destination-unreachable', code, nextHopMtu, quoted })
+        : type === IcmpType.timeExceeded
+          ? emitIcmp({ kind: 'time-exceeded', code, quoted })
+          : emitIcmp({ kind: 'other', type, code, restOfHeader: 0, data: quoted });
+    this.ipCounters.icmpErrorsSent++;
+    const back = this.routes.lookup(src);
+    const from = back ? this.iface(back.iface)?.primary?.address : undefined;
+    this.sendIp({ src: from, dst: src, protocol: IpProtocol.icmp, payload: message });
+  }
+}
+
+const NO_OPTIONS = new Uint8Array(0);
+const NO_TAGS: never[] = [];

@@ -1,0 +1,274 @@
+/**
+ * An IPv4 routing table with longest-prefix match, kept in a path-compressed binary trie
+ * (a Patricia/radix tree) whose nodes live in typed arrays.
+ *
+ * Guarantees: `lookup` returns the best route of the longest prefix containing the address, walks
+ * at most 33 nodes and allocates nothing, whatever the number of routes (100,000+ is fine).
+ * Several routes may share a prefix: all are kept, and the active one is the lowest metric, then
+ * the earliest added. `add` rejects a prefix with host bits set or a length outside 0..32, and
+ * leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
+ * (every node without routes has two children), so memory follows the routes held.
+ */
+import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
+
+/** `local`: a host route for one of the node's own addresses (the lecture's /32 rows). */
+export type RouteSource = 'connected' | 'local' | 'static' | 'default';
+
+export interface Route {
+  /** Network address (host bits zero). */
+  readonly prefix: Ipv4;
+  /** 0..32. */
+  readonly prefixLength: number;
+  /** IPv4 of the next hop, or null for directly connected / interface routes. */
+  readonly nextHop: Ipv4 | null;
+  /** Outgoing interface name. */
+  readonly iface: string;
+  readonly source: RouteSource;
+  /** Lower wins among routes for the same prefix. */
+  readonly metric: number;
+}
+
+export interface RouteExplanation<R> {
+  readonly route: R | undefined;
+  /** How many prefixes in the table contain the address (the route's prefix is the longest). */
+  readonly candidates: number;
+}
+
+const INITIAL_CAPACITY = 64;
+/** Int32 words per node: prefix, meta (length | ACTIVE), child for next bit 0, child for next bit 1. */
+const STRIDE = 4;
+const META = 1;
+const ZERO = 2;
+const LENGTH_BITS = 0x3f;
+/** Set in a node's meta when the node has routes. */
+const ACTIVE = 0x100;
+
+/** Bit `i` of `x`, counting from the most significant (bit 0 is the top bit of the first octet). */
+function bitAt(x: number, i: number): number {
+  return (x << i) >>> 31;
+}
+
+/**
+ * A path-compressed binary trie in one Int32Array, a node per STRIDE words so a step of the walk
+ * reads one cache line. Node n (at word 4n) has a prefix (as int32, host bits zero), its length
+ * and ACTIVE flag, and two children (0 meaning none: node 0 is the root, 0.0.0.0/0, which is
+ * nobody's child); `lists[n]` holds its routes best first. A child's prefix extends its parent's
+ * by at least one bit, and the next bit picks which child. Freed nodes are chained through their
+ * bit-0 child word.
+ */
+export class RouteTable<R extends Route = Route> {
+  private nodes = new Int32Array(STRIDE * INITIAL_CAPACITY);
+  private lists: (R[] | undefined)[] = [];
+  /** Nodes ever allocated (the next fresh index). */
+  private used = 1;
+  /** Head of the free-node chain, 0 when empty. */
+  private freeHead = 0;
+  private count = 0;
+
+  /** Number of routes (not prefixes). */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Adds a route. Routes for the same prefix are all kept; the active one is the lowest metric,
+   * then the earliest added. Throws on host bits set, a length outside 0..32, or a NaN metric.
+   */
+  add(route: R): void {
+    const { prefix, prefixLength: len, metric } = route;
+    if (!Number.isInteger(len) || len < 0 || len > 32) {
+      throw new Error(`invalid route: prefix length ${len} is not an integer in 0..32`);
+    }
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 0xffff_ffff) {
+      throw new Error(`invalid route: prefix ${prefix} is not an IPv4 address`);
+    }
+    if ((prefix & ~prefixMask(len)) !== 0) {
+      throw new Error(
+        `invalid route: ${formatIpv4(prefix)}/${len} has host bits set (network is ${formatIpv4((prefix & prefixMask(len)) >>> 0)}/${len})`,
+      );
+    }
+    if (typeof metric !== 'number' || Number.isNaN(metric)) {
+      throw new Error(`invalid route: metric ${metric} is not a number`);
+    }
+    this.attach(this.nodeFor(prefix | 0, len), route);
+  }
+
+  /** Removes every route `match` accepts (it is called once per route); returns how many. */
+  remove(match: (r: R) => boolean): number {
+    let removed = 0;
+    try {
+      for (let n = 0; n < this.used; n++) {
+        const list = this.lists[n];
+        if (list === undefined) continue;
+        const kept = list.filter((r) => !match(r));
+        if (kept.length === list.length) continue;
+        removed += list.length - kept.length;
+        this.count -= list.length - kept.length;
+        if (kept.length > 0) {
+          this.lists[n] = kept;
+        } else {
+          this.lists[n] = undefined;
+          this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! & LENGTH_BITS;
+        }
+      }
+    } finally {
+      if (removed > 0) this.compress(0);
+    }
+    return removed;
+  }
+
+  /** Longest-prefix match: the active route of the longest prefix containing `dst` (a uint32). */
+  lookup(dst: Ipv4): R | undefined {
+    const nodes = this.nodes;
+    let found = -1;
+    let n = 0;
+    do {
+      const at = STRIDE * n;
+      const meta = nodes[at + META]!;
+      const len = meta & LENGTH_BITS;
+      // The prefix matches when dst agrees with it on the first `len` bits.
+      if (Math.clz32(dst ^ nodes[at]!) < len) break;
+      if (meta & ACTIVE) found = n;
+      n = nodes[at + ZERO + bitAt(dst, len)]!;
+    } while (n !== 0);
+    return found < 0 ? undefined : this.lists[found]![0];
+  }
+
+  /** Like lookup, but also says how many prefixes matched (for "longest of 3 candidates" traces). */
+  explain(dst: Ipv4): RouteExplanation<R> {
+    const nodes = this.nodes;
+    let found = -1;
+    let candidates = 0;
+    let n = 0;
+    do {
+      const at = STRIDE * n;
+      const meta = nodes[at + META]!;
+      const len = meta & LENGTH_BITS;
+      if (Math.clz32(dst ^ nodes[at]!) < len) break;
+      if (meta & ACTIVE) {
+        found = n;
+        candidates++;
+      }
+      n = nodes[at + ZERO + bitAt(dst, len)]!;
+    } while (n !== 0);
+    return { route: found < 0 ? undefined : this.lists[found]![0], candidates };
+  }
+
+  /** All routes, sorted by prefix, then prefix length, then metric (then the order added). */
+  routes(): R[] {
+    const out: R[] = [];
+    // A pre-order walk (node, then bit-0 side, then bit-1 side) visits prefixes in exactly this order.
+    const walk = (n: number): void => {
+      const list = this.lists[n];
+      if (list !== undefined) for (const r of list) out.push(r);
+      const zero = this.nodes[STRIDE * n + ZERO]!;
+      const one = this.nodes[STRIDE * n + ZERO + 1]!;
+      if (zero !== 0) walk(zero);
+      if (one !== 0) walk(one);
+    };
+    walk(0);
+    return out;
+  }
+
+  private lengthOf(n: number): number {
+    return this.nodes[STRIDE * n + META]! & LENGTH_BITS;
+  }
+
+  private setChild(n: number, bit: number, child: number): void {
+    this.nodes[STRIDE * n + ZERO + bit] = child;
+  }
+
+  /** The node for exactly `prefix/len`, created (splitting an edge if needed) when missing. */
+  private nodeFor(prefix: number, len: number): number {
+    let n = 0;
+    for (;;) {
+      const nodeLength = this.lengthOf(n);
+      // Invariant: node n's prefix is a prefix of the one sought, and no longer.
+      if (nodeLength === len) return n;
+      const bit = bitAt(prefix, nodeLength);
+      const child = this.nodes[STRIDE * n + ZERO + bit]!;
+      if (child === 0) {
+        const leaf = this.allocate(prefix, len);
+        this.setChild(n, bit, leaf);
+        return leaf;
+      }
+      const childPrefix = this.nodes[STRIDE * child]!;
+      const childLength = this.lengthOf(child);
+      const common = Math.min(Math.clz32(prefix ^ childPrefix), childLength, len);
+      if (common === childLength) {
+        n = child;
+        continue;
+      }
+      if (common === len) {
+        // The new prefix sits on the edge to the child: insert it in between.
+        const middle = this.allocate(prefix, len);
+        this.setChild(middle, bitAt(childPrefix, len), child);
+        this.setChild(n, bit, middle);
+        return middle;
+      }
+      // The prefixes part ways at bit `common`: a branch node there holds both.
+      const branch = this.allocate(prefix & prefixMask(common), common);
+      const leaf = this.allocate(prefix, len);
+      this.setChild(branch, bitAt(prefix, common), leaf);
+      this.setChild(branch, bitAt(childPrefix, common), child);
+      this.setChild(n, bit, branch);
+      return leaf;
+    }
+  }
+
+  /** Adds `route` to node n's list after every route with a metric no higher (so ties keep insertion order). */
+  private attach(n: number, route: R): void {
+    let list = this.lists[n];
+    if (list === undefined) {
+      list = [];
+      this.lists[n] = list;
+      this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! | ACTIVE;
+    }
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.metric > route.metric) i--;
+    list.splice(i, 0, route);
+    this.count++;
+  }
+
+  /** Restores the compressed form below n; returns what should take n's place (0 for nothing). */
+  private compress(n: number): number {
+    const zero = this.nodes[STRIDE * n + ZERO]!;
+    const one = this.nodes[STRIDE * n + ZERO + 1]!;
+    const newZero = zero === 0 ? 0 : this.compress(zero);
+    const newOne = one === 0 ? 0 : this.compress(one);
+    this.setChild(n, 0, newZero);
+    this.setChild(n, 1, newOne);
+    if (n === 0 || this.lists[n] !== undefined || (newZero !== 0 && newOne !== 0)) return n;
+    this.release(n);
+    return newZero !== 0 ? newZero : newOne;
+  }
+
+  private allocate(prefix: number, len: number): number {
+    let n = this.freeHead;
+    if (n !== 0) {
+      this.freeHead = this.nodes[STRIDE * n + ZERO]!;
+    } else {
+      if (STRIDE * this.used === this.nodes.length) {
+        const grown = new Int32Array(2 * this.nodes.length);
+        grown.set(this.nodes);
+        this.nodes = grown;
+      }
+      n = this.used++;
+    }
+    const at = STRIDE * n;
+    this.nodes[at] = prefix;
+    this.nodes[at + META] = len;
+    this.nodes[at + ZERO] = 0;
+    this.nodes[at + ZERO + 1] = 0;
+    return n;
+  }
+
+  private release(n: number): void {
+    this.lists[n] = undefined;
+    const at = STRIDE * n;
+    this.nodes[at + META] = 0;
+    this.nodes[at + ZERO + 1] = 0;
+    this.nodes[at + ZERO] = this.freeHead;
+    this.freeHead = n;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * A router: IPv4 interfaces each with its own MAC and addresses (sub-interfaces per VLAN for
+ * router-on-a-stick; the same class serves as an L3 switch's routing part with VLANIF
+ * interfaces), connected and static routes with longest-prefix match, and forwarding per
+ * RFC 1812: TTL decrement with the RFC 1624 checksum update, ICMP time exceeded, network
+ * unreachable, fragmentation needed when DF is set and the next link's MTU is too small
+ * (fragmentation otherwise), ARP resolution with a pending queue per next hop, and ACLs applied
+ * in or out on an interface (a denied packet gets ICMP "administratively prohibited").
+ */
+import {
+  type Cidr,
+  cidrNetwork,
+  decrementTtl,
+  formatCidr,
+  formatIpv4,
+  fragmentIpv4,
+  IcmpType,
+  IpProtocol,
+  type Ipv4,
+  type Ipv4View,
+  readU16,
+} from '../wire/index.js';
+import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
+import type { IpInterface } from './ip-interface.js';
+import { IpNode } from './ip-node.js';
+
+export interface StaticRouteSpec {
+  readonly prefix: Cidr;
+  readonly nextHop?: Ipv4;
+  /** Outgoing interface; found from the next hop when omitted. */
+  readonly iface?: string;
+  readonly metric?: number;
+}
+
+export class Router extends IpNode {
+  readonly kind = 'router';
+  private readonly acls = new Map<string, Acl>();
+  private readonly aclIn = new Map<string, Acl>();
+  private readonly aclOut = new Map<string, Acl>();
+
+  addStaticRoute(spec: StaticRouteSpec): void {
+    const network = cidrNetwork(spec.prefix);
+    let iface = spec.iface;
+    if (iface === undefined) {
+      if (spec.nextHop === undefined)
+        throw new Error(`${this.name}: route ${formatCidr(spec.prefix)} needs a next hop or an interface`);
+      iface = this.interfaces.find((i) => i.onLink(spec.nextHop!))?.name;
+      if (iface === undefined)
+        throw new Error(
+          `${this.name}: next hop ${formatIpv4(spec.nextHop)} of ${formatCidr(spec.prefix)} is not on a connected subnet`,
+        );
+    } else if (!this.iface(iface)) {
+      throw new Error(`${this.name}: route ${formatCidr(spec.prefix)} names unknown interface ${iface}`);
+    }
+    this.routes.add({
+      prefix: network,
+      prefixLength: spec.prefix.prefixLength,
+      nextHop: spec.nextHop ?? null,
+      iface,
+      source: spec.prefix.prefixLength === 0 ? 'default' : 'static',
+      metric: spec.metric ?? 1,
+    });
+  }
+
+  defineAcl(name: string, rules: readonly AclRuleSpec[]): Acl {
+    const acl = new Acl(name, rules);
+    this.acls.set(name, acl);
+    return acl;
+  }
+
+  applyAcl(ifaceName: string, aclName: string, direction: 'in' | 'out'): void {
+    const acl = this.acls.get(aclName);
+    if (!acl) throw new Error(`${this.name}: no ACL named ${aclName}`);
+    if (!this.iface(ifaceName)) throw new Error(`${this.name}: no interface named ${ifaceName}`);
+    (direction === 'in' ? this.aclIn : this.aclOut).set(ifaceName, acl);
+  }
+
+  acl(name: string): Acl | undefined {
+    return this.acls.get(name);
+  }
+
+  aclNames(): IterableIterator<string> {
+    return this.acls.keys();
+  }
+
+  /** Adds a host route for each interface address, as routers list their own addresses (the lecture's /32 rows). */
+  protected override interfaceAdded(iface: IpInterface): void {
+    for (const a of iface.addresses) {
+      if (a.prefixLength < 32)
+        this.routes.add({
+          prefix: a.address,
+          prefixLength: 32,
+          nextHop: null,
+          iface: iface.name,
+          source: 'local',
+          metric: 0,
+        });
+    }
+  }
+
+  private fields(ip: Ipv4View): PacketFields {
+    const l4 = ip.payloadOffset;
+    const hasPorts =
+      (ip.protocol === IpProtocol.tcp || ip.protocol === IpProtocol.udp) &&
+      ip.fragmentOffset === 0 &&
+      ip.end - l4 >= 4;
+    return hasPorts
+      ? {
+          src: ip.src,
+          dst: ip.dst,
+          protocol: ip.protocol,
+          srcPort: readU16(ip.bytes, l4),
+          dstPort: readU16(ip.bytes, l4 + 2),
+        }
+      : { src: ip.src, dst: ip.dst, protocol: ip.protocol };
+  }
+
+  protected forward(ip: Ipv4View, from: IpInterface): void {
+    const tracing = this.tracer.enabled;
+    const aclIn = this.aclIn.get(from.name);
+    if (aclIn) {
+      const d = aclIn.evaluate(this.fields(ip));
+      if (d.action === 'deny') {
+        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
+        return this.drop('acl-deny', from.port, `${d.text} in on ${from.name}`);
+      }
+    }
+    if (ip.ttl <= 1) {
+      this.sendIcmpError(ip, IcmpType.timeExceeded, 0);
+      return this.drop(
+        'ttl-exceeded',
+        from.port,
+        `TTL ${ip.ttl} from ${formatIpv4(ip.src)} to ${formatIpv4(ip.dst)}`,
+      );
+    }
+    const { route, candidates } = tracing
+      ? this.routes.explain(ip.dst)
+      : { route: this.routes.lookup(ip.dst), candidates: 0 };
+    if (route === undefined) {
+      this.sendIcmpError(ip, IcmpType.destinationUnreachable, 0);
+      return this.drop('no-route', from.port, `no route to ${formatIpv4(ip.dst)}`);
+    }
+    const out = this.iface(route.iface);
+    if (!out?.up) return this.drop('interface-down', from.port, `route via ${route.iface}, which is down`);
+    const aclOut = this.aclOut.get(out.name);
+    if (aclOut) {
+      const d = aclOut.evaluate(this.fields(ip));
+      if (d.action === 'deny') {
+        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
+        return this.drop('acl-deny', out.port, `${d.text} out on ${out.name}`);
+      }
+    }
+    const packet = ip.bytes.slice(ip.offset, ip.end); // a copy: the received frame is never modified
+    decrementTtl(packet);
+    const nextHop = route.nextHop ?? ip.dst;
+    if (packet.length > out.mtu) {
+      if (ip.df) {
+        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 4, out.mtu);
+        return this.drop(
+          'fragmentation-needed',
+          out.port,
+          `${packet.length}-byte packet with DF, MTU ${out.mtu} on ${out.name}`,
+        );
+      }
+      const fragments = fragmentIpv4(packet, out.mtu);
+      this.ipCounters.forwarded++;
+      if (tracing)
+        this.trace(
+          'route',
+          `${formatIpv4(ip.dst)} -> ${out.name} via ${formatIpv4(nextHop)}, ${packet.length} bytes > MTU ${out.mtu}: ${fragments.length} fragments`,
+          from.port,
+        );
+      for (const f of fragments) this.transmit(out, nextHop, f);
+      return;
+    }
+    this.ipCounters.forwarded++;
+    if (tracing) {
+      const via = route.nextHop === null ? 'directly connected' : `next hop ${formatIpv4(route.nextHop)}`;
+      this.trace(
+        'route',
+        `${formatIpv4(ip.dst)} matches ${formatIpv4(route.prefix)}/${route.prefixLength} (longest of ${candidates} candidate${candidates === 1 ? '' : 's'}) -> ${out.name}, ${via}; TTL ${ip.ttl} -> ${ip.ttl - 1}`,
+        from.port,
+      );
+    }
+    this.transmit(out, nextHop, packet);
+  }
+}

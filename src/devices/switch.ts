@@ -1,0 +1,241 @@
+/**
+ * A learning switch (transparent bridge, IEEE 802.1D/802.1Q) with VLANs.
+ *
+ * - Each port is an access port (untagged, one VLAN; default VLAN 1) or a trunk (802.1Q-tagged
+ *   frames of its allowed VLANs; untagged frames belong to its native VLAN, if it has one).
+ * - Ingress: the frame's VLAN is decided by the port (access) or the tag (trunk). A tagged frame
+ *   on an access port is dropped (`tagged-on-access`) unless its tag is a priority tag (VID 0); a
+ *   trunk drops VLANs it does not allow (`vlan-not-allowed`) and untagged frames without a native
+ *   VLAN (`untagged-on-trunk`). A group source address is invalid (`bad-source-mac`).
+ * - Learning: (VLAN, source MAC) -> ingress port, in a `MacTable` with aging and a size limit.
+ * - Forwarding: known unicast goes out of its one port (or is filtered when that is the ingress
+ *   port); broadcast, multicast and unknown unicast flood to every other up port of the VLAN.
+ *   Broadcast domains are per VLAN: nothing crosses from one VLAN to another.
+ * - Egress: tags are pushed or popped per the out port's mode (native VLAN frames leave a trunk
+ *   untagged); frames shorter than 60 bytes after a pop are padded.
+ */
+import type { Port } from '../link/index.js';
+import {
+  allocBytes,
+  ETHERNET_MIN_FRAME,
+  EtherType,
+  formatMac,
+  isGroupMac,
+  isUsableVid,
+  readMac,
+  readU16,
+  writeU16,
+} from '../wire/index.js';
+import { Device, type DeviceContext } from './device.js';
+import { MacTable } from './mac-table.js';
+
+export type SwitchPortConfig =
+  | { readonly mode: 'access'; readonly vlan: number }
+  | { readonly mode: 'trunk'; readonly allowed: readonly number[] | 'all'; readonly native: number | null };
+
+export interface SwitchOptions {
+  /** MAC table capacity (default 8192 entries). */
+  readonly macTableSize?: number;
+  /** MAC aging time, ns (default 300 s). */
+  readonly agingTime?: number;
+}
+
+export interface SwitchCounters {
+  forwarded: number;
+  flooded: number;
+  filtered: number;
+  learned: number;
+  moved: number;
+}
+
+const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
+
+interface PortVlan {
+  readonly config: SwitchPortConfig;
+  readonly allowed: ReadonlySet<number> | null; // null: all (trunks) or the one access VLAN
+}
+
+export class Switch extends Device {
+  readonly kind = 'switch';
+  readonly macTable: MacTable;
+  readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
+  private readonly vlanOf = new Map<Port, PortVlan>();
+
+  constructor(name: string, context: DeviceContext, options: SwitchOptions = {}) {
+    super(name, context);
+    this.macTable = new MacTable(options.macTableSize, options.agingTime);
+  }
+
+  protected override portAdded(port: Port): void {
+    this.vlanOf.set(port, { config: DEFAULT_ACCESS, allowed: null });
+  }
+
+  configurePort(portName: string, config: SwitchPortConfig): void {
+    const port = this.port(portName);
+    if (!port) throw new Error(`${this.name} has no port ${portName}`);
+    const vlans =
+      config.mode === 'access'
+        ? [config.vlan]
+        : [
+            ...(config.allowed === 'all' ? [] : config.allowed),
+            ...(config.native === null ? [] : [config.native]),
+          ];
+    for (const v of vlans) {
+      if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
+    }
+    this.vlanOf.set(port, {
+      config,
+      allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
+    });
+  }
+
+  portConfig(portName: string): SwitchPortConfig | undefined {
+    const port = this.port(portName);
+    return port ? this.vlanOf.get(port)?.config : undefined;
+  }
+
+  /** Whether `port` carries `vlan`. */
+  private carries(port: Port, vlan: number): boolean {
+    const pv = this.vlanOf.get(port)!;
+    const c = pv.config;
+    if (c.mode === 'access') return c.vlan === vlan;
+    return c.native === vlan || pv.allowed === null || pv.allowed.has(vlan);
+  }
+
+  protected receive(frame: Uint8Array, port: Port): void {
+    if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
+    const pv = this.vlanOf.get(port)!;
+    const c = pv.config;
+    const type = readU16(frame, 12);
+    let vlan: number;
+    let tagged = false;
+    if (type === EtherType.vlan) {
+      if (frame.length < 18) return this.drop('runt', port, 'cut inside its VLAN tag');
+      const vid = readU16(frame, 14) & 0x0fff;
+      tagged = true;
+      if (c.mode === 'access') {
+        if (vid !== 0)
+          return this.drop('tagged-on-access', port, `VLAN ${vid} tag on access port (VLAN ${c.vlan})`);
+        vlan = c.vlan; // priority-tagged: belongs to the port's VLAN (IEEE 802.1Q 6.9)
+      } else if (vid === 0) {
+        if (c.native === null)
+          return this.drop('untagged-on-trunk', port, 'priority-tagged frame and no native VLAN');
+        vlan = c.native;
+      } else {
+        if (!(pv.allowed === null || pv.allowed.has(vid) || c.native === vid))
+          return this.drop('vlan-not-allowed', port, `VLAN ${vid} not allowed on trunk`);
+        vlan = vid;
+      }
+    } else if (c.mode === 'access') {
+      vlan = c.vlan;
+    } else {
+      if (c.native === null) return this.drop('untagged-on-trunk', port, 'untagged frame and no native VLAN');
+      vlan = c.native;
+    }
+    const src = readMac(frame, 6);
+    if (isGroupMac(src))
+      return this.drop('bad-source-mac', port, `source ${formatMac(src)} is a group address`);
+    const dst = readMac(frame, 0);
+    const now = this.clock.now();
+    const learned = this.macTable.learn(vlan, src, port.name, now);
+    if (learned === 'learned') this.counters.learned++;
+    else if (learned === 'moved') this.counters.moved++;
+    const variants = new FrameVariants(frame, tagged);
+    const outName = isGroupMac(dst) ? undefined : this.macTable.lookup(vlan, dst, now);
+    const tracing = this.tracer.enabled;
+    const learnNote = tracing ? learnText(learned, src, vlan, port.name) : '';
+    if (outName !== undefined) {
+      if (outName === port.name) {
+        this.counters.filtered++;
+        if (tracing)
+          this.trace(
+            'filter',
+            `${learnNote}; dst ${formatMac(dst)} is on port ${outName}, the port it came in on -> filtered`,
+            port,
+          );
+        return;
+      }
+      const out = this.port(outName);
+      if (out?.isUp && this.carries(out, vlan)) {
+        this.counters.forwarded++;
+        out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
+        if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${outName}`, port);
+        return;
+      }
+    }
+    this.counters.flooded++;
+    const sent: string[] = [];
+    for (const out of this.ports) {
+      if (out === port || !out.isUp || !this.carries(out, vlan)) continue;
+      out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
+      if (tracing) sent.push(out.name);
+    }
+    if (tracing) {
+      const why = isGroupMac(dst) ? (dst === 0xffff_ffff_ffff ? 'broadcast' : 'multicast') : 'unknown';
+      this.trace(
+        'flood',
+        `${learnNote}; dst ${formatMac(dst)} ${why} -> flood ports ${sent.join(',') || '(none)'}`,
+        port,
+      );
+    }
+  }
+}
+
+function learnText(result: string, src: number, vlan: number, port: string): string {
+  const mac = formatMac(src);
+  switch (result) {
+    case 'learned':
+      return `learned ${mac} on VLAN ${vlan} port ${port}`;
+    case 'moved':
+      return `${mac} moved to port ${port} on VLAN ${vlan}`;
+    case 'table-full':
+      return `MAC table full, ${mac} not learned`;
+    default:
+      return `${mac} known on port ${port}`;
+  }
+}
+
+/** The untagged and tagged forms of one frame, each built at most once however many ports it leaves by. */
+class FrameVariants {
+  private untagged: Uint8Array | undefined;
+  private readonly tagged = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly frame: Uint8Array,
+    private readonly hasTag: boolean,
+  ) {
+    if (hasTag) this.tagged.set(readU16(frame, 14) & 0x0fff, frame);
+    else this.untagged = frame;
+  }
+
+  forPort(config: SwitchPortConfig, vlan: number): Uint8Array {
+    if (config.mode === 'access' || config.native === vlan) return this.untaggedFrame();
+    return this.taggedFrame(vlan);
+  }
+
+  private untaggedFrame(): Uint8Array {
+    if (this.untagged) return this.untagged;
+    const f = this.frame;
+    const length = Math.max(ETHERNET_MIN_FRAME, f.length - 4);
+    const out = allocBytes(length);
+    out.set(f.subarray(0, 12));
+    out.set(f.subarray(16), 12);
+    this.untagged = out;
+    return out;
+  }
+
+  private taggedFrame(vlan: number): Uint8Array {
+    const known = this.tagged.get(vlan);
+    if (known) return known;
+    const f = this.frame;
+    const pcpDei = this.hasTag ? readU16(f, 14) & 0xf000 : 0;
+    const inner = this.hasTag ? f.subarray(16) : f.subarray(12);
+    const out = allocBytes(16 + inner.length);
+    out.set(f.subarray(0, 12));
+    writeU16(out, 12, EtherType.vlan);
+    writeU16(out, 14, pcpDei | vlan);
+    out.set(inner, 16);
+    this.tagged.set(vlan, out);
+    return out;
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * What devices and links may know of time: `now()` and timers. The simulator's scheduler provides
+ * virtual time; a real-time backend can provide wall time behind the same interface.
+ */
+import type { Nanos, Timer } from '../sim/index.js';
+
+export interface Clock {
+  now(): Nanos;
+  setTimer(delay: Nanos, fn: () => void): Timer;
+}
+
+/** Counts of dropped frames by reason (`drops['ttl-exceeded']`), shared by ports, links and devices. */
+export type DropCounters = Record<string, number>;
+
+export function countDrop(drops: DropCounters, reason: string): void {
+  drops[reason] = (drops[reason] ?? 0) + 1;
+}

@@ -1,0 +1,162 @@
+/**
+ * A point-to-point full-duplex link between two ports, with the properties of a cable and its
+ * transmitters: propagation delay, bandwidth (serialisation delay, counting Ethernet's preamble,
+ * FCS and inter-frame gap), a bounded transmit queue per direction with tail drop, an MTU
+ * (frames whose L3 payload exceeds it are dropped), optional seeded random loss, and up/down
+ * state (frames in flight when it goes down are lost).
+ *
+ * Every drop is counted on the link by reason: `mtu-exceeded`, `queue-full`, `loss`, `link-down`.
+ */
+import type { Nanos, Rng } from '../sim/index.js';
+import { isVlanTpid, readU16 } from '../wire/index.js';
+import { type Clock, countDrop, type DropCounters } from './clock.js';
+import type { Port } from './port.js';
+
+/** Preamble + SFD (8), FCS (4) and inter-frame gap (12): bytes a frame occupies on the wire beyond its own. */
+export const ETHERNET_WIRE_OVERHEAD = 24;
+
+export interface LinkProperties {
+  /** One-way propagation delay, ns (default 1 us). */
+  readonly delay?: Nanos;
+  /** Bits per second (default 1 Gbps). */
+  readonly bandwidth?: number;
+  /** Largest L3 payload, bytes (default 1500). */
+  readonly mtu?: number;
+  /** Frames that may wait in each direction's transmit queue, besides the one being sent (default 1000). */
+  readonly queueFrames?: number;
+  /** Probability that a frame is lost, 0..1 (default 0). */
+  readonly loss?: number;
+}
+
+export const DEFAULT_LINK: Required<LinkProperties> = {
+  delay: 1_000,
+  bandwidth: 1e9,
+  mtu: 1500,
+  queueFrames: 1000,
+  loss: 0,
+};
+
+/** One direction's transmitter: when each accepted frame finishes serialising, oldest first. */
+class Direction {
+  private done: Nanos[] = [];
+  private head = 0;
+
+  /** When the transmitter finishes the last frame queued so far. */
+  get busyUntil(): Nanos {
+    return this.head < this.done.length ? this.done[this.done.length - 1]! : 0;
+  }
+
+  /** Frames accepted and not fully transmitted at `now` (finished ones are forgotten lazily, without events). */
+  inQueue(now: Nanos): number {
+    while (this.head < this.done.length && this.done[this.head]! <= now) this.head++;
+    if (this.head === this.done.length) {
+      this.done = [];
+      this.head = 0;
+    }
+    return this.done.length - this.head;
+  }
+
+  push(doneAt: Nanos): void {
+    this.done.push(doneAt);
+  }
+
+  clear(): void {
+    this.done = [];
+    this.head = 0;
+  }
+}
+
+/** L3 payload length of an Ethernet frame: its length less the 14-byte header and any VLAN tags. */
+export function l3PayloadLength(frame: Uint8Array): number {
+  let offset = 12;
+  while (offset + 4 <= frame.length && isVlanTpid(readU16(frame, offset))) offset += 4;
+  return frame.length - offset - 2;
+}
+
+export class Link {
+  readonly delay: Nanos;
+  readonly bandwidth: number;
+  readonly mtu: number;
+  readonly queueFrames: number;
+  loss: number;
+  up = true;
+  readonly drops: DropCounters = {};
+  /** Frames delivered to either end. */
+  delivered = 0;
+  private generation = 0;
+  private readonly ab = new Direction();
+  private readonly ba = new Direction();
+
+  constructor(
+    readonly a: Port,
+    readonly b: Port,
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+    properties: LinkProperties = {},
+  ) {
+    if (a.link || b.link) throw new Error(`port ${a.link ? a.id : b.id} is already linked`);
+    this.delay = properties.delay ?? DEFAULT_LINK.delay;
+    this.bandwidth = properties.bandwidth ?? DEFAULT_LINK.bandwidth;
+    this.mtu = properties.mtu ?? DEFAULT_LINK.mtu;
+    this.queueFrames = properties.queueFrames ?? DEFAULT_LINK.queueFrames;
+    this.loss = properties.loss ?? DEFAULT_LINK.loss;
+    a.link = this;
+    b.link = this;
+  }
+
+  other(port: Port): Port {
+    return port === this.a ? this.b : this.a;
+  }
+
+  /** Time to clock `bytes` onto the wire at this link's bandwidth. */
+  serialisation(bytes: number): Nanos {
+    return Math.round(((bytes + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
+  }
+
+  /** Called by `from.send`. Schedules delivery at the other end, or counts a drop. */
+  transmit(from: Port, frame: Uint8Array): void {
+    if (!this.up) {
+      countDrop(this.drops, 'link-down');
+      return;
+    }
+    if (l3PayloadLength(frame) > this.mtu) {
+      countDrop(this.drops, 'mtu-exceeded');
+      return;
+    }
+    const dir = from === this.a ? this.ab : this.ba;
+    const now = this.clock.now();
+    // One frame is on the wire; up to `queueFrames` more may wait behind it.
+    if (dir.inQueue(now) > this.queueFrames) {
+      countDrop(this.drops, 'queue-full');
+      return;
+    }
+    const busy = dir.busyUntil;
+    const done = Math.max(busy, now) + this.serialisation(frame.length);
+    dir.push(done);
+    const lost = this.loss > 0 && this.rng.chance(this.loss);
+    const to = from === this.a ? this.b : this.a;
+    const generation = this.generation;
+    this.clock.setTimer(done + this.delay - now, () => {
+      if (generation !== this.generation) {
+        countDrop(this.drops, 'link-down');
+        return;
+      }
+      if (lost) {
+        countDrop(this.drops, 'loss');
+        return;
+      }
+      this.delivered++;
+      to.deliver(frame);
+    });
+  }
+
+  setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    if (!up) {
+      this.generation++; // frames in flight are lost
+      this.ab.clear();
+      this.ba.clear();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A port: one network interface of a device, attached to at most one link. The device sets
+ * `onReceive`; `send` hands a frame to the link. A frame given to `send` must not be modified
+ * afterwards (the link may deliver it later, and captures keep it).
+ *
+ * Counters follow the interface MIB's spirit: frames and bytes in each direction, and drops by
+ * reason (`no-link`, `link-down`, `mtu-exceeded`, `queue-full`, `loss` are counted where they
+ * happen: on the sending port for the first two, on the link for the rest).
+ */
+import { countDrop, type DropCounters } from './clock.js';
+import type { Link } from './link.js';
+
+export type FrameHandler = (frame: Uint8Array, port: Port) => void;
+export type PortTap = (frame: Uint8Array, direction: 'rx' | 'tx', port: Port) => void;
+
+export interface PortCounters {
+  txFrames: number;
+  txBytes: number;
+  rxFrames: number;
+  rxBytes: number;
+}
+
+const ignore: FrameHandler = () => {};
+
+export class Port {
+  link: Link | null = null;
+  onReceive: FrameHandler = ignore;
+  readonly counters: PortCounters = { txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 };
+  readonly drops: DropCounters = {};
+  private taps: PortTap[] = [];
+
+  constructor(
+    /** Name of the device that owns the port. */
+    readonly owner: string,
+    /** Port name on that device, e.g. `eth0` or `1`. */
+    readonly name: string,
+  ) {}
+
+  get id(): string {
+    return `${this.owner}:${this.name}`;
+  }
+
+  /** The port at the other end of the link, if any. */
+  get peer(): Port | null {
+    return this.link ? this.link.other(this) : null;
+  }
+
+  get isUp(): boolean {
+    return this.link?.up;
+  }
+
+  send(frame: Uint8Array): void {
+    const link = this.link;
+    if (link === null) {
+      countDrop(this.drops, 'no-link');
+      return;
+    }
+    if (!link.up) {
+      countDrop(this.drops, 'link-down');
+      return;
+    }
+    this.counters.txFrames++;
+    this.counters.txBytes += frame.length;
+    for (const tap of this.taps) tap(frame, 'tx', this);
+    link.transmit(this, frame);
+  }
+
+  /** Called by the link when a frame arrives. */
+  deliver(frame: Uint8Array): void {
+    this.counters.rxFrames++;
+    this.counters.rxBytes += frame.length;
+    for (const tap of this.taps) tap(frame, 'rx', this);
+    this.onReceive(frame, this);
+  }
+
+  /** Observes every frame sent and received here (captures, traces). Returns a function that removes the tap. */
+  tap(fn: PortTap): () => void {
+    this.taps = [...this.taps, fn];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== fn);
+    };
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Reading a lab file: YAML -> schema -> cross-reference checks, with every problem found listed
+ * at once, each with its path (`links[3].b: unknown node "sw9"`). Never throws on bad input.
+ */
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
+import { type LabFile, type LabNode, labSchema } from './lab-schema.js';
+
+export interface LabIssue {
+  /** Where, e.g. `links[3].b` or `nodes.r1.routes[0].via`; empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type LabParseResult =
+  | { readonly ok: true; readonly lab: LabFile }
+  | { readonly ok: false; readonly issues: LabIssue[] };
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(key)))
+      out += out === '' ? String(key) : `.${String(key)}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+export function formatIssue(issue: LabIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+function zodIssues(error: z.ZodError): LabIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** Parses YAML text and validates it; returns the lab or every problem. */
+export function parseLab(text: string): LabParseResult {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({
+        path: '',
+        message: `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  return validateLab(doc.toJS());
+}
+
+/** Validates a lab given as plain data (YAML already parsed, or built in code). */
+export function validateLab(data: unknown): LabParseResult {
+  const parsed = labSchema.safeParse(data);
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  const issues = crossCheck(parsed.data);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, lab: parsed.data };
+}
+
+/** Splits `node:port`. */
+export function splitEndpoint(endpoint: string): { node: string; port: string | undefined } {
+  const colon = endpoint.indexOf(':');
+  return colon < 0
+    ? { node: endpoint, port: undefined }
+    : { node: endpoint.slice(0, colon), port: endpoint.slice(colon + 1) };
+}
+
+/** Physical ports a node declares (hosts: eth0; routers: their interfaces' ports). */
+function declaredPorts(node: LabNode): Set<string> | null {
+  if (node.kind === 'host') return new Set(['eth0']);
+  if (node.kind === 'router') return new Set(Object.entries(node.interfaces).map(([n, i]) => i.port ?? n));
+  return null; // switches and hubs grow ports as links need them
+}
+
+function crossCheck(lab: LabFile): LabIssue[] {
+  const issues: LabIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const nodes = lab.nodes;
+  const kindOf = (n: string) => nodes[n]?.kind;
+
+  for (const [name, node] of Object.entries(nodes)) {
+    const at = `nodes.${name}`;
+    if (node.kind === 'host') {
+      if (node.gateway !== undefined) {
+        const ip = node.ip ? parseCidr(node.ip) : undefined;
+        if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
+        else if (!cidrContains(ip, parseIpv4Address(node.gateway)!))
+          add(
+            `${at}.gateway`,
+            `gateway ${node.gateway} is not on the host's subnet ${formatCidr({ address: ip.address & (0xffffffff << (32 - ip.prefixLength)), prefixLength: ip.prefixLength })}`,
+          );
+      }
+    }
+    if (node.kind === 'router') {
+      const subnets = Object.entries(node.interfaces).flatMap(([iname, i]) =>
+        (Array.isArray(i.ip) ? i.ip : [i.ip]).map((t) => ({ iname, cidr: parseCidr(t)! })),
+      );
+      const vlanPorts = new Map<string, string>();
+      for (const [iname, i] of Object.entries(node.interfaces)) {
+        const key = `${i.port ?? iname}/${i.vlan ?? '-'}`;
+        const other = vlanPorts.get(key);
+        if (other)
+          add(
+            `${at}.interfaces.${iname}`,
+            `uses the same port${i.vlan ? ` and VLAN ${i.vlan}` : ''} as interface ${other}`,
+          );
+        vlanPorts.set(key, iname);
+      }
+      (node.routes ?? []).forEach((r, i) => {
+        const rp = `${at}.routes[${i}]`;
+        if (r.via === undefined && r.dev === undefined)
+          add(rp, 'a route needs via (next hop) or dev (interface)');
+        if (r.dev !== undefined && !(r.dev in node.interfaces))
+          add(`${rp}.dev`, `unknown interface "${r.dev}"`);
+        if (r.via !== undefined && r.dev === undefined) {
+          const hop = parseIpv4Address(r.via)!;
+          if (!subnets.some((s) => cidrContains(s.cidr, hop)))
+            add(`${rp}.via`, `next hop ${r.via} is not on any connected subnet of ${name}`);
+        }
+      });
+      (node.applyAcls ?? []).forEach((b, i) => {
+        if (!(b.interface in node.interfaces))
+          add(`${at}.applyAcls[${i}].interface`, `unknown interface "${b.interface}"`);
+        if (!node.acls || !(b.acl in node.acls)) add(`${at}.applyAcls[${i}].acl`, `unknown ACL "${b.acl}"`);
+      });
+    }
+  }
+
+  const used = new Map<string, string>();
+  lab.links.forEach((link, i) => {
+    for (const end of ['a', 'b'] as const) {
+      const { node, port } = splitEndpoint(link[end]);
+      const path = `links[${i}].${end}`;
+      const n = nodes[node];
+      if (!n) {
+        add(path, `unknown node "${node}"`);
+        continue;
+      }
+      const declared = declaredPorts(n);
+      if (port !== undefined && declared && !declared.has(port))
+        add(path, `${node} has no port "${port}" (it has ${[...declared].join(', ') || 'none'})`);
+      if (port !== undefined) {
+        const key = `${node}:${port}`;
+        const first = used.get(key);
+        if (first) add(path, `port ${key} is already linked by ${first}`);
+        else used.set(key, path);
+      }
+    }
+    const a = splitEndpoint(link.a).node;
+    if (a === splitEndpoint(link.b).node) add(`links[${i}]`, `both ends are on ${a}`);
+  });
+
+  const linkIndex = (ref: number | [string, string], path: string) => {
+    if (typeof ref === 'number') {
+      if (ref >= lab.links.length) add(path, `there is no link ${ref} (the lab has ${lab.links.length})`);
+      return;
+    }
+    const [x, y] = ref;
+    const found = lab.links.some((l) => {
+      const a = splitEndpoint(l.a).node;
+      const b = splitEndpoint(l.b).node;
+      return (a === x && b === y) || (a === y && b === x);
+    });
+    if (!found) add(path, `no link joins ${x} and ${y}`);
+  };
+  const needNode = (n: string, path: string, kinds: readonly string[]) => {
+    const kind = kindOf(n);
+    if (kind === undefined) add(path, `unknown node "${n}"`);
+    else if (!kinds.includes(kind)) add(path, `${n} is a ${kind}; this step needs a ${kinds.join(' or ')}`);
+  };
+
+  lab.script.forEach((step, i) => {
+    const at = `script[${i}]`;
+    if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
+    else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
+    else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
+    else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
+    else if ('capture' in step) {
+      const c = step.capture;
+      if ((c.link === undefined) === (c.port === undefined))
+        add(`${at}.capture`, 'give exactly one of link or port');
+      if (c.link !== undefined) linkIndex(c.link as number | [string, string], `${at}.capture.link`);
+      if (c.port !== undefined) {
+        const { node, port } = splitEndpoint(c.port);
+        if (!nodes[node]) add(`${at}.capture.port`, `unknown node "${node}"`);
+        else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+      }
+    } else if ('show' in step) {
+      const { node, table } = step.show;
+      const tableKinds: Record<string, string[]> = {
+        mac: ['switch'],
+        arp: ['host', 'router'],
+        routes: ['host', 'router'],
+        acl: ['router'],
+        interfaces: ['host', 'router'],
+        counters: ['host', 'router', 'switch', 'hub'],
+      };
+      needNode(node, `${at}.show.node`, tableKinds[table]!);
+    }
+  });
+  return issues;
+}

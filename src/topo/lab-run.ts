@@ -1,0 +1,329 @@
+/**
+ * Runs a lab's script in virtual time and returns each step's result as plain data (the CLI
+ * renders it as text or JSON). Steps run in order; each advances the clock as far as it needs
+ * (a ping until its last reply or timeout, a wait by its duration). The whole run has an event
+ * budget: a network that never goes quiet (a switching loop without spanning tree) is stopped
+ * with a message saying so, and the steps before it keep their results.
+ */
+import type { Host } from '../devices/host.js';
+import { Hub } from '../devices/hub.js';
+import { IpNode } from '../devices/ip-node.js';
+import type { PingResult, PingStatistics } from '../devices/ping.js';
+import type { Router } from '../devices/router.js';
+import { Switch } from '../devices/switch.js';
+import type { Capture, Link } from '../link/index.js';
+import type { Nanos } from '../sim/index.js';
+import { formatIpv4, formatMac, ip } from '../wire/index.js';
+import { splitEndpoint } from './lab-check.js';
+import type { LabFile, LabStep } from './lab-schema.js';
+import type { Network } from './network.js';
+import { formatDuration, parseDuration } from './units.js';
+
+export const DEFAULT_EVENT_BUDGET = 5_000_000;
+/** How long a step that ended on its condition lets the network settle before the next step. */
+export const SETTLE_TIME: Nanos = 1_000_000;
+
+export type Row = Record<string, string | number | null>;
+
+export type StepResult =
+  | {
+      readonly step: 'ping';
+      readonly time: Nanos;
+      readonly from: string;
+      readonly to: string;
+      readonly size: number;
+      readonly replies: PingResult[];
+      readonly statistics: PingStatistics;
+    }
+  | {
+      readonly step: 'udp';
+      readonly time: Nanos;
+      readonly from: string;
+      readonly to: string;
+      readonly port: number;
+      readonly sent: number;
+      readonly echoed: number;
+    }
+  | {
+      readonly step: 'arp';
+      readonly time: Nanos;
+      readonly node: string;
+      readonly ip: string;
+      readonly mac: string | null;
+      readonly requests: number;
+    }
+  | { readonly step: 'wait'; readonly time: Nanos; readonly duration: Nanos }
+  | { readonly step: 'link'; readonly time: Nanos; readonly link: string; readonly state: 'up' | 'down' }
+  | { readonly step: 'capture'; readonly time: Nanos; readonly file: string; readonly where: string }
+  | {
+      readonly step: 'show';
+      readonly time: Nanos;
+      readonly node: string;
+      readonly table: string;
+      readonly rows: Row[];
+      readonly counters?: Record<string, number>;
+    };
+
+export interface CaptureFileResult {
+  readonly file: string;
+  readonly where: string;
+  readonly frames: number;
+  readonly pcap: Uint8Array;
+}
+
+export interface LabRunResult {
+  readonly name: string;
+  readonly steps: StepResult[];
+  readonly captures: CaptureFileResult[];
+  readonly events: number;
+  readonly virtualTime: Nanos;
+  /** Set when the event budget stopped the run. */
+  readonly stopped: string | null;
+}
+
+class BudgetExceeded extends Error {}
+
+export class LabRunner {
+  private readonly captures: { file: string; where: string; capture: Capture }[] = [];
+  private eventsLeft: number;
+
+  constructor(
+    readonly lab: LabFile,
+    readonly net: Network,
+    readonly budget = DEFAULT_EVENT_BUDGET,
+  ) {
+    this.eventsLeft = budget;
+  }
+
+  /**
+   * Advances virtual time to `time`, or until `done` holds and then a further settling time (1 ms,
+   * never past `time`) so the frames of that moment reach everyone (a hub's copies, a last reply's
+   * echo on other ports) before the next step looks at the tables. Within the event budget.
+   */
+  private runUntil(time: Nanos, done?: () => boolean): void {
+    const step = (options: { until: Nanos; stopWhen?: () => boolean }) => {
+      const r = this.net.run({ ...options, budget: this.eventsLeft });
+      this.eventsLeft -= r.events;
+      if (r.reason === 'budget') throw new BudgetExceeded();
+      return r;
+    };
+    if (done === undefined || !done()) {
+      const r = step({ until: time, stopWhen: done });
+      if (r.reason !== 'condition') return;
+    }
+    step({ until: Math.min(time, this.net.scheduler.now() + SETTLE_TIME) });
+  }
+
+  private link(ref: number | [string, string]): Link {
+    if (typeof ref === 'number') return this.net.links[ref]!;
+    return this.net.linkBetween(ref[0], ref[1])!;
+  }
+
+  run(): LabRunResult {
+    const steps: StepResult[] = [];
+    let stopped: string | null = null;
+    try {
+      this.net.start();
+      this.runUntil(this.net.scheduler.now());
+      for (const step of this.lab.script) steps.push(this.step(step));
+    } catch (error) {
+      if (!(error instanceof BudgetExceeded)) throw error;
+      stopped = `event budget of ${this.budget.toLocaleString('en-US')} events spent at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending: the network never went quiet (a switching loop? enable spanning tree, or raise --budget)`;
+    }
+    return {
+      name: this.lab.name ?? 'lab',
+      steps,
+      captures: this.captures.map((c) => ({
+        file: c.file,
+        where: c.where,
+        frames: c.capture.frames.length,
+        pcap: c.capture.toPcap(),
+      })),
+      events: this.budget - this.eventsLeft,
+      virtualTime: this.net.scheduler.now(),
+      stopped,
+    };
+  }
+
+  private step(step: LabStep): StepResult {
+    const now = this.net.scheduler.now();
+    if ('ping' in step) {
+      const p = step.ping;
+      const host = this.net.node(p.from) as Host;
+      const interval = p.interval === undefined ? 1e9 : parseDuration(p.interval)!;
+      const timeout = p.timeout === undefined ? 1e9 : parseDuration(p.timeout)!;
+      const count = p.count ?? 4;
+      const run = host.ping(ip(p.to), { count, interval, timeout, size: p.size, ttl: p.ttl });
+      this.runUntil(now + (count - 1) * interval + timeout + 1, () => run.done);
+      return {
+        step: 'ping',
+        time: now,
+        from: p.from,
+        to: p.to,
+        size: p.size ?? 56,
+        replies: run.results,
+        statistics: run.statistics(),
+      };
+    }
+    if ('udp' in step) {
+      const u = step.udp;
+      const host = this.net.node(u.from) as Host;
+      const count = u.count ?? 1;
+      const interval = u.interval === undefined ? 1e9 : parseDuration(u.interval)!;
+      const payload = new TextEncoder().encode(u.data ?? 'hello');
+      const srcPort = u.srcPort ?? 40000;
+      const before = host.udpLog.length;
+      // An ephemeral socket for the answers, as a client's connect() would open.
+      const ownSocket = !host.isBound(srcPort);
+      if (ownSocket) host.bindUdp(srcPort, () => {});
+      let sent = 0;
+      for (let i = 0; i < count; i++) {
+        this.net.scheduler.at(now + i * interval, () => {
+          if (host.sendUdp(srcPort, ip(u.to), u.port, payload)) sent++;
+        });
+      }
+      const dst = ip(u.to);
+      const echoes = () =>
+        host.udpLog
+          .slice(before)
+          .filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
+      this.runUntil(now + (count - 1) * interval + 1e9, () => echoes() >= count);
+      const echoed = echoes();
+      if (ownSocket) host.unbindUdp(srcPort);
+      return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
+    }
+    if ('arp' in step) {
+      const node = this.net.node(step.arp.node) as IpNode;
+      const target = ip(step.arp.ip);
+      const requestsBefore = node.ipCounters.arpRequestsSent;
+      const iface = node.resolveNeighbor(target);
+      if (iface)
+        this.runUntil(
+          now + iface.arp.attempts * iface.arp.retryInterval + 1,
+          () => !iface.arp.pending.has(target),
+        );
+      const mac = iface?.arp.lookup(target, this.net.scheduler.now());
+      return {
+        step: 'arp',
+        time: now,
+        node: step.arp.node,
+        ip: step.arp.ip,
+        mac: mac === undefined ? null : formatMac(mac),
+        requests: node.ipCounters.arpRequestsSent - requestsBefore,
+      };
+    }
+    if ('wait' in step) {
+      const d = parseDuration(step.wait)!;
+      this.runUntil(now + d);
+      return { step: 'wait', time: now, duration: d };
+    }
+    if ('link' in step) {
+      const link = this.link(step.link.link as number | [string, string]);
+      link.setUp(step.link.state === 'up');
+      return { step: 'link', time: now, link: `${link.a.id}--${link.b.id}`, state: step.link.state };
+    }
+    if ('capture' in step) {
+      const c = step.capture;
+      const capture = this.net.capture();
+      let where: string;
+      if (c.link !== undefined) {
+        const link = this.link(c.link as number | [string, string]);
+        capture.attachLink(link);
+        where = `${link.a.id}--${link.b.id}`;
+      } else {
+        const { node, port } = splitEndpoint(c.port!);
+        const p = this.net.node(node).port(port!);
+        if (!p) throw new Error(`${node} has no port ${port}`);
+        capture.attachPort(p);
+        where = p.id;
+      }
+      this.captures.push({ file: c.file, where, capture });
+      return { step: 'capture', time: now, file: c.file, where };
+    }
+    const { node, table } = step.show;
+    if (table === 'counters')
+      return {
+        step: 'show',
+        time: now,
+        node,
+        table,
+        rows: this.portCounters(node),
+        counters: this.deviceCounters(node),
+      };
+    return { step: 'show', time: now, node, table, rows: this.table(node, table) };
+  }
+
+  /** A node's table as rows, the way the lecture's slides show them. */
+  table(nodeName: string, table: string): Row[] {
+    const node = this.net.node(nodeName);
+    const now = this.net.scheduler.now();
+    switch (table) {
+      case 'mac':
+        return (node as Switch).macTable
+          .entries(now)
+          .map((e) => ({ vlan: e.vlan, mac: e.mac, port: e.port, age: formatDuration(e.age) }));
+      case 'arp':
+        return (node as IpNode).interfaces.flatMap((i) =>
+          i.arp
+            .table(now)
+            .map((e) => ({ interface: i.name, ip: e.ip, mac: e.mac, age: formatDuration(e.age) })),
+        );
+      case 'routes':
+        return (node as IpNode).routes.routes().map((r) => ({
+          destination: `${formatIpv4(r.prefix)}/${r.prefixLength}`,
+          nextHop: r.nextHop === null ? 'direct' : formatIpv4(r.nextHop),
+          interface: r.iface,
+          source: r.source,
+          metric: r.metric,
+        }));
+      case 'acl': {
+        const router = node as Router;
+        return [...router.aclNames()].flatMap((name) =>
+          router
+            .acl(name)!
+            .table()
+            .map((r) => ({ acl: name, rule: r.rule, text: r.text, hits: r.hits })),
+        );
+      }
+      case 'interfaces':
+        return (node as IpNode).interfaces.map((i) => ({
+          interface: i.name,
+          port: i.port.name,
+          vlan: i.vlan,
+          mac: formatMac(i.mac),
+          addresses: i.addresses.map((a) => `${formatIpv4(a.address)}/${a.prefixLength}`).join(' '),
+        }));
+      default:
+        return this.portCounters(nodeName);
+    }
+  }
+
+  portCounters(nodeName: string): Row[] {
+    return this.net.node(nodeName).ports.map((p) => ({
+      port: p.name,
+      txFrames: p.counters.txFrames,
+      txBytes: p.counters.txBytes,
+      rxFrames: p.counters.rxFrames,
+      rxBytes: p.counters.rxBytes,
+    }));
+  }
+
+  /** The device's own counters and its drops by reason (`drop:mac-filtered`). */
+  deviceCounters(nodeName: string): Record<string, number> {
+    const node = this.net.node(nodeName);
+    const out: Record<string, number> = {};
+    if (node instanceof Switch)
+      Object.assign(out, node.counters, {
+        macEntries: node.macTable.size,
+        macOverflows: node.macTable.overflows,
+      });
+    if (node instanceof IpNode) Object.assign(out, node.ipCounters);
+    if (node instanceof Hub) out.repeated = node.repeated;
+    for (const [reason, n] of Object.entries(node.drops)) out[`drop:${reason}`] = n;
+    return out;
+  }
+}
+
+export function runLab(lab: LabFile, net: Network, budget?: number): LabRunResult {
+  return new LabRunner(lab, net, budget).run();
+}

@@ -1,0 +1,177 @@
+/**
+ * The lab file format, as a zod schema: the single source of validation (every problem reported
+ * with its path) and of the JSON Schema editors use (`labJsonSchema()`). Shapes here are what the
+ * YAML says; `lab-check.ts` adds the cross-references a schema cannot see (unknown nodes, ports
+ * used twice, gateways off-subnet), and `lab-build.ts` turns a checked lab into a Network.
+ */
+import { z } from 'zod';
+import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
+import { parseDuration, parseRate } from './units.js';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a name starts with a letter and uses letters, digits, _ . -');
+const ipv4 = z
+  .string()
+  .refine((s) => parseIpv4Address(s) !== undefined, { message: 'not an IPv4 address (a.b.c.d)' });
+const cidrText = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { message: 'not an IPv4 prefix (a.b.c.d/len)' });
+const prefixOrAny = z.union([z.literal('any'), cidrText]);
+const macText = z
+  .string()
+  .refine((s) => parseMac(s) !== undefined, { message: 'not a MAC address (aa:bb:cc:dd:ee:ff)' });
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
+const rate = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 100Mbps, 1Gbps)' });
+const vlanId = z
+  .number()
+  .int()
+  .min(1, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)')
+  .max(4094, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
+const port = z.number().int().min(1).max(65535);
+const portRange = z.union([port, z.string().regex(/^\d+-\d+$/, 'a port or a range like 1024-65535')]);
+
+const hostNode = z.strictObject({
+  kind: z.literal('host'),
+  ip: cidrText.optional(),
+  mac: macText.optional(),
+  gateway: ipv4.optional(),
+  announce: z.boolean().optional().describe('send a gratuitous ARP at start (default true)'),
+  arpTimeout: duration.optional(),
+  udpEcho: z.union([z.boolean(), port]).optional().describe('run a UDP echo service (true: port 7)'),
+});
+
+const accessPort = z.strictObject({ vlan: vlanId });
+const trunkPort = z.strictObject({
+  trunk: z.literal(true),
+  allowed: z.union([z.literal('all'), z.array(vlanId).min(1)]).optional(),
+  native: z.union([vlanId, z.null()]).optional(),
+});
+
+const switchNode = z.strictObject({
+  kind: z.literal('switch'),
+  macTableSize: z.number().int().min(1).optional(),
+  agingTime: duration.optional(),
+  ports: z.record(z.string(), z.union([accessPort, trunkPort])).optional(),
+});
+
+const hubNode = z.strictObject({ kind: z.literal('hub') });
+
+const routerInterface = z.strictObject({
+  ip: z.union([cidrText, z.array(cidrText).min(1)]),
+  mac: macText.optional(),
+  port: z.string().optional().describe('physical port of a sub-interface (default: the interface name)'),
+  vlan: vlanId.optional().describe('802.1Q VLAN of a sub-interface or VLANIF'),
+});
+
+const route = z.strictObject({
+  to: cidrText,
+  via: ipv4.optional(),
+  dev: z.string().optional(),
+  metric: z.number().int().min(0).optional(),
+});
+
+const aclRule = z.strictObject({
+  action: z.enum(['permit', 'deny']),
+  protocol: z.union([z.enum(['ip', 'icmp', 'tcp', 'udp']), z.number().int().min(0).max(255)]).optional(),
+  src: prefixOrAny.optional(),
+  dst: prefixOrAny.optional(),
+  srcPort: portRange.optional(),
+  dstPort: portRange.optional(),
+});
+
+const routerNode = z.strictObject({
+  kind: z.literal('router'),
+  interfaces: z.record(z.string(), routerInterface),
+  routes: z.array(route).optional(),
+  acls: z.record(z.string(), z.array(aclRule)).optional(),
+  applyAcls: z
+    .array(z.strictObject({ interface: z.string(), acl: z.string(), direction: z.enum(['in', 'out']) }))
+    .optional(),
+});
+
+export const nodeSchema = z.discriminatedUnion('kind', [hostNode, switchNode, hubNode, routerNode]);
+
+const linkProperties = {
+  delay: duration.optional(),
+  bandwidth: rate.optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  queue: z.number().int().min(0).optional().describe('frames that may wait behind the one being sent'),
+  loss: z.number().min(0).max(1).optional(),
+};
+
+/** `node` or `node:port`. */
+const endpoint = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z0-9_./-]+)?$/, 'a node name, or node:port');
+
+const linkSchema = z.strictObject({ a: endpoint, b: endpoint, ...linkProperties });
+
+const linkRef = z
+  .union([z.number().int().min(0), z.tuple([name, name])])
+  .describe('a link index, or the two nodes it joins');
+
+const step = z.union([
+  z.strictObject({
+    ping: z.strictObject({
+      from: name,
+      to: ipv4,
+      count: z.number().int().min(1).max(100000).optional(),
+      interval: duration.optional(),
+      timeout: duration.optional(),
+      size: z.number().int().min(0).max(65507).optional(),
+      ttl: z.number().int().min(1).max(255).optional(),
+    }),
+  }),
+  z.strictObject({
+    udp: z.strictObject({
+      from: name,
+      to: ipv4,
+      port,
+      srcPort: port.optional(),
+      data: z.string().optional(),
+      count: z.number().int().min(1).optional(),
+      interval: duration.optional(),
+    }),
+  }),
+  z.strictObject({ arp: z.strictObject({ node: name, ip: ipv4 }) }),
+  z.strictObject({ wait: duration }),
+  z.strictObject({ link: z.strictObject({ link: linkRef, state: z.enum(['up', 'down']) }) }),
+  z.strictObject({
+    capture: z.strictObject({
+      link: linkRef.optional(),
+      port: endpoint.optional(),
+      file: z.string().regex(/^[\w.-]+\.pcap$/, 'a file name ending in .pcap'),
+    }),
+  }),
+  z.strictObject({
+    show: z.strictObject({
+      node: name,
+      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces']),
+    }),
+  }),
+]);
+
+export const labSchema = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  seed: z.number().int().min(0).optional(),
+  linkDefaults: z.strictObject(linkProperties).optional(),
+  nodes: z.record(name, nodeSchema),
+  links: z.array(linkSchema).default([]),
+  script: z.array(step).default([]),
+});
+
+export type LabFile = z.infer<typeof labSchema>;
+export type LabNode = z.infer<typeof nodeSchema>;
+export type LabStep = z.infer<typeof step>;
+export type LabLink = z.infer<typeof linkSchema>;
+
+/** JSON Schema (draft 2020-12) of the lab format, for editors. */
+export function labJsonSchema(): unknown {
+  return z.toJSONSchema(labSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,188 @@
+/**
+ * A simulated network and the Mininet-style API that builds it: `addHost`, `addSwitch`,
+ * `addHub`, `addRouter`, `addLink`, with Mininet-like defaults (host hN gets MAC
+ * 00:00:00:00:00:NN and 10.0.0.N/8 unless told otherwise; ports are numbered on switches and hubs,
+ * `eth0`, `eth1`, ... on hosts and routers). One scheduler, one seeded RNG and one tracer serve
+ * every device, so a network built the same way runs the same way every time.
+ */
+
+import type { Device } from '../devices/device.js';
+import { Host, type HostOptions } from '../devices/host.js';
+import { Hub } from '../devices/hub.js';
+import type { InterfaceConfig } from '../devices/ip-node.js';
+import { Router } from '../devices/router.js';
+import { Switch, type SwitchOptions } from '../devices/switch.js';
+import { NO_TRACE, TraceLog, type Tracer } from '../devices/trace.js';
+import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
+import { Rng, type RunOptions, type RunResult, Scheduler } from '../sim/index.js';
+import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
+
+export interface NetworkOptions {
+  readonly seed?: number;
+  /** Record every device decision (default false). */
+  readonly trace?: boolean;
+}
+
+export interface HostSpec extends HostOptions {
+  /** Address of eth0, e.g. `192.168.0.1/24` (default 10.0.0.N/8 for a host named hN, none otherwise). */
+  readonly ip?: string | Cidr;
+  readonly mac?: Mac;
+  readonly gateway?: string | Ipv4;
+}
+
+export interface RouterInterfaceSpec {
+  readonly name: string;
+  readonly port?: string;
+  readonly addresses: readonly (string | Cidr)[];
+  readonly mac?: Mac;
+  readonly vlan?: number;
+}
+
+export interface LinkSpec extends LinkProperties {
+  /** Port names at each end (default: the first unlinked port, or a new one). */
+  readonly aPort?: string;
+  readonly bPort?: string;
+}
+
+const toCidr = (v: string | Cidr): Cidr => (typeof v === 'string' ? cidr(v) : v);
+
+export class Network {
+  readonly scheduler = new Scheduler();
+  readonly rng: Rng;
+  readonly tracer: Tracer;
+  readonly nodes = new Map<string, Device>();
+  readonly links: Link[] = [];
+  private macCounter = 0;
+  private readonly clock = {
+    now: () => this.scheduler.now(),
+    setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
+  };
+
+  constructor(options: NetworkOptions = {}) {
+    this.rng = new Rng(options.seed ?? 1);
+    this.tracer = options.trace ? new TraceLog() : NO_TRACE;
+  }
+
+  private context() {
+    return { clock: this.clock, tracer: this.tracer };
+  }
+
+  private claimName(name: string): void {
+    if (this.nodes.has(name)) throw new Error(`a node named "${name}" already exists`);
+  }
+
+  /** Next locally administered MAC for a device that was given none: 02:00:00:00:HH:LL. */
+  private nextMac(): Mac {
+    this.macCounter++;
+    return 0x02_00_00_00_00_00 + this.macCounter;
+  }
+
+  addHost(name: string, spec: HostSpec = {}): Host {
+    this.claimName(name);
+    const host = new Host(name, this.context(), spec);
+    const n = /^h(\d+)$/.exec(name);
+    const mininetIndex = n ? Number(n[1]) : undefined;
+    const address =
+      spec.ip !== undefined
+        ? toCidr(spec.ip)
+        : mininetIndex !== undefined && mininetIndex < 255
+          ? { address: ip('10.0.0.0') + mininetIndex, prefixLength: 8 }
+          : undefined;
+    const mac =
+      spec.mac ?? (mininetIndex !== undefined && mininetIndex < 256 ? mininetIndex : this.nextMac());
+    host.addInterface({ name: 'eth0', mac, addresses: address ? [address] : [] });
+    if (spec.gateway !== undefined)
+      host.setGateway(typeof spec.gateway === 'string' ? ip(spec.gateway) : spec.gateway);
+    this.nodes.set(name, host);
+    return host;
+  }
+
+  addSwitch(name: string, options: SwitchOptions = {}): Switch {
+    this.claimName(name);
+    const sw = new Switch(name, this.context(), options);
+    this.nodes.set(name, sw);
+    return sw;
+  }
+
+  addHub(name: string): Hub {
+    this.claimName(name);
+    const hub = new Hub(name, this.context());
+    this.nodes.set(name, hub);
+    return hub;
+  }
+
+  addRouter(name: string, interfaces: readonly RouterInterfaceSpec[] = []): Router {
+    this.claimName(name);
+    const router = new Router(name, this.context());
+    for (const i of interfaces) {
+      const config: InterfaceConfig = {
+        name: i.name,
+        port: i.port,
+        mac: i.mac ?? this.nextMac(),
+        addresses: i.addresses.map(toCidr),
+        vlan: i.vlan,
+      };
+      router.addInterface(config);
+    }
+    this.nodes.set(name, router);
+    return router;
+  }
+
+  node(name: string): Device {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no node named "${name}"`);
+    return n;
+  }
+
+  /** A free port on `device`: the named one, else the first without a link, else a new one. */
+  private portFor(device: Device, name: string | undefined): Port {
+    if (name !== undefined) {
+      const existing = device.port(name);
+      if (existing) return existing;
+      if (device instanceof Host || device instanceof Router)
+        throw new Error(`${device.name} has no port "${name}" (declare an interface on it first)`);
+      return device.addPort(name);
+    }
+    const free = device.ports.find((p) => p.link === null);
+    if (free) return free;
+    if (device instanceof Host) throw new Error(`${device.name} has no free NIC`);
+    // Switches and hubs number their ports from 1, routers name them eth0, eth1, ...: the first name not taken.
+    const prefix = device instanceof Router ? 'eth' : '';
+    for (let n = prefix ? 0 : 1; ; n++)
+      if (!device.port(`${prefix}${n}`)) return device.addPort(`${prefix}${n}`);
+  }
+
+  addLink(a: string | Device, b: string | Device, spec: LinkSpec = {}): Link {
+    const da = typeof a === 'string' ? this.node(a) : a;
+    const db = typeof b === 'string' ? this.node(b) : b;
+    const link = new LinkImpl(
+      this.portFor(da, spec.aPort),
+      this.portFor(db, spec.bPort),
+      this.clock,
+      this.rng,
+      spec,
+    );
+    this.links.push(link);
+    return link;
+  }
+
+  /** The link between two nodes (the first, if several). */
+  linkBetween(a: string, b: string): Link | undefined {
+    return this.links.find(
+      (l) => (l.a.owner === a && l.b.owner === b) || (l.a.owner === b && l.b.owner === a),
+    );
+  }
+
+  /** Starts the hosts (gratuitous ARP unless disabled). */
+  start(): void {
+    for (const n of this.nodes.values()) if (n instanceof Host) n.start();
+  }
+
+  run(options: RunOptions = {}): RunResult {
+    return this.scheduler.run(options);
+  }
+
+  capture(): Capture {
+    return new Capture(this.clock);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Human renderings of lab results: ping output in the shape of Linux ping's, tables as aligned
+ * columns like the lecture's slides, and one heading per step with its virtual time.
+ */
+import type { PingResult } from '../devices/ping.js';
+import type { LabRunResult, Row, StepResult } from './lab-run.js';
+import { formatDuration } from './units.js';
+
+/** Aligned columns with an upper-case header; `(empty)` for no rows. */
+export function renderTable(rows: readonly Row[]): string[] {
+  if (rows.length === 0) return ['(empty)'];
+  const columns: string[] = [];
+  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  const cell = (v: Row[string] | undefined) => (v === null || v === undefined ? '-' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(columns.map((c) => c.toUpperCase())),
+    ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
+  ];
+}
+
+const ms = (ns: number) => (ns / 1e6).toFixed(3);
+
+function pingLine(to: string, size: number, r: PingResult): string {
+  switch (r.status) {
+    case 'reply':
+      return `${size + 8} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl} time=${ms(r.rtt ?? 0)} ms`;
+    case 'error':
+      return `From ${r.from} icmp_seq=${r.seq} ${r.message}`;
+    case 'not-sent':
+      return `icmp_seq=${r.seq}: ${r.message}`;
+    default:
+      return `no answer from ${to} for icmp_seq=${r.seq}`;
+  }
+}
+
+function stepHeading(index: number, s: StepResult): string {
+  const at = `t=${formatDuration(s.time)}`;
+  switch (s.step) {
+    case 'ping':
+      return `[${index}] ping ${s.from} -> ${s.to} (${at})`;
+    case 'udp':
+      return `[${index}] udp ${s.from} -> ${s.to}:${s.port} (${at})`;
+    case 'arp':
+      return `[${index}] arp ${s.node} resolves ${s.ip} (${at})`;
+    case 'wait':
+      return `[${index}] wait ${formatDuration(s.duration)} (${at})`;
+    case 'link':
+      return `[${index}] link ${s.link} ${s.state} (${at})`;
+    case 'capture':
+      return `[${index}] capture ${s.where} -> ${s.file} (${at})`;
+    case 'show':
+      return `[${index}] show ${s.node} ${s.table} (${at})`;
+  }
+}
+
+export function renderStep(index: number, s: StepResult): string[] {
+  const lines = [stepHeading(index, s)];
+  switch (s.step) {
+    case 'ping': {
+      const st = s.statistics;
+      lines.push(...s.replies.map((r) => pingLine(s.to, s.size, r)));
+      lines.push(`--- ${s.to} ping statistics ---`);
+      lines.push(
+        `${st.transmitted} packets transmitted, ${st.received} received${st.errors ? `, +${st.errors} errors` : ''}, ${st.lossPercent}% packet loss`,
+      );
+      if (st.rttMin !== null)
+        lines.push(
+          `rtt min/avg/max/mdev = ${ms(st.rttMin)}/${ms(st.rttAvg!)}/${ms(st.rttMax!)}/${ms(st.rttMdev!)} ms`,
+        );
+      break;
+    }
+    case 'udp':
+      lines.push(`${s.sent} datagram(s) sent, ${s.echoed} echoed back`);
+      break;
+    case 'arp':
+      lines.push(
+        s.mac
+          ? `${s.ip} is at ${s.mac}${s.requests ? ` (${s.requests} request${s.requests > 1 ? 's' : ''} broadcast)` : ' (already cached)'}`
+          : `${s.ip}: no answer after ${s.requests} requests`,
+      );
+      break;
+    case 'show':
+      lines.push(...renderTable(s.rows));
+      if (s.counters)
+        lines.push(
+          Object.entries(s.counters)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || '(no counters)',
+        );
+      break;
+    default:
+      break;
+  }
+  return lines;
+}
+
+export function renderLabRun(result: LabRunResult): string[] {
+  const lines = [`lab: ${result.name}`];
+  result.steps.forEach((s, i) => {
+    lines.push('', ...renderStep(i + 1, s));
+  });
+  if (result.stopped) lines.push('', `STOPPED: ${result.stopped}`);
+  lines.push(
+    '',
+    `${result.events.toLocaleString('en-US')} events, virtual time ${formatDuration(result.virtualTime)}`,
+  );
+  return lines;
+}
