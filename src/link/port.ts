@@ -46,7 +46,7 @@ export class Port {
   }
 
   get isUp(): boolean {
-    return this.link?.up;
+    return this.link?.up === true;
   }
 
   send(frame: Uint8Array): void {
