@@ -28,9 +28,12 @@ function relativeNanos(p: CapturedPacket, first: CapturedPacket): number {
   return (p.timestamp.seconds - first.timestamp.seconds) * 1e9 + (p.timestamp.nanos - first.timestamp.nanos);
 }
 
-function isoTimestamp(p: CapturedPacket): string {
-  const iso = new Date(p.timestamp.seconds * 1000).toISOString(); // 2026-11-24T08:00:00.000Z
-  return `${iso.slice(0, 19)}.${String(p.timestamp.nanos).padStart(9, '0')}Z`;
+/** ISO 8601 with nanoseconds, or null for a time JavaScript dates cannot hold (past year 275760). */
+function isoTimestamp(p: CapturedPacket): string | null {
+  const date = new Date(p.timestamp.seconds * 1000);
+  if (Number.isNaN(date.getTime())) return null;
+  const iso = date.toISOString(); // 2026-11-24T08:00:00.000Z, or +275760-... for extended years
+  return `${iso.slice(0, iso.indexOf('.'))}.${String(p.timestamp.nanos).padStart(9, '0')}Z`;
 }
 
 function decodePacket(p: CapturedPacket, options: DecodeOptions): DecodedFrame {

@@ -3,7 +3,9 @@
  * (a Patricia/radix tree) whose nodes live in typed arrays.
  *
  * Guarantees: `lookup` returns the best route of the longest prefix containing the address, walks
- * at most 33 nodes and allocates nothing, whatever the number of routes (100,000+ is fine).
+ * at most 33 nodes and allocates nothing, whatever the number of routes (100,000+ is fine). Once
+ * the trie is large, a direct index on the top 16 address bits (512 KiB) lets a lookup start
+ * below /16, so a large table needs a few node visits per lookup instead of ~20.
  * Several routes may share a prefix: all are kept, and the active one is the lowest metric, then
  * the earliest added. `add` rejects a prefix with host bits set or a length outside 0..32, and
  * leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
@@ -48,6 +50,18 @@ function bitAt(x: number, i: number): number {
   return (x << i) >>> 31;
 }
 
+export interface RouteTableOptions {
+  /**
+   * Trie size (in nodes, about two per prefix) from which the /16 direct index is kept; it is
+   * dropped again when removal halves the trie below this. Default 8192; 0 keeps it always,
+   * Infinity never.
+   */
+  readonly directIndexFrom?: number;
+}
+
+/** Number of direct-index entries: one per /16. */
+const INDEX_ENTRIES = 1 << 16;
+
 /**
  * A path-compressed binary trie in one Int32Array, a node per STRIDE words so a step of the walk
  * reads one cache line. Node n (at word 4n) has a prefix (as int32, host bits zero), its length
@@ -55,6 +69,11 @@ function bitAt(x: number, i: number): number {
  * nobody's child); `lists[n]` holds its routes best first. A child's prefix extends its parent's
  * by at least one bit, and the next bit picks which child. Freed nodes are chained through their
  * bit-0 child word.
+ *
+ * The optional direct index has, for each /16 block, the node where a lookup in it continues
+ * (`index[2e]`: the block's own /16 node, or the first node longer than /16 inside the block; 0 for
+ * none) and the node of the longest active prefix of /16 or shorter containing the block
+ * (`index[2e + 1]`, -1 for none).
  */
 export class RouteTable<R extends Route = Route> {
   private nodes = new Int32Array(STRIDE * INITIAL_CAPACITY);
@@ -63,7 +82,19 @@ export class RouteTable<R extends Route = Route> {
   private used = 1;
   /** Head of the free-node chain, 0 when empty. */
   private freeHead = 0;
+  /** Nodes in the trie (allocated and not freed). */
+  private liveNodes = 1;
   private count = 0;
+  private readonly directIndexFrom: number;
+  private index: Int32Array | null = null;
+  /** Set by `nodeFor`: the node it put into a child slot (new, or a new branch above it), else 0. */
+  private placed = 0;
+
+  constructor(options: RouteTableOptions = {}) {
+    this.directIndexFrom = options.directIndexFrom ?? 8192;
+    this.lists.push(undefined);
+    this.updateIndex();
+  }
 
   /** Number of routes (not prefixes). */
   get size(): number {
@@ -90,7 +121,17 @@ export class RouteTable<R extends Route = Route> {
     if (typeof metric !== 'number' || Number.isNaN(metric)) {
       throw new Error(`invalid route: metric ${metric} is not a number`);
     }
-    this.attach(this.nodeFor(prefix | 0, len), route);
+    const n = this.nodeFor(prefix | 0, len);
+    const activated = this.attach(n, route);
+    if (this.index === null) {
+      if (this.liveNodes >= this.directIndexFrom) this.updateIndex();
+    } else if (this.placed !== 0) {
+      // Only blocks inside the new subtree can walk differently (outside it, the walk that now
+      // meets the new node mismatched on the node below it before).
+      this.reindex(this.placed);
+    } else if (activated) {
+      this.reindex(n);
+    }
   }
 
   /** Removes every route `match` accepts (it is called once per route); returns how many. */
@@ -112,7 +153,10 @@ export class RouteTable<R extends Route = Route> {
         }
       }
     } finally {
-      if (removed > 0) this.compress(0);
+      if (removed > 0) {
+        this.compress(0);
+        this.updateIndex();
+      }
     }
     return removed;
   }
@@ -120,9 +164,19 @@ export class RouteTable<R extends Route = Route> {
   /** Longest-prefix match: the active route of the longest prefix containing `dst` (a uint32). */
   lookup(dst: Ipv4): R | undefined {
     const nodes = this.nodes;
-    let found = -1;
-    let n = 0;
-    do {
+    const index = this.index;
+    let found: number;
+    let n: number;
+    if (index === null) {
+      // The root (0.0.0.0/0) matches everything.
+      found = nodes[META]! & ACTIVE ? 0 : -1;
+      n = nodes[ZERO + (dst >>> 31)]!;
+    } else {
+      const at = (dst >>> 16) << 1;
+      n = index[at]!;
+      found = index[at + 1]!;
+    }
+    while (n !== 0) {
       const at = STRIDE * n;
       const meta = nodes[at + META]!;
       const len = meta & LENGTH_BITS;
@@ -130,7 +184,7 @@ export class RouteTable<R extends Route = Route> {
       if (Math.clz32(dst ^ nodes[at]!) < len) break;
       if (meta & ACTIVE) found = n;
       n = nodes[at + ZERO + bitAt(dst, len)]!;
-    } while (n !== 0);
+    }
     return found < 0 ? undefined : this.lists[found]![0];
   }
 
@@ -180,6 +234,7 @@ export class RouteTable<R extends Route = Route> {
 
   /** The node for exactly `prefix/len`, created (splitting an edge if needed) when missing. */
   private nodeFor(prefix: number, len: number): number {
+    this.placed = 0;
     let n = 0;
     for (;;) {
       const nodeLength = this.lengthOf(n);
@@ -190,6 +245,7 @@ export class RouteTable<R extends Route = Route> {
       if (child === 0) {
         const leaf = this.allocate(prefix, len);
         this.setChild(n, bit, leaf);
+        this.placed = leaf;
         return leaf;
       }
       const childPrefix = this.nodes[STRIDE * child]!;
@@ -204,6 +260,7 @@ export class RouteTable<R extends Route = Route> {
         const middle = this.allocate(prefix, len);
         this.setChild(middle, bitAt(childPrefix, len), child);
         this.setChild(n, bit, middle);
+        this.placed = middle;
         return middle;
       }
       // The prefixes part ways at bit `common`: a branch node there holds both.
@@ -212,13 +269,18 @@ export class RouteTable<R extends Route = Route> {
       this.setChild(branch, bitAt(prefix, common), leaf);
       this.setChild(branch, bitAt(childPrefix, common), child);
       this.setChild(n, bit, branch);
+      this.placed = branch;
       return leaf;
     }
   }
 
-  /** Adds `route` to node n's list after every route with a metric no higher (so ties keep insertion order). */
-  private attach(n: number, route: R): void {
+  /**
+   * Adds `route` to node n's list after every route with a metric no higher (so ties keep
+   * insertion order); says whether n was without routes before.
+   */
+  private attach(n: number, route: R): boolean {
     let list = this.lists[n];
+    const activated = list === undefined;
     if (list === undefined) {
       list = [];
       this.lists[n] = list;
@@ -228,6 +290,53 @@ export class RouteTable<R extends Route = Route> {
     while (i > 0 && list[i - 1]!.metric > route.metric) i--;
     list.splice(i, 0, route);
     this.count++;
+    return activated;
+  }
+
+  /** Creates, rebuilds or drops the direct index to suit the trie's size. */
+  private updateIndex(): void {
+    if (this.liveNodes < (this.index === null ? this.directIndexFrom : this.directIndexFrom / 2)) {
+      this.index = null;
+      return;
+    }
+    this.index ??= new Int32Array(2 * INDEX_ENTRIES);
+    for (let e = 0; e < INDEX_ENTRIES; e++) this.indexBlock(e);
+  }
+
+  /** Recomputes the direct index for the /16 blocks that node n's prefix covers. */
+  private reindex(n: number): void {
+    const at = STRIDE * n;
+    const first = this.nodes[at]! >>> 16;
+    const blocks = 1 << (16 - Math.min(this.nodes[at + META]! & LENGTH_BITS, 16));
+    for (let e = first; e < first + blocks; e++) this.indexBlock(e);
+  }
+
+  /** Walks the trie down to /16 for block e (whose addresses are e << 16 .. (e << 16) + 0xffff). */
+  private indexBlock(e: number): void {
+    const block = e << 16;
+    let best = -1;
+    let start = 0;
+    let n = 0;
+    for (;;) {
+      const at = STRIDE * n;
+      const meta = this.nodes[at + META]!;
+      const len = meta & LENGTH_BITS;
+      // A node that disagrees with the block in its first 16 bits: nothing below it matches.
+      if (Math.clz32(block ^ this.nodes[at]!) < Math.min(len, 16)) break;
+      if (len > 16) {
+        start = n;
+        break;
+      }
+      if (meta & ACTIVE) best = n;
+      if (len === 16) {
+        start = n;
+        break;
+      }
+      n = this.nodes[at + ZERO + bitAt(block, len)]!;
+      if (n === 0) break;
+    }
+    this.index![2 * e] = start;
+    this.index![2 * e + 1] = best;
   }
 
   /** Restores the compressed form below n; returns what should take n's place (0 for nothing). */
@@ -254,7 +363,9 @@ export class RouteTable<R extends Route = Route> {
         this.nodes = grown;
       }
       n = this.used++;
+      this.lists.push(undefined);
     }
+    this.liveNodes++;
     const at = STRIDE * n;
     this.nodes[at] = prefix;
     this.nodes[at + META] = len;
@@ -270,5 +381,6 @@ export class RouteTable<R extends Route = Route> {
     this.nodes[at + ZERO + 1] = 0;
     this.nodes[at + ZERO] = this.freeHead;
     this.freeHead = n;
+    this.liveNodes--;
   }
 }

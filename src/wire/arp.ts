@@ -118,6 +118,7 @@ export function emitArp(repr: ArpRepr): Uint8Array {
 export type ArpKind =
   | 'request'
   | 'reply'
+  | 'announcement'
   | 'gratuitous-request'
   | 'gratuitous-reply'
   | 'probe'
@@ -125,12 +126,18 @@ export type ArpKind =
   | 'reverse-reply'
   | 'other';
 
-/** Classifies an ARP packet the way RFC 5227 and Wireshark name them. */
+/**
+ * Classifies an ARP packet the way RFC 5227 and Wireshark (packet-arp.c) name them: gratuitous
+ * when the sender IP equals the target IP; of those, a request with an all-zero target MAC is an
+ * ARP Announcement (RFC 5227 2.3); a request from 0.0.0.0 with a zero target MAC is a probe
+ * (RFC 5227 2.1.1).
+ */
 export function arpKind(repr: ArpRepr): ArpKind {
+  const gratuitous = repr.senderIp === repr.targetIp;
   switch (repr.op) {
     case ArpOp.request:
-      if (repr.senderIp === 0) return 'probe';
-      return repr.senderIp === repr.targetIp ? 'gratuitous-request' : 'request';
+      if (gratuitous) return repr.targetMac === 0 ? 'announcement' : 'gratuitous-request';
+      return repr.senderIp === 0 && repr.targetMac === 0 ? 'probe' : 'request';
     case ArpOp.reply:
       return repr.senderIp === repr.targetIp ? 'gratuitous-reply' : 'reply';
     case ArpOp.reverseRequest:
@@ -152,7 +159,7 @@ export function arpReply(senderMac: Mac, senderIp: Ipv4, targetMac: Mac, targetI
   return { op: ArpOp.reply, senderMac, senderIp, targetMac, targetIp };
 }
 
-/** Gratuitous ARP / ARP announcement (RFC 5227 2.3): a request with sender IP = target IP. */
+/** Gratuitous ARP in its announcement form (RFC 5227 2.3): a request with sender IP = target IP and a zero target MAC. */
 export function gratuitousArp(mac: Mac, ip: Ipv4): ArpRepr {
   return { op: ArpOp.request, senderMac: mac, senderIp: ip, targetMac: 0, targetIp: ip };
 }

@@ -267,7 +267,7 @@ class Dissector {
       case IpProtocol.tcp:
         return this.tcp(payloadOffset, payloadEnd, ip.src, ip.dst, fragmented);
       case IpProtocol.gre:
-        return this.gre(payloadOffset, payloadEnd, depth);
+        return this.gre(payloadOffset, payloadEnd, depth, fragmented);
       default:
         this.payload(payloadEnd - payloadOffset);
     }
@@ -300,6 +300,10 @@ class Dissector {
       return;
     }
     if (v.type === IcmpType.destinationUnreachable && v.code === 4) layer.mtu = v.nextHopMtu;
+    if (v.bodyLength === 0) {
+      layer.quoted = NO_OPTIONS; // an error that quotes nothing (seen in the wild; Wireshark accepts it)
+      return;
+    }
     const quoted = parseQuotedDatagram(v.body);
     if (!quoted.ok) return this.fail(quoted.error, offset);
     const q = quoted.value;
@@ -446,13 +450,34 @@ class Dissector {
     this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 
-  private gre(offset: number, end: number, depth: number): void {
+  private gre(offset: number, end: number, depth: number, fragmented: boolean): void {
     const checked = GreView.check(this.b, offset, end);
-    if (!checked.ok) return this.fail(checked.error);
+    if (!checked.ok) {
+      // Another GRE version (PPTP's is 1) or RFC 1701 routing: not a header this decoder walks.
+      const code = checked.error.code;
+      if (code === 'unsupported-version' || code === 'unsupported-flags')
+        return this.payload(end - offset, 'gre');
+      return this.fail(checked.error);
+    }
     const v = checked.value;
+    const checksumOk = fragmented ? null : v.checksumOk;
+    const checksum = v.checksumPresent ? readU16(this.b, offset + 4) : null;
+    if (checksumOk === false)
+      this.warn(
+        v.isNvgre ? 'nvgre' : 'gre',
+        'bad-checksum',
+        `GRE checksum 0x${hex4(checksum ?? 0)} is wrong`,
+      );
     if (!v.isNvgre) {
-      this.layers.push({ layer: 'payload', length: end - offset, protocol: 'gre', greProtocol: v.protocol });
-      return;
+      this.layers.push({
+        layer: 'gre',
+        protocol: v.protocol,
+        key: v.key,
+        sequence: v.sequence,
+        checksum,
+        checksumOk,
+      });
+      return this.payload(end - v.payloadOffset, fragmented ? 'fragment' : undefined);
     }
     this.layers.push({
       layer: 'nvgre',
@@ -461,6 +486,7 @@ class Dissector {
       flowId: v.flowId,
       checksumPresent: v.checksumPresent,
       sequencePresent: v.sequencePresent,
+      ...(v.checksumPresent ? { checksum, checksumOk } : {}),
     });
     if (v.checksumPresent || v.sequencePresent)
       this.warn(
@@ -468,6 +494,7 @@ class Dissector {
         'unexpected-gre-fields',
         'NVGRE requires the C and S bits to be zero (RFC 7637 3.2)',
       );
+    if (fragmented) return this.payload(end - v.payloadOffset, 'fragment');
     if (depth < MAX_TUNNEL_DEPTH) this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 

@@ -8,7 +8,7 @@
  */
 import { readU16 } from './bytes.js';
 import { EtherType, IpProtocol, isVlanTpid } from './ether-type.js';
-import { IPV4_MIN_HEADER, walkIpv4Options } from './ipv4.js';
+import { checkIpv4Options, IPV4_MIN_HEADER } from './ipv4.js';
 import { readIpv4 } from './ipv4-address.js';
 import { readMac } from './mac.js';
 import type { WireError } from './result.js';
@@ -113,8 +113,8 @@ export function readForwardingKeys(
   if (o + totalLength > n)
     return error('ipv4', 'truncated', n, `total length ${totalLength} exceeds the ${n - o} bytes present`);
   if (headerLength > IPV4_MIN_HEADER) {
-    const walked = walkIpv4Options(frame.subarray(o + IPV4_MIN_HEADER, o + headerLength));
-    if (!walked.ok) return { ...walked.error, offset: o + walked.error.offset };
+    const bad = checkIpv4Options(frame, o + IPV4_MIN_HEADER, o + headerLength);
+    if (bad) return bad;
   }
   keys.ttl = frame[o + 8]!;
   keys.protocol = frame[o + 9]!;

@@ -25,18 +25,29 @@ export class GreView {
 
   static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<GreView> {
     const have = end - offset;
-    if (have < GRE_BASE) return truncated('nvgre', have, GRE_BASE, offset);
+    if (have < GRE_BASE) return truncated('gre', have, GRE_BASE, offset);
     const version = bytes[offset + 1]! & 7;
-    if (version !== 0)
+    if (version !== 0) {
       return fail(
-        'nvgre',
+        'gre',
         'unsupported-version',
         offset + 1,
-        `GRE version ${version} (only 0 carries NVGRE)`,
+        `GRE version ${version} (only version 0, RFC 2784, is decoded)`,
       );
+    }
     const b0 = bytes[offset]!;
+    // RFC 2784 2.3: bits 1-5 must be zero (RFC 2890 later gave bits 2 and 3 to K and S); with R,
+    // s or Recur set the packet follows RFC 1701's layout, whose routing fields are not walked here.
+    if (b0 & 0x4f) {
+      return fail(
+        'gre',
+        'unsupported-flags',
+        offset,
+        `GRE flags 0x${b0.toString(16).padStart(2, '0')} use RFC 1701 routing or recursion bits`,
+      );
+    }
     const headerLength = GRE_BASE + (b0 & 0x80 ? 4 : 0) + (b0 & 0x20 ? 4 : 0) + (b0 & 0x10 ? 4 : 0);
-    if (have < headerLength) return truncated('nvgre', have, headerLength, offset);
+    if (have < headerLength) return truncated('gre', have, headerLength, offset);
     return ok(new GreView(bytes, offset, end));
   }
 
@@ -101,13 +112,14 @@ export function parseNvgre(bytes: Uint8Array): WireResult<{ repr: NvgreRepr; pay
   const view = GreView.check(bytes);
   if (!view.ok) return view;
   const v = view.value;
-  if (!v.isNvgre)
+  if (!v.isNvgre) {
     return fail(
-      'nvgre',
+      'gre',
       'not-nvgre',
       0,
       `GRE packet is not NVGRE (key ${v.keyPresent ? 'present' : 'absent'}, protocol 0x${v.protocol.toString(16)})`,
     );
+  }
   return ok({ repr: { vsid: v.vsid, flowId: v.flowId }, payload: v.payload });
 }
 

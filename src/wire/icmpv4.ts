@@ -19,6 +19,7 @@ export const ICMP_HEADER_LENGTH = 8;
 export const IcmpType = {
   echoReply: 0,
   destinationUnreachable: 3,
+  sourceQuench: 4, // deprecated by RFC 6633, still decoded: it quotes a datagram
   redirect: 5,
   echoRequest: 8,
   timeExceeded: 11,
@@ -92,6 +93,7 @@ export class IcmpView {
     const t = this.type;
     return (
       t === IcmpType.destinationUnreachable ||
+      t === IcmpType.sourceQuench ||
       t === IcmpType.timeExceeded ||
       t === IcmpType.parameterProblem ||
       t === IcmpType.redirect
@@ -259,12 +261,16 @@ export function parseQuotedDatagram(quoted: Uint8Array): WireResult<QuotedDatagr
       `quoted datagram IHL ${headerLength / 4} does not fit the ${quoted.length} quoted bytes`,
     );
   }
-  const walked = walkIpv4Options(quoted.subarray(IPV4_MIN_HEADER, headerLength));
+  // Offsets of the quote count from the ICMP message's start, 8 bytes before the quote.
+  const walked = walkIpv4Options(
+    quoted.subarray(IPV4_MIN_HEADER, headerLength),
+    ICMP_HEADER_LENGTH + IPV4_MIN_HEADER,
+  );
   if (!walked.ok)
     return fail(
       'icmp',
       'bad-quoted-options',
-      ICMP_HEADER_LENGTH + walked.error.offset,
+      walked.error.offset,
       `quoted datagram: ${walked.error.message}`,
     );
   const protocol = quoted[9]!;

@@ -14,7 +14,7 @@
 import { allocBytes, readU16, writeU16 } from './bytes.js';
 import { incrementalChecksumUpdate, internetChecksum, onesComplementSum } from './checksum.js';
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4-address.js';
-import { fail, ok, truncated, type WireResult } from './result.js';
+import { fail, ok, truncated, type WireError, type WireResult } from './result.js';
 
 export const IPV4_MIN_HEADER = 20;
 export const IPV4_MAX_HEADER = 60;
@@ -46,37 +46,85 @@ export function ipv4OptionName(type: number): string {
   return OPTION_NAMES[type] ?? `option-${type}`;
 }
 
-/** Walks an options area (bytes after the fixed 20-byte header). Returns the options up to EOL, or an error at the bad option's offset (relative to the IPv4 header). */
+/** Length rules of the options with a defined size (RFC 791 3.1, RFC 1108, RFC 2113). */
+const OPTION_LENGTH: Record<number, { min: number; max: number }> = {
+  7: { min: 3, max: 40 }, // record route
+  68: { min: 4, max: 40 }, // timestamp
+  130: { min: 11, max: 11 }, // security (RFC 1108)
+  131: { min: 3, max: 40 }, // loose source route
+  137: { min: 3, max: 40 }, // strict source route
+  148: { min: 4, max: 4 }, // router alert (RFC 2113)
+};
+
+/**
+ * Validates the options area `b[start, end)` without allocating: types 0 (EOL) and 1 (NOP) are
+ * single octets, every other option has a length octet >= 2 that stays inside the area, and the
+ * options with a defined size have it. Returns null, or the error at the bad option; its offsets
+ * count from the start of `b`, plus `shift` (for an area that sits elsewhere in the caller's buffer).
+ */
+export function checkIpv4Options(b: Uint8Array, start: number, end: number, shift = 0): WireError | null {
+  let i = start;
+  while (i < end) {
+    const at = i + shift;
+    const type = b[i]!;
+    if (type === 0) return null; // End of Option List: the rest is padding
+    if (type === 1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end)
+      return {
+        layer: 'ipv4',
+        code: 'bad-option-length',
+        offset: at,
+        message: `IPv4 option ${type} at offset ${at} has no length octet`,
+      };
+    const length = b[i + 1]!;
+    if (length < 2 || i + length > end) {
+      return {
+        layer: 'ipv4',
+        code: 'bad-option-length',
+        offset: at + 1,
+        message: `IPv4 option ${type} at offset ${at} has length ${length}, ${length < 2 ? 'below the minimum of 2' : `past the end of the header (${end - i} bytes left)`}`,
+      };
+    }
+    const rule = OPTION_LENGTH[type];
+    if (rule && (length < rule.min || length > rule.max)) {
+      const want = rule.min === rule.max ? `${rule.min}` : `at least ${rule.min}`;
+      return {
+        layer: 'ipv4',
+        code: 'bad-option-length',
+        offset: at + 1,
+        message: `IPv4 ${ipv4OptionName(type)} option at offset ${at} has length ${length}, should be ${want}`,
+      };
+    }
+    i += length;
+  }
+  return null;
+}
+
+/**
+ * Walks an options area (bytes after the fixed 20-byte header) into option records, for display.
+ * Returns the options up to EOL, or the error of `checkIpv4Options` with offsets counted from
+ * `baseOffset` (the area's position in the caller's buffer).
+ */
 export function walkIpv4Options(area: Uint8Array, baseOffset = IPV4_MIN_HEADER): WireResult<Ipv4Option[]> {
+  const error = checkIpv4Options(area, 0, area.length, baseOffset);
+  if (error) return { ok: false, error };
   const options: Ipv4Option[] = [];
   let i = 0;
   while (i < area.length) {
     const type = area[i]!;
-    const head = { type, copied: (type & 0x80) !== 0, optionClass: (type >>> 5) & 3, number: type & 0x1f };
-    if (type === 0 || type === 1) {
-      options.push({ ...head, length: 1, data: area.subarray(i + 1, i + 1) });
-      if (type === 0) break; // End of Option List: the rest is padding
-      i += 1;
-      continue;
-    }
-    if (i + 1 >= area.length) {
-      return fail(
-        'ipv4',
-        'bad-option-length',
-        baseOffset + i,
-        `IPv4 option ${type} at offset ${baseOffset + i} has no length octet`,
-      );
-    }
-    const length = area[i + 1]!;
-    if (length < 2 || i + length > area.length) {
-      return fail(
-        'ipv4',
-        'bad-option-length',
-        baseOffset + i + 1,
-        `IPv4 option ${type} at offset ${baseOffset + i} has length ${length}, ${length < 2 ? 'below the minimum of 2' : `past the end of the header (${area.length - i} bytes left)`}`,
-      );
-    }
-    options.push({ ...head, length, data: area.subarray(i + 2, i + length) });
+    const length = type === 0 || type === 1 ? 1 : area[i + 1]!;
+    options.push({
+      type,
+      copied: (type & 0x80) !== 0,
+      optionClass: (type >>> 5) & 3,
+      number: type & 0x1f,
+      length,
+      data: length === 1 ? area.subarray(i + 1, i + 1) : area.subarray(i + 2, i + length),
+    });
+    if (type === 0) break;
     i += length;
   }
   return ok(options);
@@ -112,11 +160,8 @@ export class Ipv4View {
     if (totalLength > have)
       return fail('ipv4', 'truncated', end, `total length ${totalLength} exceeds the ${have} bytes present`);
     if (headerLength > IPV4_MIN_HEADER) {
-      const walked = walkIpv4Options(
-        bytes.subarray(offset + IPV4_MIN_HEADER, offset + headerLength),
-        offset + IPV4_MIN_HEADER,
-      );
-      if (!walked.ok) return walked;
+      const error = checkIpv4Options(bytes, offset + IPV4_MIN_HEADER, offset + headerLength);
+      if (error) return { ok: false, error };
     }
     return ok(new Ipv4View(bytes, offset, end));
   }

@@ -67,7 +67,7 @@ export function readPcap(bytes: Uint8Array): CaptureFile {
     packets,
     error,
   });
-  if (bytes.length < 4 || !isPcap(bytes)) {
+  if (!isPcap(bytes)) {
     return result(
       'micro',
       pcapError('bad-magic', 0, 'not a pcap file (no libpcap magic number in the first 4 bytes)'),
@@ -83,7 +83,11 @@ export function readPcap(bytes: Uint8Array): CaptureFile {
       pcapError('truncated', bytes.length, `pcap global header cut short at byte ${bytes.length} (needs 24)`),
     );
   }
-  const linkType = u32(bytes, 20) & 0x0fff_ffff; // upper bits may carry FCS information
+  // The link-type field's upper bits (pcap-savefile(5)): bit 26 says frames end with an FCS,
+  // bits 28-31 give its length in 16-bit units. The link type is the low 26 bits.
+  const network = u32(bytes, 20);
+  const linkType = network & 0x03ff_ffff;
+  const fcsBytes = network & 0x0400_0000 ? ((network >>> 28) & 0xf) * 2 : 0;
   const fractionScale = resolution === 'nano' ? 1 : 1000;
   let offset = PCAP_GLOBAL_HEADER_LENGTH;
   while (offset < bytes.length) {
@@ -132,11 +136,14 @@ export function readPcap(bytes: Uint8Array): CaptureFile {
         ),
       );
     }
+    // A trailing FCS is not part of the frame the decoder sees (when captured in full).
+    const fcs =
+      fcsBytes > 0 && capturedLength === originalLength && capturedLength >= fcsBytes ? fcsBytes : 0;
     packets.push({
       index: packets.length + 1,
       timestamp: { seconds, nanos: fraction * fractionScale },
-      data: bytes.subarray(dataStart, dataStart + capturedLength),
-      originalLength,
+      data: bytes.subarray(dataStart, dataStart + capturedLength - fcs),
+      originalLength: originalLength - fcs,
       linkType,
       fileOffset: offset,
     });

@@ -16,6 +16,7 @@ export type LayerName =
   | 'tcp'
   | 'vxlan'
   | 'geneve'
+  | 'gre'
   | 'nvgre'
   | 'payload'
   | 'pcap'

@@ -28,6 +28,8 @@ function arpInfo(l: Layer): string {
       return `${l.senderIp} is at ${l.senderMac}`;
     case 'probe':
       return `Who has ${l.targetIp}? (ARP Probe)`;
+    case 'announcement':
+      return `ARP Announcement for ${l.senderIp}`;
     case 'gratuitous-request':
       return `Gratuitous ARP for ${l.senderIp} (Request)`;
     case 'gratuitous-reply':
@@ -51,7 +53,7 @@ function icmpInfo(l: Layer, ttl: unknown): string {
       return `Destination unreachable (${what}${l.mtu !== undefined ? `, MTU ${l.mtu}` : ''})`;
     }
     case 11:
-      return `Time-to-live exceeded (${l.code === 0 ? 'Time to live exceeded in transit' : 'Fragment reassembly time exceeded'})`;
+      return `Time-to-live exceeded (${l.code === 0 ? 'Time to live exceeded in transit' : l.code === 1 ? 'Fragment reassembly time exceeded' : `code ${l.code}`})`;
     default:
       return `ICMP type ${l.type} code ${l.code}`;
   }

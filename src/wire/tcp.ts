@@ -54,8 +54,7 @@ const OPTION_INFO: Record<number, { name: string; valid: (len: number) => boolea
   8: { name: 'timestamps', valid: (l) => l === 10 },
 };
 
-/** Walks the options area (offset 20 to data offset). Offsets in errors are relative to the TCP header. */
-/** Walks the options area; error offsets are `baseOffset` + the position in the area. */
+/** Walks the options area (header offset 20 to the data offset); error offsets are `baseOffset` + the position in the area. */
 export function walkTcpOptions(area: Uint8Array, baseOffset = TCP_MIN_HEADER): WireResult<TcpOption[]> {
   const options: TcpOption[] = [];
   let i = 0;

@@ -8,7 +8,7 @@
  * All other bits are reserved: sent as zero and ignored on receipt, which the view reports through
  * `reservedBitsSet` so the decoder can warn.
  */
-import { allocBytes, readU24, readU32, writeU24, writeU32 } from './bytes.js';
+import { allocBytes, readU24, writeU24, writeU32 } from './bytes.js';
 import { fail, ok, truncated, type WireResult } from './result.js';
 
 export const VXLAN_HEADER_LENGTH = 8;
@@ -85,9 +85,4 @@ export function emitVxlan(repr: VxlanRepr, inner: Uint8Array): Uint8Array {
   writeVxlanHeader(out, 0, repr);
   out.set(inner, VXLAN_HEADER_LENGTH);
   return out;
-}
-
-/** Reads the VNI without a view (hot path; caller guarantees 8 bytes at `o` and checks the I flag). */
-export function readVniAt(b: Uint8Array, o: number): number {
-  return readU32(b, o + 4) >>> 8;
 }

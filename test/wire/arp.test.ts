@@ -32,7 +32,12 @@ test('constructors match the scapy-built golden ARP bodies', () => {
 test('arpKind', () => {
   assert.equal(arpKind(arpRequest(A, ip('10.0.0.1'), ip('10.0.0.2'))), 'request');
   assert.equal(arpKind(arpReply(B, ip('10.0.0.2'), A, ip('10.0.0.1'))), 'reply');
-  assert.equal(arpKind(gratuitousArp(A, ip('10.0.0.1'))), 'gratuitous-request');
+  assert.equal(arpKind(gratuitousArp(A, ip('10.0.0.1'))), 'announcement');
+  assert.equal(
+    arpKind({ ...gratuitousArp(A, ip('10.0.0.1')), targetMac: 0xffffffffffff }),
+    'gratuitous-request',
+  );
+  assert.equal(arpKind({ ...arpRequest(A, 0, ip('10.0.0.1')), targetMac: B }), 'request'); // from 0.0.0.0 but with a target MAC: not a probe
   assert.equal(
     arpKind({ ...arpReply(A, ip('10.0.0.1'), 0xffffffffffff, ip('10.0.0.1')) }),
     'gratuitous-reply',

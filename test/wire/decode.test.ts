@@ -85,7 +85,7 @@ test('ARP kinds, QinQ tags, GENEVE options, NVGRE key, TCP options, IPv4 options
     targetMac: '00:00:00:00:00:00',
     targetIp: '192.168.0.9',
   });
-  assert.equal(decodeFrame(frame('arp-gratuitous')).layers[1]!.kind, 'gratuitous-request');
+  assert.equal(decodeFrame(frame('arp-gratuitous')).layers[1]!.kind, 'announcement'); // tshark: "ARP Announcement for 192.168.0.1"
   assert.equal(decodeFrame(frame('rarp-announce')).layers[1]!.kind, 'reverse-request');
   const qinq = decodeFrame(frame('qinq-arp'));
   assert.deepEqual(qinq.layers.slice(0, 3), [
