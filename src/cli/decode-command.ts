@@ -49,7 +49,11 @@ function decodePacket(p: CapturedPacket, options: DecodeOptions): DecodedFrame {
       },
     };
   }
-  const frame = decodeFrame(p.data, options);
+  const frame = decodeFrame(p.data, {
+    vxlanPorts: options.vxlanPorts,
+    genevePorts: options.genevePorts,
+    originalLength: p.originalLength,
+  });
   if (p.data.length < p.originalLength) {
     frame.warnings.push({
       layer: 'pcap',

@@ -6,10 +6,11 @@
  * at most 33 nodes and allocates nothing, whatever the number of routes (100,000+ is fine). Once
  * the trie is large, a direct index on the top 16 address bits (512 KiB) lets a lookup start
  * below /16, so a large table needs a few node visits per lookup instead of ~20.
+ *
  * Several routes may share a prefix: all are kept, and the active one is the lowest metric, then
  * the earliest added. `add` rejects a prefix with host bits set or a length outside 0..32, and
  * leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
- * (every node without routes has two children), so memory follows the routes held.
+ * (every node without routes has two children) and later adds reuse the freed nodes.
  */
 import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
 
@@ -87,8 +88,6 @@ export class RouteTable<R extends Route = Route> {
   private count = 0;
   private readonly directIndexFrom: number;
   private index: Int32Array | null = null;
-  /** Set by `nodeFor`: the node it put into a child slot (new, or a new branch above it), else 0. */
-  private placed = 0;
 
   constructor(options: RouteTableOptions = {}) {
     this.directIndexFrom = options.directIndexFrom ?? 8192;
@@ -125,11 +124,10 @@ export class RouteTable<R extends Route = Route> {
     const activated = this.attach(n, route);
     if (this.index === null) {
       if (this.liveNodes >= this.directIndexFrom) this.updateIndex();
-    } else if (this.placed !== 0) {
-      // Only blocks inside the new subtree can walk differently (outside it, the walk that now
-      // meets the new node mismatched on the node below it before).
-      this.reindex(this.placed);
     } else if (activated) {
+      // Only the blocks of n's prefix can change: elsewhere the walk meets at most a new branch
+      // node, which has no routes and is no block's start unless it lies in one of n's blocks
+      // (a start is a /16 node or the first node longer than /16).
       this.reindex(n);
     }
   }
@@ -234,7 +232,6 @@ export class RouteTable<R extends Route = Route> {
 
   /** The node for exactly `prefix/len`, created (splitting an edge if needed) when missing. */
   private nodeFor(prefix: number, len: number): number {
-    this.placed = 0;
     let n = 0;
     for (;;) {
       const nodeLength = this.lengthOf(n);
@@ -245,7 +242,6 @@ export class RouteTable<R extends Route = Route> {
       if (child === 0) {
         const leaf = this.allocate(prefix, len);
         this.setChild(n, bit, leaf);
-        this.placed = leaf;
         return leaf;
       }
       const childPrefix = this.nodes[STRIDE * child]!;
@@ -260,7 +256,6 @@ export class RouteTable<R extends Route = Route> {
         const middle = this.allocate(prefix, len);
         this.setChild(middle, bitAt(childPrefix, len), child);
         this.setChild(n, bit, middle);
-        this.placed = middle;
         return middle;
       }
       // The prefixes part ways at bit `common`: a branch node there holds both.
@@ -269,7 +264,6 @@ export class RouteTable<R extends Route = Route> {
       this.setChild(branch, bitAt(prefix, common), leaf);
       this.setChild(branch, bitAt(childPrefix, common), child);
       this.setChild(n, bit, branch);
-      this.placed = branch;
       return leaf;
     }
   }

@@ -43,6 +43,11 @@ export interface DecodedFrame {
 }
 
 export interface DecodeOptions {
+  /**
+   * The frame's length on the wire, when the capture kept fewer bytes (snap length). Headers that
+   * fit are then decoded, and checksums that cannot be checked are null, instead of an error.
+   */
+  readonly originalLength?: number;
   /** UDP destination ports decoded as VXLAN (default [4789]). */
   readonly vxlanPorts?: readonly number[];
   /** UDP destination ports decoded as GENEVE (default [6081]). */
@@ -84,11 +89,13 @@ class Dissector {
   error: DecodeError | null = null;
   private readonly vxlanPorts: ReadonlySet<number>;
   private readonly genevePorts: ReadonlySet<number>;
+  private readonly snapped: boolean;
 
   constructor(
     private readonly b: Uint8Array,
     options: DecodeOptions,
   ) {
+    this.snapped = options.originalLength !== undefined && options.originalLength > b.length;
     this.vxlanPorts = options.vxlanPorts ? portSet(options.vxlanPorts) : DEFAULT_VXLAN_PORTS;
     this.genevePorts = options.genevePorts ? portSet(options.genevePorts) : DEFAULT_GENEVE_PORTS;
   }
@@ -150,7 +157,7 @@ class Dissector {
     if (type <= MAX_8023_LENGTH) {
       typeOwner.lengthField = type;
       const available = end - at;
-      if (type > available) {
+      if (type > available && !this.snapped) {
         return this.fail({
           layer: 'ethernet',
           code: 'bad-length',
@@ -161,6 +168,7 @@ class Dissector {
       if (available > type) ethLayer.padding = available - type;
       // IEEE 802.2 LLC header: DSAP, SSAP, control (0x42/0x42/0x03 carries spanning tree BPDUs).
       const b = this.b;
+      if (type > available) type = available; // a cut capture keeps what it has
       this.layers.push(
         type >= 3
           ? {
@@ -220,7 +228,7 @@ class Dissector {
   }
 
   private ipv4(offset: number, end: number, depth: number, ethLayer: MutableLayer): void {
-    const checked = Ipv4View.check(this.b, offset, end);
+    const checked = Ipv4View.check(this.b, offset, end, this.snapped);
     if (!checked.ok) return this.fail(checked.error);
     const ip = checked.value;
     const checksumOk = ip.checksumOk;
@@ -258,26 +266,27 @@ class Dissector {
     const payloadOffset = ip.payloadOffset;
     const payloadEnd = ip.end;
     if (ip.fragmentOffset !== 0) return this.payload(payloadEnd - payloadOffset, 'fragment');
-    const fragmented = ip.mf; // first fragment: transport header present, its checksum uncheckable
+    // A first fragment, or a packet the capture cut short: the transport header is there (if it fits), its checksum uncheckable.
+    const partial: PartialReason = ip.isCut ? 'snapped' : ip.mf ? 'fragment' : null;
     switch (ip.protocol) {
       case IpProtocol.icmp:
-        return this.icmp(payloadOffset, payloadEnd, fragmented);
+        return this.icmp(payloadOffset, payloadEnd, partial);
       case IpProtocol.udp:
-        return this.udp(payloadOffset, payloadEnd, ip.src, ip.dst, fragmented, depth);
+        return this.udp(payloadOffset, payloadEnd, ip.src, ip.dst, partial, depth);
       case IpProtocol.tcp:
-        return this.tcp(payloadOffset, payloadEnd, ip.src, ip.dst, fragmented);
+        return this.tcp(payloadOffset, payloadEnd, ip.src, ip.dst, partial);
       case IpProtocol.gre:
-        return this.gre(payloadOffset, payloadEnd, depth, fragmented);
+        return this.gre(payloadOffset, payloadEnd, depth, partial);
       default:
         this.payload(payloadEnd - payloadOffset);
     }
   }
 
-  private icmp(offset: number, end: number, fragmented: boolean): void {
+  private icmp(offset: number, end: number, partial: PartialReason): void {
     const checked = IcmpView.check(this.b, offset, end);
     if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
-    const checksumOk = fragmented ? null : v.checksumOk;
+    const checksumOk = partial ? null : v.checksumOk;
     const layer: MutableLayer = {
       layer: 'icmp',
       type: v.type,
@@ -345,12 +354,12 @@ class Dissector {
     end: number,
     src: number,
     dst: number,
-    fragmented: boolean,
+    partial: PartialReason,
     depth: number,
   ): void {
     const b = this.b;
-    if (fragmented) {
-      // A first fragment carries the UDP header but not the whole datagram its length describes.
+    if (partial) {
+      // A first fragment, or a cut capture, has the UDP header but not the whole datagram its length describes.
       if (end - offset < 8)
         return this.fail({
           layer: 'udp',
@@ -366,7 +375,13 @@ class Dissector {
         checksum: readU16(b, offset + 6),
         checksumOk: null,
       });
-      return this.payload(end - offset - 8, 'fragment');
+      // A cut capture still shows as much of a tunnel as it kept; a fragment's rest is elsewhere.
+      const dstPort = readU16(b, offset + 2);
+      if (partial === 'snapped' && depth < MAX_TUNNEL_DEPTH) {
+        if (this.vxlanPorts.has(dstPort)) return this.vxlan(offset + 8, end, depth);
+        if (this.genevePorts.has(dstPort)) return this.geneve(offset + 8, end, depth);
+      }
+      return this.payload(end - offset - 8, partial);
     }
     const checked = UdpView.check(b, offset, end);
     if (!checked.ok) return this.fail(checked.error);
@@ -391,11 +406,11 @@ class Dissector {
     if (payloadEnd > payloadOffset) this.payload(payloadEnd - payloadOffset);
   }
 
-  private tcp(offset: number, end: number, src: number, dst: number, fragmented: boolean): void {
+  private tcp(offset: number, end: number, src: number, dst: number, partial: PartialReason): void {
     const checked = TcpView.check(this.b, offset, end);
     if (!checked.ok) return this.fail(checked.error);
     const v = checked.value;
-    const checksumOk = fragmented ? null : v.checksumOk(src, dst);
+    const checksumOk = partial ? null : v.checksumOk(src, dst);
     this.layers.push({
       layer: 'tcp',
       srcPort: v.srcPort,
@@ -413,7 +428,7 @@ class Dissector {
     if (checksumOk === false) this.warn('tcp', 'bad-checksum', `TCP checksum 0x${hex4(v.checksum)} is wrong`);
     if (v.reserved !== 0) this.warn('tcp', 'reserved-bits-set', 'reserved header bits are set');
     const payloadLength = end - offset - v.headerLength;
-    if (payloadLength > 0) this.payload(payloadLength, fragmented ? 'fragment' : undefined);
+    if (payloadLength > 0) this.payload(payloadLength, partial ?? undefined);
   }
 
   private vxlan(offset: number, end: number, depth: number): void {
@@ -450,7 +465,7 @@ class Dissector {
     this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 
-  private gre(offset: number, end: number, depth: number, fragmented: boolean): void {
+  private gre(offset: number, end: number, depth: number, partial: PartialReason): void {
     const checked = GreView.check(this.b, offset, end);
     if (!checked.ok) {
       // Another GRE version (PPTP's is 1) or RFC 1701 routing: not a header this decoder walks.
@@ -460,7 +475,7 @@ class Dissector {
       return this.fail(checked.error);
     }
     const v = checked.value;
-    const checksumOk = fragmented ? null : v.checksumOk;
+    const checksumOk = partial ? null : v.checksumOk;
     const checksum = v.checksumPresent ? readU16(this.b, offset + 4) : null;
     if (checksumOk === false)
       this.warn(
@@ -477,7 +492,7 @@ class Dissector {
         checksum,
         checksumOk,
       });
-      return this.payload(end - v.payloadOffset, fragmented ? 'fragment' : undefined);
+      return this.payload(end - v.payloadOffset, partial ?? undefined);
     }
     this.layers.push({
       layer: 'nvgre',
@@ -494,7 +509,7 @@ class Dissector {
         'unexpected-gre-fields',
         'NVGRE requires the C and S bits to be zero (RFC 7637 3.2)',
       );
-    if (fragmented) return this.payload(end - v.payloadOffset, 'fragment');
+    if (partial === 'fragment') return this.payload(end - v.payloadOffset, partial);
     if (depth < MAX_TUNNEL_DEPTH) this.inner(v.protocol, v.payloadOffset, end, depth);
   }
 
@@ -504,6 +519,9 @@ class Dissector {
     this.payload(end - offset);
   }
 }
+
+/** Why a transport header cannot be checked as a whole: a first fragment, or a capture cut short. */
+type PartialReason = 'fragment' | 'snapped' | null;
 
 type MutableLayer = { layer: LayerName } & Record<string, unknown>;
 

@@ -139,7 +139,11 @@ export class Ipv4View {
     readonly limit: number,
   ) {}
 
-  static check(bytes: Uint8Array, offset = 0, end = bytes.length): WireResult<Ipv4View> {
+  /**
+   * With `snapped`, a packet whose total length runs past the bytes present is accepted (a capture
+   * cut by its snap length): the view then ends where the bytes do (`isCut`).
+   */
+  static check(bytes: Uint8Array, offset = 0, end = bytes.length, snapped = false): WireResult<Ipv4View> {
     const have = end - offset;
     if (have < IPV4_MIN_HEADER) return truncated('ipv4', have, IPV4_MIN_HEADER, offset);
     const version = bytes[offset]! >>> 4;
@@ -157,8 +161,9 @@ export class Ipv4View {
         `total length ${totalLength} is shorter than the ${headerLength}-byte header`,
       );
     }
-    if (totalLength > have)
+    if (totalLength > have && !snapped) {
       return fail('ipv4', 'truncated', end, `total length ${totalLength} exceeds the ${have} bytes present`);
+    }
     if (headerLength > IPV4_MIN_HEADER) {
       const error = checkIpv4Options(bytes, offset + IPV4_MIN_HEADER, offset + headerLength);
       if (error) return { ok: false, error };
@@ -238,7 +243,12 @@ export class Ipv4View {
   }
   /** Offset just past the packet (header + payload = total length) in `bytes`. */
   get end(): number {
-    return this.offset + this.totalLength;
+    const end = this.offset + this.totalLength;
+    return end < this.limit ? end : this.limit;
+  }
+  /** True when the bytes end before the total length (a snapped capture, checked with `snapped`). */
+  get isCut(): boolean {
+    return this.offset + this.totalLength > this.limit;
   }
   /** Bytes from the end of the header to total length. */
   get payload(): Uint8Array {

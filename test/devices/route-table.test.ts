@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type Route, type RouteSource, RouteTable } from '../../src/devices/route-table.js';
+import {
+  type Route,
+  type RouteSource,
+  RouteTable,
+  type RouteTableOptions,
+} from '../../src/devices/route-table.js';
 import { cidr, formatIpv4, type Ipv4, ip, prefixMask } from '../../src/wire/index.js';
 
 function route(
@@ -330,52 +335,62 @@ const probesArb = (routes: readonly Route[]): fc.Arbitrary<Ipv4[]> => {
   return fc.array(fc.oneof(uint32, near, addressArb), { minLength: 1, maxLength: 40 });
 };
 
-test('property: lookup, explain and routes agree with a brute-force scan, through adds and removes', () => {
-  const scenario = fc
-    .record(
-      {
-        routes: fc.array(routeArb, { maxLength: 60 }),
-        removeIface: fc.constantFrom('eth0', 'eth1', 'eth2', 'none'),
-        removeMetric: fc.integer({ min: -1, max: 3 }),
-        more: fc.array(routeArb, { maxLength: 20 }),
-      },
-      { noNullPrototype: true },
-    )
-    .chain((s) => probesArb([...s.routes, ...s.more]).map((probes) => ({ ...s, probes })));
-  fc.assert(
-    fc.property(scenario, ({ routes, removeIface, removeMetric, more, probes }) => {
-      const table = new RouteTable();
-      let reference: Route[] = [];
-      const check = () => {
-        assert.equal(table.size, reference.length);
-        assert.deepEqual(table.routes(), bruteForceSorted(reference));
-        for (const dst of probes) {
-          const expected = bruteForce(reference, dst);
-          assert.equal(table.lookup(dst), expected, formatIpv4(dst));
-          const explained = table.explain(dst);
-          assert.equal(explained.route, expected);
-          assert.equal(explained.candidates, bruteForceCandidates(reference, dst));
+// Each configuration runs the same property: the trie alone (small tables), the /16 direct index
+// from the start, and a threshold low enough that the index comes and goes during a run.
+const configurations: [string, RouteTableOptions][] = [
+  ['trie only', {}],
+  ['direct index always', { directIndexFrom: 0 }],
+  ['direct index from 24 nodes', { directIndexFrom: 24 }],
+];
+
+for (const [name, options] of configurations) {
+  test(`property (${name}): lookup, explain and routes agree with a brute-force scan, through adds and removes`, () => {
+    const scenario = fc
+      .record(
+        {
+          routes: fc.array(routeArb, { maxLength: 60 }),
+          removeIface: fc.constantFrom('eth0', 'eth1', 'eth2', 'none'),
+          removeMetric: fc.integer({ min: -1, max: 3 }),
+          more: fc.array(routeArb, { maxLength: 20 }),
+        },
+        { noNullPrototype: true },
+      )
+      .chain((s) => probesArb([...s.routes, ...s.more]).map((probes) => ({ ...s, probes })));
+    fc.assert(
+      fc.property(scenario, ({ routes, removeIface, removeMetric, more, probes }) => {
+        const table = new RouteTable(options);
+        let reference: Route[] = [];
+        const check = () => {
+          assert.equal(table.size, reference.length);
+          assert.deepEqual(table.routes(), bruteForceSorted(reference));
+          for (const dst of probes) {
+            const expected = bruteForce(reference, dst);
+            assert.equal(table.lookup(dst), expected, formatIpv4(dst));
+            const explained = table.explain(dst);
+            assert.equal(explained.route, expected);
+            assert.equal(explained.candidates, bruteForceCandidates(reference, dst));
+          }
+        };
+        for (const r of routes) {
+          table.add(r);
+          reference.push(r);
         }
-      };
-      for (const r of routes) {
-        table.add(r);
-        reference.push(r);
-      }
-      check();
-      const doomed = (r: Route) => r.iface === removeIface || r.metric === removeMetric;
-      const before = reference.length;
-      reference = reference.filter((r) => !doomed(r));
-      assert.equal(table.remove(doomed), before - reference.length);
-      check();
-      for (const r of more) {
-        table.add(r);
-        reference.push(r);
-      }
-      check();
-    }),
-    { numRuns: 300 },
-  );
-});
+        check();
+        const doomed = (r: Route) => r.iface === removeIface || r.metric === removeMetric;
+        const before = reference.length;
+        reference = reference.filter((r) => !doomed(r));
+        assert.equal(table.remove(doomed), before - reference.length);
+        check();
+        for (const r of more) {
+          table.add(r);
+          reference.push(r);
+        }
+        check();
+      }),
+      { numRuns: 300 },
+    );
+  });
+}
 
 /** A small deterministic PRNG (mulberry32), so the large test is the same on every run. */
 function mulberry32(seed: number): () => number {
@@ -442,6 +457,11 @@ test('100,000 random routes: a few thousand lookups agree with the brute force; 
   const scan = linearScan(routes);
   const wrong = probes.filter((dst) => table.lookup(dst) !== scan(dst));
   assert.deepEqual(wrong.map(formatIpv4), []);
+  for (const dst of probes.slice(0, 300)) {
+    const { route: r, candidates } = table.explain(dst);
+    assert.equal(r, table.lookup(dst));
+    assert.equal(candidates, bruteForceCandidates(routes, dst), formatIpv4(dst));
+  }
   // The typed-array scan is itself checked against the plain one on a sample.
   for (const dst of probes.slice(0, 50)) assert.equal(scan(dst), bruteForce(routes, dst));
 

@@ -202,10 +202,36 @@ test('truncation at every byte keeps the decoded prefix and names the failing la
       const cut = decodeFrame(bytes.subarray(0, n));
       const prefix = names(cut);
       assert.deepEqual(prefix, names(full).slice(0, prefix.length), `${name} cut at ${n}`);
-      if (cut.error) {
-        assert.ok(cut.error.offset <= n, `${name} cut at ${n}: offset ${cut.error.offset}`);
-        assert.equal(names(full)[prefix.length] !== undefined || cut.error.layer === 'ethernet', true);
+      if (cut.error) assert.ok(cut.error.offset <= n, `${name} cut at ${n}: offset ${cut.error.offset}`);
+    }
+  }
+});
+
+test('a cut capture (original length known) fails exactly at the layer the cut falls in', () => {
+  for (const [name, bytes] of golden) {
+    const full = names(decodeFrame(bytes));
+    for (let n = 0; n < bytes.length; n++) {
+      const cut = decodeFrame(bytes.subarray(0, n), { originalLength: bytes.length });
+      const prefix = names(cut);
+      const at = `${name} cut at ${n}`;
+      assert.deepEqual(prefix, full.slice(0, prefix.length), at);
+      if (cut.error === null) {
+        // Every header survived the cut: what is missing is payload.
+        assert.ok(
+          prefix.length === full.length || full[prefix.length] === 'payload' || prefix.at(-1) === 'payload',
+          `${at}: no error but ${prefix.join(',')} of ${full.join(',')}`,
+        );
+        continue;
       }
+      assert.ok(cut.error.offset <= n, `${at}: offset ${cut.error.offset}`);
+      // The failing layer is the next one of the full decode (a GRE header cut before its key cannot
+      // be told to be NVGRE yet), or an ICMP error whose quote was cut.
+      const next = full[prefix.length];
+      const expected =
+        cut.error.layer === next ||
+        (next === 'nvgre' && cut.error.layer === 'gre') ||
+        (cut.error.layer === 'icmp' && prefix.at(-1) === 'icmp');
+      assert.ok(expected, `${at}: error in ${cut.error.layer}, expected ${next}`);
     }
   }
 });
@@ -465,4 +491,65 @@ test('regressions: offsets of a short ICMP quote and of parseEthernetFrame behin
   const cutTag = parseEthernetFrame(fromHex('000000000002 000000000001 8100 0005'));
   assert.ok(!cutTag.ok);
   assert.deepEqual([cutTag.error.layer, cutTag.error.code, cutTag.error.offset], ['vlan', 'truncated', 16]);
+});
+
+test('GRE that is not NVGRE: its own layer, or payload for another version or RFC 1701 routing', () => {
+  const nvgre = frame('nvgre-icmp');
+  const plain = Uint8Array.from(nvgre);
+  plain[34] = 0x00; // no key
+  writeU16(plain, 36, 0x0800);
+  const d = decodeFrame(plain);
+  assert.deepEqual(d.layers[2], {
+    layer: 'gre',
+    protocol: 0x0800,
+    key: null,
+    sequence: null,
+    checksum: null,
+    checksumOk: null,
+  });
+  const routed = Uint8Array.from(nvgre);
+  routed[34] = 0x60; // R and K
+  assert.deepEqual(decodeFrame(routed).layers.slice(2), [{ layer: 'payload', length: 62, protocol: 'gre' }]);
+  const pptp = Uint8Array.from(nvgre);
+  pptp[35] = 0x01; // version 1
+  assert.deepEqual(decodeFrame(pptp).layers.slice(2), [{ layer: 'payload', length: 62, protocol: 'gre' }]);
+  assert.equal(decodeFrame(pptp).error, null);
+});
+
+test('a capture cut by its snap length decodes the headers it kept', () => {
+  const full = frame('vxlan-icmp');
+  const cut = full.subarray(0, 70);
+  assert.equal(decodeFrame(cut).error?.code, 'truncated'); // without the original length: an error at the IPv4 layer
+  const d = decodeFrame(cut, { originalLength: full.length });
+  assert.deepEqual(
+    d.layers.map((l) => l.layer),
+    ['ethernet', 'ipv4', 'udp', 'vxlan', 'ethernet'],
+  );
+  assert.equal(d.layers[2]!.checksumOk, null);
+  assert.deepEqual([d.error?.layer, d.error?.code, d.error?.offset], ['ipv4', 'truncated', 70]);
+  const ping = decodeFrame(frame('icmp-echo-request').subarray(0, 70), { originalLength: 98 });
+  assert.equal(ping.error, null);
+  assert.deepEqual(ping.layers[2], {
+    layer: 'icmp',
+    type: 8,
+    code: 0,
+    checksum: 0xeeb7,
+    checksumOk: null,
+    id: 0x1234,
+    seq: 1,
+    dataLength: 28,
+  });
+});
+
+test('IPv4 options with a defined length must have it (router alert is 4 bytes, RFC 2113)', () => {
+  const b = frame('ipv4-options');
+  b[35] = 2;
+  b[36] = 1; // the two bytes after a 2-byte router alert read as NOPs
+  b[37] = 1;
+  assert.deepEqual(decodeFrame(b).error, {
+    layer: 'ipv4',
+    code: 'bad-option-length',
+    offset: 35,
+    message: 'IPv4 router-alert option at offset 34 has length 2, should be 4',
+  });
 });

@@ -168,3 +168,12 @@ test('a simple packet block too short for its original length is an error, not a
   assert.equal(c.packets.length, 0);
   assert.deepEqual([c.error?.code, c.error?.offset], ['truncated', 56]); // the block starts at 48; its body (with no room for the length) at 56
 });
+
+test('frames with a trailing FCS (link-type field bit 26, length in bits 28-31) lose it', () => {
+  const file = Uint8Array.from(readFixture('golden.pcap').subarray(0, 24 + 16 + 60));
+  writeU32(file, 20, 0x01000024); // little endian 0x24000001: Ethernet, FCS present, 2 16-bit words
+  const c = readPcap(file);
+  assert.equal(c.packets[0]!.linkType, 1);
+  assert.equal(c.packets[0]!.data.length, 56);
+  assert.equal(c.packets[0]!.originalLength, 56);
+});
