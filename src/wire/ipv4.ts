@@ -244,7 +244,7 @@ export class Ipv4View {
   /** Offset just past the packet (header + payload = total length) in `bytes`. */
   get end(): number {
     const end = this.offset + this.totalLength;
-    return end < this.limit ? end : this.limit;
+    return Math.min(end, this.limit);
   }
   /** True when the bytes end before the total length (a snapped capture, checked with `snapped`). */
   get isCut(): boolean {
