@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
 import { LineWriter } from './output.js';
-import { runRun } from './run-command.js';
+import { runRun, runTrace } from './run-command.js';
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -74,6 +74,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action((lab: string, opts: { json?: boolean; pcap?: string; seed?: number; budget?: number }) => {
       status = runRun(lab, opts, out, err);
     });
+
+  program
+    .command('trace')
+    .description("send one packet through a lab and print every device's decision about it")
+    .argument('<lab>', 'lab file (YAML)')
+    .requiredOption('--from <node>', 'sending host')
+    .requiredOption('--to <ip>', 'destination IPv4 address')
+    .option('--proto <proto>', 'icmp (an echo request) or udp (to the echo port)', 'icmp')
+    .option('--port <port>', 'UDP destination port (default 7)', (v: string) => port(v, undefined)[0]!)
+    .option('--json', 'print the events as JSON')
+    .option('--seed <n>', 'seed for the random number generator', positiveInteger)
+    .action(
+      (
+        lab: string,
+        opts: { from: string; to: string; proto: string; port?: number; json?: boolean; seed?: number },
+      ) => {
+        status = runTrace(lab, opts, out, err);
+      },
+    );
 
   program
     .command('schema')

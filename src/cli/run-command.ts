@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { buildLab } from '../topo/lab-build.js';
 import { formatIssue, parseLab } from '../topo/lab-check.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
+import type { LabFile } from '../topo/lab-schema.js';
+import { renderTrace, traceLab } from '../topo/lab-trace.js';
 import { renderLabRun } from '../topo/report.js';
+import { parseIpv4Address } from '../wire/index.js';
 import type { LineWriter } from './output.js';
 
 export interface RunCommandOptions {
@@ -20,25 +23,34 @@ export interface RunCommandOptions {
   readonly budget?: number;
 }
 
-export function runRun(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
+/** Reads and checks a lab file, printing every problem; undefined when it is not usable. */
+function loadLab(command: string, file: string, err: LineWriter): LabFile | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     err.line(
-      `vnet run: ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`,
+      `vnet ${command}: ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))})`,
     );
-    return 1;
+    return undefined;
   }
   const parsed = parseLab(text);
   if (!parsed.ok) {
-    err.line(`vnet run: ${file}: ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`);
+    err.line(
+      `vnet ${command}: ${file}: ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`,
+    );
     for (const issue of parsed.issues) err.line(`  ${formatIssue(issue)}`);
-    return 1;
+    return undefined;
   }
-  const net = buildLab(parsed.lab, { seed: options.seed });
-  const result = runLab(parsed.lab, net, options.budget ?? DEFAULT_EVENT_BUDGET);
+  return parsed.lab;
+}
+
+export function runRun(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
+  const lab = loadLab('run', file, err);
+  if (!lab) return 1;
+  const net = buildLab(lab, { seed: options.seed });
+  const result = runLab(lab, net, options.budget ?? DEFAULT_EVENT_BUDGET);
   if (options.pcap) {
     mkdirSync(options.pcap, { recursive: true });
     for (const c of result.captures) writeFileSync(join(options.pcap, c.file), c.pcap);
@@ -63,4 +75,50 @@ export function runRun(file: string, options: RunCommandOptions, out: LineWriter
       );
   }
   return result.stopped ? 3 : 0;
+}
+
+export interface TraceCommandOptions {
+  readonly from: string;
+  readonly to: string;
+  readonly proto: string;
+  readonly port?: number;
+  readonly json?: boolean;
+  readonly seed?: number;
+}
+
+/** `vnet trace LAB --from NODE --to IP [--proto icmp|udp]`: status 0 when the packet got its answer, 1 on a bad lab or request, 4 when it did not. */
+export function runTrace(
+  file: string,
+  options: TraceCommandOptions,
+  out: LineWriter,
+  err: LineWriter,
+): number {
+  const lab = loadLab('trace', file, err);
+  if (!lab) return 1;
+  const problems: string[] = [];
+  const node = lab.nodes[options.from];
+  if (!node)
+    problems.push(
+      `--from: unknown node "${options.from}" (hosts: ${Object.keys(lab.nodes)
+        .filter((n) => lab.nodes[n]!.kind === 'host')
+        .join(', ')})`,
+    );
+  else if (node.kind !== 'host')
+    problems.push(`--from: ${options.from} is a ${node.kind}; trace sends from a host`);
+  if (parseIpv4Address(options.to) === undefined)
+    problems.push(`--to: "${options.to}" is not an IPv4 address`);
+  if (options.proto !== 'icmp' && options.proto !== 'udp')
+    problems.push(`--proto: "${options.proto}" is not icmp or udp`);
+  if (problems.length > 0) {
+    for (const p of problems) err.line(`vnet trace: ${p}`);
+    return 1;
+  }
+  const result = traceLab(
+    lab,
+    { from: options.from, to: options.to, proto: options.proto as 'icmp' | 'udp', port: options.port },
+    options.seed,
+  );
+  if (options.json) out.line(JSON.stringify(result));
+  else for (const line of renderTrace(result)) out.line(line);
+  return result.delivered ? 0 : 4;
 }

@@ -136,6 +136,12 @@ export class Host extends IpNode {
         ttl: ip.ttl,
         from: formatIpv4(ip.src),
       });
+      if (this.tracer.enabled) {
+        this.trace(
+          'deliver',
+          `echo reply from ${formatIpv4(ip.src)} id=${icmp.id} seq=${icmp.seq} ttl=${ip.ttl}, ${(this.now() - sent) / 1000} us after the request`,
+        );
+      }
       return;
     }
     if (!icmp.isError) return this.drop('icmp-ignored');

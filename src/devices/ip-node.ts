@@ -321,6 +321,14 @@ export abstract class IpNode extends Device {
     );
     packet.set(spec.payload, 20);
     this.ipCounters.sent++;
+    if (this.tracer.enabled) {
+      const via = route.nextHop === null ? 'directly connected' : `via gateway ${formatIpv4(route.nextHop)}`;
+      this.trace(
+        'send',
+        `${PROTOCOL_NAMES[spec.protocol] ?? `protocol ${spec.protocol}`} ${formatIpv4(src)} -> ${formatIpv4(spec.dst)}: route ${formatIpv4(route.prefix)}/${route.prefixLength} out ${out.name}, ${via}`,
+        out.port,
+      );
+    }
     if (this.ownsAddress(spec.dst)) {
       // Loopback: a packet to ourselves (e.g. an ICMP error about our own packet) is delivered at once.
       const view = Ipv4View.check(packet);
@@ -473,4 +481,5 @@ export abstract class IpNode extends Device {
 }
 
 const NO_OPTIONS = new Uint8Array(0);
+const PROTOCOL_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 47: 'GRE' };
 const NO_TAGS: never[] = [];

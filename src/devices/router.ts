@@ -121,24 +121,24 @@ export class Router extends IpNode {
     if (aclIn) {
       const d = aclIn.evaluate(this.fields(ip));
       if (d.action === 'deny') {
-        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
-        return this.drop('acl-deny', from.port, `${d.text} in on ${from.name}`);
+        this.drop('acl-deny', from.port, `${d.text} in on ${from.name}`);
+        return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
       }
     }
     if (ip.ttl <= 1) {
-      this.sendIcmpError(ip, IcmpType.timeExceeded, 0);
-      return this.drop(
+      this.drop(
         'ttl-exceeded',
         from.port,
         `TTL ${ip.ttl} from ${formatIpv4(ip.src)} to ${formatIpv4(ip.dst)}`,
       );
+      return this.sendIcmpError(ip, IcmpType.timeExceeded, 0);
     }
     const { route, candidates } = tracing
       ? this.routes.explain(ip.dst)
       : { route: this.routes.lookup(ip.dst), candidates: 0 };
     if (route === undefined) {
-      this.sendIcmpError(ip, IcmpType.destinationUnreachable, 0);
-      return this.drop('no-route', from.port, `no route to ${formatIpv4(ip.dst)}`);
+      this.drop('no-route', from.port, `no route to ${formatIpv4(ip.dst)}`);
+      return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 0);
     }
     const out = this.iface(route.iface);
     if (!out?.up) return this.drop('interface-down', from.port, `route via ${route.iface}, which is down`);
@@ -146,8 +146,8 @@ export class Router extends IpNode {
     if (aclOut) {
       const d = aclOut.evaluate(this.fields(ip));
       if (d.action === 'deny') {
-        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
-        return this.drop('acl-deny', out.port, `${d.text} out on ${out.name}`);
+        this.drop('acl-deny', out.port, `${d.text} out on ${out.name}`);
+        return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
       }
     }
     const packet = ip.bytes.slice(ip.offset, ip.end); // a copy: the received frame is never modified
@@ -155,12 +155,12 @@ export class Router extends IpNode {
     const nextHop = route.nextHop ?? ip.dst;
     if (packet.length > out.mtu) {
       if (ip.df) {
-        this.sendIcmpError(ip, IcmpType.destinationUnreachable, 4, out.mtu);
-        return this.drop(
+        this.drop(
           'fragmentation-needed',
           out.port,
           `${packet.length}-byte packet with DF, MTU ${out.mtu} on ${out.name}`,
         );
+        return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 4, out.mtu);
       }
       const fragments = fragmentIpv4(packet, out.mtu);
       this.ipCounters.forwarded++;

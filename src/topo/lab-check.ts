@@ -38,14 +38,15 @@ function zodIssues(error: z.ZodError): LabIssue[] {
 
 /** Parses YAML text and validates it; returns the lab or every problem. */
 export function parseLab(text: string): LabParseResult {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      issues: doc.errors.map((e) => ({
-        path: '',
-        message: `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}`,
-      })),
+      issues: doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return { path: '', message: at ? `YAML line ${at.line} column ${at.col}: ${what}` : `YAML: ${what}` };
+      }),
     };
   }
   return validateLab(doc.toJS());

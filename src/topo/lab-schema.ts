@@ -94,7 +94,9 @@ const routerNode = z.strictObject({
     .optional(),
 });
 
-export const nodeSchema = z.discriminatedUnion('kind', [hostNode, switchNode, hubNode, routerNode]);
+export const nodeSchema = z.discriminatedUnion('kind', [hostNode, switchNode, hubNode, routerNode], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be host, switch, hub or router' : undefined),
+});
 
 const linkProperties = {
   delay: duration.optional(),

@@ -1,0 +1,132 @@
+/** `vnet run`, `vnet trace` and `vnet schema`, run as a user would. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeFrame, readCapture } from '../../src/wire/index.js';
+import { repoPath } from '../helpers/repo.js';
+
+function vnet(...args: string[]) {
+  const r = spawnSync(process.execPath, [repoPath('bin/vnet'), ...args], {
+    encoding: 'utf8',
+    cwd: repoPath(''),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trimEnd().split('\n') };
+}
+const tmp = mkdtempSync(join(tmpdir(), 'vnet-run-'));
+
+test('vnet run prints each step: ping output and the lecture-style tables', () => {
+  const r = vnet('run', 'examples/04-subnets-and-a-router.yaml');
+  assert.equal(r.status, 0, r.stderr);
+  const text = r.stdout;
+  assert.match(text, /^\[1\] show R routes \(t=0 s\)$/m);
+  assert.match(text, /^192\.168\.0\.254\/32 +direct +eth0 +local +0$/m);
+  assert.match(text, /^64 bytes from 192\.168\.1\.1: icmp_seq=1 ttl=63 time=0\.031 ms$/m);
+  assert.match(text, /^3 packets transmitted, 3 received, 0% packet loss$/m);
+});
+
+test('vnet run --json and --pcap: results as JSON, captures as pcap files Wireshark opens', () => {
+  const dir = join(tmp, 'pcaps');
+  const r = vnet('run', '--json', '--pcap', dir, 'examples/05-arp.yaml');
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.stopped, null);
+  assert.deepEqual(result.captures, [
+    { file: 'arp.pcap', where: 'A:eth0--sw:1', frames: 2, path: join(dir, 'arp.pcap') },
+  ]);
+  assert.equal(result.steps[2].step, 'arp');
+  assert.equal(result.steps[2].mac, '02:00:00:00:00:0b');
+  const capture = readCapture(readFileSync(join(dir, 'arp.pcap')));
+  assert.equal(capture.resolution, 'nano');
+  assert.deepEqual(
+    capture.packets.map((p) => decodeFrame(p.data).layers[1]!.kind),
+    ['request', 'reply'],
+  );
+});
+
+test('vnet run lists every problem of a bad lab file with its path, and exits 1', () => {
+  const file = join(tmp, 'bad.yaml');
+  writeFileSync(
+    file,
+    'nodes:\n  A: { kind: host, ip: 10.0.0.1/24 }\n  sw1: { kind: switch }\nlinks:\n  - { a: A, b: sw1 }\n  - { a: A, b: sw9 }\n  - { a: B, b: sw1, mtu: 20 }\n',
+  );
+  const r = vnet('run', file);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    `vnet run: ${file}: 1 problem:\n  links[2].mtu: Too small: expected number to be >=68\n`,
+  );
+  writeFileSync(
+    file,
+    'nodes:\n  A: { kind: host, ip: 10.0.0.1/24 }\n  sw1: { kind: switch }\nlinks:\n  - { a: A, b: sw1 }\n  - { a: A, b: sw9 }\n  - { a: B, b: sw1 }\n',
+  );
+  const r2 = vnet('run', file);
+  assert.equal(r2.status, 1);
+  assert.equal(
+    r2.stderr,
+    `vnet run: ${file}: 2 problems:\n  links[1].b: unknown node "sw9"\n  links[2].a: unknown node "B"\n`,
+  );
+  assert.equal(
+    vnet('run', join(tmp, 'missing.yaml')).stderr,
+    `vnet run: ${join(tmp, 'missing.yaml')}: cannot read (no such file)\n`,
+  );
+});
+
+test('vnet trace explains every decision and says how it ended', () => {
+  const r = vnet('trace', 'examples/04-subnets-and-a-router.yaml', '--from', 'A', '--to', '192.168.1.1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.lines[0], 'trace icmp A -> 192.168.1.1');
+  assert.ok(
+    r.lines.some((l) =>
+      / R {5}eth0 {2}192\.168\.1\.1 matches 192\.168\.1\.0\/24 \(longest of 1 candidate\) -> eth1, directly connected; TTL 64 -> 63$/.test(
+        l,
+      ),
+    ),
+    r.stdout,
+  );
+  assert.ok(
+    r.lines.some((l) =>
+      l.includes(
+        'sw1   1     02:00:00:00:00:0a known on port 1; dst ff:ff:ff:ff:ff:ff broadcast -> flood ports 2,3',
+      ),
+    ),
+    r.stdout,
+  );
+  assert.equal(r.lines.at(-1), 'result: echo reply from 192.168.1.1 after 29.184 us, ttl 63');
+  const blocked = vnet(
+    'trace',
+    'examples/06-department-vlans.yaml',
+    '--from',
+    'sales1',
+    '--to',
+    '10.0.30.12',
+    '--json',
+  );
+  assert.equal(blocked.status, 4);
+  const t = JSON.parse(blocked.stdout);
+  assert.equal(t.outcome, 'Packet filtered (from 10.0.10.1)');
+  assert.ok(
+    t.events.some(
+      (e: { node: string; kind: string; message: string }) =>
+        e.node === 'R' && e.kind === 'drop' && e.message.includes('ACL finance-only-from-hr rule 2'),
+    ),
+  );
+  const bad = vnet('trace', 'examples/04-subnets-and-a-router.yaml', '--from', 'sw1', '--to', '1.2.3');
+  assert.equal(bad.status, 1);
+  assert.equal(
+    bad.stderr,
+    'vnet trace: --from: sw1 is a switch; trace sends from a host\nvnet trace: --to: "1.2.3" is not an IPv4 address\n',
+  );
+});
+
+test('vnet schema prints the shipped JSON Schema', () => {
+  const r = vnet('schema');
+  assert.equal(r.status, 0);
+  assert.deepEqual(
+    JSON.parse(r.stdout),
+    JSON.parse(readFileSync(repoPath('schemas/lab.schema.json'), 'utf8')),
+  );
+});

@@ -1,0 +1,178 @@
+/** Bad lab files: each broken input with the exact problems a user sees, all at once, with paths. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { formatIssue, parseLab, validateLab } from '../../src/topo/lab-check.js';
+import { labJsonSchema } from '../../src/topo/lab-schema.js';
+import { parseDuration, parseRate } from '../../src/topo/units.js';
+import { repoPath } from '../helpers/repo.js';
+
+const base = {
+  nodes: {
+    A: { kind: 'host', ip: '10.0.0.1/24', gateway: '10.0.0.254' },
+    B: { kind: 'host', ip: '10.0.0.2/24' },
+    sw1: { kind: 'switch' },
+    r1: { kind: 'router', interfaces: { eth0: { ip: '10.0.0.254/24' } } },
+  },
+  links: [
+    { a: 'A', b: 'sw1:1' },
+    { a: 'B', b: 'sw1:2' },
+    { a: 'r1:eth0', b: 'sw1:3' },
+  ],
+};
+
+function problems(lab: unknown): string[] {
+  const r = validateLab(lab);
+  return r.ok ? [] : r.issues.map(formatIssue);
+}
+
+const cases: { name: string; lab: unknown; want: string[] }[] = [
+  {
+    name: 'unknown node in a link, with the lecture-style path',
+    lab: { ...base, links: [...base.links, { a: 'A', b: 'sw9' }] },
+    want: ['links[3].b: unknown node "sw9"'],
+  },
+  {
+    name: 'a port linked twice, and a host port that does not exist',
+    lab: { ...base, links: [...base.links, { a: 'B', b: 'sw1:1' }, { a: 'A:eth1', b: 'sw1:7' }] },
+    want: [
+      'links[3].b: port sw1:1 is already linked by links[0].b',
+      'links[4].a: A has no port "eth1" (it has eth0)',
+    ],
+  },
+  {
+    name: 'every schema problem at once',
+    lab: {
+      nodes: {
+        A: { kind: 'host', ip: '10.0.0.300/24', mac: 'zz:00:00:00:00:01' },
+        sw1: { kind: 'switch', ports: { '1': { vlan: 4095 } } },
+        x: { kind: 'bridge' },
+      },
+      links: [{ a: 'A', b: 'sw1', delay: 'soon', bandwidth: '1 Gbit' }],
+    },
+    want: [
+      'nodes.A.ip: not an IPv4 prefix (a.b.c.d/len)',
+      'nodes.A.mac: not a MAC address (aa:bb:cc:dd:ee:ff)',
+      'nodes.sw1.ports["1"].vlan: VLAN IDs are 1..4094 (0 and 4095 are reserved)',
+      'nodes.x.kind: kind must be host, switch, hub or router',
+      'links[0].delay: not a duration (e.g. 1us, 10ms, 2s)',
+      'links[0].bandwidth: not a bit rate (e.g. 100Mbps, 1Gbps)',
+    ],
+  },
+  {
+    name: 'unknown keys are refused',
+    lab: { ...base, nodes: { ...base.nodes, B: { kind: 'host', ip: '10.0.0.2/24', gatway: '10.0.0.254' } } },
+    want: ['nodes.B: Unrecognized key: "gatway"'],
+  },
+  {
+    name: 'gateway off the host subnet; router route via an unconnected next hop; unknown ACL and interface',
+    lab: {
+      ...base,
+      nodes: {
+        ...base.nodes,
+        A: { kind: 'host', ip: '10.0.0.1/24', gateway: '10.0.1.254' },
+        r1: {
+          kind: 'router',
+          interfaces: { eth0: { ip: '10.0.0.254/24' } },
+          routes: [{ to: '0.0.0.0/0', via: '192.168.9.1' }, { to: '10.9.0.0/16' }],
+          applyAcls: [{ interface: 'eth7', acl: 'nope', direction: 'in' }],
+        },
+      },
+    },
+    want: [
+      "nodes.A.gateway: gateway 10.0.1.254 is not on the host's subnet 10.0.0.0/24",
+      'nodes.r1.routes[0].via: next hop 192.168.9.1 is not on any connected subnet of r1',
+      'nodes.r1.routes[1]: a route needs via (next hop) or dev (interface)',
+      'nodes.r1.applyAcls[0].interface: unknown interface "eth7"',
+      'nodes.r1.applyAcls[0].acl: unknown ACL "nope"',
+    ],
+  },
+  {
+    name: 'script steps that name the wrong nodes and links',
+    lab: {
+      ...base,
+      script: [
+        { ping: { from: 'sw1', to: '10.0.0.2' } },
+        { ping: { from: 'Z', to: '10.0.0.2' } },
+        { show: { node: 'A', table: 'mac' } },
+        { link: { link: ['A', 'B'], state: 'down' } },
+        { link: { link: 9, state: 'up' } },
+        { capture: { file: 'x.pcap' } },
+        { wait: 'a while' },
+      ],
+    },
+    // Schema problems come first; the cross-references are checked once the shapes are right.
+    want: ['script[6].wait: not a duration (e.g. 1us, 10ms, 2s)'],
+  },
+];
+
+for (const c of cases) {
+  test(`bad lab: ${c.name}`, () => {
+    assert.deepEqual(problems(c.lab), c.want);
+  });
+}
+
+test('script cross-checks report every step at once', () => {
+  const lab = {
+    ...base,
+    script: [
+      { ping: { from: 'sw1', to: '10.0.0.2' } },
+      { ping: { from: 'Z', to: '10.0.0.2' } },
+      { show: { node: 'A', table: 'mac' } },
+      { link: { link: ['A', 'B'], state: 'down' } },
+      { link: { link: 9, state: 'up' } },
+      { capture: { file: 'x.pcap' } },
+    ],
+  };
+  assert.deepEqual(problems(lab), [
+    'script[0].ping.from: sw1 is a switch; this step needs a host',
+    'script[1].ping.from: unknown node "Z"',
+    'script[2].show.node: A is a host; this step needs a switch',
+    'script[3].link.link: no link joins A and B',
+    'script[4].link.link: there is no link 9 (the lab has 3)',
+    'script[5].capture: give exactly one of link or port',
+  ]);
+});
+
+test('YAML syntax errors name the line', () => {
+  const r = parseLab('nodes:\n  A: { kind: host\n');
+  assert.ok(!r.ok);
+  assert.deepEqual(r.issues, [
+    {
+      path: '',
+      message:
+        'YAML line 3 column 1: Flow map in block collection must be sufficiently indented and end with a }',
+    },
+  ]);
+});
+
+test('every example lab is valid', () => {
+  for (const f of [
+    '01-hub',
+    '02-switch-learning',
+    '03-chained-switches',
+    '04-subnets-and-a-router',
+    '05-arp',
+    '06-department-vlans',
+  ]) {
+    const r = parseLab(readFileSync(repoPath(`examples/${f}.yaml`), 'utf8'));
+    assert.ok(r.ok, `${f}: ${r.ok ? '' : r.issues.map(formatIssue).join('; ')}`);
+  }
+});
+
+test('the shipped JSON Schema is the one generated from the lab schema', () => {
+  const shipped = JSON.parse(readFileSync(repoPath('schemas/lab.schema.json'), 'utf8'));
+  assert.deepEqual(shipped, JSON.parse(JSON.stringify(labJsonSchema())));
+});
+
+test('units: durations and rates', () => {
+  assert.equal(parseDuration('1us'), 1000);
+  assert.equal(parseDuration('2.5ms'), 2_500_000);
+  assert.equal(parseDuration('3s'), 3e9);
+  assert.equal(parseDuration(42), 42);
+  assert.equal(parseDuration('soon'), undefined);
+  assert.equal(parseDuration(-1), undefined);
+  assert.equal(parseRate('1Gbps'), 1e9);
+  assert.equal(parseRate('100 Mbps'), 1e8);
+  assert.equal(parseRate('0Mbps'), undefined);
+});
