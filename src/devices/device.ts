@@ -45,6 +45,7 @@ export abstract class Device {
     if (this.ports.some((p) => p.name === name)) throw new Error(`${this.name} already has a port ${name}`);
     const port = new Port(this.name, name);
     port.onReceive = (frame, p) => this.receive(frame, p);
+    port.onLinkChange = (up, p) => this.linkChanged(p, up);
     this.ports.push(port);
     this.portAdded(port);
     return port;
@@ -56,6 +57,9 @@ export abstract class Device {
 
   /** Hook for subclasses that keep per-port state. */
   protected portAdded(_port: Port): void {}
+
+  /** Hook: the link of `port` went up or down. */
+  protected linkChanged(_port: Port, _up: boolean): void {}
 
   protected abstract receive(frame: Uint8Array, port: Port): void;
 

@@ -85,6 +85,14 @@ export class MacTable {
     return removed;
   }
 
+  /** Forgets every entry (a topology change). */
+  flush(): number {
+    const removed = this.count;
+    this.byVlan.clear();
+    this.count = 0;
+    return removed;
+  }
+
   /** Forgets every entry on a port (link down, topology change). */
   flushPort(port: string): number {
     let removed = 0;

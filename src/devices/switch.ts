@@ -21,13 +21,19 @@ import {
   EtherType,
   formatMac,
   isGroupMac,
+  isStpLlc,
   isUsableVid,
+  type Mac,
+  parseBpdu,
+  parseEthernetFrame,
   readMac,
   readU16,
+  STP_MULTICAST,
   writeU16,
 } from '../wire/index.js';
 import { Device, type DeviceContext } from './device.js';
 import { MacTable } from './mac-table.js';
+import { SpanningTree, type StpOptions } from './stp.js';
 
 export type SwitchPortConfig =
   | { readonly mode: 'access'; readonly vlan: number }
@@ -38,6 +44,10 @@ export interface SwitchOptions {
   readonly macTableSize?: number;
   /** MAC aging time, ns (default 300 s). */
   readonly agingTime?: number;
+  /** The bridge's own MAC (source of its BPDUs, part of its bridge ID). */
+  readonly mac?: Mac;
+  /** Run spanning tree (off by default, as on an unmanaged switch). */
+  readonly stp?: boolean | StpOptions;
 }
 
 export interface SwitchCounters {
@@ -60,14 +70,46 @@ export class Switch extends Device {
   readonly macTable: MacTable;
   readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
   private readonly vlanOf = new Map<Port, PortVlan>();
+  /** The spanning tree, when enabled. */
+  readonly stp: SpanningTree | null;
 
   constructor(name: string, context: DeviceContext, options: SwitchOptions = {}) {
     super(name, context);
     this.macTable = new MacTable(options.macTableSize, options.agingTime);
+    this.stp = options.stp
+      ? new SpanningTree(
+          {
+            name,
+            now: () => this.now(),
+            setTimer: (d, fn) => this.setTimer(d, fn),
+            sendOn: (port, frame) => port.send(frame),
+            flushMacTable: () => this.macTable.flush(),
+            trace: (kind, message, port) => this.trace(kind, message, port),
+          },
+          options.mac ?? 0x02_00_00_00_00_00,
+          options.stp === true ? {} : options.stp,
+        )
+      : null;
   }
 
   protected override portAdded(port: Port): void {
     this.vlanOf.set(port, { config: DEFAULT_ACCESS, allowed: null });
+    this.stp?.addPort(port, this.ports.length);
+  }
+
+  protected override linkChanged(port: Port, up: boolean): void {
+    if (!up) this.macTable.flushPort(port.name);
+    this.stp?.linkChanged(port, up);
+  }
+
+  /** Starts the spanning tree (if enabled): call once the links are in place. */
+  start(): void {
+    this.stp?.start();
+  }
+
+  /** Whether frames may leave by `port`: up, and forwarding if spanning tree runs. */
+  private canSend(port: Port): boolean {
+    return port.isUp && (this.stp === null || this.stp.canForward(port));
   }
 
   configurePort(portName: string, config: SwitchPortConfig): void {
@@ -104,6 +146,7 @@ export class Switch extends Device {
 
   protected receive(frame: Uint8Array, port: Port): void {
     if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
+    if (readMac(frame, 0) === STP_MULTICAST) return this.receiveBpdu(frame, port);
     const pv = this.vlanOf.get(port)!;
     const c = pv.config;
     const type = readU16(frame, 12);
@@ -137,6 +180,11 @@ export class Switch extends Device {
       return this.drop('bad-source-mac', port, `source ${formatMac(src)} is a group address`);
     const dst = readMac(frame, 0);
     const now = this.clock.now();
+    if (this.stp !== null && !this.stp.canForward(port)) {
+      // Learning state fills the table but forwards nothing; blocking and listening do neither (802.1D 7.4).
+      if (this.stp.canLearn(port)) this.macTable.learn(vlan, src, port.name, now);
+      return this.drop('stp-not-forwarding', port);
+    }
     const learned = this.macTable.learn(vlan, src, port.name, now);
     if (learned === 'learned') this.counters.learned++;
     else if (learned === 'moved') this.counters.moved++;
@@ -156,7 +204,7 @@ export class Switch extends Device {
         return;
       }
       const out = this.port(outName);
-      if (out?.isUp && this.carries(out, vlan)) {
+      if (out && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
         out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
         if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${outName}`, port);
@@ -166,7 +214,7 @@ export class Switch extends Device {
     this.counters.flooded++;
     const sent: string[] = [];
     for (const out of this.ports) {
-      if (out === port || !out.isUp || !this.carries(out, vlan)) continue;
+      if (out === port || !this.canSend(out) || !this.carries(out, vlan)) continue;
       out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
       if (tracing) sent.push(out.name);
     }
@@ -178,6 +226,17 @@ export class Switch extends Device {
         port,
       );
     }
+  }
+
+  /** Frames to the bridge group address 01:80:c2:00:00:00: BPDUs, never forwarded (802.1D 7.12.6). */
+  private receiveBpdu(frame: Uint8Array, port: Port): void {
+    if (this.stp === null) return this.drop('bpdu-ignored', port, 'spanning tree is off');
+    const eth = parseEthernetFrame(frame);
+    if (!eth.ok || eth.value.repr.etherType > 1500 || !isStpLlc(eth.value.payload))
+      return this.drop('bad-bpdu', port);
+    const bpdu = parseBpdu(eth.value.payload.subarray(3));
+    if (!bpdu.ok) return this.drop(`bpdu-${bpdu.error.code}`, port);
+    if (bpdu.value.type === 'config') this.stp.receive(port, bpdu.value);
   }
 }
 

@@ -158,5 +158,7 @@ export class Link {
       this.ab.clear();
       this.ba.clear();
     }
+    this.a.onLinkChange(up, this.a);
+    this.b.onLinkChange(up, this.b);
   }
 }

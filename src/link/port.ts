@@ -12,6 +12,7 @@ import type { Link } from './link.js';
 
 export type FrameHandler = (frame: Uint8Array, port: Port) => void;
 export type PortTap = (frame: Uint8Array, direction: 'rx' | 'tx', port: Port) => void;
+export type LinkChangeHandler = (up: boolean, port: Port) => void;
 
 export interface PortCounters {
   txFrames: number;
@@ -25,6 +26,8 @@ const ignore: FrameHandler = () => {};
 export class Port {
   link: Link | null = null;
   onReceive: FrameHandler = ignore;
+  /** Called when the port's link goes up or down (carrier). */
+  onLinkChange: LinkChangeHandler = () => {};
   readonly counters: PortCounters = { txFrames: 0, txBytes: 0, rxFrames: 0, rxBytes: 0 };
   readonly drops: DropCounters = {};
   private taps: PortTap[] = [];

@@ -63,6 +63,8 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
         const sw = net.addSwitch(name, {
           macTableSize: node.macTableSize,
           agingTime: node.agingTime === undefined ? undefined : parseDuration(node.agingTime),
+          mac: node.mac === undefined ? undefined : mac(node.mac),
+          stp: node.stp,
         });
         for (const [portName, cfg] of Object.entries(node.ports ?? {})) {
           sw.addPort(portName);

@@ -197,6 +197,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         acl: ['router'],
         interfaces: ['host', 'router'],
         counters: ['host', 'router', 'switch', 'hub'],
+        stp: ['switch'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

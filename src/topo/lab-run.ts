@@ -285,6 +285,10 @@ export class LabRunner {
             .map((r) => ({ acl: name, rule: r.rule, text: r.text, hits: r.hits })),
         );
       }
+      case 'stp': {
+        const stp = (node as Switch).stp;
+        return stp ? stp.table() : [];
+      }
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({
           interface: i.name,

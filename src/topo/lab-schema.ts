@@ -52,8 +52,23 @@ const trunkPort = z.strictObject({
   native: z.union([vlanId, z.null()]).optional(),
 });
 
+const stpOptions = z.strictObject({
+  priority: z
+    .number()
+    .int()
+    .min(0)
+    .max(61440)
+    .multipleOf(4096, 'a bridge priority is a multiple of 4096')
+    .optional(),
+  helloTime: z.number().min(1).max(10).optional(),
+  maxAge: z.number().min(6).max(40).optional(),
+  forwardDelay: z.number().min(4).max(30).optional(),
+});
+
 const switchNode = z.strictObject({
   kind: z.literal('switch'),
+  mac: macText.optional(),
+  stp: z.union([z.boolean(), stpOptions]).optional().describe('run IEEE 802.1D spanning tree (default off)'),
   macTableSize: z.number().int().min(1).optional(),
   agingTime: duration.optional(),
   ports: z.record(z.string(), z.union([accessPort, trunkPort])).optional(),
@@ -153,7 +168,7 @@ const step = z.union([
   z.strictObject({
     show: z.strictObject({
       node: name,
-      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces']),
+      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces', 'stp']),
     }),
   }),
 ]);

@@ -99,7 +99,7 @@ export class Network {
 
   addSwitch(name: string, options: SwitchOptions = {}): Switch {
     this.claimName(name);
-    const sw = new Switch(name, this.context(), options);
+    const sw = new Switch(name, this.context(), { ...options, mac: options.mac ?? this.nextMac() });
     this.nodes.set(name, sw);
     return sw;
   }
@@ -173,8 +173,9 @@ export class Network {
     );
   }
 
-  /** Starts the hosts (gratuitous ARP unless disabled). */
+  /** Starts the switches (spanning tree, where enabled) and the hosts (gratuitous ARP unless disabled). */
   start(): void {
+    for (const n of this.nodes.values()) if (n instanceof Switch) n.start();
     for (const n of this.nodes.values()) if (n instanceof Host) n.start();
   }
 

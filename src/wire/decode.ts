@@ -19,6 +19,7 @@ import { Ipv4View, ipv4OptionName } from './ipv4.js';
 import { formatIpv4 } from './ipv4-address.js';
 import { formatMac } from './mac.js';
 import type { LayerName, WireError } from './result.js';
+import { isStpLlc, parseBpdu } from './stp.js';
 import { type TcpOption, TcpView, tcpFlagNames } from './tcp.js';
 import { UdpView } from './udp.js';
 import { isReservedVid, VLAN_TAG_LENGTH, VlanTagView } from './vlan.js';
@@ -181,6 +182,7 @@ class Dissector {
             }
           : { layer: 'payload', length: type, protocol: 'llc' },
       );
+      if (isStpLlc(b.subarray(at, at + type))) this.stp(at + 3, at + type);
       return;
     }
     typeOwner.etherType = type;
@@ -192,6 +194,30 @@ class Dissector {
       );
     }
     this.network(type, at, end, depth, ethLayer);
+  }
+
+  private stp(offset: number, end: number): void {
+    const parsed = parseBpdu(this.b.subarray(offset, end));
+    if (!parsed.ok) return this.fail(parsed.error, offset);
+    const bpdu = parsed.value;
+    if (bpdu.type === 'tcn') {
+      this.layers.push({ layer: 'stp', bpduType: 'tcn' });
+      return;
+    }
+    const id = (b: { priority: number; mac: number }) => `${b.priority}/${formatMac(b.mac)}`;
+    this.layers.push({
+      layer: 'stp',
+      bpduType: 'config',
+      flags: bpdu.flags,
+      rootId: id(bpdu.root),
+      rootPathCost: bpdu.rootPathCost,
+      bridgeId: id(bpdu.bridge),
+      portId: bpdu.portId,
+      messageAge: bpdu.messageAge,
+      maxAge: bpdu.maxAge,
+      helloTime: bpdu.helloTime,
+      forwardDelay: bpdu.forwardDelay,
+    });
   }
 
   private network(type: number, offset: number, end: number, depth: number, ethLayer: MutableLayer): void {

@@ -20,6 +20,7 @@ export * from './mac.js';
 export * from './pcap.js';
 export * from './pcapng.js';
 export * from './result.js';
+export * from './stp.js';
 export * from './summary.js';
 export * from './tcp.js';
 export * from './udp.js';

@@ -18,6 +18,7 @@ export type LayerName =
   | 'geneve'
   | 'gre'
   | 'nvgre'
+  | 'stp'
   | 'payload'
   | 'pcap'
   | 'pcapng';

@@ -117,6 +117,13 @@ export function summarizeFrame(frame: DecodedFrame): string {
         info = `${l.srcPort} -> ${l.dstPort} [${flags}] Seq=${l.seq}${(l.flags as string[]).includes('ACK') ? ` Ack=${l.ack}` : ''} Win=${l.window} Len=${payload}`;
         break;
       }
+      case 'stp':
+        protocol = 'STP';
+        info =
+          l.bpduType === 'tcn'
+            ? 'Topology Change Notification'
+            : `Conf. Root = ${l.rootId}  Cost = ${l.rootPathCost}  Port = 0x${Number(l.portId).toString(16).padStart(4, '0')}`;
+        break;
       case 'vxlan':
       case 'geneve':
       case 'nvgre':

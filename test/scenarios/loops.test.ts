@@ -1,0 +1,84 @@
+/** Switching loops: without spanning tree the storm is cut off by the budget; with it, one port blocks and traffic flows once. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { emitBpduFrame, fromHex, mac, parseBpdu, toHex } from '../../src/wire/index.js';
+import { runExample, stepOf } from '../helpers/labs.js';
+import { goldenFrames } from '../helpers/repo.js';
+
+test('a loop without spanning tree storms until the event budget stops it, with a clear message', () => {
+  const { result } = runExample('examples/07-switching-loop-storm.yaml');
+  assert.equal(stepOf(result, 1, 'ping').statistics.received, 0);
+  const s1 = stepOf(result, 2, 'show');
+  // One broadcast became hundreds of thousands of copies, and A's address flapped between ports.
+  assert.ok(s1.counters!.flooded! > 100_000, `flooded ${s1.counters!.flooded}`);
+  assert.ok(s1.counters!.moved! > 100_000);
+  assert.equal(result.steps.length, 2);
+  assert.equal(result.events, 5_000_000);
+  assert.match(
+    result.stopped ?? '',
+    /^event budget of 5,000,000 events spent at t=1\.\d+ s with \d+ events still pending: the network never went quiet \(a switching loop\? enable spanning tree, or raise --budget\)$/,
+  );
+});
+
+test('spanning tree elects the root, blocks one port of the loop, and reconverges when a link fails', () => {
+  const { result } = runExample('examples/08-spanning-tree.yaml');
+  assert.equal(result.stopped, null);
+  const roles = (n: number) => stepOf(result, n, 'show').rows.map((r) => [r.port, r.role, r.state]);
+  assert.deepEqual(roles(2), [
+    ['1', 'designated', 'forwarding'],
+    ['2', 'designated', 'forwarding'],
+    ['3', 'designated', 'forwarding'],
+  ]);
+  assert.deepEqual(roles(3), [
+    ['1', 'root', 'forwarding'],
+    ['2', 'designated', 'forwarding'],
+    ['3', 'designated', 'forwarding'],
+  ]);
+  assert.deepEqual(roles(4), [
+    ['1', 'alternate', 'blocking'],
+    ['2', 'root', 'forwarding'],
+  ]);
+  assert.equal(stepOf(result, 5, 'ping').statistics.received, 3);
+  // s3 saw A's ARP broadcast once, on its blocked port, and dropped it there: no copy circled back.
+  assert.equal(stepOf(result, 6, 'show').counters!['drop:stp-not-forwarding'], 1);
+  // s1-s2 fails: s3's blocked port becomes designated and forwards, and the ping goes round the other way.
+  assert.deepEqual(roles(9), [
+    ['1', 'designated', 'forwarding'],
+    ['2', 'root', 'forwarding'],
+  ]);
+  assert.equal(stepOf(result, 10, 'ping').statistics.received, 3);
+});
+
+test('configuration BPDUs are byte-exact (the scapy golden frame) and parse back', () => {
+  const golden = goldenFrames().find((f) => f.name === 'llc-stp-bpdu')!;
+  const bridge = { priority: 32768, mac: mac('00:0a:95:b1:2c:eb') };
+  const frame = emitBpduFrame(bridge.mac, {
+    type: 'config',
+    flags: 0,
+    root: bridge,
+    rootPathCost: 0,
+    bridge,
+    portId: 0x8001,
+    messageAge: 1,
+    maxAge: 20,
+    helloTime: 2,
+    forwardDelay: 15,
+  });
+  assert.equal(toHex(frame), golden.hex);
+  const parsed = parseBpdu(fromHex(golden.hex).subarray(17));
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.value, {
+    type: 'config',
+    flags: 0,
+    root: bridge,
+    rootPathCost: 0,
+    bridge,
+    portId: 0x8001,
+    messageAge: 1,
+    maxAge: 20,
+    helloTime: 2,
+    forwardDelay: 15,
+  });
+  assert.deepEqual(parseBpdu(fromHex('00000080')), { ok: true, value: { type: 'tcn' } });
+  assert.equal(parseBpdu(fromHex('00000002')).ok, false); // RSTP BPDUs are not decoded
+});
