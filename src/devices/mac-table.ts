@@ -47,7 +47,11 @@ export class MacTable {
 
   learn(vlan: number, mac: Mac, port: string, now: Nanos): LearnResult {
     let macs = this.byVlan.get(vlan);
-    const entry = macs?.get(mac);
+    let entry = macs?.get(mac);
+    if (entry !== undefined && now - entry.lastSeen > this.agingTime) {
+      this.delete(entry); // aged out: what follows is a new entry, not a refresh or a move
+      entry = undefined;
+    }
     if (entry !== undefined) {
       entry.lastSeen = now;
       if (entry.port === port) return 'refreshed';

@@ -29,6 +29,7 @@ import {
   readMac,
   readU16,
   STP_MULTICAST,
+  VID_RESERVED,
   writeU16,
 } from '../wire/index.js';
 import { Device, type DeviceContext } from './device.js';
@@ -165,6 +166,8 @@ export class Switch extends Device {
           return this.drop('untagged-on-trunk', port, 'priority-tagged frame and no native VLAN');
         vlan = c.native;
       } else {
+        if (vid === VID_RESERVED)
+          return this.drop('reserved-vid', port, 'VLAN 4095 is reserved (IEEE 802.1Q Table 9-2)');
         if (!(pv.allowed === null || pv.allowed.has(vid) || c.native === vid))
           return this.drop('vlan-not-allowed', port, `VLAN ${vid} not allowed on trunk`);
         vlan = vid;

@@ -132,6 +132,19 @@ test('ARP kinds, QinQ tags, GENEVE options, NVGRE key, TCP options, IPv4 options
   assert.deepEqual(decodeFrame(frame('llc-stp-bpdu')).layers, [
     { layer: 'ethernet', dst: '01:80:c2:00:00:00', src: '00:0a:95:b1:2c:eb', lengthField: 38, padding: 8 },
     { layer: 'payload', length: 38, protocol: 'llc', dsap: 0x42, ssap: 0x42, control: 3 },
+    {
+      layer: 'stp',
+      bpduType: 'config',
+      flags: 0,
+      rootId: '32768/00:0a:95:b1:2c:eb',
+      rootPathCost: 0,
+      bridgeId: '32768/00:0a:95:b1:2c:eb',
+      portId: 0x8001,
+      messageAge: 1,
+      maxAge: 20,
+      helloTime: 2,
+      forwardDelay: 15,
+    },
   ]);
 });
 
