@@ -2,11 +2,14 @@
  * The `vnet` command line. Each subcommand lives in its own module; this file only wires them to
  * commander and turns their result into an exit status.
  */
+
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
 import { LineWriter } from './output.js';
 import { runRun, runTrace } from './run-command.js';
+import { runTour } from './tour-command.js';
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -93,6 +96,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         status = runTrace(lab, opts, out, err);
       },
     );
+
+  program
+    .command('tour')
+    .description(
+      "run the lecture's examples in order: hub, switch, routers, ARP, VLANs, loops and spanning tree",
+    )
+    .option(
+      '--examples <dir>',
+      'directory of the example labs',
+      fileURLToPath(new URL('../../../examples', import.meta.url)),
+    )
+    .action((opts: { examples: string }) => {
+      status = runTour(opts.examples, out, err);
+    });
 
   program
     .command('schema')

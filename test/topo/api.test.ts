@@ -1,0 +1,56 @@
+/** The Mininet-style API as docs/api.md shows it, and the classic generators. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { linear, singleSwitch, tree } from '../../src/topo/generators.js';
+import { Network } from '../../src/topo/network.js';
+import { formatCidr, formatMac, ip } from '../../src/wire/index.js';
+
+test('the docs/api.md example runs as written', () => {
+  const net = new Network({ seed: 1 });
+  const s1 = net.addSwitch('s1');
+  const h1 = net.addHost('h1');
+  const h2 = net.addHost('h2');
+  net.addLink(h1, s1);
+  net.addLink(h2, s1, { delay: 5_000, bandwidth: 100e6 });
+  net.start();
+  const ping = h1.ping(ip('10.0.0.2'), { count: 3 });
+  net.run({ until: 4e9 });
+  const st = ping.statistics();
+  assert.deepEqual([st.transmitted, st.received, st.lossPercent], [3, 3, 0]);
+  assert.deepEqual(
+    [formatCidr(h1.interfaces[0]!.primary!), formatMac(h1.interfaces[0]!.mac)],
+    ['10.0.0.1/8', '00:00:00:00:00:01'],
+  );
+  assert.deepEqual(
+    s1.macTable.entries(net.scheduler.now()).map((e) => [e.mac, e.port]),
+    [
+      ['00:00:00:00:00:01', '1'],
+      ['00:00:00:00:00:02', '2'],
+    ],
+  );
+});
+
+test("generators: single switch, linear and tree have Mininet's shape and everyone reaches everyone", () => {
+  for (const build of [
+    (n: Network) => singleSwitch(n, 4),
+    (n: Network) => linear(n, 3, 2),
+    (n: Network) => tree(n, 2, 3),
+  ]) {
+    const net = new Network({ seed: 7 });
+    const { hosts } = build(net);
+    net.start();
+    const runs = hosts.slice(1).map((h) => hosts[0]!.ping(h.interfaces[0]!.primary!.address, { count: 1 }));
+    net.run({ until: 3e9 });
+    for (const r of runs) assert.equal(r.statistics().received, 1, `${r.source} -> ${r.destination}`);
+  }
+  const t = tree(new Network(), 2, 3);
+  assert.deepEqual([t.switches.length, t.hosts.length], [4, 9]);
+  const l = linear(new Network(), 3, 2);
+  assert.deepEqual(
+    [l.switches.map((s) => s.name), l.hosts.map((h) => h.name)],
+    [
+      ['s1', 's2', 's3'],
+      ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'],
+    ],
+  );
+});
