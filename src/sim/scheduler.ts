@@ -134,7 +134,7 @@ export class Scheduler {
         continue;
       }
       if (next.time > until) {
-        this.clock = until;
+        if (until > this.clock) this.clock = until; // time never runs backwards
         return { reason: 'time', events, now: this.clock };
       }
       if (events >= budget) return { reason: 'budget', events, now: this.clock };
