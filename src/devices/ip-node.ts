@@ -93,6 +93,9 @@ export abstract class IpNode extends Device {
     arpRepliesSent: 0,
   };
   private readonly byPort = new Map<Port, Map<number, IpInterface>>();
+  /** Per-packet lookups stay O(1) however many interfaces a router has. */
+  private readonly byName = new Map<string, IpInterface>();
+  private readonly ownAddresses = new Set<Ipv4>();
   private nextId = 1;
 
   constructor(
@@ -127,6 +130,8 @@ export abstract class IpNode extends Device {
       this.options.arp,
     );
     vlans.set(vlanKey, iface);
+    this.byName.set(iface.name, iface);
+    for (const a of iface.addresses) this.ownAddresses.add(a.address);
     this.interfaces.push(iface);
     for (const a of iface.addresses) {
       this.routes.add({
@@ -146,11 +151,11 @@ export abstract class IpNode extends Device {
   protected interfaceAdded(_iface: IpInterface): void {}
 
   iface(name: string): IpInterface | undefined {
-    return this.interfaces.find((i) => i.name === name);
+    return this.byName.get(name);
   }
 
   ownsAddress(ip: Ipv4): boolean {
-    return this.interfaces.some((i) => i.owns(ip));
+    return this.ownAddresses.has(ip);
   }
 
   // ---- receive ----

@@ -672,3 +672,34 @@ test('RFC 1812: no ICMP error about an ICMP error, a non-first fragment, or a br
   assert.equal(r1.ipCounters.icmpErrorsSent, 1);
   assert.equal(layer(layers(s.received[0]!.frame), 'arp')!.targetIp, '10.0.3.1');
 });
+
+test('a directed broadcast to a remote subnet is not forwarded by default (RFC 2644)', {
+  todo: 'BUG: Router.forward sends 10.0.2.255 out of eth1 as an Ethernet broadcast (RFC 2644: MUST NOT by default)',
+}, () => {
+  const { net, h1, h2, r1 } = twoSubnets();
+  const arrived = captureRx(net, eth0(h2));
+  h1.ping(ip('10.0.2.255'), { count: 1 });
+  net.run();
+  assert.equal(arrived.filter(isIpv4).length, 0);
+  assert.equal(r1.ipCounters.forwarded, 0);
+});
+
+test('a link MTU too small for any fragment is refused or makes the router drop, never throw', {
+  todo: 'BUG: with a link MTU below 28, fragmentIpv4 throws out of Router.forward and stops the run',
+}, () => {
+  const net = new Network();
+  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', gateway: '10.0.1.254' });
+  const h2 = net.addHost('h2', { ip: '10.0.2.1/24', gateway: '10.0.2.254' });
+  const r1 = net.addRouter('r1', [
+    { name: 'eth0', addresses: ['10.0.1.254/24'] },
+    { name: 'eth1', addresses: ['10.0.2.254/24'] },
+  ]);
+  net.addLink(h1, r1, { bPort: 'eth0' });
+  try {
+    net.addLink(r1, h2, { aPort: 'eth1', mtu: 24 });
+  } catch {
+    return; // refusing an MTU below IPv4's 68 (RFC 791) is a fine answer too
+  }
+  h1.ping(ip('10.0.2.1'), { count: 1 });
+  assert.doesNotThrow(() => net.run());
+});

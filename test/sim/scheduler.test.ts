@@ -198,15 +198,14 @@ test('run({until}) leaves the clock at `until` when the queue runs dry first', (
   assert.equal(cancelled.pending, 0);
 });
 
-test('run({until}) with `until` before the current time does not move the clock backwards', {
-  todo: 'BUG: Scheduler.run sets the clock to `until` even when `until` < now (when events are pending)',
-}, () => {
+test('run({until}) with `until` before the current time does not move the clock backwards', () => {
   const { s, log, ev } = logged();
   s.schedule(100, ev('a'));
   s.schedule(500, ev('b'));
   s.run({ until: 100 });
   assert.equal(s.now(), 100);
-  s.run({ until: 50 });
+  // Events pending (the `time` stop) and none pending (the `quiet` stop): the clock stays put.
+  assert.deepEqual(s.run({ until: 50 }), { reason: 'time', events: 0, now: 100 });
   assert.equal(s.now(), 100, 'the clock went backwards');
   s.schedule(0, ev('c'));
   s.run({ until: 200 });
@@ -214,6 +213,8 @@ test('run({until}) with `until` before the current time does not move the clock 
     ['a', 100],
     ['c', 100],
   ]);
+  s.run();
+  assert.deepEqual(s.run({ until: 10 }), { reason: 'quiet', events: 0, now: 500 });
 });
 
 test('run({budget}) runs exactly `budget` events and leaves the rest pending', () => {
