@@ -39,7 +39,11 @@ export interface ScenarioResult {
   readonly peakRssMiB: number;
 }
 
-function allPairs(net: Network, hosts: Host[], addresses: Ipv4[]): { exchanges: number; replies: () => number; last: number } {
+function allPairs(
+  net: Network,
+  hosts: Host[],
+  addresses: Ipv4[],
+): { exchanges: number; replies: () => number; last: number } {
   let replies = 0;
   for (const h of hosts) {
     h.enableUdpEcho(9);
@@ -63,7 +67,16 @@ function allPairs(net: Network, hosts: Host[], addresses: Ipv4[]): { exchanges: 
   return { exchanges: e, replies: () => replies, last: t };
 }
 
-function finish(tool: 'vnet', scenario: string, net: Network, hosts: number, exchanges: number, replies: number, setup: number, run: number): ScenarioResult {
+function finish(
+  tool: 'vnet',
+  scenario: string,
+  net: Network,
+  hosts: number,
+  exchanges: number,
+  replies: number,
+  setup: number,
+  run: number,
+): ScenarioResult {
   const frames = net.links.reduce((sum, l) => sum + l.delivered, 0);
   const events = net.scheduler.executed;
   return {
@@ -119,24 +132,37 @@ export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: 
   const hostNet = (g: number): number => ip('10.1.0.0') + g * 256; // 10.1.0.0/24, 10.1.1.0/24, ... (g < 32768)
   const spineRouters: Router[] = [];
   for (let s = 0; s < spines; s++) {
-    spineRouters.push(net.addRouter(`spine${s}`, Array.from({ length: leaves }, (_, l) => ({ name: `eth${l}`, addresses: [p2p(l, s).spine] }))));
+    spineRouters.push(
+      net.addRouter(
+        `spine${s}`,
+        Array.from({ length: leaves }, (_, l) => ({ name: `eth${l}`, addresses: [p2p(l, s).spine] })),
+      ),
+    );
   }
   const hosts: Host[] = [];
   const addresses: Ipv4[] = [];
   const leafRouters: Router[] = [];
   for (let l = 0; l < leaves; l++) {
-    const uplinks = Array.from({ length: spines }, (_, s) => ({ name: `up${s}`, addresses: [p2p(l, s).leaf] }));
+    const uplinks = Array.from({ length: spines }, (_, s) => ({
+      name: `up${s}`,
+      addresses: [p2p(l, s).leaf],
+    }));
     const downlinks = Array.from({ length: hostsPerLeaf }, (_, h) => {
       const g = l * hostsPerLeaf + h;
       return { name: `h${h}`, addresses: [{ address: hostNet(g) + 1, prefixLength: 24 }] };
     });
     const leaf = net.addRouter(`leaf${l}`, [...uplinks, ...downlinks]);
     leafRouters.push(leaf);
-    for (let s = 0; s < spines; s++) net.addLink(leaf, spineRouters[s]!, { ...fabric, aPort: `up${s}`, bPort: `eth${l}` });
+    for (let s = 0; s < spines; s++)
+      net.addLink(leaf, spineRouters[s]!, { ...fabric, aPort: `up${s}`, bPort: `eth${l}` });
     for (let h = 0; h < hostsPerLeaf; h++) {
       const g = l * hostsPerLeaf + h;
       const address = hostNet(g) + 2;
-      const host = net.addHost(`host${g}`, { ip: { address, prefixLength: 24 }, gateway: hostNet(g) + 1, announce: false });
+      const host = net.addHost(`host${g}`, {
+        ip: { address, prefixLength: 24 },
+        gateway: hostNet(g) + 1,
+        announce: false,
+      });
       net.addLink(host, leaf, { ...access, bPort: `h${h}` });
       hosts.push(host);
       addresses.push(address);
@@ -146,16 +172,27 @@ export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: 
   for (let g = 0; g < total; g++) {
     const owner = Math.floor(g / hostsPerLeaf);
     const prefix = { address: hostNet(g), prefixLength: 24 };
-    for (let s = 0; s < spines; s++) spineRouters[s]!.addStaticRoute({ prefix, nextHop: p2p(owner, s).leaf.address });
+    for (let s = 0; s < spines; s++)
+      spineRouters[s]!.addStaticRoute({ prefix, nextHop: p2p(owner, s).leaf.address });
     const spine = g % spines;
-    for (let l = 0; l < leaves; l++) if (l !== owner) leafRouters[l]!.addStaticRoute({ prefix, nextHop: p2p(l, spine).spine.address });
+    for (let l = 0; l < leaves; l++)
+      if (l !== owner) leafRouters[l]!.addStaticRoute({ prefix, nextHop: p2p(l, spine).spine.address });
   }
   net.start();
   const traffic = allPairs(net, hosts, addresses);
   const setup = seconds(t0);
   const t1 = process.hrtime.bigint();
   net.run({ until: traffic.last + 100e6 });
-  return finish('vnet', `leafspine ${spines}x${leaves}x${hostsPerLeaf}`, net, total, traffic.exchanges, traffic.replies(), setup, seconds(t1));
+  return finish(
+    'vnet',
+    `leafspine ${spines}x${leaves}x${hostsPerLeaf}`,
+    net,
+    total,
+    traffic.exchanges,
+    traffic.replies(),
+    setup,
+    seconds(t1),
+  );
 }
 
 const NS3_DIR = '/tmp/ns3-anchors';
@@ -167,7 +204,12 @@ export function ns3Scenario(program: string, args: string[], scenario: string): 
   const r = spawnSync(path, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT'));
   if (!line) return null;
-  const kv = Object.fromEntries(line.split(' ').slice(1).map((p) => p.split('=')));
+  const kv = Object.fromEntries(
+    line
+      .split(' ')
+      .slice(1)
+      .map((p) => p.split('=')),
+  );
   const run = Number(kv.run_wall_s);
   return {
     tool: 'ns-3',
@@ -186,18 +228,39 @@ export function ns3Scenario(program: string, args: string[], scenario: string): 
 }
 
 export function runAllPairsBench(options: { bridgeHosts: number[]; leafSpine: [number, number, number][] }) {
-  const rows: { scenario: string; vnet: ScenarioResult; ns3: ScenarioResult | null; speedup: number | null }[] = [];
+  const rows: {
+    scenario: string;
+    vnet: ScenarioResult;
+    ns3: ScenarioResult | null;
+    speedup: number | null;
+  }[] = [];
   for (const n of options.bridgeHosts) {
     const vnet = bridgeScenario(n);
-    const ns3 = ns3Scenario('ns3_bridge_allpairs', [`--nHosts=${n}`, '--mode=custom', '--tc=default'], `bridge`);
-    rows.push({ scenario: `bridge N=${n}`, vnet, ns3, speedup: ns3 ? Number((vnet.framesPerSecond / ns3.framesPerSecond).toFixed(2)) : null });
+    const ns3 = ns3Scenario(
+      'ns3_bridge_allpairs',
+      [`--nHosts=${n}`, '--mode=custom', '--tc=default'],
+      `bridge`,
+    );
+    rows.push({
+      scenario: `bridge N=${n}`,
+      vnet,
+      ns3,
+      speedup: ns3 ? Number((vnet.framesPerSecond / ns3.framesPerSecond).toFixed(2)) : null,
+    });
   }
   for (const [s, l, h] of options.leafSpine) {
     const vnet = leafSpineScenario(s, l, h);
-    const ns3 = ns3Scenario('ns3_leafspine_allpairs', [`--nSpine=${s}`, `--nLeaf=${l}`, `--hostsPerLeaf=${h}`, '--ecmp=1', '--mode=custom', '--tc=default'], `leafspine`);
-    rows.push({ scenario: `leafspine ${s}x${l}x${h} (${l * h} hosts)`, vnet, ns3, speedup: ns3 ? Number((vnet.framesPerSecond / ns3.framesPerSecond).toFixed(2)) : null });
+    const ns3 = ns3Scenario(
+      'ns3_leafspine_allpairs',
+      [`--nSpine=${s}`, `--nLeaf=${l}`, `--hostsPerLeaf=${h}`, '--ecmp=1', '--mode=custom', '--tc=default'],
+      `leafspine`,
+    );
+    rows.push({
+      scenario: `leafspine ${s}x${l}x${h} (${l * h} hosts)`,
+      vnet,
+      ns3,
+      speedup: ns3 ? Number((vnet.framesPerSecond / ns3.framesPerSecond).toFixed(2)) : null,
+    });
   }
   return { ns3Available: existsSync(`${NS3_DIR}/ns3_bridge_allpairs`), rows };
 }
-
-

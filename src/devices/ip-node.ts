@@ -22,6 +22,7 @@ import {
   emitIcmp,
   formatIpv4,
   formatMac,
+  fragmentIpv4,
   IcmpType,
   IcmpView,
   IpProtocol,
@@ -78,7 +79,7 @@ export interface IpPacketSpec {
 }
 
 /** Why a packet could not be sent. */
-export type SendFailure = 'no-route' | 'no-source-address' | 'interface-down';
+export type SendFailure = 'no-route' | 'no-source-address' | 'interface-down' | 'message-too-long';
 
 export abstract class IpNode extends Device {
   readonly interfaces: IpInterface[] = [];
@@ -239,9 +240,15 @@ export abstract class IpNode extends Device {
     const ip = checked.value;
     if (!ip.checksumOk) return this.drop('ipv4-bad-checksum', iface.port);
     this.ipCounters.received++;
+    if (!this.admit(ip, iface)) return;
     const dst = ip.dst;
     if (this.ownsAddress(dst) || iface.isBroadcast(dst)) return this.deliverLocal(ip, iface);
     this.forward(ip, iface);
+  }
+
+  /** Inbound filtering of every IPv4 packet received on `iface`, for this node or passing through (a router's ACLs). */
+  protected admit(_ip: Ipv4View, _iface: IpInterface): boolean {
+    return true;
   }
 
   /** A packet not addressed to this node. */
@@ -338,6 +345,20 @@ export abstract class IpNode extends Device {
       // Loopback: a packet to ourselves (e.g. an ICMP error about our own packet) is delivered at once.
       const view = Ipv4View.check(packet);
       if (view.ok) this.deliverLocal(view.value, null);
+      return null;
+    }
+    if (packet.length > out.mtu) {
+      // Too big for the first link: fragment, as Linux does for its own packets (RFC 791), unless DF.
+      if (spec.df || out.mtu < 28) {
+        this.drop(
+          'message-too-long',
+          out.port,
+          `${packet.length}-byte packet, MTU ${out.mtu} on ${out.name}`,
+        );
+        return 'message-too-long';
+      }
+      for (const fragment of fragmentIpv4(packet, out.mtu))
+        this.transmit(out, route.nextHop ?? spec.dst, fragment);
       return null;
     }
     this.transmit(out, route.nextHop ?? spec.dst, packet);

@@ -115,16 +115,19 @@ export class Router extends IpNode {
       : { src: ip.src, dst: ip.dst, protocol: ip.protocol };
   }
 
+  /** An inbound ACL filters every packet entering its interface, those for the router itself included (as Cisco's `ip access-group in`). */
+  protected override admit(ip: Ipv4View, from: IpInterface): boolean {
+    const aclIn = this.aclIn.get(from.name);
+    if (!aclIn) return true;
+    const d = aclIn.evaluate(this.fields(ip));
+    if (d.action === 'permit') return true;
+    this.drop('acl-deny', from.port, `${d.text} in on ${from.name}`);
+    this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
+    return false;
+  }
+
   protected forward(ip: Ipv4View, from: IpInterface): void {
     const tracing = this.tracer.enabled;
-    const aclIn = this.aclIn.get(from.name);
-    if (aclIn) {
-      const d = aclIn.evaluate(this.fields(ip));
-      if (d.action === 'deny') {
-        this.drop('acl-deny', from.port, `${d.text} in on ${from.name}`);
-        return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
-      }
-    }
     if (ip.ttl <= 1) {
       this.drop(
         'ttl-exceeded',
@@ -150,6 +153,16 @@ export class Router extends IpNode {
         return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 13);
       }
     }
+    if (route.nextHop === null && out.isBroadcast(ip.dst)) {
+      // RFC 2644: directed broadcasts are not forwarded onto their subnet by default (smurf attacks).
+      return this.drop(
+        'directed-broadcast',
+        from.port,
+        `${formatIpv4(ip.dst)} is the broadcast address of ${out.name}`,
+      );
+    }
+    if (out.mtu < ip.headerLength + 8)
+      return this.drop('mtu-too-small', out.port, `MTU ${out.mtu} on ${out.name} cannot carry any fragment`);
     const packet = ip.bytes.slice(ip.offset, ip.end); // a copy: the received frame is never modified
     decrementTtl(packet);
     const nextHop = route.nextHop ?? ip.dst;

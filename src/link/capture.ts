@@ -33,10 +33,13 @@ export class Capture {
     return this;
   }
 
-  /** Captures every frame put on the link by either end. */
+  /** Captures every frame either end puts on the cable, stamped when it starts on the wire (frames the link drops are not on it). */
   attachLink(link: Link): this {
-    this.attachPort(link.a, 'tx');
-    this.attachPort(link.b, 'tx');
+    this.detachers.push(
+      link.tap((frame, from, start) =>
+        this.frames.push({ time: start, data: frame, where: `${from.id} tx` }),
+      ),
+    );
     return this;
   }
 
@@ -45,9 +48,11 @@ export class Capture {
     this.detachers = [];
   }
 
+  /** The frames in time order (a frame queued behind another is stamped when it starts, so they may arrive out of order). */
   toPcap(): Uint8Array {
+    const ordered = [...this.frames].sort((a, b) => a.time - b.time);
     return writePcap(
-      this.frames.map((f) => ({ data: f.data, timestamp: timestampFromNanos(f.time) })),
+      ordered.map((f) => ({ data: f.data, timestamp: timestampFromNanos(f.time) })),
       { nanosecond: true },
     );
   }

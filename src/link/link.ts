@@ -73,6 +73,22 @@ export function l3PayloadLength(frame: Uint8Array): number {
   return frame.length - offset - 2;
 }
 
+/** Sees every frame the link accepts, with the time it starts onto the wire. */
+export type LinkTap = (frame: Uint8Array, from: Port, start: Nanos) => void;
+
+function invalidProperty(p: LinkProperties): string | null {
+  if (p.delay !== undefined && !(Number.isFinite(p.delay) && p.delay >= 0))
+    return `delay ${p.delay} is not a duration >= 0`;
+  if (p.bandwidth !== undefined && !(Number.isFinite(p.bandwidth) && p.bandwidth > 0))
+    return `bandwidth ${p.bandwidth} is not a rate > 0`;
+  if (p.mtu !== undefined && !(Number.isInteger(p.mtu) && p.mtu >= 68))
+    return `MTU ${p.mtu} is below IPv4's minimum of 68 (RFC 791)`;
+  if (p.queueFrames !== undefined && !(Number.isInteger(p.queueFrames) && p.queueFrames >= 0))
+    return `queue ${p.queueFrames} is not a count`;
+  if (p.loss !== undefined && !(p.loss >= 0 && p.loss <= 1)) return `loss ${p.loss} is not a probability`;
+  return null;
+}
+
 export class Link {
   readonly delay: Nanos;
   readonly bandwidth: number;
@@ -84,6 +100,7 @@ export class Link {
   /** Frames delivered to either end. */
   delivered = 0;
   private generation = 0;
+  private taps: LinkTap[] = [];
   private readonly ab = new Direction();
   private readonly ba = new Direction();
 
@@ -95,6 +112,8 @@ export class Link {
     properties: LinkProperties = {},
   ) {
     if (a.link || b.link) throw new Error(`port ${a.link ? a.id : b.id} is already linked`);
+    const bad = invalidProperty(properties);
+    if (bad) throw new RangeError(`link ${a.id}--${b.id}: ${bad}`);
     this.delay = properties.delay ?? DEFAULT_LINK.delay;
     this.bandwidth = properties.bandwidth ?? DEFAULT_LINK.bandwidth;
     this.mtu = properties.mtu ?? DEFAULT_LINK.mtu;
@@ -130,9 +149,10 @@ export class Link {
       countDrop(this.drops, 'queue-full');
       return;
     }
-    const busy = dir.busyUntil;
-    const done = Math.max(busy, now) + this.serialisation(frame.length);
+    const start = Math.max(dir.busyUntil, now);
+    const done = start + this.serialisation(frame.length);
     dir.push(done);
+    for (const tap of this.taps) tap(frame, from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
     const to = from === this.a ? this.b : this.a;
     const generation = this.generation;
@@ -148,6 +168,14 @@ export class Link {
       this.delivered++;
       to.deliver(frame);
     });
+  }
+
+  /** Observes every frame put on the wire (after the MTU and queue checks). Returns a function that removes the tap. */
+  tap(fn: LinkTap): () => void {
+    this.taps = [...this.taps, fn];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== fn);
+    };
   }
 
   setUp(up: boolean): void {

@@ -81,8 +81,9 @@ export class Scheduler {
     return this.at(this.clock + Math.max(0, Math.round(delay)), fn);
   }
 
-  /** Runs `fn` at absolute time `time` (not before now). */
+  /** Runs `fn` at absolute time `time` (not before now). A time that is not a number is a programming error (RangeError). */
   at(time: Nanos, fn: () => void): Timer {
+    if (Number.isNaN(time)) throw new RangeError('cannot schedule an event at time NaN');
     const event = new Event(Math.max(this.clock, Math.round(time)), this.seq++, fn);
     const heap = this.heap;
     let i = heap.length;

@@ -127,16 +127,19 @@ test('gratuitous ARP updates an existing entry and creates none; a probe and uns
     s.received[0]!.frame,
     ethernet(S3, H3, EtherType.arp, emitArp(arpReply(H3, ip('10.0.0.3'), S3, ip('10.0.0.50')))),
   );
+  // h3 was asked, so it learns the asker; h2, which knew 10.0.0.50, refreshes it from the broadcast.
   assert.deepEqual(tables(), [
     [],
-    [['10.0.0.50', '02:00:00:00:00:51']],
+    [['10.0.0.50', '02:00:00:00:00:53']],
     [['10.0.0.50', '02:00:00:00:00:53']],
   ]);
-  // A probe for an address nobody has gets no answer.
+  // A probe for an address nobody has gets no answer, and changes nothing.
   s.clear();
+  const before = tables();
   arp(BROADCAST, S3, arpProbe(S3, ip('10.0.0.77')));
   net.run();
   assert.equal(s.received.length, 0);
+  assert.deepEqual(tables(), before);
 });
 
 test('start() announces each address with a gratuitous ARP, unless announce is false', () => {

@@ -673,9 +673,7 @@ test('RFC 1812: no ICMP error about an ICMP error, a non-first fragment, or a br
   assert.equal(layer(layers(s.received[0]!.frame), 'arp')!.targetIp, '10.0.3.1');
 });
 
-test('a directed broadcast to a remote subnet is not forwarded by default (RFC 2644)', {
-  todo: 'BUG: Router.forward sends 10.0.2.255 out of eth1 as an Ethernet broadcast (RFC 2644: MUST NOT by default)',
-}, () => {
+test('a directed broadcast to a remote subnet is not forwarded by default (RFC 2644)', () => {
   const { net, h1, h2, r1 } = twoSubnets();
   const arrived = captureRx(net, eth0(h2));
   h1.ping(ip('10.0.2.255'), { count: 1 });
@@ -684,22 +682,58 @@ test('a directed broadcast to a remote subnet is not forwarded by default (RFC 2
   assert.equal(r1.ipCounters.forwarded, 0);
 });
 
-test('a link MTU too small for any fragment is refused or makes the router drop, never throw', {
-  todo: 'BUG: with a link MTU below 28, fragmentIpv4 throws out of Router.forward and stops the run',
-}, () => {
+test("a link MTU below IPv4's 68 is refused when the link is made (RFC 791)", () => {
   const net = new Network();
-  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', gateway: '10.0.1.254' });
-  const h2 = net.addHost('h2', { ip: '10.0.2.1/24', gateway: '10.0.2.254' });
+  net.addHost('h2', { ip: '10.0.2.1/24', gateway: '10.0.2.254' });
+  const r1 = net.addRouter('r1', [{ name: 'eth1', addresses: ['10.0.2.254/24'] }]);
+  assert.throws(
+    () => net.addLink(r1, 'h2', { aPort: 'eth1', mtu: 24 }),
+    /MTU 24 is below IPv4's minimum of 68 \(RFC 791\)/,
+  );
+});
+
+test("an inbound ACL also filters packets for the router itself (as Cisco's ip access-group in)", () => {
+  const net = new Network();
+  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', gateway: '10.0.1.254', announce: false });
   const r1 = net.addRouter('r1', [
     { name: 'eth0', addresses: ['10.0.1.254/24'] },
     { name: 'eth1', addresses: ['10.0.2.254/24'] },
   ]);
   net.addLink(h1, r1, { bPort: 'eth0' });
-  try {
-    net.addLink(r1, h2, { aPort: 'eth1', mtu: 24 });
-  } catch {
-    return; // refusing an MTU below IPv4's 68 (RFC 791) is a fine answer too
-  }
-  h1.ping(ip('10.0.2.1'), { count: 1 });
-  assert.doesNotThrow(() => net.run());
+  r1.defineAcl('no-ping', [{ action: 'deny', protocol: 1 }, { action: 'permit' }]);
+  r1.applyAcl('eth0', 'no-ping', 'in');
+  const ping = h1.ping(ip('10.0.2.254'), { count: 1 });
+  net.run({ until: 2e9 });
+  assert.deepEqual(
+    ping.results.map((r) => [r.status, r.message]),
+    [['error', 'Packet filtered']],
+  );
+  assert.deepEqual(r1.acl('no-ping')!.hits, [1, 0]);
+  assert.equal(r1.drops['acl-deny'], 1);
+});
+
+test("a host fragments its own packets that exceed the first link's MTU (RFC 791), unless DF", () => {
+  const net = new Network();
+  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', announce: false });
+  const h2 = net.addHost('h2', { ip: '10.0.1.2/24', announce: false });
+  const link = net.addLink(h1, h2);
+  const capture = net.capture().attachLink(link);
+  h1.ping(ip('10.0.1.2'), { count: 1, size: 2000 });
+  net.run({ until: 2e9 });
+  const ipv4 = capture.frames
+    .map((f) => decodeFrame(f.data).layers[1]!)
+    .filter((l) => l.layer === 'ipv4' && l.src === '10.0.1.1');
+  assert.deepEqual(
+    ipv4.map((l) => [l.totalLength, l.fragmentOffset, l.mf]),
+    [
+      [1500, 0, true],
+      [548, 185, false],
+    ],
+  );
+  // h2 does not reassemble (a documented limit), so it counts the fragments and does not answer.
+  assert.equal(h2.drops['fragment-not-reassembled'], 2);
+  assert.equal(
+    h1.sendIp({ dst: ip('10.0.1.2'), protocol: 17, payload: new Uint8Array(3000), df: true }),
+    'message-too-long',
+  );
 });
