@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs every benchmark and prints one JSON document. `BENCH_SECONDS` sets the time
- * per wire case (default 2), `BENCH_FRAMES` the capture size for the CLI comparison (default 200,000).
+ * per wire case (default 2), `BENCH_FRAMES` the capture size for the CLI comparison (default 200,000),
+ * `BENCH_QUICK=1` runs only the 64-host all-pairs scenarios (the 256-host ns-3 bridge run takes minutes).
  */
 import { cpus } from 'node:os';
+import { runAllPairsBench } from './allpairs-bench.js';
 import { runDecodeCliBench } from './decode-cli-bench.js';
 import { runWireBench } from './wire-bench.js';
 
@@ -12,5 +14,17 @@ const report = {
   secondsPerCase: seconds,
   wire: runWireBench(seconds),
   decodeCli: runDecodeCliBench(Number(process.env.BENCH_FRAMES ?? 200_000)),
+  // The ns-3 anchor scenarios, side by side with the ns-3 programs when built (see allpairs-bench.ts).
+  allPairs: runAllPairsBench(
+    process.env.BENCH_QUICK
+      ? { bridgeHosts: [64], leafSpine: [[4, 8, 8]] }
+      : {
+          bridgeHosts: [64, 256],
+          leafSpine: [
+            [4, 8, 8],
+            [4, 8, 32],
+          ],
+        },
+  ),
 };
 console.log(JSON.stringify(report, null, 2));
