@@ -69,6 +69,11 @@ export abstract class Device {
     if (this.tracer.enabled) this.trace('drop', `drop (${reason})${why ? `: ${why}` : ''}`, port);
   }
 
+  /** Records a trace event on behalf of a component of this device (its DHCP client or server). */
+  traceEvent(kind: string, message: string, port?: Port): void {
+    this.trace(kind, message, port);
+  }
+
   protected trace(kind: string, message: string, port?: Port): void {
     if (!this.tracer.enabled) return;
     this.tracer.emit(

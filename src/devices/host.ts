@@ -17,6 +17,7 @@ import {
   type UdpView,
 } from '../wire/index.js';
 import type { DeviceContext } from './device.js';
+import { DhcpClient } from './dhcp-client.js';
 import type { IpInterface } from './ip-interface.js';
 import { IpNode, type IpNodeOptions } from './ip-node.js';
 import { type PingOptions, PingRun } from './ping.js';
@@ -24,18 +25,9 @@ import { type PingOptions, PingRun } from './ping.js';
 export interface HostOptions extends IpNodeOptions {
   /** Send a gratuitous ARP for each address at `start()` (default true). */
   readonly announce?: boolean;
+  /** Get eth0's address, mask and gateway by DHCP at `start()`. */
+  readonly dhcp?: boolean;
 }
-
-export interface UdpDatagram {
-  readonly time: number;
-  readonly src: Ipv4;
-  readonly srcPort: number;
-  readonly dst: Ipv4;
-  readonly dstPort: number;
-  readonly payload: Uint8Array;
-}
-
-export type UdpHandler = (datagram: UdpDatagram) => void;
 
 const UNREACHABLE_TEXT: Record<number, string> = {
   0: 'Destination Net Unreachable',
@@ -50,10 +42,7 @@ export class Host extends IpNode {
   readonly kind = 'host';
   gateway: Ipv4 | null = null;
   private readonly pings = new Map<number, PingRun>();
-  private readonly sockets = new Map<number, UdpHandler>();
   private nextPingId = 1;
-  /** Every UDP datagram delivered to a socket of this host, in order. */
-  readonly udpLog: UdpDatagram[] = [];
 
   constructor(
     name: string,
@@ -80,9 +69,19 @@ export class Host extends IpNode {
     this.gateway = gateway;
   }
 
-  /** Brings the host up: announces its addresses unless told not to. */
-  start(): void {
+  /** The DHCP client of eth0, when the host gets its address by DHCP. */
+  dhcpClient: DhcpClient | null = null;
+
+  /** Brings the host up: announces its addresses unless told not to, starts DHCP servers and the DHCP client. */
+  override start(): void {
+    super.start();
     if (this.hostOptions.announce !== false) this.announce();
+    if (this.hostOptions.dhcp) {
+      const eth0 = this.interfaces[0];
+      if (!eth0) throw new Error(`${this.name}: DHCP needs an interface`);
+      this.dhcpClient = new DhcpClient(this, eth0);
+      this.dhcpClient.start();
+    }
   }
 
   protected forward(ip: Ipv4View, from: IpInterface): void {
@@ -167,53 +166,8 @@ export class Host extends IpNode {
     run.settle({ seq, status: 'error', from: formatIpv4(ip.src), message });
   }
 
-  // ---- UDP ----
-
-  bindUdp(port: number, handler: UdpHandler): void {
-    if (this.sockets.has(port)) throw new Error(`${this.name}: UDP port ${port} is in use`);
-    this.sockets.set(port, handler);
-  }
-
-  unbindUdp(port: number): void {
-    this.sockets.delete(port);
-  }
-
-  isBound(port: number): boolean {
-    return this.sockets.has(port);
-  }
-
   /** Echoes every datagram back to its sender (RFC 862), on port 7 by default. */
   enableUdpEcho(port = 7): void {
     this.bindUdp(port, (d) => this.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
-  }
-
-  sendUdp(srcPort: number, dst: Ipv4, dstPort: number, payload: Uint8Array): boolean {
-    const route = this.routes.lookup(dst);
-    const src = route ? this.iface(route.iface)?.primary?.address : undefined;
-    if (src === undefined) {
-      this.drop('no-route', undefined, `no route to ${formatIpv4(dst)}`);
-      return false;
-    }
-    const datagram = emitUdp({ srcPort, dstPort }, payload, { src, dst });
-    return this.sendIp({ src, dst, protocol: IpProtocol.udp, payload: datagram }) === null;
-  }
-
-  protected override onUdp(ip: Ipv4View, udp: UdpView): void {
-    const handler = this.sockets.get(udp.dstPort);
-    if (!handler) return super.onUdp(ip, udp);
-    const datagram: UdpDatagram = {
-      time: this.now(),
-      src: ip.src,
-      srcPort: udp.srcPort,
-      dst: ip.dst,
-      dstPort: udp.dstPort,
-      payload: udp.payload,
-    };
-    this.udpLog.push(datagram);
-    this.trace(
-      'deliver',
-      `UDP ${formatIpv4(ip.src)}:${udp.srcPort} -> port ${udp.dstPort}, ${udp.length - 8} bytes`,
-    );
-    handler(datagram);
   }
 }

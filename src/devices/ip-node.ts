@@ -20,6 +20,7 @@ import {
   EtherType,
   emitArp,
   emitIcmp,
+  emitUdp,
   formatIpv4,
   formatMac,
   fragmentIpv4,
@@ -39,10 +40,24 @@ import {
 } from '../wire/index.js';
 import type { ArpOptions } from './arp-cache.js';
 import { Device, type DeviceContext } from './device.js';
+import { DhcpServer, type DhcpServerOptions } from './dhcp-server.js';
 import { IpInterface } from './ip-interface.js';
 import { type Route, RouteTable } from './route-table.js';
 
 export const DEFAULT_TTL = 64;
+
+export interface UdpDatagram {
+  readonly time: number;
+  readonly src: Ipv4;
+  readonly srcPort: number;
+  readonly dst: Ipv4;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+  /** Interface it arrived on (null for a packet to ourselves). */
+  readonly iface: string | null;
+}
+
+export type UdpHandler = (datagram: UdpDatagram) => void;
 
 export interface IpNodeOptions {
   readonly arp?: ArpOptions;
@@ -97,6 +112,9 @@ export abstract class IpNode extends Device {
   /** Per-packet lookups stay O(1) however many interfaces a router has. */
   private readonly byName = new Map<string, IpInterface>();
   private readonly ownAddresses = new Set<Ipv4>();
+  private readonly sockets = new Map<number, UdpHandler>();
+  /** Every UDP datagram delivered to a socket of this node, in order. */
+  readonly udpLog: UdpDatagram[] = [];
   private nextId = 1;
 
   constructor(
@@ -150,6 +168,45 @@ export abstract class IpNode extends Device {
 
   /** Hook for subclasses, after an interface and its connected routes are added. */
   protected interfaceAdded(_iface: IpInterface): void {}
+
+  /** DHCP servers on this node's interfaces. */
+  readonly dhcpServers: DhcpServer[] = [];
+
+  /** Serves DHCP on an interface (RFC 2131); started by `start()`. */
+  enableDhcpServer(ifaceName: string, options: DhcpServerOptions): DhcpServer {
+    const iface = this.iface(ifaceName);
+    if (!iface) throw new Error(`${this.name}: no interface named ${ifaceName}`);
+    const server = new DhcpServer(this, iface, options);
+    this.dhcpServers.push(server);
+    return server;
+  }
+
+  /** Brings the node's services up (DHCP servers). */
+  start(): void {
+    for (const s of this.dhcpServers) s.start();
+  }
+
+  /** Adds an address to an interface (as DHCP does when it binds), with its connected route. */
+  assignAddress(iface: IpInterface, address: Cidr): void {
+    iface.addresses.push(address);
+    this.ownAddresses.add(address.address);
+    this.routes.add({
+      prefix: cidrNetwork(address),
+      prefixLength: address.prefixLength,
+      nextHop: null,
+      iface: iface.name,
+      source: 'connected',
+      metric: 0,
+    });
+    this.interfaceAdded(iface);
+  }
+
+  /** Removes every address of an interface (a DHCP lease lost), with their connected routes. */
+  clearAddresses(iface: IpInterface): void {
+    for (const a of iface.addresses) this.ownAddresses.delete(a.address);
+    this.routes.remove((r) => r.iface === iface.name && (r.source === 'connected' || r.source === 'local'));
+    iface.addresses.length = 0;
+  }
 
   iface(name: string): IpInterface | undefined {
     return this.byName.get(name);
@@ -282,7 +339,7 @@ export abstract class IpNode extends Device {
         if (!checked.ok) return this.drop(`udp-${checked.error.code}`, iface?.port);
         const udp = checked.value;
         if (udp.checksumOk(ip.src, ip.dst) === false) return this.drop('udp-bad-checksum', iface?.port);
-        return this.onUdp(ip, udp);
+        return this.onUdp(ip, udp, iface);
       }
       default:
         this.sendIcmpError(ip, IcmpType.destinationUnreachable, 2);
@@ -293,10 +350,95 @@ export abstract class IpNode extends Device {
   /** ICMP messages other than echo requests (echo replies, errors). */
   protected onIcmp(_ip: Ipv4View, _icmp: IcmpView): void {}
 
-  /** UDP datagrams for this node. The default answers with ICMP port unreachable, as a host with no socket does. */
-  protected onUdp(ip: Ipv4View, udp: UdpView): void {
-    this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
-    this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
+  // ---- UDP sockets ----
+
+  bindUdp(port: number, handler: UdpHandler): void {
+    if (this.sockets.has(port)) throw new Error(`${this.name}: UDP port ${port} is in use`);
+    this.sockets.set(port, handler);
+  }
+
+  unbindUdp(port: number): void {
+    this.sockets.delete(port);
+  }
+
+  isBound(port: number): boolean {
+    return this.sockets.has(port);
+  }
+
+  /** Sends a datagram from this node's address towards `dst` (false when there is no route). */
+  sendUdp(srcPort: number, dst: Ipv4, dstPort: number, payload: Uint8Array): boolean {
+    const route = this.routes.lookup(dst);
+    const src = route ? this.iface(route.iface)?.primary?.address : undefined;
+    if (src === undefined) {
+      this.drop('no-route', undefined, `no route to ${formatIpv4(dst)}`);
+      return false;
+    }
+    const datagram = emitUdp({ srcPort, dstPort }, payload, { src, dst });
+    return this.sendIp({ src, dst, protocol: IpProtocol.udp, payload: datagram }) === null;
+  }
+
+  /**
+   * Sends a UDP datagram straight out of `iface` to a MAC (broadcast by default), bypassing the
+   * routing table: for DHCP, whose client has no address yet (source 0.0.0.0) and whose server
+   * answers on the interface the request came in on.
+   */
+  sendUdpOnLink(
+    iface: IpInterface,
+    src: Ipv4,
+    dst: Ipv4,
+    srcPort: number,
+    dstPort: number,
+    payload: Uint8Array,
+    dstMac: Mac = MAC_BROADCAST,
+  ): void {
+    const datagram = emitUdp({ srcPort, dstPort }, payload, { src, dst });
+    const packet = allocBytes(20 + datagram.length);
+    writeIpv4Header(
+      packet,
+      0,
+      {
+        dscp: 0,
+        ecn: 0,
+        id: this.nextId++ & 0xffff,
+        df: false,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: DEFAULT_TTL,
+        protocol: IpProtocol.udp,
+        src,
+        dst,
+        options: NO_OPTIONS,
+      },
+      datagram.length,
+    );
+    packet.set(datagram, 20);
+    this.ipCounters.sent++;
+    this.sendFrame(iface, dstMac, EtherType.ipv4, packet);
+  }
+
+  /** UDP datagrams for this node: to the socket bound to the port, else ICMP port unreachable (as a host with no socket answers). */
+  protected onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
+    const handler = this.sockets.get(udp.dstPort);
+    if (!handler) {
+      this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
+      return this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
+    }
+    const datagram: UdpDatagram = {
+      time: this.now(),
+      src: ip.src,
+      srcPort: udp.srcPort,
+      dst: ip.dst,
+      dstPort: udp.dstPort,
+      payload: udp.payload,
+      iface: iface?.name ?? null,
+    };
+    this.udpLog.push(datagram);
+    if (this.tracer.enabled)
+      this.trace(
+        'deliver',
+        `UDP ${formatIpv4(ip.src)}:${udp.srcPort} -> port ${udp.dstPort}, ${udp.length - 8} bytes`,
+      );
+    handler(datagram);
   }
 
   // ---- send ----

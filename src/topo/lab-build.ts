@@ -3,11 +3,12 @@
  * addresses and references are known to be good, so building only throws on a broken invariant.
  */
 import type { AclRuleSpec, PortRange } from '../devices/acl.js';
+import type { DhcpServerOptions } from '../devices/dhcp-server.js';
 import type { SwitchPortConfig } from '../devices/switch.js';
 import type { LinkProperties } from '../link/index.js';
 import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
-import type { LabFile } from './lab-schema.js';
+import { type LabFile, parsePool } from './lab-schema.js';
 import { Network } from './network.js';
 import { parseDuration, parseRate } from './units.js';
 
@@ -41,6 +42,16 @@ export function linkProperties(p: {
   };
 }
 
+function dhcpOptions(d: { pool: string; leaseTime?: string | number; router?: string }): DhcpServerOptions {
+  const pool = parsePool(d.pool)!;
+  return {
+    first: pool.first,
+    last: pool.last,
+    leaseTime: d.leaseTime === undefined ? undefined : parseDuration(d.leaseTime)! / 1e9,
+    router: d.router === undefined ? undefined : ip(d.router),
+  };
+}
+
 export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean } = {}): Network {
   const net = new Network({ seed: options.seed ?? lab.seed ?? 1, trace: options.trace });
   for (const [name, node] of Object.entries(lab.nodes)) {
@@ -51,9 +62,11 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
           mac: node.mac === undefined ? undefined : mac(node.mac),
           gateway: node.gateway,
           announce: node.announce,
+          dhcp: node.dhcp,
           arp: node.arpTimeout === undefined ? undefined : { timeout: parseDuration(node.arpTimeout) },
         });
         if (node.udpEcho) host.enableUdpEcho(node.udpEcho === true ? 7 : node.udpEcho);
+        if (node.dhcpServer) host.enableDhcpServer('eth0', dhcpOptions(node.dhcpServer));
         break;
       }
       case 'hub':
@@ -91,6 +104,8 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
             vlan: i.vlan,
           })),
         );
+        for (const [iname, i] of Object.entries(node.interfaces))
+          if (i.dhcp) router.enableDhcpServer(iname, dhcpOptions(i.dhcp));
         for (const r of node.routes ?? [])
           router.addStaticRoute({
             prefix: cidr(r.to),

@@ -5,7 +5,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
-import { type LabFile, type LabNode, labSchema } from './lab-schema.js';
+import { type LabFile, type LabNode, labSchema, parsePool } from './lab-schema.js';
 
 export interface LabIssue {
   /** Where, e.g. `links[3].b` or `nodes.r1.routes[0].via`; empty for the whole file. */
@@ -84,6 +84,17 @@ function crossCheck(lab: LabFile): LabIssue[] {
   for (const [name, node] of Object.entries(nodes)) {
     const at = `nodes.${name}`;
     if (node.kind === 'host') {
+      if (node.dhcp && node.ip !== undefined)
+        add(`${at}.dhcp`, 'a host gets its address either from ip or by dhcp, not both');
+      if (node.dhcp && node.gateway !== undefined)
+        add(`${at}.gateway`, 'a DHCP client learns its gateway from the server');
+      if (node.dhcpServer) {
+        const own = node.ip ? parseCidr(node.ip) : undefined;
+        const pool = parsePool(node.dhcpServer.pool)!;
+        if (!own) add(`${at}.dhcpServer`, 'a DHCP server needs the host to have an ip');
+        else if (!cidrContains(own, pool.first) || !cidrContains(own, pool.last))
+          add(`${at}.dhcpServer.pool`, `the pool is not inside the host's subnet`);
+      }
       if (node.gateway !== undefined) {
         const ip = node.ip ? parseCidr(node.ip) : undefined;
         if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
@@ -98,6 +109,13 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const subnets = Object.entries(node.interfaces).flatMap(([iname, i]) =>
         (Array.isArray(i.ip) ? i.ip : [i.ip]).map((t) => ({ iname, cidr: parseCidr(t)! })),
       );
+      for (const [iname, i] of Object.entries(node.interfaces)) {
+        if (!i.dhcp) continue;
+        const pool = parsePool(i.dhcp.pool)!;
+        const own = subnets.filter((s) => s.iname === iname).map((s) => s.cidr);
+        if (!own.some((c) => cidrContains(c, pool.first) && cidrContains(c, pool.last)))
+          add(`${at}.interfaces.${iname}.dhcp.pool`, `the pool is not inside a subnet of ${iname}`);
+      }
       const vlanPorts = new Map<string, string>();
       for (const [iname, i] of Object.entries(node.interfaces)) {
         const key = `${i.port ?? iname}/${i.vlan ?? '-'}`;
@@ -198,6 +216,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         interfaces: ['host', 'router'],
         counters: ['host', 'router', 'switch', 'hub'],
         stp: ['switch'],
+        dhcp: ['host', 'router'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

@@ -5,7 +5,7 @@
  * budget: a network that never goes quiet (a switching loop without spanning tree) is stopped
  * with a message saying so, and the steps before it keep their results.
  */
-import type { Host } from '../devices/host.js';
+import { Host } from '../devices/host.js';
 import { Hub } from '../devices/hub.js';
 import { IpNode } from '../devices/ip-node.js';
 import type { PingResult, PingStatistics } from '../devices/ping.js';
@@ -288,6 +288,13 @@ export class LabRunner {
       case 'stp': {
         const stp = (node as Switch).stp;
         return stp ? stp.table() : [];
+      }
+      case 'dhcp': {
+        const n = node as IpNode;
+        const rows: Row[] = [];
+        if (n instanceof Host && n.dhcpClient) rows.push({ role: 'client', ...n.dhcpClient.status() });
+        for (const s of n.dhcpServers) for (const l of s.table()) rows.push({ role: 'lease', ...l });
+        return rows;
       }
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({

@@ -35,6 +35,24 @@ const vlanId = z
 const port = z.number().int().min(1).max(65535);
 const portRange = z.union([port, z.string().regex(/^\d+-\d+$/, 'a port or a range like 1024-65535')]);
 
+/** `first-last` addresses of a DHCP pool. */
+export function parsePool(text: string): { first: number; last: number } | undefined {
+  const m = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(text);
+  const first = m ? parseIpv4Address(m[1]!) : undefined;
+  const last = m ? parseIpv4Address(m[2]!) : undefined;
+  return first !== undefined && last !== undefined && first <= last ? { first, last } : undefined;
+}
+
+const dhcpServer = z.strictObject({
+  pool: z
+    .string()
+    .refine((s) => parsePool(s) !== undefined, {
+      message: 'a pool is FIRST-LAST, e.g. 192.168.0.100-192.168.0.199',
+    }),
+  leaseTime: duration.optional(),
+  router: ipv4.optional().describe("default router for clients (default: the server's own address)"),
+});
+
 const hostNode = z.strictObject({
   kind: z.literal('host'),
   ip: cidrText.optional(),
@@ -43,6 +61,8 @@ const hostNode = z.strictObject({
   announce: z.boolean().optional().describe('send a gratuitous ARP at start (default true)'),
   arpTimeout: duration.optional(),
   udpEcho: z.union([z.boolean(), port]).optional().describe('run a UDP echo service (true: port 7)'),
+  dhcp: z.boolean().optional().describe('get address, mask and gateway by DHCP'),
+  dhcpServer: dhcpServer.optional().describe('serve DHCP on eth0'),
 });
 
 const accessPort = z.strictObject({ vlan: vlanId });
@@ -81,6 +101,7 @@ const routerInterface = z.strictObject({
   mac: macText.optional(),
   port: z.string().optional().describe('physical port of a sub-interface (default: the interface name)'),
   vlan: vlanId.optional().describe('802.1Q VLAN of a sub-interface or VLANIF'),
+  dhcp: dhcpServer.optional().describe('serve DHCP on this interface'),
 });
 
 const route = z.strictObject({
@@ -168,7 +189,7 @@ const step = z.union([
   z.strictObject({
     show: z.strictObject({
       node: name,
-      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces', 'stp']),
+      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces', 'stp', 'dhcp']),
     }),
   }),
 ]);

@@ -44,6 +44,9 @@ export interface LinkSpec extends LinkProperties {
   readonly bPort?: string;
 }
 
+/** 02:56:4e:00:00:00, the base of automatic MACs. */
+const AUTO_MAC_BASE = 0x02_56_4e_00_00_00;
+
 const toCidr = (v: string | Cidr): Cidr => (typeof v === 'string' ? cidr(v) : v);
 
 export class Network {
@@ -53,6 +56,7 @@ export class Network {
   readonly nodes = new Map<string, Device>();
   readonly links: Link[] = [];
   private macCounter = 0;
+  private readonly usedMacs = new Set<Mac>();
   private readonly clock = {
     now: () => this.scheduler.now(),
     setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
@@ -71,10 +75,22 @@ export class Network {
     if (this.nodes.has(name)) throw new Error(`a node named "${name}" already exists`);
   }
 
-  /** Next locally administered MAC for a device that was given none: 02:00:00:00:HH:LL. */
+  /**
+   * Next MAC for a device given none: locally administered 02:56:4e:HH:MM:LL ("VN"), skipping
+   * any address already in use, so automatic MACs never collide with ones a lab chose.
+   */
   private nextMac(): Mac {
-    this.macCounter++;
-    return 0x02_00_00_00_00_00 + this.macCounter;
+    let mac: Mac;
+    do {
+      this.macCounter++;
+      mac = AUTO_MAC_BASE + this.macCounter;
+    } while (this.usedMacs.has(mac));
+    return this.useMac(mac);
+  }
+
+  private useMac(mac: Mac): Mac {
+    this.usedMacs.add(mac);
+    return mac;
   }
 
   addHost(name: string, spec: HostSpec = {}): Host {
@@ -89,7 +105,11 @@ export class Network {
           ? { address: ip('10.0.0.0') + mininetIndex, prefixLength: 8 }
           : undefined;
     const mac =
-      spec.mac ?? (mininetIndex !== undefined && mininetIndex < 256 ? mininetIndex : this.nextMac());
+      spec.mac !== undefined
+        ? this.useMac(spec.mac)
+        : mininetIndex !== undefined && mininetIndex < 256
+          ? this.useMac(mininetIndex)
+          : this.nextMac();
     host.addInterface({ name: 'eth0', mac, addresses: address ? [address] : [] });
     if (spec.gateway !== undefined)
       host.setGateway(typeof spec.gateway === 'string' ? ip(spec.gateway) : spec.gateway);
@@ -99,7 +119,10 @@ export class Network {
 
   addSwitch(name: string, options: SwitchOptions = {}): Switch {
     this.claimName(name);
-    const sw = new Switch(name, this.context(), { ...options, mac: options.mac ?? this.nextMac() });
+    const sw = new Switch(name, this.context(), {
+      ...options,
+      mac: options.mac !== undefined ? this.useMac(options.mac) : this.nextMac(),
+    });
     this.nodes.set(name, sw);
     return sw;
   }
@@ -118,7 +141,7 @@ export class Network {
       const config: InterfaceConfig = {
         name: i.name,
         port: i.port,
-        mac: i.mac ?? this.nextMac(),
+        mac: i.mac !== undefined ? this.useMac(i.mac) : this.nextMac(),
         addresses: i.addresses.map(toCidr),
         vlan: i.vlan,
       };
@@ -173,9 +196,10 @@ export class Network {
     );
   }
 
-  /** Starts the switches (spanning tree, where enabled) and the hosts (gratuitous ARP unless disabled). */
+  /** Starts the switches (spanning tree, where enabled), routers and hosts (DHCP servers, gratuitous ARP, DHCP clients). */
   start(): void {
     for (const n of this.nodes.values()) if (n instanceof Switch) n.start();
+    for (const n of this.nodes.values()) if (n instanceof Router) n.start();
     for (const n of this.nodes.values()) if (n instanceof Host) n.start();
   }
 

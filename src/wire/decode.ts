@@ -10,6 +10,7 @@
  */
 import { ARP_LENGTH, ArpOp, ArpView, arpKind } from './arp.js';
 import { readU16, toHex } from './bytes.js';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './dhcp.js';
 import { EtherType, IpProtocol, isVlanTpid, MAX_8023_LENGTH, MIN_ETHER_TYPE } from './ether-type.js';
 import { ETHERNET_HEADER_LENGTH, EthernetView } from './ethernet.js';
 import { GENEVE_PORT, GeneveView, isCriticalGeneveOption } from './geneve.js';
@@ -429,7 +430,38 @@ class Dissector {
       return this.vxlan(payloadOffset, payloadEnd, depth);
     if (depth < MAX_TUNNEL_DEPTH && this.genevePorts.has(dstPort))
       return this.geneve(payloadOffset, payloadEnd, depth);
+    const srcPort = v.srcPort;
+    if (
+      (dstPort === DHCP_SERVER_PORT && srcPort === DHCP_CLIENT_PORT) ||
+      (dstPort === DHCP_CLIENT_PORT && srcPort === DHCP_SERVER_PORT)
+    ) {
+      return this.dhcp(payloadOffset, payloadEnd);
+    }
     if (payloadEnd > payloadOffset) this.payload(payloadEnd - payloadOffset);
+  }
+
+  private dhcp(offset: number, end: number): void {
+    const parsed = parseDhcp(this.b.subarray(offset, end));
+    if (!parsed.ok) return this.fail(parsed.error, offset);
+    const m = parsed.value;
+    const layer: MutableLayer = {
+      layer: 'dhcp',
+      op: m.op,
+      messageType: m.type,
+      xid: m.xid,
+      broadcast: m.broadcast,
+      ciaddr: formatIpv4(m.ciaddr),
+      yiaddr: formatIpv4(m.yiaddr),
+      siaddr: formatIpv4(m.siaddr),
+      giaddr: formatIpv4(m.giaddr),
+      chaddr: formatMac(m.chaddr),
+    };
+    if (m.requestedAddress !== undefined) layer.requestedAddress = formatIpv4(m.requestedAddress);
+    if (m.serverId !== undefined) layer.serverId = formatIpv4(m.serverId);
+    if (m.subnetMask !== undefined) layer.subnetMask = formatIpv4(m.subnetMask);
+    if (m.router !== undefined) layer.router = formatIpv4(m.router);
+    if (m.leaseTime !== undefined) layer.leaseTime = m.leaseTime;
+    this.layers.push(layer);
   }
 
   private tcp(offset: number, end: number, src: number, dst: number, partial: PartialReason): void {

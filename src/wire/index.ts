@@ -8,6 +8,7 @@ export * from './bytes.js';
 export * from './capture.js';
 export * from './checksum.js';
 export * from './decode.js';
+export * from './dhcp.js';
 export * from './ether-type.js';
 export * from './ethernet.js';
 export * from './forwarding-keys.js';

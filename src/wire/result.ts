@@ -19,6 +19,7 @@ export type LayerName =
   | 'gre'
   | 'nvgre'
   | 'stp'
+  | 'dhcp'
   | 'payload'
   | 'pcap'
   | 'pcapng';

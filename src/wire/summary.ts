@@ -117,6 +117,13 @@ export function summarizeFrame(frame: DecodedFrame): string {
         info = `${l.srcPort} -> ${l.dstPort} [${flags}] Seq=${l.seq}${(l.flags as string[]).includes('ACK') ? ` Ack=${l.ack}` : ''} Win=${l.window} Len=${payload}`;
         break;
       }
+      case 'dhcp': {
+        protocol = 'DHCP';
+        const type = String(l.messageType);
+        info = `DHCP ${type[0]!.toUpperCase()}${type.slice(1)} - Transaction ID 0x${Number(l.xid).toString(16).padStart(8, '0')}`;
+        if (l.messageType === 'offer' || l.messageType === 'ack') info += ` (${l.yiaddr})`;
+        break;
+      }
       case 'stp':
         protocol = 'STP';
         info =
