@@ -5,7 +5,6 @@
  */
 import {
   emitIcmp,
-  emitUdp,
   formatIpv4,
   IcmpType,
   type IcmpView,
@@ -14,7 +13,6 @@ import {
   type Ipv4View,
   parseQuotedDatagram,
   readU16,
-  type UdpView,
 } from '../wire/index.js';
 import type { DeviceContext } from './device.js';
 import { DhcpClient } from './dhcp-client.js';

@@ -44,11 +44,9 @@ export function parsePool(text: string): { first: number; last: number } | undef
 }
 
 const dhcpServer = z.strictObject({
-  pool: z
-    .string()
-    .refine((s) => parsePool(s) !== undefined, {
-      message: 'a pool is FIRST-LAST, e.g. 192.168.0.100-192.168.0.199',
-    }),
+  pool: z.string().refine((s) => parsePool(s) !== undefined, {
+    message: 'a pool is FIRST-LAST, e.g. 192.168.0.100-192.168.0.199',
+  }),
   leaseTime: duration.optional(),
   router: ipv4.optional().describe("default router for clients (default: the server's own address)"),
 });
