@@ -4,12 +4,13 @@
  */
 import type { AclRuleSpec, PortRange } from '../devices/acl.js';
 import type { DhcpServerOptions } from '../devices/dhcp-server.js';
-import type { SwitchPortConfig } from '../devices/switch.js';
+import type { Router } from '../devices/router.js';
+import type { Switch, SwitchPortConfig } from '../devices/switch.js';
 import type { LinkProperties } from '../link/index.js';
 import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
-import { splitEndpoint } from './lab-check.js';
-import { type LabFile, parsePool } from './lab-schema.js';
-import { Network } from './network.js';
+import { routedInterfaces, splitEndpoint } from './lab-check.js';
+import { type LabFile, type LabNode, parsePool } from './lab-schema.js';
+import { Network, type RouterInterfaceSpec } from './network.js';
 import { parseDuration, parseRate } from './units.js';
 
 const PROTOCOLS: Record<string, number | undefined> = {
@@ -52,6 +53,67 @@ function dhcpOptions(d: { pool: string; leaseTime?: string | number; router?: st
   };
 }
 
+type SwitchLike = Extract<LabNode, { kind: 'switch' | 'l3switch' }>;
+type RoutedLike = Extract<LabNode, { kind: 'router' | 'l3switch' }>;
+
+function buildSwitch(net: Network, name: string, node: SwitchLike): Switch {
+  const sw = net.addSwitch(name, {
+    macTableSize: node.macTableSize,
+    agingTime: node.agingTime === undefined ? undefined : parseDuration(node.agingTime),
+    mac: node.mac === undefined ? undefined : mac(node.mac),
+    stp: node.stp,
+  });
+  for (const [portName, cfg] of Object.entries(node.ports ?? {})) {
+    sw.addPort(portName);
+    const config: SwitchPortConfig =
+      'vlan' in cfg
+        ? { mode: 'access', vlan: cfg.vlan }
+        : { mode: 'trunk', allowed: cfg.allowed ?? 'all', native: cfg.native === undefined ? 1 : cfg.native };
+    sw.configurePort(portName, config);
+  }
+  return sw;
+}
+
+function routerInterfaces(node: RoutedLike): RouterInterfaceSpec[] {
+  return Object.entries(routedInterfaces(node)).map(([iname, i]) => ({
+    name: iname,
+    port: i.port,
+    addresses: Array.isArray(i.ip) ? i.ip : [i.ip],
+    mac: i.mac === undefined ? undefined : mac(i.mac),
+    vlan: i.vlan,
+  }));
+}
+
+/** DHCP servers, static routes and ACLs of a router or of an L3 switch's routing engine. */
+function buildRouting(router: Router, node: RoutedLike): void {
+  for (const [iname, i] of Object.entries(routedInterfaces(node)))
+    if (i.dhcp) router.enableDhcpServer(iname, dhcpOptions(i.dhcp));
+  for (const r of node.routes ?? []) {
+    router.addStaticRoute({
+      prefix: cidr(r.to),
+      nextHop: r.via === undefined ? undefined : ip(r.via),
+      iface: r.dev,
+      metric: r.metric,
+    });
+  }
+  for (const [aclName, rules] of Object.entries(node.acls ?? {})) {
+    router.defineAcl(
+      aclName,
+      rules.map(
+        (r): AclRuleSpec => ({
+          action: r.action,
+          protocol: typeof r.protocol === 'number' ? r.protocol : PROTOCOLS[r.protocol ?? 'ip'],
+          src: r.src === undefined || r.src === 'any' ? undefined : cidr(r.src),
+          dst: r.dst === undefined || r.dst === 'any' ? undefined : cidr(r.dst),
+          srcPorts: portRange(r.srcPort),
+          dstPorts: portRange(r.dstPort),
+        }),
+      ),
+    );
+  }
+  for (const b of node.applyAcls ?? []) router.applyAcl(b.interface, b.acl, b.direction);
+}
+
 export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean } = {}): Network {
   const net = new Network({ seed: options.seed ?? lab.seed ?? 1, trace: options.trace });
   for (const [name, node] of Object.entries(lab.nodes)) {
@@ -72,63 +134,22 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
       case 'hub':
         net.addHub(name);
         break;
-      case 'switch': {
-        const sw = net.addSwitch(name, {
-          macTableSize: node.macTableSize,
-          agingTime: node.agingTime === undefined ? undefined : parseDuration(node.agingTime),
-          mac: node.mac === undefined ? undefined : mac(node.mac),
-          stp: node.stp,
-        });
-        for (const [portName, cfg] of Object.entries(node.ports ?? {})) {
-          sw.addPort(portName);
-          const config: SwitchPortConfig =
-            'vlan' in cfg
-              ? { mode: 'access', vlan: cfg.vlan }
-              : {
-                  mode: 'trunk',
-                  allowed: cfg.allowed ?? 'all',
-                  native: cfg.native === undefined ? 1 : cfg.native,
-                };
-          sw.configurePort(portName, config);
-        }
+      case 'switch':
+        buildSwitch(net, name, node);
         break;
-      }
-      case 'router': {
-        const router = net.addRouter(
-          name,
-          Object.entries(node.interfaces).map(([iname, i]) => ({
-            name: iname,
-            port: i.port,
-            addresses: Array.isArray(i.ip) ? i.ip : [i.ip],
-            mac: i.mac === undefined ? undefined : mac(i.mac),
-            vlan: i.vlan,
-          })),
-        );
-        for (const [iname, i] of Object.entries(node.interfaces))
-          if (i.dhcp) router.enableDhcpServer(iname, dhcpOptions(i.dhcp));
-        for (const r of node.routes ?? [])
-          router.addStaticRoute({
-            prefix: cidr(r.to),
-            nextHop: r.via === undefined ? undefined : ip(r.via),
-            iface: r.dev,
-            metric: r.metric,
-          });
-        for (const [aclName, rules] of Object.entries(node.acls ?? {})) {
-          router.defineAcl(
-            aclName,
-            rules.map(
-              (r): AclRuleSpec => ({
-                action: r.action,
-                protocol: typeof r.protocol === 'number' ? r.protocol : PROTOCOLS[r.protocol ?? 'ip'],
-                src: r.src === undefined || r.src === 'any' ? undefined : cidr(r.src),
-                dst: r.dst === undefined || r.dst === 'any' ? undefined : cidr(r.dst),
-                srcPorts: portRange(r.srcPort),
-                dstPorts: portRange(r.dstPort),
-              }),
-            ),
-          );
-        }
-        for (const b of node.applyAcls ?? []) router.applyAcl(b.interface, b.acl, b.direction);
+      case 'router':
+        buildRouting(net.addRouter(name, routerInterfaces(node)), node);
+        break;
+      case 'l3switch': {
+        // A switch and its routing engine (`NAME/l3`), joined inside the box by a trunk of the VLANIF VLANs.
+        const sw = buildSwitch(net, name, node);
+        const vlans = Object.keys(node.vlanifs).map(Number);
+        const engine = net.addRouter(`${name}/l3`, routerInterfaces(node));
+        sw.addPort('cpu');
+        sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
+        net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 });
+        buildRouting(engine, node);
+        break;
         break;
       }
     }

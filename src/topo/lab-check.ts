@@ -69,6 +69,30 @@ export function splitEndpoint(endpoint: string): { node: string; port: string | 
 }
 
 /** Physical ports a node declares (hosts: eth0; routers: their interfaces' ports). */
+/** The routed interfaces of a router, or the VLANIFs (vlanif<VID> on the internal port `cpu`) of an L3 switch. */
+export function routedInterfaces(
+  node: LabNode,
+): Record<
+  string,
+  {
+    ip: string | string[];
+    mac?: string;
+    port?: string;
+    vlan?: number;
+    dhcp?: { pool: string; leaseTime?: string | number; router?: string };
+  }
+> {
+  if (node.kind === 'router') return node.interfaces;
+  if (node.kind === 'l3switch')
+    return Object.fromEntries(
+      Object.entries(node.vlanifs).map(([vid, v]) => [
+        `vlanif${vid}`,
+        { ...v, port: 'cpu', vlan: Number(vid) },
+      ]),
+    );
+  return {};
+}
+
 function declaredPorts(node: LabNode): Set<string> | null {
   if (node.kind === 'host') return new Set(['eth0']);
   if (node.kind === 'router') return new Set(Object.entries(node.interfaces).map(([n, i]) => i.port ?? n));
@@ -105,11 +129,18 @@ function crossCheck(lab: LabFile): LabIssue[] {
           );
       }
     }
-    if (node.kind === 'router') {
-      const subnets = Object.entries(node.interfaces).flatMap(([iname, i]) =>
+    if (node.kind === 'l3switch') {
+      for (const vid of Object.keys(node.vlanifs)) {
+        if (!(Number(vid) >= 1 && Number(vid) <= 4094))
+          add(`${at}.vlanifs["${vid}"]`, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
+      }
+    }
+    if (node.kind === 'router' || node.kind === 'l3switch') {
+      const interfaces = routedInterfaces(node);
+      const subnets = Object.entries(interfaces).flatMap(([iname, i]) =>
         (Array.isArray(i.ip) ? i.ip : [i.ip]).map((t) => ({ iname, cidr: parseCidr(t)! })),
       );
-      for (const [iname, i] of Object.entries(node.interfaces)) {
+      for (const [iname, i] of Object.entries(interfaces)) {
         if (!i.dhcp) continue;
         const pool = parsePool(i.dhcp.pool)!;
         const own = subnets.filter((s) => s.iname === iname).map((s) => s.cidr);
@@ -117,7 +148,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
           add(`${at}.interfaces.${iname}.dhcp.pool`, `the pool is not inside a subnet of ${iname}`);
       }
       const vlanPorts = new Map<string, string>();
-      for (const [iname, i] of Object.entries(node.interfaces)) {
+      for (const [iname, i] of Object.entries(interfaces)) {
         const key = `${i.port ?? iname}/${i.vlan ?? '-'}`;
         const other = vlanPorts.get(key);
         if (other)
@@ -131,8 +162,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         const rp = `${at}.routes[${i}]`;
         if (r.via === undefined && r.dev === undefined)
           add(rp, 'a route needs via (next hop) or dev (interface)');
-        if (r.dev !== undefined && !(r.dev in node.interfaces))
-          add(`${rp}.dev`, `unknown interface "${r.dev}"`);
+        if (r.dev !== undefined && !(r.dev in interfaces)) add(`${rp}.dev`, `unknown interface "${r.dev}"`);
         if (r.via !== undefined && r.dev === undefined) {
           const hop = parseIpv4Address(r.via)!;
           if (!subnets.some((s) => cidrContains(s.cidr, hop)))
@@ -140,7 +170,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         }
       });
       (node.applyAcls ?? []).forEach((b, i) => {
-        if (!(b.interface in node.interfaces))
+        if (!(b.interface in interfaces))
           add(`${at}.applyAcls[${i}].interface`, `unknown interface "${b.interface}"`);
         if (!node.acls || !(b.acl in node.acls)) add(`${at}.applyAcls[${i}].acl`, `unknown ACL "${b.acl}"`);
       });
@@ -209,14 +239,14 @@ function crossCheck(lab: LabFile): LabIssue[] {
     } else if ('show' in step) {
       const { node, table } = step.show;
       const tableKinds: Record<string, string[]> = {
-        mac: ['switch'],
-        arp: ['host', 'router'],
-        routes: ['host', 'router'],
-        acl: ['router'],
-        interfaces: ['host', 'router'],
-        counters: ['host', 'router', 'switch', 'hub'],
-        stp: ['switch'],
-        dhcp: ['host', 'router'],
+        mac: ['switch', 'l3switch'],
+        arp: ['host', 'router', 'l3switch'],
+        routes: ['host', 'router', 'l3switch'],
+        acl: ['router', 'l3switch'],
+        interfaces: ['host', 'router', 'l3switch'],
+        counters: ['host', 'router', 'switch', 'hub', 'l3switch'],
+        stp: ['switch', 'l3switch'],
+        dhcp: ['host', 'router', 'l3switch'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

@@ -253,8 +253,16 @@ export class LabRunner {
     return { step: 'show', time: now, node, table, rows: this.table(node, table) };
   }
 
+  /** The device behind a lab node for a table: an L3 switch's routing tables live in its engine, `NAME/l3`. */
+  private deviceName(labNode: string, table: string): string {
+    const routed =
+      table === 'arp' || table === 'routes' || table === 'acl' || table === 'interfaces' || table === 'dhcp';
+    return routed && this.lab.nodes[labNode]?.kind === 'l3switch' ? `${labNode}/l3` : labNode;
+  }
+
   /** A node's table as rows, the way the lecture's slides show them. */
-  table(nodeName: string, table: string): Row[] {
+  table(labNode: string, table: string): Row[] {
+    const nodeName = this.deviceName(labNode, table);
     const node = this.net.node(nodeName);
     const now = this.net.scheduler.now();
     switch (table) {

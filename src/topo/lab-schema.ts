@@ -128,9 +128,32 @@ const routerNode = z.strictObject({
     .optional(),
 });
 
-export const nodeSchema = z.discriminatedUnion('kind', [hostNode, switchNode, hubNode, routerNode], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be host, switch, hub or router' : undefined),
+const vlanif = z.strictObject({
+  ip: z.union([cidrText, z.array(cidrText).min(1)]),
+  mac: macText.optional(),
+  dhcp: dhcpServer.optional().describe('serve DHCP on this VLAN'),
 });
+
+/** An L3 switch: a switch whose VLANs have routed interfaces (VLANIF), named vlanif<VID> in routes and ACLs. */
+const l3switchNode = z.strictObject({
+  ...switchNode.shape,
+  kind: z.literal('l3switch'),
+  vlanifs: z.record(z.string().regex(/^\d+$/, 'a VLANIF is keyed by its VLAN ID'), vlanif),
+  routes: z.array(route).optional(),
+  acls: z.record(z.string(), z.array(aclRule)).optional(),
+  applyAcls: z
+    .array(z.strictObject({ interface: z.string(), acl: z.string(), direction: z.enum(['in', 'out']) }))
+    .optional(),
+});
+
+export const nodeSchema = z.discriminatedUnion(
+  'kind',
+  [hostNode, switchNode, hubNode, routerNode, l3switchNode],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'kind must be host, switch, hub, router or l3switch' : undefined,
+  },
+);
 
 const linkProperties = {
   delay: duration.optional(),

@@ -182,3 +182,43 @@ test('example 6: broadcasts stay inside a department; the ACL lets only HR reach
     for (const a of addresses) assert.ok(String(a).startsWith(net), `${a} in VLAN ${vlan.vid}`);
   }
 });
+
+test('example 10: an L3 switch routes between VLANs through its VLANIF interfaces, with an ACL and DHCP', () => {
+  const { result } = runExample('examples/10-l3-switch-vlanif.yaml');
+  assert.deepEqual(
+    stepOf(result, 2, 'show').rows.map((r) => [r.interface, r.vlan, r.addresses]),
+    [
+      ['vlanif10', 10, '10.0.10.1/24'],
+      ['vlanif20', 20, '10.0.20.1/24'],
+      ['vlanif30', 30, '10.0.30.1/24'],
+      ['vlanif40', 40, '10.0.40.1/24'],
+    ],
+  );
+  assert.equal(stepOf(result, 4, 'show').rows[0]!.address, '10.0.20.100/24');
+  assert.deepEqual(
+    stepOf(result, 5, 'ping').replies.map((r) => [r.status, r.ttl]),
+    [
+      ['reply', 63],
+      ['reply', 63],
+    ],
+  );
+  assert.deepEqual(
+    stepOf(result, 6, 'ping').replies.map((r) => [r.status, r.message]),
+    [['error', 'Packet filtered']],
+  );
+  assert.equal(stepOf(result, 7, 'ping').statistics.received, 1);
+  // The core switch learned each host on its trunk and each VLANIF on its internal port, per VLAN.
+  assert.deepEqual(
+    stepOf(result, 8, 'show').rows.map((r) => [r.vlan, r.port]),
+    [
+      [10, '1'],
+      [10, 'cpu'],
+      [20, '1'],
+      [20, 'cpu'],
+      [30, '1'],
+      [30, 'cpu'],
+      [40, '1'],
+      [40, 'cpu'],
+    ],
+  );
+});

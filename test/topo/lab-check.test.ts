@@ -1,6 +1,6 @@
 /** Bad lab files: each broken input with the exact problems a user sees, all at once, with paths. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { formatIssue, parseLab, validateLab } from '../../src/topo/lab-check.js';
 import { labJsonSchema } from '../../src/topo/lab-schema.js';
@@ -54,7 +54,7 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
       'nodes.A.ip: not an IPv4 prefix (a.b.c.d/len)',
       'nodes.A.mac: not a MAC address (aa:bb:cc:dd:ee:ff)',
       'nodes.sw1.ports["1"].vlan: VLAN IDs are 1..4094 (0 and 4095 are reserved)',
-      'nodes.x.kind: kind must be host, switch, hub or router',
+      'nodes.x.kind: kind must be host, switch, hub, router or l3switch',
       'links[0].delay: not a duration (e.g. 1us, 10ms, 2s)',
       'links[0].bandwidth: not a bit rate (e.g. 100Mbps, 1Gbps)',
     ],
@@ -112,6 +112,23 @@ for (const c of cases) {
   });
 }
 
+test("an L3 switch's VLANIFs need valid VLAN IDs, and its ACLs name vlanif<VID> interfaces", () => {
+  const lab = {
+    nodes: {
+      core: {
+        kind: 'l3switch',
+        vlanifs: { '4095': { ip: '10.0.1.1/24' }, '10': { ip: '10.0.10.1/24' } },
+        acls: { a: [{ action: 'permit' }] },
+        applyAcls: [{ interface: 'vlanif20', acl: 'a', direction: 'in' }],
+      },
+    },
+  };
+  assert.deepEqual(problems(lab), [
+    'nodes.core.vlanifs["4095"]: VLAN IDs are 1..4094 (0 and 4095 are reserved)',
+    'nodes.core.applyAcls[0].interface: unknown interface "vlanif20"',
+  ]);
+});
+
 test('script cross-checks report every step at once', () => {
   const lab = {
     ...base,
@@ -127,7 +144,7 @@ test('script cross-checks report every step at once', () => {
   assert.deepEqual(problems(lab), [
     'script[0].ping.from: sw1 is a switch; this step needs a host',
     'script[1].ping.from: unknown node "Z"',
-    'script[2].show.node: A is a host; this step needs a switch',
+    'script[2].show.node: A is a host; this step needs a switch or l3switch',
     'script[3].link.link: no link joins A and B',
     'script[4].link.link: there is no link 9 (the lab has 3)',
     'script[5].capture: give exactly one of link or port',
