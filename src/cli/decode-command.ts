@@ -65,12 +65,12 @@ function decodePacket(p: CapturedPacket, options: DecodeOptions): DecodedFrame {
 }
 
 /** Decodes one file's bytes to `out`; returns the file-level error message, or null. */
-export function decodeCaptureBytes(
+export async function decodeCaptureBytes(
   file: string,
   bytes: Uint8Array,
   options: DecodeCommandOptions,
   out: LineWriter,
-): string | null {
+): Promise<string | null> {
   const capture = readCapture(bytes);
   const first = capture.packets[0];
   const decimals = capture.resolution === 'micro' ? 6 : 9;
@@ -95,18 +95,22 @@ export function decodeCaptureBytes(
       out.line(`${p.index} ${(nanos / 1e9).toFixed(decimals)} ${summarizeFrame(frame)}`);
       if (options.verbose) for (const line of layerTree(frame)) out.line(line);
     }
+    if (p.index % 1024 === 0) {
+      await out.drained();
+      if (out.closed) break; // the reader went away (`| head`)
+    }
   }
   if (!capture.error) return null;
   const e = capture.error;
   return `${file}: ${e.message} (${e.layer} ${e.code} at byte ${e.offset}); ${capture.packets.length} frame(s) before it were decoded`;
 }
 
-export function runDecode(
+export async function runDecode(
   files: readonly string[],
   options: DecodeCommandOptions,
   out: LineWriter,
   err: LineWriter,
-): number {
+): Promise<number> {
   let status = 0;
   for (const file of files) {
     let bytes: Uint8Array;
@@ -120,7 +124,7 @@ export function runDecode(
       status = 1;
       continue;
     }
-    const problem = decodeCaptureBytes(file, bytes, options, out);
+    const problem = await decodeCaptureBytes(file, bytes, options, out);
     if (problem) {
       out.flush();
       err.line(`vnet decode: ${problem}`);

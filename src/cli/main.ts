@@ -44,11 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--vxlan-port <port>', 'UDP port decoded as VXLAN (repeatable; default 4789)', port)
     .option('--geneve-port <port>', 'UDP port decoded as GENEVE (repeatable; default 6081)', port)
     .action(
-      (
+      async (
         files: string[],
         opts: { json?: boolean; verbose?: boolean; vxlanPort?: number[]; genevePort?: number[] },
       ) => {
-        status = runDecode(
+        status = await runDecode(
           files,
           {
             json: opts.json,

@@ -1,6 +1,8 @@
 /**
- * Buffered line output for the CLI: lines are batched into large writes, and a closed pipe
- * (`vnet decode big.pcap | head`) ends the program quietly instead of with EPIPE.
+ * Buffered line output for the CLI: lines are batched into large writes, a writer that loops over
+ * a big input awaits `drained()` so a slow reader (a pipe into `less`) holds it back instead of
+ * everything piling up in memory, and a closed pipe (`vnet decode big.pcap | head`) ends the
+ * program quietly instead of with EPIPE.
  */
 import type { Writable } from 'node:stream';
 
@@ -28,6 +30,12 @@ export class LineWriter {
     this.stream.write(`${this.buffer.join('\n')}\n`);
     this.buffer = [];
     this.size = 0;
+  }
+
+  /** Resolves at once, or when the stream has room again after a write it could not take. */
+  drained(): Promise<void> {
+    if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.stream.once('drain', () => resolve()));
   }
 
   /** Resolves once everything written so far has been handed to the OS. */

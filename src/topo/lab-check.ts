@@ -70,9 +70,7 @@ export function splitEndpoint(endpoint: string): { node: string; port: string | 
 
 /** Physical ports a node declares (hosts: eth0; routers: their interfaces' ports). */
 /** The routed interfaces of a router, or the VLANIFs (vlanif<VID> on the internal port `cpu`) of an L3 switch. */
-export function routedInterfaces(
-  node: LabNode,
-): Record<
+export function routedInterfaces(node: LabNode): Record<
   string,
   {
     ip: string | string[];
