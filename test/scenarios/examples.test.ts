@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, readCapture } from '../../src/wire/index.js';
+import { decodeFrame, readCapture, toHex } from '../../src/wire/index.js';
 import { runExample, stepOf } from '../helpers/labs.js';
 
 const macRows = (rows: Record<string, unknown>[]) => rows.map((r) => [r.vlan, r.mac, r.port]);
@@ -221,4 +221,16 @@ test('example 10: an L3 switch routes between VLANs through its VLANIF interface
       [40, 'cpu'],
     ],
   );
+});
+
+test('the same lab and seed give byte-identical results and captures on every run', () => {
+  for (const file of ['examples/06-department-vlans.yaml', 'examples/08-spanning-tree.yaml', 'examples/09-dhcp.yaml']) {
+    const a = runExample(file).result;
+    const b = runExample(file).result;
+    assert.equal(JSON.stringify({ ...a, captures: [] }), JSON.stringify({ ...b, captures: [] }), file);
+    assert.deepEqual(
+      a.captures.map((c) => toHex(c.pcap)),
+      b.captures.map((c) => toHex(c.pcap)),
+    );
+  }
 });
