@@ -24,11 +24,25 @@ export class MacTable {
   private count = 0;
   /** Learning attempts refused because the table was full. */
   overflows = 0;
+  /** During a topology change entries age faster (802.1D 8.3.5): this age applies until `shortUntil`. */
+  private shortAge = 0;
+  private shortUntil = -1;
 
   constructor(
     readonly capacity = 8192,
     readonly agingTime: Nanos = 300e9,
   ) {}
+
+  /** Ages entries after `age` ns instead of `agingTime` until virtual time `until`. */
+  shortenAging(until: Nanos, age: Nanos): void {
+    this.shortUntil = until;
+    this.shortAge = age;
+  }
+
+  /** The aging time in force at `now`. */
+  private aging(now: Nanos): Nanos {
+    return now < this.shortUntil ? Math.min(this.shortAge, this.agingTime) : this.agingTime;
+  }
 
   get size(): number {
     return this.count;
@@ -38,7 +52,7 @@ export class MacTable {
   lookup(vlan: number, mac: Mac, now: Nanos): string | undefined {
     const entry = this.byVlan.get(vlan)?.get(mac);
     if (entry === undefined) return undefined;
-    if (now - entry.lastSeen > this.agingTime) {
+    if (now - entry.lastSeen > this.aging(now)) {
       this.delete(entry);
       return undefined;
     }
@@ -48,7 +62,7 @@ export class MacTable {
   learn(vlan: number, mac: Mac, port: string, now: Nanos): LearnResult {
     let macs = this.byVlan.get(vlan);
     let entry = macs?.get(mac);
-    if (entry !== undefined && now - entry.lastSeen > this.agingTime) {
+    if (entry !== undefined && now - entry.lastSeen > this.aging(now)) {
       this.delete(entry); // aged out: what follows is a new entry, not a refresh or a move
       entry = undefined;
     }
@@ -79,7 +93,7 @@ export class MacTable {
     let removed = 0;
     for (const macs of this.byVlan.values()) {
       for (const entry of macs.values()) {
-        if (now - entry.lastSeen > this.agingTime) {
+        if (now - entry.lastSeen > this.aging(now)) {
           macs.delete(entry.mac);
           removed++;
         }
@@ -121,7 +135,7 @@ export class MacTable {
     const out: { vlan: number; mac: string; port: string; age: Nanos; key: Mac }[] = [];
     for (const macs of this.byVlan.values()) {
       for (const e of macs.values()) {
-        if (now - e.lastSeen <= this.agingTime)
+        if (now - e.lastSeen <= this.aging(now))
           out.push({ vlan: e.vlan, mac: formatMac(e.mac), port: e.port, age: now - e.lastSeen, key: e.mac });
       }
     }

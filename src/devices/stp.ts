@@ -18,6 +18,7 @@ import {
   type ConfigBpdu,
   compareBridgeIds,
   emitBpduFrame,
+  FLAG_TC,
   formatMac,
   type Mac,
 } from '../wire/index.js';
@@ -70,6 +71,8 @@ export interface StpHost {
   setTimer(delay: Nanos, fn: () => void): Timer;
   sendOn(port: Port, frame: Uint8Array): void;
   flushMacTable(): void;
+  /** Age MAC entries after `age` ns instead of the usual time, until `until` (802.1D 8.3.5, during a topology change). */
+  shortenAging(until: Nanos, age: Nanos): void;
   trace(kind: string, message: string, port?: Port): void;
 }
 
@@ -92,6 +95,10 @@ export class SpanningTree {
   private readonly ports = new Map<Port, StpPort>();
   private rootVector: Vector;
   private rootPort: StpPort | null = null;
+  /** Until when this root announces a topology change (TC flag). */
+  private tcUntil = 0;
+  /** A TCN waits for the root's acknowledgement (a TC flag heard on the root port). */
+  private tcnPending = false;
   /** BPDUs sent and received, for counters. */
   sent = 0;
   received = 0;
@@ -112,7 +119,7 @@ export class SpanningTree {
   addPort(port: Port, number: number): void {
     this.ports.set(port, {
       port,
-      portId: (128 << 8) | (number & 0xff),
+      portId: 0x8000 | (number & 0x0fff), // 802.1D-2004 9.2.7: priority 128 in the top 4 bits, a 12-bit port number
       pathCost: 4,
       state: 'blocking',
       role: 'designated',
@@ -162,13 +169,51 @@ export class SpanningTree {
       p.heard !== null &&
       compareBridgeIds(p.heard.bridge, bpdu.bridge) === 0 &&
       p.heard.portId === bpdu.portId;
-    if (p.heard === null || fromSame || compareVectors(offered, this.heardVector(p)!) < 0) {
+    const accepted = p.heard === null || fromSame || compareVectors(offered, this.heardVector(p)!) < 0;
+    if (accepted) {
       p.heard = bpdu;
       p.heardAt = this.host.now() - bpdu.messageAge * S;
       this.recompute();
     }
+    if (accepted && p === this.rootPort) {
+      // 802.1D 8.6.14: the root's TC flag tells every bridge to age its table quickly (and acknowledges our TCN).
+      if (bpdu.flags & FLAG_TC) {
+        this.tcnPending = false;
+        this.host.shortenAging(
+          this.host.now() + (this.maxAge + this.forwardDelay) * S,
+          this.forwardDelay * S,
+        );
+      }
+      // 802.1D 8.6.4, 8.7.1: a non-root bridge relays the root's information, one hop older, on its designated ports.
+      for (const d of this.ports.values()) if (d.role === 'designated') this.sendConfig(d);
+    }
     // 802.1D 8.6.2: a designated port answers inferior information with its own at once.
     if (p.role === 'designated' && compareVectors(offered, this.designatedVector(p)) > 0) this.sendConfig(p);
+  }
+
+  /** A topology change notification arrived on `port` (802.1D 8.6.15): pass it towards the root; the root announces the change. */
+  receiveTcn(port: Port): void {
+    const p = this.ports.get(port);
+    if (!p || p.role !== 'designated') return;
+    this.received++;
+    this.topologyChangeDetected();
+  }
+
+  private topologyChangeDetected(): void {
+    if (this.isRoot) {
+      this.tcUntil = this.host.now() + (this.maxAge + this.forwardDelay) * S;
+      this.host.shortenAging(this.tcUntil, this.forwardDelay * S);
+    } else {
+      this.tcnPending = true;
+      this.sendTcn();
+    }
+  }
+
+  private sendTcn(): void {
+    const root = this.rootPort;
+    if (!root || !root.port.isUp) return;
+    this.sent++;
+    this.host.sendOn(root.port, emitBpduFrame(this.bridge.mac, { type: 'tcn' }));
   }
 
   /** The link of `port` went up or down. */
@@ -238,6 +283,7 @@ export class SpanningTree {
     if (changed) {
       this.topologyChanges++;
       this.host.flushMacTable();
+      this.topologyChangeDetected();
     }
   }
 
@@ -274,6 +320,7 @@ export class SpanningTree {
     p.state = state;
   }
 
+  /** Every hello time: age out stale information; the root sends its configuration (others relay it as it arrives); a pending TCN is repeated. */
   private hello(): void {
     const now = this.host.now();
     let aged = false;
@@ -281,26 +328,31 @@ export class SpanningTree {
       if (p.heard && now - p.heardAt >= this.maxAge * S) aged = true;
     }
     if (aged) this.recompute();
-    for (const p of this.ports.values()) if (p.role === 'designated') this.sendConfig(p);
+    if (this.isRoot) {
+      for (const p of this.ports.values()) if (p.role === 'designated') this.sendConfig(p);
+    } else if (this.tcnPending) {
+      this.sendTcn();
+    }
     this.host.setTimer(this.helloTime * S, () => this.hello());
   }
 
   private sendConfig(p: StpPort): void {
     if (!p.port.isUp) return;
-    const messageAge = this.rootPort?.heard
-      ? Math.min(this.maxAge, (this.host.now() - this.rootPort.heardAt) / S + 1)
-      : 0;
+    // The root sends age 0; every other bridge relays the age it heard on its root port, plus one (802.1D 8.6.4).
+    const heard = this.rootPort?.heard;
+    const messageAge = heard ? heard.messageAge + 1 : 0;
+    const tc = heard ? (heard.flags & FLAG_TC) !== 0 : this.host.now() < this.tcUntil;
     this.sent++;
     this.host.sendOn(
       p.port,
       emitBpduFrame(this.bridge.mac, {
         type: 'config',
-        flags: 0,
+        flags: tc ? FLAG_TC : 0,
         root: this.rootVector.root,
         rootPathCost: this.rootVector.cost,
         bridge: this.bridge,
         portId: p.portId,
-        messageAge: Math.floor(messageAge),
+        messageAge,
         maxAge: this.maxAge,
         helloTime: this.helloTime,
         forwardDelay: this.forwardDelay,

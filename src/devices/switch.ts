@@ -85,6 +85,7 @@ export class Switch extends Device {
             setTimer: (d, fn) => this.setTimer(d, fn),
             sendOn: (port, frame) => port.send(frame),
             flushMacTable: () => this.macTable.flush(),
+            shortenAging: (until, age) => this.macTable.shortenAging(until, age),
             trace: (kind, message, port) => this.trace(kind, message, port),
           },
           options.mac ?? 0x02_00_00_00_00_00,
@@ -240,6 +241,7 @@ export class Switch extends Device {
     const bpdu = parseBpdu(eth.value.payload.subarray(3));
     if (!bpdu.ok) return this.drop(`bpdu-${bpdu.error.code}`, port);
     if (bpdu.value.type === 'config') this.stp.receive(port, bpdu.value);
+    else this.stp.receiveTcn(port);
   }
 }
 

@@ -224,7 +224,11 @@ test('example 10: an L3 switch routes between VLANs through its VLANIF interface
 });
 
 test('the same lab and seed give byte-identical results and captures on every run', () => {
-  for (const file of ['examples/06-department-vlans.yaml', 'examples/08-spanning-tree.yaml', 'examples/09-dhcp.yaml']) {
+  for (const file of [
+    'examples/06-department-vlans.yaml',
+    'examples/08-spanning-tree.yaml',
+    'examples/09-dhcp.yaml',
+  ]) {
     const a = runExample(file).result;
     const b = runExample(file).result;
     assert.equal(JSON.stringify({ ...a, captures: [] }), JSON.stringify({ ...b, captures: [] }), file);

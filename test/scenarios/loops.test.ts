@@ -82,3 +82,23 @@ test('configuration BPDUs are byte-exact (the scapy golden frame) and parse back
   assert.deepEqual(parseBpdu(fromHex('00000080')), { ok: true, value: { type: 'tcn' } });
   assert.equal(parseBpdu(fromHex('00000002')).ok, false); // RSTP BPDUs are not decoded
 });
+
+test('a ring of 24 spanning-tree switches converges with exactly one blocked port (message age grows one per hop)', () => {
+  const { result, net } = runExample('test/fixtures/labs/ring24.yaml');
+  assert.equal(result.stopped, null);
+  const blocked: string[] = [];
+  for (const [name, node] of net.nodes) {
+    const stp = (node as { stp?: { table(): { port: string; role: string; state: string }[] } | null }).stp;
+    for (const row of stp?.table() ?? []) if (row.state === 'blocking') blocked.push(`${name}:${row.port}`);
+  }
+  assert.equal(blocked.length, 1, blocked.join(' '));
+  const pings = result.steps.filter((s) => s.step === 'ping');
+  assert.ok(pings.length > 0);
+  for (const p of pings) assert.equal(p.step === 'ping' && p.statistics.lossPercent, 0);
+});
+
+test('after a failover the topology change reaches every bridge, so no one keeps a stale MAC entry', () => {
+  const { result } = runExample('test/fixtures/labs/tc.yaml');
+  assert.equal(stepOf(result, 2, 'ping').statistics.received, 2);
+  assert.equal(stepOf(result, 7, 'ping').statistics.received, 5); // s2 relearned B behind its new path
+});
