@@ -46,7 +46,24 @@ function loadLab(command: string, file: string, err: LineWriter): LabFile | unde
   return parsed.lab;
 }
 
+/**
+ * A lab that passed validation can still describe something the builder refuses (an invariant the
+ * checks do not cover yet): report it in one line, never with a stack trace.
+ */
+function guarded(command: string, file: string, err: LineWriter, body: () => number): number {
+  try {
+    return body();
+  } catch (error) {
+    err.line(`vnet ${command}: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
 export function runRun(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
+  return guarded('run', file, err, () => runLabFile(file, options, out, err));
+}
+
+function runLabFile(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
   const lab = loadLab('run', file, err);
   if (!lab) return 1;
   const net = buildLab(lab, { seed: options.seed });

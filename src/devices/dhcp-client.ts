@@ -136,8 +136,14 @@ export class DhcpClient {
       this.address = m.yiaddr;
       this.prefixLength = prefixLength;
       this.host.assignAddress(this.iface, { address: m.yiaddr, prefixLength });
-      this.router = m.router ?? null;
+      // A router outside the new subnet cannot be a gateway (RFC 2131 leaves it to the client): ignore it.
+      this.router = m.router !== undefined && this.iface.onLink(m.router) ? m.router : null;
       if (this.router !== null) this.host.setGateway(this.router);
+      else if (m.router !== undefined)
+        this.host.traceEvent(
+          'dhcp',
+          `router ${formatIpv4(m.router)} is not on ${formatIpv4(m.yiaddr)}/${prefixLength}: ignored`,
+        );
       this.host.announce();
     }
     this.host.traceEvent(

@@ -57,7 +57,10 @@ export class DhcpServer {
     private readonly iface: IpInterface,
     private readonly options: DhcpServerOptions,
   ) {
-    const subnet = iface.primary;
+    // The pool lives in one of the interface's subnets (the primary or a secondary one).
+    const subnet =
+      iface.addresses.find((a) => cidrContains(a, options.first) && cidrContains(a, options.last)) ??
+      iface.primary;
     if (!subnet) throw new Error(`${node.name}: a DHCP server needs an address on ${iface.name}`);
     if (
       !cidrContains(subnet, options.first) ||
@@ -73,12 +76,11 @@ export class DhcpServer {
     this.router = options.router ?? subnet.address;
   }
 
-  start(): void {
-    this.node.bindUdp(DHCP_SERVER_PORT, (d) => {
-      if (d.iface !== this.iface.name) return;
-      const m = parseDhcp(d.payload);
-      if (m.ok && m.value.op === 1) this.receive(m.value);
-    });
+  /** A datagram to port 67 of the node: this server answers those that came in on its interface. */
+  handle(d: { iface: string | null; payload: Uint8Array }): void {
+    if (d.iface !== this.iface.name) return;
+    const m = parseDhcp(d.payload);
+    if (m.ok && m.value.op === 1) this.receive(m.value);
   }
 
   /** An address no one holds: not network, broadcast, the server's own, or leased to another MAC. */

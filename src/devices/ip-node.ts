@@ -16,6 +16,7 @@ import {
   type Cidr,
   cidrContains,
   cidrNetwork,
+  DHCP_SERVER_PORT,
   ETHERNET_MIN_FRAME,
   EtherType,
   emitArp,
@@ -181,9 +182,13 @@ export abstract class IpNode extends Device {
     return server;
   }
 
-  /** Brings the node's services up (DHCP servers). */
+  /** Brings the node's services up: one socket on port 67 serves every DHCP server of the node, each answering on its interface. */
   start(): void {
-    for (const s of this.dhcpServers) s.start();
+    if (this.dhcpServers.length > 0 && !this.isBound(DHCP_SERVER_PORT)) {
+      this.bindUdp(DHCP_SERVER_PORT, (d) => {
+        for (const s of this.dhcpServers) s.handle(d);
+      });
+    }
   }
 
   /** Adds an address to an interface (as DHCP does when it binds), with its connected route. */

@@ -127,7 +127,14 @@ function crossCheck(lab: LabFile): LabIssue[] {
           );
       }
     }
+    if (node.kind === 'host') {
+      const echo = node.udpEcho === true ? 7 : node.udpEcho || undefined;
+      if (echo === 67 && node.dhcpServer) add(`${at}.udpEcho`, 'port 67 is taken by the DHCP server');
+      if (echo === 68 && node.dhcp) add(`${at}.udpEcho`, 'port 68 is taken by the DHCP client');
+    }
     if (node.kind === 'l3switch') {
+      if (node.ports && 'cpu' in node.ports)
+        add(`${at}.ports.cpu`, 'port "cpu" is the L3 switch\'s internal port to its routing engine');
       for (const vid of Object.keys(node.vlanifs)) {
         if (!(Number(vid) >= 1 && Number(vid) <= 4094))
           add(`${at}.vlanifs["${vid}"]`, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
@@ -188,10 +195,18 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const declared = declaredPorts(n);
       if (port !== undefined && declared && !declared.has(port))
         add(path, `${node} has no port "${port}" (it has ${[...declared].join(', ') || 'none'})`);
-      if (port !== undefined) {
-        const key = `${node}:${port}`;
+      // A host has one NIC: a link that names no port takes eth0.
+      const effective = port ?? (n.kind === 'host' ? 'eth0' : undefined);
+      if (effective !== undefined) {
+        const key = `${node}:${effective}`;
         const first = used.get(key);
-        if (first) add(path, `port ${key} is already linked by ${first}`);
+        if (first)
+          add(
+            path,
+            n.kind === 'host' && port === undefined
+              ? `${node} has one NIC (eth0), already linked by ${first}`
+              : `port ${key} is already linked by ${first}`,
+          );
         else used.set(key, path);
       }
     }
@@ -231,8 +246,18 @@ function crossCheck(lab: LabFile): LabIssue[] {
       if (c.link !== undefined) linkIndex(c.link as number | [string, string], `${at}.capture.link`);
       if (c.port !== undefined) {
         const { node, port } = splitEndpoint(c.port);
-        if (!nodes[node]) add(`${at}.capture.port`, `unknown node "${node}"`);
+        const n = nodes[node];
+        if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
         else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+        else {
+          const declared = declaredPorts(n);
+          const exists = declared
+            ? declared.has(port)
+            : used.has(`${node}:${port}`) ||
+              ((n.kind === 'switch' || n.kind === 'l3switch') && port in (n.ports ?? {}));
+          if (!exists)
+            add(`${at}.capture.port`, `${node} has no port "${port}" in this lab (name it in a link first)`);
+        }
       }
     } else if ('show' in step) {
       const { node, table } = step.show;

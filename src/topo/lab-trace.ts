@@ -30,27 +30,46 @@ export interface TraceResult {
   /** What the sender saw: a reply and its delay, an ICMP error, or nothing. */
   readonly outcome: string;
   readonly delivered: boolean;
+  /** Set when the event budget stopped the run. */
+  readonly stopped: string | null;
 }
 
 const SETTLE: Nanos = 10_000_000;
 const TIMEOUT: Nanos = 2_000_000_000;
 
-export function traceLab(lab: LabFile, request: TraceRequest, seed?: number): TraceResult {
+/** A trace follows one packet: far fewer events than a run, each kept with its message. */
+export const TRACE_EVENT_BUDGET = 200_000;
+
+export function traceLab(
+  lab: LabFile,
+  request: TraceRequest,
+  seed?: number,
+  budget = TRACE_EVENT_BUDGET,
+): TraceResult {
   const net = buildLab(lab, { seed, trace: true });
+  let left = budget;
+  let stopped: string | null = null;
+  const run = (options: { until: number; stopWhen?: () => boolean }) => {
+    if (stopped) return;
+    const r = net.run({ ...options, budget: left });
+    left -= r.events;
+    if (r.reason === 'budget')
+      stopped = `event budget of ${budget.toLocaleString('en-US')} events spent at t=${(net.scheduler.now() / 1e9).toFixed(3)} s: the network did not go quiet (a switching loop?)`;
+  };
   const log = net.tracer as TraceLog;
   const sender = net.nodes.get(request.from);
   if (!(sender instanceof Host)) throw new Error(`${request.from} is not a host of this lab`);
   net.start();
-  net.run({ until: SETTLE });
+  run({ until: SETTLE });
   log.events.length = 0;
   const start = net.scheduler.now();
   const dst = ip(request.to);
   let outcome = 'no answer';
   let delivered = false;
   if (request.proto === 'icmp') {
-    const run = sender.ping(dst, { count: 1, timeout: TIMEOUT });
-    net.run({ until: start + TIMEOUT + 1, stopWhen: () => run.done });
-    const r = run.results[0];
+    const ping = sender.ping(dst, { count: 1, timeout: TIMEOUT });
+    run({ until: start + TIMEOUT + 1, stopWhen: () => ping.done });
+    const r = ping.results[0];
     if (r?.status === 'reply') {
       delivered = true;
       outcome = `echo reply from ${r.from} after ${((r.rtt ?? 0) / 1000).toFixed(3)} us, ttl ${r.ttl}`;
@@ -63,7 +82,7 @@ export function traceLab(lab: LabFile, request: TraceRequest, seed?: number): Tr
     const srcPort = 40000;
     sender.bindUdp(srcPort, () => {});
     const sent = sender.sendUdp(srcPort, dst, port, new TextEncoder().encode('vnet trace'));
-    net.run({ until: start + TIMEOUT + 1, stopWhen: () => sender.udpLog.length > before });
+    run({ until: start + TIMEOUT + 1, stopWhen: () => sender.udpLog.length > before });
     delivered = sender.udpLog.length > before;
     outcome = !sent
       ? 'not sent: no route'
@@ -71,7 +90,8 @@ export function traceLab(lab: LabFile, request: TraceRequest, seed?: number): Tr
         ? `echo from ${request.to}:${port}`
         : 'no echo (see the trace for where it stopped)';
   }
-  net.run({ until: net.scheduler.now() + 1_000_000 });
+  run({ until: net.scheduler.now() + 1_000_000 });
+  if (stopped) outcome = `${outcome}; stopped: ${stopped}`;
   return {
     from: request.from,
     to: request.to,
@@ -80,13 +100,18 @@ export function traceLab(lab: LabFile, request: TraceRequest, seed?: number): Tr
     events: log.events,
     outcome,
     delivered,
+    stopped,
   };
 }
 
 export function renderTrace(t: TraceResult): string[] {
   const lines = [`trace ${t.proto} ${t.from} -> ${t.to}`];
-  const nodeWidth = Math.max(4, ...t.events.map((e) => e.node.length));
-  const portWidth = Math.max(4, ...t.events.map((e) => (e.port ?? '').length));
+  let nodeWidth = 4;
+  let portWidth = 4;
+  for (const e of t.events) {
+    nodeWidth = Math.max(nodeWidth, e.node.length);
+    portWidth = Math.max(portWidth, (e.port ?? '').length);
+  }
   for (const e of t.events) {
     const us = ((e.time - t.start) / 1000).toFixed(3).padStart(10);
     lines.push(`${us} us  ${e.node.padEnd(nodeWidth)}  ${(e.port ?? '').padEnd(portWidth)}  ${e.message}`);
