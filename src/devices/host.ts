@@ -99,6 +99,7 @@ export class Host extends IpNode {
     run.whenDone(() => this.pings.delete(id));
     const data = Uint8Array.from({ length: size }, (_, i) => (0x10 + i) & 0xff);
     const sendOne = (seq: number) => {
+      run.sent(seq, this.now()); // before sending: a reply to ourselves may come back in the same instant
       const failure = this.sendIp({
         dst: destination,
         protocol: IpProtocol.icmp,
@@ -106,13 +107,9 @@ export class Host extends IpNode {
         ttl: options.ttl,
       });
       if (failure) {
-        run.settle({
-          seq,
-          status: 'not-sent',
-          message: failure === 'no-route' ? 'Network is unreachable' : failure,
-        });
+        run.unsent(seq);
+        run.settle({ seq, status: 'not-sent', message: failure === 'no-route' ? 'Network is unreachable' : failure });
       } else {
-        run.sent(seq, this.now());
         this.setTimer(timeout, () => run.settle({ seq, status: 'timeout' }));
       }
       if (seq < count) this.setTimer(interval, () => sendOne(seq + 1));

@@ -489,9 +489,12 @@ export abstract class IpNode extends Device {
       );
     }
     if (this.ownsAddress(spec.dst)) {
-      // Loopback: a packet to ourselves (e.g. an ICMP error about our own packet) is delivered at once.
-      const view = Ipv4View.check(packet);
-      if (view.ok) this.deliverLocal(view.value, null);
+      // Loopback: a packet to ourselves (a ping of our own address, an ICMP error about our own
+      // packet) is delivered as a new event, as Linux's loopback device does: never re-entrantly.
+      this.setTimer(0, () => {
+        const view = Ipv4View.check(packet);
+        if (view.ok) this.deliverLocal(view.value, null);
+      });
       return null;
     }
     if (packet.length > out.mtu) {

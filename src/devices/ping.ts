@@ -44,6 +44,7 @@ export class PingRun {
   transmitted = 0;
   done = false;
   private readonly sentAt = new Map<number, Nanos>();
+  private readonly settled = new Set<number>();
   private readonly onDone: (() => void)[] = [];
 
   constructor(
@@ -59,9 +60,15 @@ export class PingRun {
     this.sentAt.set(seq, at);
   }
 
+  /** Takes back a `sent` for a request that could not leave after all. */
+  unsent(seq: number): void {
+    if (this.sentAt.delete(seq)) this.transmitted--;
+  }
+
   /** Records the outcome of `seq` once; later outcomes for it are ignored. */
   settle(result: PingResult): void {
-    if (this.results.some((r) => r.seq === result.seq)) return;
+    if (this.settled.has(result.seq)) return;
+    this.settled.add(result.seq);
     this.results.push(result);
     this.sentAt.delete(result.seq);
     if (this.results.length === this.count) {

@@ -116,6 +116,7 @@ function buildRouting(router: Router, node: RoutedLike): void {
 
 export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean } = {}): Network {
   const net = new Network({ seed: options.seed ?? lab.seed ?? 1, trace: options.trace });
+  const internal: (() => void)[] = [];
   for (const [name, node] of Object.entries(lab.nodes)) {
     switch (node.kind) {
       case 'host': {
@@ -147,9 +148,9 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
         const engine = net.addRouter(`${name}/l3`, routerInterfaces(node));
         sw.addPort('cpu');
         sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
-        net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 });
+        // Linked after the lab's own links, so a lab's link numbers (link: 0) stay its own.
+        internal.push(() => net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 }));
         buildRouting(engine, node);
-        break;
         break;
       }
     }
@@ -160,5 +161,6 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
     const b = splitEndpoint(link.b);
     net.addLink(a.node, b.node, { ...defaults, ...linkProperties(link), aPort: a.port, bPort: b.port });
   }
+  for (const link of internal) link();
   return net;
 }

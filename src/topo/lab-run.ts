@@ -128,7 +128,7 @@ export class LabRunner {
       for (const step of this.lab.script) steps.push(this.step(step));
     } catch (error) {
       if (!(error instanceof BudgetExceeded)) throw error;
-      stopped = `event budget of ${this.budget.toLocaleString('en-US')} events spent at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending: the network never went quiet (a switching loop? enable spanning tree, or raise --budget)`;
+      stopped = `event budget of ${this.budget.toLocaleString('en-US')} events spent at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending: the network never went quiet: something keeps making traffic (a switching loop without spanning tree? an echo answering an echo?), or the lab needs a larger --budget`;
     }
     return {
       name: this.lab.name ?? 'lab',

@@ -16,7 +16,7 @@ test('a loop without spanning tree storms until the event budget stops it, with 
   assert.equal(result.events, 5_000_000);
   assert.match(
     result.stopped ?? '',
-    /^event budget of 5,000,000 events spent at t=1\.\d+ s with \d+ events still pending: the network never went quiet \(a switching loop\? enable spanning tree, or raise --budget\)$/,
+    /^event budget of 5,000,000 events spent at t=1\.\d+ s with \d+ events still pending: the network never went quiet: something keeps making traffic \(a switching loop without spanning tree\? an echo answering an echo\?\), or the lab needs a larger --budget$/,
   );
 });
 
