@@ -172,24 +172,27 @@ export class LabRunner {
       const interval = u.interval === undefined ? 1e9 : parseDuration(u.interval)!;
       const payload = new TextEncoder().encode(u.data ?? 'hello');
       const srcPort = u.srcPort ?? 40000;
-      const before = host.udpLog.length;
-      // An ephemeral socket for the answers, as a client's connect() would open.
+      const dst = ip(u.to);
+      // An ephemeral socket for the answers, as a client's connect() would open; it counts the echoes as they come.
       const ownSocket = !host.isBound(srcPort);
-      if (ownSocket) host.bindUdp(srcPort, () => {});
-      let sent = 0;
-      for (let i = 0; i < count; i++) {
-        this.net.scheduler.at(now + i * interval, () => {
-          if (host.sendUdp(srcPort, ip(u.to), u.port, payload)) sent++;
+      const logged = host.udpLog.length;
+      let echoed = 0;
+      if (ownSocket) {
+        host.bindUdp(srcPort, (d) => {
+          if (d.src === dst && d.srcPort === u.port) echoed++;
         });
       }
-      const dst = ip(u.to);
-      const echoes = () =>
-        host.udpLog
-          .slice(before)
-          .filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
-      this.runUntil(now + (count - 1) * interval + 1e9, () => echoes() >= count);
-      const echoed = echoes();
+      let sent = 0;
+      // One send scheduled at a time, each from the previous: a large count costs no memory up front.
+      const sendNext = (i: number) => {
+        if (host.sendUdp(srcPort, dst, u.port, payload)) sent++;
+        if (i + 1 < count) this.net.scheduler.at(now + (i + 1) * interval, () => sendNext(i + 1));
+      };
+      this.net.scheduler.at(now, () => sendNext(0));
+      this.runUntil(now + (count - 1) * interval + 1e9, () => echoed >= count);
       if (ownSocket) host.unbindUdp(srcPort);
+      // A port the host already listens on keeps its own handler: count the echoes from its log.
+      else echoed = host.udpLog.slice(logged).filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
       return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
     }
     if ('arp' in step) {

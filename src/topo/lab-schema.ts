@@ -193,7 +193,7 @@ const step = z.union([
       port,
       srcPort: port.optional(),
       data: z.string().optional(),
-      count: z.number().int().min(1).optional(),
+      count: z.number().int().min(1).max(1_000_000).optional(),
       interval: duration.optional(),
     }),
   }),
