@@ -11,6 +11,11 @@ import { LineWriter } from './output.js';
 import { runRun, runTrace } from './run-command.js';
 import { runTour } from './tour-command.js';
 
+function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);
+  return Number(value);
+}
+
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new InvalidArgumentError(`"${value}" is not a positive integer`);
@@ -71,7 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option(
       '--seed <n>',
       "seed for the random number generator (default: the lab's, else 1)",
-      positiveInteger,
+      nonNegativeInteger,
     )
     .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
     .action((lab: string, opts: { json?: boolean; pcap?: string; seed?: number; budget?: number }) => {
@@ -87,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--proto <proto>', 'icmp (an echo request) or udp (to the echo port)', 'icmp')
     .option('--port <port>', 'UDP destination port (default 7)', (v: string) => port(v, undefined)[0]!)
     .option('--json', 'print the events as JSON')
-    .option('--seed <n>', 'seed for the random number generator', positiveInteger)
+    .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
     .action(
       (
         lab: string,

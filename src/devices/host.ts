@@ -82,7 +82,7 @@ export class Host extends IpNode {
     }
   }
 
-  protected forward(ip: Ipv4View, from: IpInterface): void {
+  protected forward(ip: Ipv4View, from: IpInterface, _linkBroadcast: boolean): void {
     this.drop('not-for-me', from.port, `packet for ${formatIpv4(ip.dst)} (IP forwarding is off)`);
   }
 
@@ -108,7 +108,11 @@ export class Host extends IpNode {
       });
       if (failure) {
         run.unsent(seq);
-        run.settle({ seq, status: 'not-sent', message: failure === 'no-route' ? 'Network is unreachable' : failure });
+        run.settle({
+          seq,
+          status: 'not-sent',
+          message: failure === 'no-route' ? 'Network is unreachable' : failure,
+        });
       } else {
         this.setTimer(timeout, () => run.settle({ seq, status: 'timeout' }));
       }

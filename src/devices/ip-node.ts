@@ -249,7 +249,7 @@ export abstract class IpNode extends Device {
       return this.drop(isGroupMac(dst) ? 'multicast-ignored' : 'mac-filtered', port);
     }
     if (type === EtherType.arp) return this.receiveArp(iface, frame, offset);
-    if (type === EtherType.ipv4) return this.receiveIpv4(iface, frame, offset);
+    if (type === EtherType.ipv4) return this.receiveIpv4(iface, frame, offset, dst === MAC_BROADCAST);
     this.drop('unknown-ethertype', port, `EtherType 0x${type.toString(16).padStart(4, '0')}`);
   }
 
@@ -296,7 +296,7 @@ export abstract class IpNode extends Device {
     }
   }
 
-  private receiveIpv4(iface: IpInterface, frame: Uint8Array, offset: number): void {
+  private receiveIpv4(iface: IpInterface, frame: Uint8Array, offset: number, linkBroadcast: boolean): void {
     const checked = Ipv4View.check(frame, offset);
     if (!checked.ok) return this.drop(`ipv4-${checked.error.code}`, iface.port, checked.error.message);
     const ip = checked.value;
@@ -305,7 +305,7 @@ export abstract class IpNode extends Device {
     if (!this.admit(ip, iface)) return;
     const dst = ip.dst;
     if (this.ownsAddress(dst) || iface.isBroadcast(dst)) return this.deliverLocal(ip, iface);
-    this.forward(ip, iface);
+    this.forward(ip, iface, linkBroadcast);
   }
 
   /** Inbound filtering of every IPv4 packet received on `iface`, for this node or passing through (a router's ACLs). */
@@ -314,7 +314,7 @@ export abstract class IpNode extends Device {
   }
 
   /** A packet not addressed to this node. */
-  protected abstract forward(ip: Ipv4View, from: IpInterface): void;
+  protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
   protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
     if (ip.isFragment)
@@ -649,10 +649,16 @@ export abstract class IpNode extends Device {
         : type === IcmpType.timeExceeded
           ? emitIcmp({ kind: 'time-exceeded', code, quoted })
           : emitIcmp({ kind: 'other', type, code, restOfHeader: 0, data: quoted });
-    this.ipCounters.icmpErrorsSent++;
+    // The source: the address the offending packet was sent to when it is ours (what traceroute and
+    // Linux show), else the address of the interface the error leaves by (RFC 1812 4.3.2.4).
     const back = this.routes.lookup(src);
-    const from = back ? this.iface(back.iface)?.primary?.address : undefined;
-    this.sendIp({ src: from, dst: src, protocol: IpProtocol.icmp, payload: message });
+    const from = this.ownsAddress(offending.dst)
+      ? offending.dst
+      : back
+        ? this.iface(back.iface)?.primary?.address
+        : undefined;
+    if (this.sendIp({ src: from, dst: src, protocol: IpProtocol.icmp, payload: message }) === null)
+      this.ipCounters.icmpErrorsSent++;
   }
 }
 

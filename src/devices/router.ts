@@ -126,8 +126,25 @@ export class Router extends IpNode {
     return false;
   }
 
-  protected forward(ip: Ipv4View, from: IpInterface): void {
+  protected forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void {
     const tracing = this.tracer.enabled;
+    // RFC 1812 5.3.4: a unicast packet that arrived in a link-layer broadcast is not forwarded (nor answered with errors).
+    if (linkBroadcast)
+      return this.drop(
+        'link-broadcast',
+        from.port,
+        `packet for ${formatIpv4(ip.dst)} arrived in a broadcast frame`,
+      );
+    // RFC 1812 5.3.7 (martians) and 4.2.2.11: no forwarding to or from 0/8, 127/8, class E, nor to multicast (no multicast routing here).
+    const dstTop = ip.dst >>> 24;
+    const srcTop = ip.src >>> 24;
+    if (dstTop === 0 || dstTop === 127 || dstTop >= 224 || srcTop === 127 || srcTop >= 224) {
+      return this.drop(
+        'martian',
+        from.port,
+        `${formatIpv4(ip.src)} -> ${formatIpv4(ip.dst)} is not routable`,
+      );
+    }
     if (ip.ttl <= 1) {
       this.drop(
         'ttl-exceeded',

@@ -194,7 +194,7 @@ export class SpanningTree {
   /** A topology change notification arrived on `port` (802.1D 8.6.15): pass it towards the root; the root announces the change. */
   receiveTcn(port: Port): void {
     const p = this.ports.get(port);
-    if (!p || p.role !== 'designated') return;
+    if (p?.role !== 'designated') return;
     this.received++;
     this.topologyChangeDetected();
   }
@@ -211,7 +211,7 @@ export class SpanningTree {
 
   private sendTcn(): void {
     const root = this.rootPort;
-    if (!root || !root.port.isUp) return;
+    if (!root?.port.isUp) return;
     this.sent++;
     this.host.sendOn(root.port, emitBpduFrame(this.bridge.mac, { type: 'tcn' }));
   }

@@ -148,7 +148,10 @@ export class Switch extends Device {
 
   protected receive(frame: Uint8Array, port: Port): void {
     if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
-    if (readMac(frame, 0) === STP_MULTICAST) return this.receiveBpdu(frame, port);
+    const dstMac = readMac(frame, 0);
+    if (dstMac === STP_MULTICAST) return this.receiveBpdu(frame, port);
+    // 01:80:c2:00:00:01-0f (pause, LACP, 802.1X, LLDP, ...) are link-local: a bridge never relays them (802.1D 7.12.6).
+    if (dstMac > STP_MULTICAST && dstMac <= STP_MULTICAST + 0x0f) return this.drop('link-local-group', port);
     const pv = this.vlanOf.get(port)!;
     const c = pv.config;
     const type = readU16(frame, 12);

@@ -149,7 +149,9 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
         sw.addPort('cpu');
         sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
         // Linked after the lab's own links, so a lab's link numbers (link: 0) stay its own.
-        internal.push(() => net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 }));
+        internal.push(() =>
+          net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 }),
+        );
         buildRouting(engine, node);
         break;
       }

@@ -192,7 +192,10 @@ export class LabRunner {
       this.runUntil(now + (count - 1) * interval + 1e9, () => echoed >= count);
       if (ownSocket) host.unbindUdp(srcPort);
       // A port the host already listens on keeps its own handler: count the echoes from its log.
-      else echoed = host.udpLog.slice(logged).filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
+      else
+        echoed = host.udpLog
+          .slice(logged)
+          .filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
       return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
     }
     if ('arp' in step) {

@@ -47,7 +47,15 @@ const dhcpServer = z.strictObject({
   pool: z.string().refine((s) => parsePool(s) !== undefined, {
     message: 'a pool is FIRST-LAST, e.g. 192.168.0.100-192.168.0.199',
   }),
-  leaseTime: duration.optional(),
+  leaseTime: duration
+    .refine(
+      (v) => {
+        const ns = parseDuration(v);
+        return ns !== undefined && ns >= 60e9 && ns <= 4294967295e9;
+      },
+      { message: 'a lease lasts from 1 minute to 2^32-1 seconds (RFC 2132 option 51)' },
+    )
+    .optional(),
   router: ipv4.optional().describe("default router for clients (default: the server's own address)"),
 });
 

@@ -137,7 +137,7 @@ test('property: the forwarded header checksum equals a full recomputation, whate
         payload: fc.uint8Array({ maxLength: 200 }),
       }),
       (h) => {
-        if (h.src >>> 28 === 0xe || h.src === 0xffff_ffff) return; // not a unicast source
+        if (h.src >>> 24 === 127 || h.src >>> 24 >= 224) return; // loopback, multicast, class E: martians are not forwarded (RFC 1812 5.3.7)
         const packet = emitIpv4(
           ipv4Repr({ ...h, mf: false, fragmentOffset: 0, dst: ip('10.0.2.7') }),
           h.payload,
@@ -736,4 +736,29 @@ test("a host fragments its own packets that exceed the first link's MTU (RFC 791
     h1.sendIp({ dst: ip('10.0.1.2'), protocol: 17, payload: new Uint8Array(3000), df: true }),
     'message-too-long',
   );
+});
+
+test('martians and unicast packets in broadcast frames are not forwarded; errors about packets to the router come from the address targeted', () => {
+  const net = new Network();
+  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', gateway: '10.0.1.254', announce: false });
+  const r1 = net.addRouter('r1', [
+    { name: 'eth0', addresses: ['10.0.1.254/24'] },
+    { name: 'eth1', addresses: ['10.0.2.254/24'] },
+  ]);
+  net.addLink(h1, r1, { bPort: 'eth0' });
+  r1.addStaticRoute({ prefix: cidr('0.0.0.0/0'), iface: 'eth1' });
+  for (const dst of ['127.0.0.1', '224.0.0.5', '0.1.2.3']) h1.sendUdp(5000, ip(dst), 9, new Uint8Array(4));
+  net.run({ until: 1e9 });
+  assert.equal(r1.drops.martian, 3);
+  assert.equal(r1.ipCounters.forwarded, 0);
+  // UDP to the router's far address: port unreachable comes from 10.0.2.254, the address that was asked.
+  h1.sendUdp(5000, ip('10.0.2.254'), 9, new Uint8Array(4));
+  const errors: string[] = [];
+  eth0(h1).tap((frame, dir) => {
+    if (dir !== 'rx') return;
+    const l = decodeFrame(frame).layers;
+    if (l[2]?.layer === 'icmp') errors.push(`${l[1]!.src} ${l[2].type}/${l[2].code}`);
+  });
+  net.run({ until: 2e9 });
+  assert.deepEqual(errors, ['10.0.2.254 3/3']);
 });
