@@ -3,7 +3,7 @@
  * (permit or deny); a packet no rule matches meets the implicit `deny any` at the end. Rules match
  * on protocol, source and destination prefix, and TCP/UDP port ranges. Every rule counts its hits.
  */
-import { type Cidr, cidrContains, formatCidr, IpProtocol } from '../wire/index.js';
+import { type Cidr, cidrContains, formatCidr, ipProtocolName } from '../wire/index.js';
 
 export type AclAction = 'permit' | 'deny';
 
@@ -38,14 +38,8 @@ export interface AclDecision {
   readonly text: string;
 }
 
-const PROTOCOL_NAMES: Record<number, string> = {
-  [IpProtocol.icmp]: 'icmp',
-  [IpProtocol.tcp]: 'tcp',
-  [IpProtocol.udp]: 'udp',
-};
-
 export function describeRule(r: AclRuleSpec): string {
-  const proto = r.protocol === undefined ? 'ip' : (PROTOCOL_NAMES[r.protocol] ?? String(r.protocol));
+  const proto = r.protocol === undefined ? 'ip' : ipProtocolName(r.protocol);
   const ports = (p?: PortRange) =>
     p ? (p.from === p.to ? ` eq ${p.from}` : ` range ${p.from}-${p.to}`) : '';
   return `${r.action} ${proto} ${r.src ? formatCidr(r.src) : 'any'}${ports(r.srcPorts)} ${r.dst ? formatCidr(r.dst) : 'any'}${ports(r.dstPorts)}`;

@@ -30,6 +30,7 @@ import {
   IpProtocol,
   type Ipv4,
   Ipv4View,
+  ipProtocolName,
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
@@ -397,26 +398,7 @@ export abstract class IpNode extends Device {
     dstMac: Mac = MAC_BROADCAST,
   ): void {
     const datagram = emitUdp({ srcPort, dstPort }, payload, { src, dst });
-    const packet = allocBytes(20 + datagram.length);
-    writeIpv4Header(
-      packet,
-      0,
-      {
-        dscp: 0,
-        ecn: 0,
-        id: this.nextId++ & 0xffff,
-        df: false,
-        mf: false,
-        fragmentOffset: 0,
-        ttl: DEFAULT_TTL,
-        protocol: IpProtocol.udp,
-        src,
-        dst,
-        options: NO_OPTIONS,
-      },
-      datagram.length,
-    );
-    packet.set(datagram, 20);
+    const packet = this.packet({ src, dst, protocol: IpProtocol.udp, payload: datagram });
     this.ipCounters.sent++;
     this.sendFrame(iface, dstMac, EtherType.ipv4, packet);
   }
@@ -448,17 +430,8 @@ export abstract class IpNode extends Device {
 
   // ---- send ----
 
-  /** Routes and sends a packet this node originates. */
-  sendIp(spec: IpPacketSpec): SendFailure | null {
-    const route = this.routes.lookup(spec.dst);
-    if (route === undefined) {
-      this.drop('no-route', undefined, `no route to ${formatIpv4(spec.dst)}`);
-      return 'no-route';
-    }
-    const out = this.iface(route.iface);
-    if (!out?.up) return 'interface-down';
-    const src = spec.src ?? out.primary?.address;
-    if (src === undefined) return 'no-source-address';
+  /** An IPv4 packet this node originates: a 20-byte header (next identification, TTL 64 unless given) and the payload. */
+  private packet(spec: IpPacketSpec & { src: Ipv4 }): Uint8Array {
     const packet = allocBytes(20 + spec.payload.length);
     writeIpv4Header(
       packet,
@@ -472,19 +445,42 @@ export abstract class IpNode extends Device {
         fragmentOffset: 0,
         ttl: spec.ttl ?? DEFAULT_TTL,
         protocol: spec.protocol,
-        src,
+        src: spec.src,
         dst: spec.dst,
         options: NO_OPTIONS,
       },
       spec.payload.length,
     );
     packet.set(spec.payload, 20);
+    return packet;
+  }
+
+  /** Routes and sends a packet this node originates. */
+  sendIp(spec: IpPacketSpec): SendFailure | null {
+    const route = this.routes.lookup(spec.dst);
+    if (route === undefined) {
+      this.drop('no-route', undefined, `no route to ${formatIpv4(spec.dst)}`);
+      return 'no-route';
+    }
+    const out = this.iface(route.iface);
+    if (!out?.up) return 'interface-down';
+    const src = spec.src ?? out.primary?.address;
+    if (src === undefined) return 'no-source-address';
+    const packet = this.packet({
+      src,
+      dst: spec.dst,
+      protocol: spec.protocol,
+      payload: spec.payload,
+      ttl: spec.ttl,
+      df: spec.df,
+      dscp: spec.dscp,
+    });
     this.ipCounters.sent++;
     if (this.tracer.enabled) {
       const via = route.nextHop === null ? 'directly connected' : `via gateway ${formatIpv4(route.nextHop)}`;
       this.trace(
         'send',
-        `${PROTOCOL_NAMES[spec.protocol] ?? `protocol ${spec.protocol}`} ${formatIpv4(src)} -> ${formatIpv4(spec.dst)}: route ${formatIpv4(route.prefix)}/${route.prefixLength} out ${out.name}, ${via}`,
+        `${ipProtocolName(spec.protocol).toUpperCase()} ${formatIpv4(src)} -> ${formatIpv4(spec.dst)}: route ${formatIpv4(route.prefix)}/${route.prefixLength} out ${out.name}, ${via}`,
         out.port,
       );
     }
@@ -663,5 +659,4 @@ export abstract class IpNode extends Device {
 }
 
 const NO_OPTIONS = new Uint8Array(0);
-const PROTOCOL_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 47: 'GRE' };
 const NO_TAGS: never[] = [];

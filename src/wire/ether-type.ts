@@ -22,6 +22,18 @@ export const IpProtocol = {
   gre: 47,
 } as const;
 
+const IP_PROTOCOL_NAMES: Record<number, string> = {
+  [IpProtocol.icmp]: 'icmp',
+  [IpProtocol.tcp]: 'tcp',
+  [IpProtocol.udp]: 'udp',
+  [IpProtocol.gre]: 'gre',
+};
+
+/** `icmp`, `tcp`, `udp`, `gre`, or the number for others. */
+export function ipProtocolName(protocol: number): string {
+  return IP_PROTOCOL_NAMES[protocol] ?? String(protocol);
+}
+
 export function isVlanTpid(type: number): boolean {
   return type === EtherType.vlan || type === EtherType.qinq;
 }
