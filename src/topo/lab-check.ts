@@ -174,6 +174,24 @@ function crossCheck(lab: LabFile): LabIssue[] {
             add(`${rp}.via`, `next hop ${r.via} is not on any connected subnet of ${name}`);
         }
       });
+      for (const [aclName, rules] of Object.entries(node.acls ?? {})) {
+        rules.forEach((r, i) => {
+          for (const key of ['srcPort', 'dstPort'] as const) {
+            const v = r[key];
+            if (v === undefined) continue;
+            if (r.protocol !== 'tcp' && r.protocol !== 'udp')
+              add(`${at}.acls.${aclName}[${i}].${key}`, 'ports apply to protocol tcp or udp only');
+            if (typeof v === 'string') {
+              const [from, to] = v.split('-').map(Number);
+              if (!(from! >= 0 && to! <= 65535 && from! <= to!))
+                add(
+                  `${at}.acls.${aclName}[${i}].${key}`,
+                  `"${v}" is not a port range (low-high within 0..65535)`,
+                );
+            }
+          }
+        });
+      }
       (node.applyAcls ?? []).forEach((b, i) => {
         if (!(b.interface in interfaces))
           add(`${at}.applyAcls[${i}].interface`, `unknown interface "${b.interface}"`);
@@ -233,6 +251,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
     else if (!kinds.includes(kind)) add(path, `${n} is a ${kind}; this step needs a ${kinds.join(' or ')}`);
   };
 
+  const captureFiles = new Map<string, string>();
   lab.script.forEach((step, i) => {
     const at = `script[${i}]`;
     if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
@@ -241,6 +260,9 @@ function crossCheck(lab: LabFile): LabIssue[] {
     else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
     else if ('capture' in step) {
       const c = step.capture;
+      const firstFile = captureFiles.get(c.file);
+      if (firstFile) add(`${at}.capture.file`, `${c.file} is already written by ${firstFile}`);
+      else captureFiles.set(c.file, `${at}.capture`);
       if ((c.link === undefined) === (c.port === undefined))
         add(`${at}.capture`, 'give exactly one of link or port');
       if (c.link !== undefined) linkIndex(c.link as number | [string, string], `${at}.capture.link`);

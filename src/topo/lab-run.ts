@@ -337,12 +337,26 @@ export class LabRunner {
   deviceCounters(nodeName: string): Record<string, number> {
     const node = this.net.node(nodeName);
     const out: Record<string, number> = {};
-    if (node instanceof Switch)
+    if (node instanceof Switch) {
       Object.assign(out, node.counters, {
         macEntries: node.macTable.size,
         macOverflows: node.macTable.overflows,
       });
-    if (node instanceof IpNode) Object.assign(out, node.ipCounters);
+      if (node.stp)
+        Object.assign(out, {
+          bpdusSent: node.stp.sent,
+          bpdusReceived: node.stp.received,
+          topologyChanges: node.stp.topologyChanges,
+        });
+    }
+    if (node instanceof IpNode) {
+      Object.assign(out, node.ipCounters);
+      for (const server of node.dhcpServers)
+        for (const [type, n] of Object.entries(server.sent))
+          out[`dhcpSent:${type}`] = (out[`dhcpSent:${type}`] ?? 0) + n;
+      if (node instanceof Host && node.dhcpClient)
+        for (const [type, n] of Object.entries(node.dhcpClient.sent)) out[`dhcpSent:${type}`] = n;
+    }
     if (node instanceof Hub) out.repeated = node.repeated;
     for (const [reason, n] of Object.entries(node.drops)) out[`drop:${reason}`] = n;
     return out;

@@ -189,3 +189,28 @@ test('units: durations and rates', () => {
   assert.equal(parseRate('100 Mbps'), 1e8);
   assert.equal(parseRate('0Mbps'), undefined);
 });
+
+test('ACL port rules need tcp or udp and a real range; a capture file is written by one step only', () => {
+  const lab = {
+    ...base,
+    nodes: {
+      ...base.nodes,
+      r1: {
+        kind: 'router',
+        interfaces: { eth0: { ip: '10.0.0.254/24' } },
+        acls: {
+          web: [
+            { action: 'permit', protocol: 'tcp', dstPort: '443-80' },
+            { action: 'deny', protocol: 'icmp', srcPort: 7 },
+          ],
+        },
+      },
+    },
+    script: [{ capture: { link: 0, file: 'x.pcap' } }, { capture: { link: 1, file: 'x.pcap' } }],
+  };
+  assert.deepEqual(problems(lab), [
+    'nodes.r1.acls.web[0].dstPort: "443-80" is not a port range (low-high within 0..65535)',
+    'nodes.r1.acls.web[1].srcPort: ports apply to protocol tcp or udp only',
+    'script[1].capture.file: x.pcap is already written by script[0].capture',
+  ]);
+});
