@@ -44,6 +44,7 @@ import type { ArpOptions } from './arp-cache.js';
 import { Device, type DeviceContext } from './device.js';
 import { DhcpServer, type DhcpServerOptions } from './dhcp-server.js';
 import { IpInterface } from './ip-interface.js';
+import { Reassembler } from './reassembly.js';
 import { type Route, RouteTable } from './route-table.js';
 
 export const DEFAULT_TTL = 64;
@@ -81,6 +82,7 @@ export interface IpCounters {
   sent: number;
   forwarded: number;
   icmpErrorsSent: number;
+  reassembled: number;
   arpRequestsSent: number;
   arpRepliesSent: number;
 }
@@ -107,10 +109,19 @@ export abstract class IpNode extends Device {
     sent: 0,
     forwarded: 0,
     icmpErrorsSent: 0,
+    reassembled: 0,
     arpRequestsSent: 0,
     arpRepliesSent: 0,
   };
   private readonly byPort = new Map<Port, Map<number, IpInterface>>();
+  /** Fragments of datagrams for this node, waiting for the rest (RFC 791). */
+  private readonly reassembler = new Reassembler(
+    (delay, fn) => this.setTimer(delay, fn),
+    (first) => {
+      this.drop('reassembly-timeout');
+      if (first) this.sendIcmpError(first, IcmpType.timeExceeded, 1); // RFC 792: fragment reassembly time exceeded
+    },
+  );
   /** Per-packet lookups stay O(1) however many interfaces a router has. */
   private readonly byName = new Map<string, IpInterface>();
   private readonly ownAddresses = new Set<Ipv4>();
@@ -318,8 +329,20 @@ export abstract class IpNode extends Device {
   protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
   protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
-    if (ip.isFragment)
-      return this.drop('fragment-not-reassembled', iface?.port, 'this stack does not reassemble fragments');
+    if (ip.isFragment) {
+      const r = this.reassembler.add(ip);
+      if (r.kind === 'dropped') return this.drop(r.reason, iface?.port);
+      if (r.kind === 'incomplete') return;
+      const whole = Ipv4View.check(r.packet);
+      if (!whole.ok) return this.drop(`reassembled-${whole.error.code}`, iface?.port);
+      this.ipCounters.reassembled++;
+      this.trace(
+        'deliver',
+        `reassembled ${whole.value.totalLength}-byte datagram id=${ip.id} from ${formatIpv4(ip.src)}`,
+        iface?.port,
+      );
+      return this.deliverLocal(whole.value, iface);
+    }
     this.ipCounters.delivered++;
     switch (ip.protocol) {
       case IpProtocol.icmp: {

@@ -17,6 +17,8 @@ import {
   decodeFrame,
   EtherType,
   emitArp,
+  emitEthernetFrame,
+  emitIpv4,
   formatIpv4,
   gratuitousArp,
   ip,
@@ -375,4 +377,47 @@ test('a host does not forward packets that are not for it', () => {
   assert.equal(run.results[0]!.status, 'timeout');
   assert.deepEqual(h2.drops, { 'not-for-me': 1 });
   assert.equal(h2.ipCounters.forwarded, 0);
+});
+
+test('a datagram missing a fragment is abandoned after 30 s with ICMP fragment reassembly time exceeded (RFC 792)', () => {
+  const net = new Network();
+  const h1 = net.addHost('h1', { ip: '10.0.1.1/24', announce: false });
+  const h2 = net.addHost('h2', { ip: '10.0.1.2/24', announce: false });
+  net.addLink(h1, h2);
+  const errors: string[] = [];
+  h1.port('eth0')!.tap((frame, dir) => {
+    const l = decodeFrame(frame).layers;
+    if (dir === 'rx' && l[2]?.layer === 'icmp') errors.push(`${l[2].type}/${l[2].code}`);
+  });
+  // Only the first of two fragments is sent (MF set, nothing follows).
+  const payload = new Uint8Array(100);
+  const first = emitIpv4(
+    {
+      dscp: 0,
+      ecn: 0,
+      id: 77,
+      df: false,
+      mf: true,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol: 17,
+      src: ip('10.0.1.1'),
+      dst: ip('10.0.1.2'),
+      options: new Uint8Array(0),
+    },
+    payload,
+  );
+  h1.resolveNeighbor(ip('10.0.1.2'));
+  net.run({ until: 1e9 });
+  h1.port('eth0')!.send(
+    emitEthernetFrame(
+      { dst: h2.interfaces[0]!.mac, src: h1.interfaces[0]!.mac, tags: [], etherType: 0x0800 },
+      first,
+    ),
+  );
+  net.run({ until: 29e9 });
+  assert.deepEqual(errors, []);
+  net.run({ until: 32e9 });
+  assert.deepEqual(errors, ['11/1']);
+  assert.equal(h2.drops['reassembly-timeout'], 1);
 });
