@@ -101,6 +101,8 @@ export class Link {
   delivered = 0;
   private generation = 0;
   private taps: LinkTap[] = [];
+  /** Told of every frame the link drops, with the reason (the network sets it when tracing). */
+  onDrop: ((reason: string, from: Port) => void) | null = null;
   private readonly ab = new Direction();
   private readonly ba = new Direction();
 
@@ -135,18 +137,18 @@ export class Link {
   /** Called by `from.send`. Schedules delivery at the other end, or counts a drop. */
   transmit(from: Port, frame: Uint8Array): void {
     if (!this.up) {
-      countDrop(this.drops, 'link-down');
+      this.dropped('link-down', from);
       return;
     }
     if (l3PayloadLength(frame) > this.mtu) {
-      countDrop(this.drops, 'mtu-exceeded');
+      this.dropped('mtu-exceeded', from);
       return;
     }
     const dir = from === this.a ? this.ab : this.ba;
     const now = this.clock.now();
     // One frame is on the wire; up to `queueFrames` more may wait behind it.
     if (dir.inQueue(now) > this.queueFrames) {
-      countDrop(this.drops, 'queue-full');
+      this.dropped('queue-full', from);
       return;
     }
     const start = Math.max(dir.busyUntil, now);
@@ -158,16 +160,21 @@ export class Link {
     const generation = this.generation;
     this.clock.setTimer(done + this.delay - now, () => {
       if (generation !== this.generation) {
-        countDrop(this.drops, 'link-down');
+        this.dropped('link-down', from);
         return;
       }
       if (lost) {
-        countDrop(this.drops, 'loss');
+        this.dropped('loss', from);
         return;
       }
       this.delivered++;
       to.deliver(frame);
     });
+  }
+
+  private dropped(reason: string, from: Port): void {
+    countDrop(this.drops, reason);
+    this.onDrop?.(reason, from);
   }
 
   /** Observes every frame put on the wire (after the MTU and queue checks). Returns a function that removes the tap. */

@@ -185,6 +185,15 @@ export class Network {
       this.rng,
       spec,
     );
+    if (this.tracer.enabled) {
+      link.onDrop = (reason, from) =>
+        this.tracer.emit({
+          time: this.scheduler.now(),
+          node: `${link.a.id}--${link.b.id}`,
+          kind: 'drop',
+          message: `link drop (${reason}) of a frame from ${from.id}`,
+        });
+    }
     this.links.push(link);
     return link;
   }

@@ -1,6 +1,7 @@
 /** The Mininet-style API as docs/api.md shows it, and the classic generators. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { TraceLog } from '../../src/devices/trace.js';
 import { linear, singleSwitch, tree } from '../../src/topo/generators.js';
 import { Network } from '../../src/topo/network.js';
 import { formatCidr, formatMac, ip } from '../../src/wire/index.js';
@@ -53,4 +54,18 @@ test("generators: single switch, linear and tree have Mininet's shape and everyo
       ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'],
     ],
   );
+});
+
+test('drops on a link are traced too, with their reason', () => {
+  const net = new Network({ seed: 1, trace: true });
+  const h1 = net.addHost('h1', { announce: false });
+  const h2 = net.addHost('h2', { announce: false });
+  net.addLink(h1, h2, { loss: 1 });
+  net.start();
+  h1.ping(ip('10.0.0.2'), { count: 1 });
+  net.run({ until: 2e9 });
+  const drops = (net.tracer as TraceLog).events
+    .filter((e) => e.kind === 'drop')
+    .map((e) => `${e.node}: ${e.message}`);
+  assert.equal(drops[0], 'h1:eth0--h2:eth0: link drop (loss) of a frame from h1:eth0');
 });
