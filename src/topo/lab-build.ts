@@ -128,6 +128,13 @@ export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean
           dhcp: node.dhcp,
           arp: node.arpTimeout === undefined ? undefined : { timeout: parseDuration(node.arpTimeout) },
         });
+        for (const [nic, spec] of Object.entries(node.nics ?? {})) {
+          host.addInterface({
+            name: nic,
+            mac: spec.mac === undefined ? net.allocateMac() : mac(spec.mac),
+            addresses: spec.ip ? [cidr(spec.ip)] : [],
+          });
+        }
         if (node.udpEcho) host.enableUdpEcho(node.udpEcho === true ? 7 : node.udpEcho);
         if (node.dhcpServer) host.enableDhcpServer('eth0', dhcpOptions(node.dhcpServer));
         break;

@@ -92,7 +92,7 @@ export function routedInterfaces(node: LabNode): Record<
 }
 
 function declaredPorts(node: LabNode): Set<string> | null {
-  if (node.kind === 'host') return new Set(['eth0']);
+  if (node.kind === 'host') return new Set(['eth0', ...Object.keys(node.nics ?? {})]);
   if (node.kind === 'router') return new Set(Object.entries(node.interfaces).map(([n, i]) => i.port ?? n));
   return null; // switches and hubs grow ports as links need them
 }
@@ -213,8 +213,12 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const declared = declaredPorts(n);
       if (port !== undefined && declared && !declared.has(port))
         add(path, `${node} has no port "${port}" (it has ${[...declared].join(', ') || 'none'})`);
-      // A host has one NIC: a link that names no port takes eth0.
-      const effective = port ?? (n.kind === 'host' ? 'eth0' : undefined);
+      // A link that names no port of a host takes its first NIC not yet linked.
+      const hostNic =
+        n.kind === 'host' && port === undefined
+          ? [...declared!].find((nic) => !used.has(`${node}:${nic}`))
+          : undefined;
+      const effective = port ?? (n.kind === 'host' ? (hostNic ?? 'eth0') : undefined);
       if (effective !== undefined) {
         const key = `${node}:${effective}`;
         const first = used.get(key);
@@ -222,7 +226,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
           add(
             path,
             n.kind === 'host' && port === undefined
-              ? `${node} has one NIC (eth0), already linked by ${first}`
+              ? `every NIC of ${node} is already linked (eth0 by ${first})`
               : `port ${key} is already linked by ${first}`,
           );
         else used.set(key, path);

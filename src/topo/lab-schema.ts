@@ -69,6 +69,13 @@ const hostNode = z.strictObject({
   udpEcho: z.union([z.boolean(), port]).optional().describe('run a UDP echo service (true: port 7)'),
   dhcp: z.boolean().optional().describe('get address, mask and gateway by DHCP'),
   dhcpServer: dhcpServer.optional().describe('serve DHCP on eth0'),
+  nics: z
+    .record(
+      z.string().regex(/^eth[1-9]\d*$/, 'more NICs are named eth1, eth2, ...'),
+      z.strictObject({ ip: cidrText.optional(), mac: macText.optional() }),
+    )
+    .optional()
+    .describe('NICs beyond eth0 (a multi-homed host; it does not forward between them)'),
 });
 
 const accessPort = z.strictObject({ vlan: vlanId });

@@ -88,6 +88,11 @@ export class Network {
     return this.useMac(mac);
   }
 
+  /** A fresh automatic MAC, for an interface added after its node (a host's second NIC). */
+  allocateMac(): Mac {
+    return this.nextMac();
+  }
+
   private useMac(mac: Mac): Mac {
     this.usedMacs.add(mac);
     return mac;

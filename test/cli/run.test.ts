@@ -67,7 +67,7 @@ test('vnet run lists every problem of a bad lab file with its path, and exits 1'
   assert.equal(r2.status, 1);
   assert.equal(
     r2.stderr,
-    `vnet run: ${file}: 3 problems:\n  links[1].a: A has one NIC (eth0), already linked by links[0].a\n  links[1].b: unknown node "sw9"\n  links[2].a: unknown node "B"\n`,
+    `vnet run: ${file}: 3 problems:\n  links[1].a: every NIC of A is already linked (eth0 by links[0].a)\n  links[1].b: unknown node "sw9"\n  links[2].a: unknown node "B"\n`,
   );
   assert.equal(
     vnet('run', join(tmp, 'missing.yaml')).stderr,

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { linear, singleSwitch, tree } from '../../src/topo/generators.js';
+import { buildLab } from '../../src/topo/lab-build.js';
+import { validateLab } from '../../src/topo/lab-check.js';
+import { runLab } from '../../src/topo/lab-run.js';
 import { Network } from '../../src/topo/network.js';
 import { formatCidr, formatMac, ip } from '../../src/wire/index.js';
 
@@ -68,4 +71,31 @@ test('drops on a link are traced too, with their reason', () => {
     .filter((e) => e.kind === 'drop')
     .map((e) => `${e.node}: ${e.message}`);
   assert.equal(drops[0], 'h1:eth0--h2:eth0: link drop (loss) of a frame from h1:eth0');
+});
+
+test('a multi-homed host (nics) reaches both of its subnets and does not forward between them', () => {
+  const parsed = validateLab({
+    nodes: {
+      M: { kind: 'host', ip: '10.0.1.1/24', nics: { eth1: { ip: '10.0.2.1/24' } }, announce: false },
+      A: { kind: 'host', ip: '10.0.1.2/24', gateway: '10.0.1.1', announce: false },
+      B: { kind: 'host', ip: '10.0.2.2/24', announce: false },
+    },
+    links: [
+      { a: 'M', b: 'A' },
+      { a: 'M', b: 'B' },
+    ],
+    script: [
+      { ping: { from: 'M', to: '10.0.1.2', count: 1 } },
+      { ping: { from: 'M', to: '10.0.2.2', count: 1 } },
+      { ping: { from: 'A', to: '10.0.2.2', count: 1 } },
+    ],
+  });
+  assert.ok(parsed.ok);
+  const net = buildLab(parsed.lab);
+  const result = runLab(parsed.lab, net);
+  assert.deepEqual(
+    result.steps.map((s) => (s.step === 'ping' ? s.statistics.received : -1)),
+    [1, 1, 0],
+  );
+  assert.equal(net.node('M').drops['not-for-me'], 1);
 });

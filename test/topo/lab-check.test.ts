@@ -36,7 +36,7 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
     name: 'a port linked twice, and a host port that does not exist',
     lab: { ...base, links: [...base.links, { a: 'B', b: 'sw1:1' }, { a: 'A:eth1', b: 'sw1:7' }] },
     want: [
-      'links[3].a: B has one NIC (eth0), already linked by links[1].a',
+      'links[3].a: every NIC of B is already linked (eth0 by links[1].a)',
       'links[3].b: port sw1:1 is already linked by links[0].b',
       'links[4].a: A has no port "eth1" (it has eth0)',
     ],
