@@ -55,9 +55,50 @@ export function parseLab(text: string): LabParseResult {
 /** Validates a lab given as plain data (YAML already parsed, or built in code). */
 export function validateLab(data: unknown): LabParseResult {
   const parsed = labSchema.safeParse(data);
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  if (!parsed.success) {
+    // The full cross-checks need the shapes right; the node names links and steps use can be
+    // checked already, so that a typo there is reported together with the shape problems.
+    const issues = zodIssues(parsed.error);
+    const seen = new Set(issues.map((i) => i.path));
+    for (const issue of referenceIssues(data)) if (!seen.has(issue.path)) issues.push(issue);
+    return { ok: false, issues };
+  }
   const issues = crossCheck(parsed.data);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, lab: parsed.data };
+}
+
+/** Unknown node names in links and script steps, read from unvalidated data (anything else is skipped). */
+function referenceIssues(data: unknown): LabIssue[] {
+  const issues: LabIssue[] = [];
+  if (typeof data !== 'object' || data === null) return issues;
+  const raw = data as { nodes?: unknown; links?: unknown; script?: unknown };
+  if (typeof raw.nodes !== 'object' || raw.nodes === null) return issues;
+  const names = new Set(Object.keys(raw.nodes));
+  if (Array.isArray(raw.links)) {
+    raw.links.forEach((link: unknown, i) => {
+      if (typeof link !== 'object' || link === null) return;
+      for (const end of ['a', 'b'] as const) {
+        const v = (link as Record<string, unknown>)[end];
+        if (typeof v !== 'string') continue;
+        const { node } = splitEndpoint(v);
+        if (!names.has(node)) issues.push({ path: `links[${i}].${end}`, message: `unknown node "${node}"` });
+      }
+    });
+  }
+  if (Array.isArray(raw.script)) {
+    raw.script.forEach((step: unknown, i) => {
+      if (typeof step !== 'object' || step === null) return;
+      for (const [kind, body] of Object.entries(step)) {
+        if (typeof body !== 'object' || body === null) continue;
+        for (const key of ['from', 'node'] as const) {
+          const v = (body as Record<string, unknown>)[key];
+          if (typeof v === 'string' && !names.has(v))
+            issues.push({ path: `script[${i}].${kind}.${key}`, message: `unknown node "${v}"` });
+        }
+      }
+    });
+  }
+  return issues;
 }
 
 /** Splits `node:port`. */

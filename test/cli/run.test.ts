@@ -57,7 +57,7 @@ test('vnet run lists every problem of a bad lab file with its path, and exits 1'
   assert.equal(r.stdout, '');
   assert.equal(
     r.stderr,
-    `vnet run: ${file}: 1 problem:\n  links[2].mtu: Too small: expected number to be >=68\n`,
+    `vnet run: ${file}: 3 problems:\n  links[2].mtu: Too small: expected number to be >=68\n  links[1].b: unknown node "sw9"\n  links[2].a: unknown node "B"\n`,
   );
   writeFileSync(
     file,

@@ -102,8 +102,8 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
         { wait: 'a while' },
       ],
     },
-    // Schema problems come first; the cross-references are checked once the shapes are right.
-    want: ['script[6].wait: not a duration (e.g. 1us, 10ms, 2s)'],
+    // With a shape problem, the node names are still checked; the other cross-references wait for the shapes.
+    want: ['script[6].wait: not a duration (e.g. 1us, 10ms, 2s)', 'script[1].ping.from: unknown node "Z"'],
   },
 ];
 
