@@ -17,8 +17,8 @@ import { GENEVE_PORT, GeneveView, isCriticalGeneveOption } from './geneve.js';
 import { GreView } from './gre.js';
 import { IcmpType, IcmpView, parseQuotedDatagram } from './icmpv4.js';
 import { Ipv4View, ipv4OptionName } from './ipv4.js';
-import { formatIpv4 } from './ipv4-address.js';
-import { formatMac } from './mac.js';
+import { formatIpv4, formatIpv4At } from './ipv4-address.js';
+import { formatMac, formatMacAt } from './mac.js';
 import type { LayerName, WireError } from './result.js';
 import { isStpLlc, parseBpdu } from './stp.js';
 import { type TcpOption, TcpView, tcpFlagNames } from './tcp.js';
@@ -125,14 +125,18 @@ class Dissector {
       // Common case, untagged Ethernet II: the layer is built in one shape (only padding may be added).
       const plain: MutableLayer = {
         layer: 'ethernet',
-        dst: formatMac(eth.dst),
-        src: formatMac(eth.src),
+        dst: formatMacAt(this.b, offset),
+        src: formatMacAt(this.b, offset + 6),
         etherType: type,
       };
       this.layers.push(plain);
       return this.network(type, offset + ETHERNET_HEADER_LENGTH, end, depth, plain);
     }
-    const ethLayer: MutableLayer = { layer: 'ethernet', dst: formatMac(eth.dst), src: formatMac(eth.src) };
+    const ethLayer: MutableLayer = {
+      layer: 'ethernet',
+      dst: formatMacAt(this.b, offset),
+      src: formatMacAt(this.b, offset + 6),
+    };
     this.layers.push(ethLayer);
     let at = offset + ETHERNET_HEADER_LENGTH;
     let typeOwner: MutableLayer = ethLayer;
@@ -274,8 +278,8 @@ class Dissector {
       protocol: ip.protocol,
       checksum: ip.checksum,
       checksumOk,
-      src: formatIpv4(ip.src),
-      dst: formatIpv4(ip.dst),
+      src: formatIpv4At(this.b, offset + 12),
+      dst: formatIpv4At(this.b, offset + 16),
       options:
         ip.ihl > 5
           ? ip.options.map((o) => ({

@@ -26,6 +26,11 @@ export function formatIpv4(ip: Ipv4): string {
 
 const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 
+/** Formats the address stored at `b[o..o+4)` straight from the bytes. */
+export function formatIpv4At(b: Uint8Array, o: number): string {
+  return `${OCTETS[b[o]!]}.${OCTETS[b[o + 1]!]}.${OCTETS[b[o + 2]!]}.${OCTETS[b[o + 3]!]}`;
+}
+
 /** Strict dotted quad (no leading zeros, each octet 0..255); undefined otherwise. */
 export function parseIpv4Address(text: string): Ipv4 | undefined {
   const m = DOTTED_QUAD.exec(text);

@@ -64,6 +64,11 @@ export function formatMac(mac: Mac): string {
   return `${HEX_OCTETS[hi >>> 8]}:${HEX_OCTETS[hi & 255]}:${HEX_OCTETS[lo >>> 24]}:${HEX_OCTETS[(lo >>> 16) & 255]}:${HEX_OCTETS[(lo >>> 8) & 255]}:${HEX_OCTETS[lo & 255]}`;
 }
 
+/** Formats the MAC stored at `b[o..o+6)` straight from the bytes (the dissector's path: no number conversion). */
+export function formatMacAt(b: Uint8Array, o: number): string {
+  return `${HEX_OCTETS[b[o]!]}:${HEX_OCTETS[b[o + 1]!]}:${HEX_OCTETS[b[o + 2]!]}:${HEX_OCTETS[b[o + 3]!]}:${HEX_OCTETS[b[o + 4]!]}:${HEX_OCTETS[b[o + 5]!]}`;
+}
+
 const MAC_PATTERN =
   /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i;
 const MAC_DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i;
