@@ -18,6 +18,7 @@ import {
   bytesEqual,
   concatBytes,
   EtherType,
+  emitEthernetFrame,
   formatMac,
   ip,
   type Mac,
@@ -614,4 +615,22 @@ test('property: on a tree of switches, VLANs isolate and learned unicast arrives
     }),
     { numRuns: 150 },
   );
+});
+
+test('link-local group frames (01:80:c2:00:00:01-0f: pause, LACP, LLDP) are never relayed (802.1D 7.12.6)', () => {
+  const net = new Network();
+  const sw = net.addSwitch('sw');
+  const a = station(net, 'a');
+  const b = station(net, 'b');
+  net.addLink(a, sw);
+  net.addLink(b, sw);
+  a.send(
+    emitEthernetFrame(
+      { dst: mac('01:80:c2:00:00:0e'), src: mac('02:00:00:00:00:0a'), tags: [], etherType: 0x88cc },
+      new Uint8Array(46),
+    ),
+  );
+  net.run();
+  assert.equal(b.received.length, 0);
+  assert.equal(sw.drops['link-local-group'], 1);
 });

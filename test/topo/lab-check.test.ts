@@ -214,3 +214,17 @@ test('ACL port rules need tcp or udp and a real range; a capture file is written
     'script[1].capture.file: x.pcap is already written by script[0].capture',
   ]);
 });
+
+test('DHCP leases last from a minute to 2^32-1 seconds (RFC 2132 option 51)', () => {
+  const lab = {
+    nodes: {
+      R: {
+        kind: 'router',
+        interfaces: { lan: { ip: '10.0.0.1/24', dhcp: { pool: '10.0.0.100-10.0.0.110', leaseTime: '0s' } } },
+      },
+    },
+  };
+  assert.deepEqual(problems(lab), [
+    'nodes.R.interfaces.lan.dhcp.leaseTime: a lease lasts from 1 minute to 2^32-1 seconds (RFC 2132 option 51)',
+  ]);
+});
