@@ -14,6 +14,8 @@ export interface DeviceContext {
 
 export abstract class Device {
   readonly ports: Port[] = [];
+  /** The switch looks up an output port by name for every known-unicast frame. */
+  private readonly portsByName = new Map<string, Port>();
   readonly drops: DropCounters = {};
   protected readonly clock: Clock;
   protected tracer: Tracer;
@@ -42,17 +44,18 @@ export abstract class Device {
 
   /** Adds a port named `name` (unique on this device). */
   addPort(name: string): Port {
-    if (this.ports.some((p) => p.name === name)) throw new Error(`${this.name} already has a port ${name}`);
+    if (this.portsByName.has(name)) throw new Error(`${this.name} already has a port ${name}`);
     const port = new Port(this.name, name);
     port.onReceive = (frame, p) => this.receive(frame, p);
     port.onLinkChange = (up, p) => this.linkChanged(p, up);
     this.ports.push(port);
+    this.portsByName.set(name, port);
     this.portAdded(port);
     return port;
   }
 
   port(name: string): Port | undefined {
-    return this.ports.find((p) => p.name === name);
+    return this.portsByName.get(name);
   }
 
   /** Hook for subclasses that keep per-port state. */

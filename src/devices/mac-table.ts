@@ -27,6 +27,8 @@ export class MacTable {
   /** During a topology change entries age faster (802.1D 8.3.5): this age applies until `shortUntil`. */
   private shortAge = 0;
   private shortUntil = -1;
+  /** No entry was last seen before this (entries only get newer; a scan recomputes it). */
+  private oldestSeen = 0;
 
   constructor(
     readonly capacity = 8192,
@@ -73,7 +75,7 @@ export class MacTable {
       return 'moved';
     }
     if (this.count >= this.capacity) {
-      this.expire(now);
+      if (this.mayHaveExpired(now)) this.expire(now); // a full table under a MAC flood does not rescan per frame
       if (this.count >= this.capacity) {
         this.overflows++;
         return 'table-full';
@@ -91,16 +93,25 @@ export class MacTable {
   /** Removes every entry older than the aging time; returns how many. */
   expire(now: Nanos): number {
     let removed = 0;
+    let oldest = now;
     for (const macs of this.byVlan.values()) {
       for (const entry of macs.values()) {
         if (now - entry.lastSeen > this.aging(now)) {
           macs.delete(entry.mac);
           removed++;
+        } else if (entry.lastSeen < oldest) {
+          oldest = entry.lastSeen;
         }
       }
     }
     this.count -= removed;
+    this.oldestSeen = oldest;
     return removed;
+  }
+
+  /** True when some entry may have aged out: `oldestSeen` is a lower bound of every entry's last sighting. */
+  private mayHaveExpired(now: Nanos): boolean {
+    return now - this.oldestSeen > this.aging(now);
   }
 
   /** Forgets every entry (a topology change). */

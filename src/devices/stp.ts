@@ -55,7 +55,8 @@ function compareVectors(a: Vector, b: Vector): number {
 interface StpPort {
   readonly port: Port;
   readonly portId: number;
-  readonly pathCost: number;
+  /** Set from the link speed when the protocol starts. */
+  pathCost: number;
   state: PortState;
   role: PortRole;
   /** Best configuration heard on the port, and when (for max age). */
@@ -131,8 +132,7 @@ export class SpanningTree {
 
   /** Starts the protocol: roles computed, hello timer running. */
   start(): void {
-    for (const p of this.ports.values())
-      (p as { pathCost: number }).pathCost = pathCostFor(p.port.link?.bandwidth ?? 1e9);
+    for (const p of this.ports.values()) p.pathCost = pathCostFor(p.port.link?.bandwidth ?? 1e9);
     this.recompute();
     this.hello();
   }

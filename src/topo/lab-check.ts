@@ -109,7 +109,6 @@ export function splitEndpoint(endpoint: string): { node: string; port: string | 
     : { node: endpoint.slice(0, colon), port: endpoint.slice(colon + 1) };
 }
 
-/** Physical ports a node declares (hosts: eth0; routers: their interfaces' ports). */
 /** The routed interfaces of a router, or the VLANIFs (vlanif<VID> on the internal port `cpu`) of an L3 switch. */
 export function routedInterfaces(node: LabNode): Record<
   string,
@@ -132,6 +131,7 @@ export function routedInterfaces(node: LabNode): Record<
   return {};
 }
 
+/** Physical ports a node declares (hosts: eth0 and their nics; routers: their interfaces' ports); null for switches and hubs. */
 function declaredPorts(node: LabNode): Set<string> | null {
   if (node.kind === 'host') return new Set(['eth0', ...Object.keys(node.nics ?? {})]);
   if (node.kind === 'router') return new Set(Object.entries(node.interfaces).map(([n, i]) => i.port ?? n));
