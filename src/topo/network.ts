@@ -13,6 +13,7 @@ import type { InterfaceConfig } from '../devices/ip-node.js';
 import { Router } from '../devices/router.js';
 import { Switch, type SwitchOptions } from '../devices/switch.js';
 import { NO_TRACE, TraceLog, type Tracer } from '../devices/trace.js';
+import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
 import { Rng, type RunOptions, type RunResult, Scheduler } from '../sim/index.js';
 import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
@@ -21,6 +22,8 @@ export interface NetworkOptions {
   readonly seed?: number;
   /** Record every device decision (default false). */
   readonly trace?: boolean;
+  /** How long the overlay controller takes to install a route (default 0). */
+  readonly controllerDelay?: number;
 }
 
 export interface HostSpec extends HostOptions {
@@ -44,6 +47,22 @@ export interface LinkSpec extends LinkProperties {
   readonly bPort?: string;
 }
 
+export interface NveSpec extends Omit<NveOptions, 'vtep'> {
+  /** The VTEP address; a loopback `lo` with it as a /32 is added unless an interface has it. */
+  readonly vtep: string | Ipv4;
+  /** Underlay interfaces, as a router's. */
+  readonly interfaces?: readonly RouterInterfaceSpec[];
+}
+
+export interface VrfSpec {
+  /** The tenant's L3 VNI (symmetric IRB) and this VRF's address on it. */
+  readonly l3?: { readonly vni: number; readonly transitIp: string | Ipv4; readonly prefixLength?: number };
+  readonly routerMac?: Mac;
+}
+
+/** Internal links inside a box (NVE to its VRFs): no delay worth counting, no bandwidth limit. */
+const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
+
 /** 02:56:4e:00:00:00, the base of automatic MACs. */
 const AUTO_MAC_BASE = 0x02_56_4e_00_00_00;
 
@@ -62,9 +81,13 @@ export class Network {
     setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
   };
 
+  /** The overlay's control plane: flood lists, and MAC/IP routes for NVEs in controller mode. */
+  readonly overlay: OverlayController;
+
   constructor(options: NetworkOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
     this.tracer = options.trace ? new TraceLog() : NO_TRACE;
+    this.overlay = new OverlayController(this.clock, options.controllerDelay ?? 0);
   }
 
   private context() {
@@ -156,6 +179,75 @@ export class Network {
     return router;
   }
 
+  /** Adds an NVE (a VTEP with its underlay interfaces): a leaf switch's or a hypervisor's. */
+  addNve(name: string, spec: NveSpec): Nve {
+    this.claimName(name);
+    const vtep = typeof spec.vtep === 'string' ? ip(spec.vtep) : spec.vtep;
+    const nve = new Nve(name, this.context(), { ...spec, vtep });
+    for (const i of spec.interfaces ?? []) {
+      nve.addInterface({
+        name: i.name,
+        port: i.port,
+        mac: i.mac !== undefined ? this.useMac(i.mac) : this.nextMac(),
+        addresses: i.addresses.map(toCidr),
+        vlan: i.vlan,
+      });
+    }
+    if (!nve.ownsAddress(vtep))
+      nve.addInterface({ name: 'lo', mac: this.nextMac(), addresses: [{ address: vtep, prefixLength: 32 }] });
+    this.nodes.set(name, nve);
+    this.overlay.register(nve);
+    return nve;
+  }
+
+  /**
+   * Adds a tenant's VRF to an NVE: a router named `NVE/TENANT`, joined to the NVE by an internal
+   * link per VBDIF (added with `addVbdif`) and, with an L3 VNI, one more for the L3 VNI's BD.
+   */
+  addVrf(nve: Nve, tenant: string, spec: VrfSpec = {}): Router {
+    const router = this.addRouter(`${nve.name}/${tenant}`);
+    const routerMac = spec.routerMac !== undefined ? this.useMac(spec.routerMac) : this.nextMac();
+    let transitIp = 0;
+    if (spec.l3) {
+      transitIp = typeof spec.l3.transitIp === 'string' ? ip(spec.l3.transitIp) : spec.l3.transitIp;
+      const bd = nve.addL3BridgeDomain(spec.l3.vni, tenant);
+      router.addInterface({
+        name: 'l3vni',
+        mac: routerMac,
+        addresses: [{ address: transitIp, prefixLength: spec.l3.prefixLength ?? 16 }],
+      });
+      const port = `l3vni-${tenant}`;
+      nve.addSubinterface(port, { kind: 'untagged' }, bd, 'gateway');
+      this.addLink(nve, router, { aPort: port, bPort: 'l3vni', ...INTERNAL_LINK });
+    }
+    nve.attachVrf({ tenant, router, l3Vni: spec.l3?.vni ?? null, transitIp, routerMac, l3Iface: 'l3vni' });
+    return router;
+  }
+
+  /**
+   * Adds a VBDIF: a routed interface of the tenant's VRF on BD `bdId`, the subnet's gateway.
+   * `anycast`: the same IP and MAC on every NVE (distributed gateway), answered locally only.
+   */
+  addVbdif(
+    nve: Nve,
+    tenant: string,
+    bdId: number,
+    spec: { readonly addresses: readonly (string | Cidr)[]; readonly mac?: Mac; readonly anycast?: boolean },
+  ): void {
+    const vrf = nve.vrfs.get(tenant);
+    if (!vrf) throw new Error(`${nve.name} has no VRF for tenant ${tenant}`);
+    const bd = nve.bridgeDomain(bdId);
+    if (!bd) throw new Error(`${nve.name} has no bridge domain ${bdId}`);
+    const name = `vbdif${bdId}`;
+    const addresses = spec.addresses.map(toCidr);
+    // An anycast gateway MAC repeats on every NVE by design: it is not claimed as unique.
+    const mac = spec.mac !== undefined ? (spec.anycast ? spec.mac : this.useMac(spec.mac)) : this.nextMac();
+    vrf.router.addInterface({ name, mac, addresses });
+    nve.addSubinterface(name, { kind: 'untagged' }, bd, spec.anycast ? 'anycast-gateway' : 'gateway');
+    if (spec.anycast) for (const a of addresses) bd.anycastGateways.add(a.address);
+    this.addLink(nve, vrf.router, { aPort: name, bPort: name, ...INTERNAL_LINK });
+  }
+
   node(name: string): Device {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no node named "${name}"`);
@@ -212,6 +304,7 @@ export class Network {
 
   /** Starts the switches (spanning tree, where enabled), routers and hosts (DHCP servers, gratuitous ARP, DHCP clients). */
   start(): void {
+    this.overlay.connect();
     for (const n of this.nodes.values()) if (n instanceof Switch) n.start();
     for (const n of this.nodes.values()) if (n instanceof Router) n.start();
     for (const n of this.nodes.values()) if (n instanceof Host) n.start();

@@ -1,0 +1,6 @@
+/** overlay/: NVEs with their VTEPs, bridge domains, VAPs, encapsulations and the fabric's control plane. Browser-safe. */
+export * from './bridge-domain.js';
+export * from './controller.js';
+export * from './encapsulation.js';
+export * from './nve.js';
+export * from './vap.js';

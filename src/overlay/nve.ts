@@ -1,0 +1,553 @@
+/**
+ * A Network Virtualization Edge (NVE) with its VTEP: the device that joins local stations to the
+ * overlay. It is a router on its underlay side (routed uplinks, static routes, ECMP, ARP; it
+ * forwards underlay transit traffic as a leaf does) and a set of bridge domains on its access side.
+ *
+ * Access side: a frame in on an access port is classified into a VAP and so into a BD (tags
+ * popped), its source MAC is learned on that VAP, and its destination is looked up in the BD:
+ * a local VAP (tags pushed), a remote VTEP (encapsulated), or, for broadcast, unknown unicast and
+ * multicast, every other local VAP plus a copy to each VTEP of the BD's flood list (head-end
+ * replication). A frame never leaves its BD.
+ *
+ * Fabric side: a packet to the VTEP address carrying the fabric's encapsulation is decapsulated
+ * and its inner frame forwarded in the BD of its VNI, to local VAPs only (split horizon: nothing
+ * decapsulated is sent back into the fabric). Unknown VNIs, inner VLAN tags (RFC 7348 6.1) and bad
+ * headers are dropped and counted by reason.
+ *
+ * Control planes, per fabric:
+ * - `flood-and-learn`: the inner source MAC of a decapsulated frame is learned against the outer
+ *   source IP (its VTEP), with aging (RFC 7348 4.1).
+ * - `controller` (EVPN-style): local MACs, and the IPs snooped from local ARP, are advertised to the
+ *   fabric's controller, which installs them on every other NVE of the VNI with a MAC mobility
+ *   sequence number (RFC 7432 15). Nothing is learned from the data plane, and an ARP request for
+ *   a known remote IP is answered by the local NVE (ARP suppression, RFC 9161).
+ *
+ * The outer IPv4 header has the VTEP as source, TTL 64 and DF set: an NVE does not fragment
+ * (RFC 7348 4.3), so an inner frame too large for the underlay MTU plus the encapsulation's
+ * overhead (50 bytes for VXLAN) is dropped as `overlay-mtu-exceeded`.
+ */
+import type { DeviceContext } from '../devices/device.js';
+import type { IpInterface } from '../devices/ip-interface.js';
+import { Router } from '../devices/router.js';
+import type { Port } from '../link/index.js';
+import type { Nanos } from '../sim/index.js';
+import {
+  ArpOp,
+  ArpView,
+  allocBytes,
+  EtherType,
+  emitArp,
+  formatIpv4,
+  formatMac,
+  innerFlowHash,
+  IpProtocol,
+  type Ipv4,
+  type Ipv4View,
+  isGroupMac,
+  isVlanTpid,
+  MAC_BROADCAST,
+  type Mac,
+  readMac,
+  readU16,
+  type UdpView,
+  writeEthernetHeader,
+} from '../wire/index.js';
+import { BridgeDomain } from './bridge-domain.js';
+import {
+  type Decapsulated,
+  decapsulateGre,
+  decapsulateUdp,
+  type EncapsulationKind,
+  encapsulate,
+  encapsulationPort,
+  outerIpOverhead,
+} from './encapsulation.js';
+import {
+  tagForVap,
+  untagFrame,
+  type Vap,
+  type VapEncapsulation,
+  type VapPortMode,
+  type VapRole,
+  VapTable,
+} from './vap.js';
+
+export type ControlPlane = 'flood-and-learn' | 'controller';
+
+export interface NveOptions {
+  /** The VTEP's source address; one of the NVE's interface addresses (often a loopback). */
+  readonly vtep: Ipv4;
+  readonly encapsulation?: EncapsulationKind;
+  readonly controlPlane?: ControlPlane;
+  /** Outer IPv4 TTL (default 64). */
+  readonly outerTtl?: number;
+  /** MAC entries per BD (default 65,536). */
+  readonly macTableSize?: number;
+  /** Aging of learned MAC entries, ns (default 300 s). */
+  readonly agingTime?: Nanos;
+}
+
+/** What an NVE tells its control plane (the fabric's controller) about local stations. */
+export interface NveControlPlaneClient {
+  advertise(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4 | null): void;
+}
+
+export interface NveCounters {
+  /** Frames sent into the fabric (each head-end copy counts). */
+  encapsulated: number;
+  /** Frames received from the fabric and accepted. */
+  decapsulated: number;
+  /** BUM frames from local VAPs. */
+  bumFrames: number;
+  /** Head-end copies of those frames. */
+  replicated: number;
+  arpSuppressed: number;
+  advertised: number;
+  installed: number;
+}
+
+/** A tenant's VRF on this NVE: a router of its own, joined to the NVE's BDs through VBDIF interfaces. */
+export interface VrfAttachment {
+  readonly tenant: string;
+  readonly router: Router;
+  /** The tenant's L3 VNI (symmetric IRB), or null when the VRF routes only between its local BDs. */
+  readonly l3Vni: number | null;
+  /** The VRF's address on the L3 VNI (the next hop other NVEs route the tenant's hosts through). */
+  readonly transitIp: Ipv4;
+  /** The VRF's router MAC on the L3 VNI (RFC 9135's Router's MAC). */
+  readonly routerMac: Mac;
+  /** The VRF router's interface on the L3 VNI. */
+  readonly l3Iface: string;
+}
+
+export class Nve extends Router {
+  override readonly kind = 'nve';
+  readonly vtep: Ipv4;
+  readonly encapsulation: EncapsulationKind;
+  readonly controlPlane: ControlPlane;
+  readonly vaps = new VapTable();
+  readonly counters: NveCounters = {
+    encapsulated: 0,
+    decapsulated: 0,
+    bumFrames: 0,
+    replicated: 0,
+    arpSuppressed: 0,
+    advertised: 0,
+    installed: 0,
+  };
+  /** The fabric's controller, in `controller` mode. */
+  control: NveControlPlaneClient | null = null;
+  /** Tenant VRFs on this NVE, by tenant. */
+  readonly vrfs = new Map<string, VrfAttachment>();
+  private readonly bdById = new Map<number, BridgeDomain>();
+  private readonly bdByVni = new Map<number, BridgeDomain>();
+  private readonly l3Bds: BridgeDomain[] = [];
+  private readonly outerTtl: number;
+  private readonly udpPort: number | undefined;
+  private readonly ipOverhead: number;
+
+  constructor(
+    name: string,
+    context: DeviceContext,
+    private readonly nveOptions: NveOptions,
+  ) {
+    super(name, context);
+    this.vtep = nveOptions.vtep;
+    this.encapsulation = nveOptions.encapsulation ?? 'vxlan';
+    this.controlPlane = nveOptions.controlPlane ?? 'flood-and-learn';
+    this.outerTtl = nveOptions.outerTtl ?? 64;
+    this.udpPort = encapsulationPort(this.encapsulation);
+    this.ipOverhead = outerIpOverhead(this.encapsulation);
+  }
+
+  // ---- configuration ----
+
+  addBridgeDomain(id: number, vni: number, tenant = 'default'): BridgeDomain {
+    if (this.bdById.has(id)) throw new Error(`${this.name} already has bridge domain ${id}`);
+    if (this.bdByVni.has(vni))
+      throw new Error(`${this.name}: VNI ${vni} is already mapped to a bridge domain`);
+    if (!Number.isInteger(vni) || vni < 1 || vni > 0xff_ffff)
+      throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
+    const bd = new BridgeDomain(id, vni, tenant, this.nveOptions.macTableSize, this.nveOptions.agingTime);
+    this.bdById.set(id, bd);
+    this.bdByVni.set(vni, bd);
+    return bd;
+  }
+
+  bridgeDomain(id: number): BridgeDomain | undefined {
+    return this.bdById.get(id);
+  }
+
+  bridgeDomainByVni(vni: number): BridgeDomain | undefined {
+    return this.bdByVni.get(vni);
+  }
+
+  /** An L3 VNI's BD for a tenant's VRF (symmetric IRB): known by its VNI only, id 0. */
+  addL3BridgeDomain(vni: number, tenant: string): BridgeDomain {
+    if (this.bdByVni.has(vni))
+      throw new Error(`${this.name}: VNI ${vni} is already mapped to a bridge domain`);
+    const bd = new BridgeDomain(0, vni, tenant, this.nveOptions.macTableSize, this.nveOptions.agingTime);
+    this.bdByVni.set(vni, bd);
+    this.l3Bds.push(bd);
+    return bd;
+  }
+
+  /** The BDs by id, then the L3 VNIs' BDs. */
+  bridgeDomains(): BridgeDomain[] {
+    return [...[...this.bdById.values()].sort((a, b) => a.id - b.id), ...this.l3Bds];
+  }
+
+  private accessPort(portName: string): Port {
+    return this.port(portName) ?? this.addPort(portName);
+  }
+
+  private bd(id: number): BridgeDomain {
+    const bd = this.bdById.get(id);
+    if (!bd) throw new Error(`${this.name} has no bridge domain ${id}`);
+    return bd;
+  }
+
+  /** An L2 sub-interface VAP: `port` + encapsulation into BD `bdId`. */
+  addSubinterface(
+    portName: string,
+    encap: Exclude<VapEncapsulation, { kind: 'vlan-binding' }>,
+    bd: number | BridgeDomain,
+    role: VapRole = 'station',
+  ): Vap {
+    return this.vaps.addSubinterface(
+      this.accessPort(portName),
+      encap,
+      typeof bd === 'number' ? this.bd(bd) : bd,
+      role,
+    );
+  }
+
+  /** Gives an access port a VLAN mode (for VLAN-binding access). */
+  setPortMode(portName: string, mode: VapPortMode): void {
+    this.vaps.setPortMode(this.accessPort(portName), mode);
+  }
+
+  /** Binds a VLAN to BD `bdId` on every port with a VLAN mode that carries it. */
+  bindVlan(vid: number, bdId: number): void {
+    this.vaps.bindVlan(vid, this.bd(bdId));
+  }
+
+  protected override linkChanged(port: Port, up: boolean): void {
+    if (up || !this.vaps.isAccessPort(port)) return;
+    for (const vap of this.vaps.all()) if (vap.port === port) vap.bd.flushVap(vap);
+  }
+
+  // ---- access side ----
+
+  protected override receive(frame: Uint8Array, port: Port): void {
+    if (!this.vaps.isAccessPort(port)) return super.receive(frame, port);
+    if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
+    const c = this.vaps.classify(port, frame);
+    if (!c.ok) return this.drop(c.reason, port, c.why);
+    const vap = c.vap;
+    const bd = vap.bd;
+    const src = readMac(frame, 6);
+    if (isGroupMac(src))
+      return this.drop('bad-source-mac', port, `source ${formatMac(src)} is a group address`);
+    const inner = untagFrame(frame, c.typeOffset);
+    const now = this.now();
+    bd.counters.fromVaps++;
+    const learned = bd.learnLocal(src, vap, now);
+    const tracing = this.tracer.enabled;
+    let note = tracing
+      ? `VAP ${vap.name} -> BD ${bd.id} (VNI ${bd.vni}); ${learned === 'refreshed' ? `${formatMac(src)} known` : learned === 'table-full' ? `BD MAC table full, ${formatMac(src)} not learned` : `${learned} ${formatMac(src)} on ${vap.name}`}`
+      : '';
+    const advertising = this.control !== null && vap.role !== 'anycast-gateway';
+    if (advertising && (learned === 'learned' || learned === 'moved')) this.advertise(bd, src, null);
+    let localOnly = false;
+    if (readU16(inner, 12) === EtherType.arp) {
+      const handled = this.accessArp(bd, vap, inner, advertising, note);
+      if (handled === true) return;
+      if (handled !== false) {
+        note = handled;
+        localOnly = true;
+      }
+    }
+    this.forwardInBd(bd, inner, vap, localOnly, note);
+  }
+
+  /**
+   * ARP from a local station: snoops its IP (controller mode) and answers requests for known remote
+   * IPs itself (ARP suppression). Returns true when the request was answered, a trace note when
+   * the request must stay local (it asks for a local station or a local anycast gateway), else false.
+   */
+  private accessArp(
+    bd: BridgeDomain,
+    vap: Vap,
+    frame: Uint8Array,
+    advertising: boolean,
+    note: string,
+  ): boolean | string {
+    const checked = ArpView.check(frame, 14);
+    if (!checked.ok) return false;
+    const arp = checked.value;
+    if (advertising && arp.senderIp !== 0 && !isGroupMac(arp.senderMac)) {
+      if (bd.bindIp(arp.senderIp, arp.senderMac, true)) this.advertise(bd, arp.senderMac, arp.senderIp);
+    }
+    if (arp.op !== ArpOp.request || arp.senderIp === arp.targetIp) return false;
+    if (bd.anycastGateways.has(arp.targetIp))
+      return `${note}; ARP for the anycast gateway ${formatIpv4(arp.targetIp)} stays local`;
+    if (this.controlPlane !== 'controller') return false;
+    const binding = bd.arp.get(arp.targetIp);
+    if (binding === undefined) return false;
+    if (binding.local) return `${note}; ARP for local ${formatIpv4(arp.targetIp)} not sent to the fabric`;
+    // ARP suppression: reply on behalf of the remote station, as its NVE told us its MAC.
+    const reply = allocBytes(60);
+    writeEthernetHeader(reply, 0, {
+      dst: arp.senderMac,
+      src: binding.mac,
+      tags: [],
+      etherType: EtherType.arp,
+    });
+    reply.set(
+      emitArp({
+        op: ArpOp.reply,
+        senderMac: binding.mac,
+        senderIp: arp.targetIp,
+        targetMac: arp.senderMac,
+        targetIp: arp.senderIp,
+      }),
+      14,
+    );
+    bd.counters.arpSuppressed++;
+    this.counters.arpSuppressed++;
+    if (this.tracer.enabled)
+      this.trace(
+        'arp-suppress',
+        `${note}; ARP request for ${formatIpv4(arp.targetIp)} answered by the NVE: ${formatMac(binding.mac)} (ARP suppression, not flooded)`,
+        vap.port,
+      );
+    vap.port.send(tagForVap(reply, vap));
+    return true;
+  }
+
+  /**
+   * Forwards an untagged BD frame that came from `from` (a local VAP, or null from the fabric).
+   * `localOnly` keeps a BUM frame off the fabric.
+   */
+  private forwardInBd(
+    bd: BridgeDomain,
+    frame: Uint8Array,
+    from: Vap | null,
+    localOnly: boolean,
+    note: string,
+  ): void {
+    const dst = readMac(frame, 0);
+    const tracing = this.tracer.enabled;
+    const port = from?.port;
+    if (!isGroupMac(dst)) {
+      const e = bd.lookup(dst, this.now());
+      if (e !== undefined) {
+        if (e.vap !== null) {
+          if (e.vap === from) {
+            if (tracing)
+              this.trace(
+                'filter',
+                `${note}; dst ${formatMac(dst)} is on ${e.vap.name}, where it came from -> filtered`,
+                port,
+              );
+            return;
+          }
+          if (tracing)
+            this.trace(
+              'forward',
+              `${note}; dst ${formatMac(dst)} on ${e.vap.name} -> out port ${e.vap.port.name}`,
+              port,
+            );
+          e.vap.port.send(tagForVap(frame, e.vap));
+          return;
+        }
+        if (from === null) {
+          // Split horizon: a frame from the fabric is never sent back into it.
+          return this.drop(
+            'split-horizon',
+            undefined,
+            `${note}; dst ${formatMac(dst)} is behind VTEP ${formatIpv4(e.vtep)}, not here`,
+          );
+        }
+        if (tracing)
+          this.trace(
+            'forward',
+            `${note}; dst ${formatMac(dst)} behind VTEP ${formatIpv4(e.vtep)} (${e.fromController ? `controller, seq ${e.seq}` : 'learned'}) -> encapsulate`,
+            port,
+          );
+        this.encapsulateTo(bd, frame, e.vtep);
+        return;
+      }
+    }
+    bd.counters.bum++;
+    const toFabric = from !== null && !localOnly;
+    if (from !== null) this.counters.bumFrames++;
+    const sent: string[] = [];
+    for (const vap of bd.vaps) {
+      if (vap === from || !vap.port.isUp) continue;
+      vap.port.send(tagForVap(frame, vap));
+      if (tracing) sent.push(vap.name);
+    }
+    if (tracing) {
+      const why = dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : 'unknown';
+      const remote = toFabric
+        ? bd.floodList.length > 0
+          ? `; head-end replication to ${bd.floodList.length} VTEP${bd.floodList.length === 1 ? '' : 's'} ${bd.floodList.map(formatIpv4).join(',')}`
+          : '; no remote VTEP in the flood list'
+        : '';
+      this.trace(
+        'flood',
+        `${note}; dst ${formatMac(dst)} ${why} -> flood VAPs ${sent.join(',') || '(none)'}${remote}`,
+        port,
+      );
+    }
+    if (!toFabric) return;
+    for (const vtep of bd.floodList) {
+      bd.counters.replicated++;
+      this.counters.replicated++;
+      this.encapsulateTo(bd, frame, vtep);
+    }
+  }
+
+  /** Wraps a BD frame for `vtep` and routes it into the underlay. */
+  private encapsulateTo(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4): void {
+    const route = this.routes.lookup(vtep);
+    const out = route ? this.iface(route.iface) : undefined;
+    if (out === undefined)
+      return this.drop('no-route-to-vtep', undefined, `no underlay route to VTEP ${formatIpv4(vtep)}`);
+    const outerLength = frame.length + this.ipOverhead;
+    if (outerLength > out.mtu)
+      return this.drop(
+        'overlay-mtu-exceeded',
+        out.port,
+        `${frame.length}-byte frame + ${this.ipOverhead + 14} bytes of ${this.encapsulation.toUpperCase()} = ${outerLength}-byte outer packet, MTU ${out.mtu} on ${out.name}`,
+      );
+    const hash = innerFlowHash(frame);
+    const enc = encapsulate(this.encapsulation, bd.vni, frame, hash);
+    this.counters.encapsulated++;
+    if (this.tracer.enabled) {
+      const how =
+        enc.srcPort >= 0
+          ? `UDP ${enc.srcPort} -> ${this.udpPort} (source port from flow hash 0x${(hash >>> 0).toString(16).padStart(8, '0')})`
+          : `GRE FlowID ${hash & 0xff}`;
+      this.trace(
+        'encap',
+        `${this.encapsulation.toUpperCase()} VNI ${bd.vni}: outer ${formatIpv4(this.vtep)} -> ${formatIpv4(vtep)}, ${how}, TTL ${this.outerTtl}, DF`,
+        out.port,
+      );
+    }
+    this.sendIp({
+      src: this.vtep,
+      dst: vtep,
+      protocol: enc.protocol,
+      payload: enc.payload,
+      df: true,
+      ttl: this.outerTtl,
+    });
+  }
+
+  // ---- fabric side ----
+
+  protected override onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
+    if (this.udpPort !== undefined && udp.dstPort === this.udpPort && ip.dst === this.vtep) {
+      const kind = this.encapsulation as 'vxlan' | 'geneve';
+      return this.decapsulate(ip, decapsulateUdp(kind, ip.bytes, udp.payloadOffset, udp.end), iface);
+    }
+    super.onUdp(ip, udp, iface);
+  }
+
+  protected override deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
+    if (
+      this.encapsulation === 'nvgre' &&
+      ip.protocol === IpProtocol.gre &&
+      !ip.isFragment &&
+      ip.dst === this.vtep
+    )
+      return this.decapsulate(ip, decapsulateGre(ip.bytes, ip.payloadOffset, ip.end), iface);
+    super.deliverLocal(ip, iface);
+  }
+
+  private decapsulate(ip: Ipv4View, d: Decapsulated, iface: IpInterface | null): void {
+    const port = iface?.port;
+    if (!d.ok) return this.drop(d.reason, port, d.why);
+    const bd = this.bdByVni.get(d.vni);
+    if (bd === undefined)
+      return this.drop(
+        'unknown-vni',
+        port,
+        `VNI ${d.vni} from ${formatIpv4(ip.src)} has no bridge domain here`,
+      );
+    if (d.end - d.innerOffset < 14) return this.drop('inner-runt', port);
+    const inner = ip.bytes.subarray(d.innerOffset, d.end);
+    if (isVlanTpid(readU16(inner, 12)))
+      return this.drop('inner-vlan-tag', port, 'decapsulated frame carries a VLAN tag (RFC 7348 6.1)');
+    const src = readMac(inner, 6);
+    if (isGroupMac(src))
+      return this.drop('bad-source-mac', port, `inner source ${formatMac(src)} is a group address`);
+    this.counters.decapsulated++;
+    bd.counters.fromFabric++;
+    let note = '';
+    if (this.controlPlane === 'flood-and-learn') {
+      const r = bd.learnRemote(src, ip.src, this.now());
+      if (this.tracer.enabled)
+        note = `; ${r === 'refreshed' || r === 'kept' ? `${formatMac(src)} known` : r === 'table-full' ? 'BD MAC table full' : `${r} ${formatMac(src)} -> VTEP ${formatIpv4(ip.src)}`}`;
+    }
+    const tracing = this.tracer.enabled;
+    const head = tracing
+      ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${d.vni} from VTEP ${formatIpv4(ip.src)} -> BD ${bd.id}${note}`
+      : '';
+    this.forwardInBd(bd, inner, null, true, head);
+  }
+
+  // ---- control plane ----
+
+  private advertise(bd: BridgeDomain, mac: Mac, ip: Ipv4 | null): void {
+    this.counters.advertised++;
+    this.control?.advertise(this, bd, mac, ip);
+  }
+
+  /** A controller's MAC (and IP) route for a station behind `vtep`; returns whether it was installed. */
+  installRemote(vni: number, mac: Mac, vtep: Ipv4, seq: number, ip: Ipv4 | null): boolean {
+    const bd = this.bdByVni.get(vni);
+    if (bd === undefined) return false;
+    if (!bd.installRemote(mac, vtep, seq, this.now())) return false;
+    if (ip !== null) bd.bindIp(ip, mac, false);
+    else for (const b of bd.arp.values()) if (b.mac === mac && b.local) b.local = false;
+    this.counters.installed++;
+    if (this.tracer.enabled)
+      this.trace(
+        'control',
+        `controller: ${formatMac(mac)}${ip !== null ? ` (${formatIpv4(ip)})` : ''} in VNI ${vni} is behind VTEP ${formatIpv4(vtep)}, seq ${seq}`,
+      );
+    return true;
+  }
+
+  attachVrf(vrf: VrfAttachment): void {
+    if (this.vrfs.has(vrf.tenant)) throw new Error(`${this.name} already has a VRF for tenant ${vrf.tenant}`);
+    this.vrfs.set(vrf.tenant, vrf);
+  }
+
+  /** Symmetric IRB: routes `ip` (a station of `tenant` behind `remote`) over the L3 VNI to `remote`'s VRF. */
+  installHostRoute(tenant: string, ip: Ipv4, remote: Nve): void {
+    const local = this.vrfs.get(tenant);
+    const far = remote.vrfs.get(tenant);
+    if (local === undefined || far === undefined || local.l3Vni === null || far.l3Vni !== local.l3Vni) return;
+    this.removeHostRoute(tenant, ip);
+    local.router.routes.add({
+      prefix: ip,
+      prefixLength: 32,
+      nextHop: far.transitIp,
+      iface: local.l3Iface,
+      source: 'static',
+      metric: 0,
+    });
+  }
+
+  /** Removes the host route to `ip` in `tenant`'s VRF (the station is local now, or gone). */
+  removeHostRoute(tenant: string, ip: Ipv4): void {
+    const local = this.vrfs.get(tenant);
+    if (local === undefined || local.l3Vni === null) return;
+    local.router.routes.remove((r) => r.prefix === ip && r.prefixLength === 32 && r.iface === local.l3Iface);
+  }
+}

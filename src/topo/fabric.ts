@@ -1,0 +1,400 @@
+/**
+ * The spine-leaf fabric generator: one spec expands into the whole topology, underlay and overlay.
+ *
+ * - Underlay: `spines` plain IPv4 routers (`spine1`, ...) that never look inside the overlay, each
+ *   linked to every leaf by a /30 (172.16.0.0/16). Leaves reach every VTEP through every spine:
+ *   equal-cost routes, spread by ECMP on the outer 5-tuple (so VXLAN's flow-hashed source port
+ *   spreads flows). Spines route each VTEP (or each server's /30) to its leaf.
+ * - NVE placement `leaf` (hardware VTEP): each leaf (`leaf1`, ...) is an NVE with a loopback VTEP
+ *   (10.255.0.0/16); each server (`leaf1-srv1`, ...) is a plain switch whose VMs sit on access
+ *   ports of their subnet's VLAN and whose uplink is a trunk; the leaf binds each VLAN to its BD
+ *   (VLAN-binding access).
+ * - NVE placement `hypervisor` (software VTEP): leaves are routers; each server is an NVE whose VTEP
+ *   is its uplink address (a /30 in 172.17.0.0/16 to its leaf), with one VM per access port, each
+ *   an untagged sub-interface into its BD.
+ * - Tenants: each has subnets; each subnet is a BD with its own VNI (10000 + n) and, in leaf mode,
+ *   VLAN 10 + n. VMs go to tenants in turn (VM v of the fabric to tenant v mod T), and within a
+ *   tenant to its subnets in turn. A VM's MAC and IP depend only on its index inside its tenant,
+ *   so two tenants with the same subnets reuse the same MACs and IPs: isolation does the rest.
+ * - Gateways: `none` (L2 only), `distributed` (every NVE with VMs of a tenant has the tenant's VRF,
+ *   an anycast VBDIF per subnet with the same IP and MAC everywhere, symmetric IRB over an L3 VNI
+ *   per tenant, 50000 + t; needs the controller), or `centralized` (a `border` NVE on the spines
+ *   holds every tenant's VRF and VBDIFs; leaves only bridge).
+ */
+import type { Host } from '../devices/host.js';
+import type { Router } from '../devices/router.js';
+import type { LinkProperties } from '../link/index.js';
+import type { ControlPlane, EncapsulationKind, Nve } from '../overlay/index.js';
+import { type Cidr, cidrNetwork, cidrSize, formatIpv4, type Ipv4, type Mac } from '../wire/index.js';
+import type { Network } from './network.js';
+
+export interface FabricTenantSpec {
+  readonly name: string;
+  /** The tenant's subnets, each a BD/VNI (e.g. `10.1.0.0/24`). */
+  readonly subnets: readonly Cidr[];
+}
+
+export interface FabricSpec {
+  readonly spines: number;
+  readonly leaves: number;
+  readonly serversPerLeaf: number;
+  readonly vmsPerServer: number;
+  readonly tenants: readonly FabricTenantSpec[];
+  readonly nve?: 'leaf' | 'hypervisor';
+  readonly encapsulation?: EncapsulationKind;
+  readonly controlPlane?: ControlPlane;
+  readonly gateway?: 'none' | 'distributed' | 'centralized';
+  /** MTU of the underlay links (default 1550: room for VXLAN's 50 bytes around a 1500-byte packet). */
+  readonly underlayMtu?: number;
+  /** Properties of every link (delay, bandwidth); the underlay's MTU comes from `underlayMtu`. */
+  readonly link?: LinkProperties;
+}
+
+export interface FabricVm {
+  readonly host: Host;
+  readonly tenant: string;
+  readonly subnet: number;
+  readonly leaf: number;
+  readonly server: number;
+}
+
+export interface FabricBuilt {
+  readonly spines: Router[];
+  /** Leaves: NVEs in leaf placement, routers in hypervisor placement. */
+  readonly leaves: Router[];
+  readonly nves: Nve[];
+  readonly border: Nve | null;
+  readonly vms: FabricVm[];
+}
+
+export type FabricProgress = (phase: string, done: number, total: number) => void;
+
+/** Where each generated thing lives: the names and numbers a lab or a test can refer to. */
+export const FABRIC_VNI_BASE = 10000;
+export const FABRIC_L3VNI_BASE = 50000;
+export const FABRIC_VLAN_BASE = 10;
+export const ANYCAST_GATEWAY_MAC: Mac = 0x02_ac_00_00_00_01;
+/** A VM's address in its subnet: network + 10 + its index there (the first ten are the gateway's and spares). */
+export const FABRIC_HOST_OFFSET = 10;
+
+const P2P_SPINE_LEAF = 0xac10_0000; // 172.16.0.0/16
+const P2P_LEAF_SERVER = 0xac11_0000; // 172.17.0.0/16
+const LOOPBACKS = 0x0aff_0000; // 10.255.0.0/16
+
+export function fabricVmName(tenant: string, index: number): string {
+  return `${tenant}-vm${index + 1}`;
+}
+
+/** Names of every node the fabric creates (for lab cross-checks), in creation order. */
+export function fabricNodeNames(spec: FabricSpec): string[] {
+  const names: string[] = [];
+  for (let s = 1; s <= spec.spines; s++) names.push(`spine${s}`);
+  for (let l = 1; l <= spec.leaves; l++) {
+    names.push(`leaf${l}`);
+    for (let v = 1; v <= spec.serversPerLeaf; v++) names.push(`leaf${l}-srv${v}`);
+  }
+  if ((spec.gateway ?? 'none') === 'centralized') names.push('border');
+  const perTenant = new Map<string, number>();
+  const total = spec.leaves * spec.serversPerLeaf * spec.vmsPerServer;
+  for (let g = 0; g < total; g++) {
+    const t = spec.tenants[g % spec.tenants.length]!;
+    const k = perTenant.get(t.name) ?? 0;
+    perTenant.set(t.name, k + 1);
+    names.push(fabricVmName(t.name, k));
+  }
+  return names;
+}
+
+/** Problems with a spec that its shape cannot show (sizes that do not fit the address plan). */
+export function fabricProblems(spec: FabricSpec): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const vms = spec.leaves * spec.serversPerLeaf * spec.vmsPerServer;
+  if (spec.spines * spec.leaves > 16384)
+    problems.push({ path: 'fabric', message: 'at most 16,384 spine-leaf links (172.16.0.0/16 in /30s)' });
+  if (spec.leaves * spec.serversPerLeaf > 16384)
+    problems.push({ path: 'fabric', message: 'at most 16,384 servers (172.17.0.0/16 in /30s)' });
+  if ((spec.gateway ?? 'none') === 'distributed' && (spec.controlPlane ?? 'flood-and-learn') !== 'controller')
+    problems.push({
+      path: 'fabric.gateway',
+      message:
+        'a distributed gateway needs controlPlane: controller (symmetric IRB routes come from the control plane)',
+    });
+  let subnets = 0;
+  const names = new Set<string>();
+  spec.tenants.forEach((t, i) => {
+    if (names.has(t.name))
+      problems.push({ path: `fabric.tenants[${i}].name`, message: `tenant ${t.name} is named twice` });
+    names.add(t.name);
+    subnets += t.subnets.length;
+    const share = Math.ceil(vms / spec.tenants.length);
+    const perSubnet = Math.ceil(share / Math.max(1, t.subnets.length));
+    t.subnets.forEach((s, j) => {
+      if (cidrSize(s) - FABRIC_HOST_OFFSET - 1 < perSubnet)
+        problems.push({
+          path: `fabric.tenants[${i}].subnets[${j}]`,
+          message: `${formatIpv4(cidrNetwork(s))}/${s.prefixLength} cannot hold ${perSubnet} VMs after its first ${FABRIC_HOST_OFFSET} addresses`,
+        });
+    });
+  });
+  if ((spec.nve ?? 'leaf') === 'leaf' && subnets > 4094 - FABRIC_VLAN_BASE)
+    problems.push({
+      path: 'fabric.tenants',
+      message: 'leaf placement maps each subnet to a VLAN: at most 4084 subnets',
+    });
+  return problems;
+}
+
+interface SubnetPlan {
+  readonly tenant: string;
+  readonly tenantIndex: number;
+  readonly index: number;
+  readonly cidr: Cidr;
+  readonly vni: number;
+  readonly vlan: number;
+  readonly bd: number;
+}
+
+export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricProgress): FabricBuilt {
+  const placement = spec.nve ?? 'leaf';
+  const gateway = spec.gateway ?? 'none';
+  const encapsulation = spec.encapsulation ?? 'vxlan';
+  const controlPlane = spec.controlPlane ?? 'flood-and-learn';
+  const underlay: LinkProperties = { ...spec.link, mtu: spec.underlayMtu ?? 1550 };
+  const access: LinkProperties = { ...spec.link };
+  const plans: SubnetPlan[] = [];
+  spec.tenants.forEach((t, ti) => {
+    t.subnets.forEach((c, si) => {
+      const n = plans.length;
+      plans.push({
+        tenant: t.name,
+        tenantIndex: ti,
+        index: si,
+        cidr: c,
+        vni: FABRIC_VNI_BASE + n,
+        vlan: FABRIC_VLAN_BASE + n,
+        bd: FABRIC_VLAN_BASE + n,
+      });
+    });
+  });
+  const subnetsOf = (tenant: string) => plans.filter((p) => p.tenant === tenant);
+  const nveOptions = { encapsulation, controlPlane };
+
+  const spines: Router[] = [];
+  for (let s = 1; s <= spec.spines; s++) spines.push(net.addRouter(`spine${s}`));
+  const leaves: Router[] = [];
+  const nves: Nve[] = [];
+  /** For each NVE, the tenants it serves. */
+  const served = new Map<Nve, Set<string>>();
+  const vtepOfLeaf = (l: number) => (LOOPBACKS + l) >>> 0;
+  const total = spec.leaves * spec.serversPerLeaf * spec.vmsPerServer;
+  const vms: FabricVm[] = [];
+  const perTenant = new Map<string, number>();
+  let vmIndex = 0;
+
+  const linkSpineToLeaf = (leaf: Router, l: number) => {
+    spines.forEach((spine, si) => {
+      const base = (P2P_SPINE_LEAF + ((si * spec.leaves + (l - 1)) << 2)) >>> 0;
+      const sName = `to-${leaf.name}`;
+      const lName = `to-${spine.name}`;
+      spine.addInterface({
+        name: sName,
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 1, prefixLength: 30 }],
+      });
+      leaf.addInterface({
+        name: lName,
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 2, prefixLength: 30 }],
+      });
+      net.addLink(spine, leaf, { ...underlay, aPort: sName, bPort: lName });
+      // Every leaf reaches everything through every spine: equal-cost defaults (ECMP).
+      leaf.addStaticRoute({
+        prefix: { address: 0, prefixLength: 0 },
+        nextHop: base + 1,
+        iface: lName,
+        metric: 1,
+      });
+    });
+  };
+  const spineRoute = (l: number, prefix: Cidr) => {
+    spines.forEach((spine, si) => {
+      const base = (P2P_SPINE_LEAF + ((si * spec.leaves + (l - 1)) << 2)) >>> 0;
+      spine.addStaticRoute({ prefix, nextHop: base + 2, iface: `to-leaf${l}`, metric: 1 });
+    });
+  };
+
+  const placeVm = (attach: (host: Host, plan: SubnetPlan) => void, l: number, v: number) => {
+    const t = spec.tenants[vmIndex % spec.tenants.length]!;
+    vmIndex++;
+    const k = perTenant.get(t.name) ?? 0;
+    perTenant.set(t.name, k + 1);
+    const own = subnetsOf(t.name);
+    const plan = own[k % own.length]!;
+    const slot = Math.floor(k / own.length);
+    const address = (cidrNetwork(plan.cidr) + FABRIC_HOST_OFFSET + slot) >>> 0;
+    const mac = 0x02_00_00_00_00_00 + (plan.index + 1) * 0x1_0000_0000 + slot + 1;
+    const host = net.addHost(fabricVmName(t.name, k), {
+      ip: { address, prefixLength: plan.cidr.prefixLength },
+      mac,
+      gateway: gateway === 'none' ? undefined : (cidrNetwork(plan.cidr) + 1) >>> 0,
+    });
+    attach(host, plan);
+    vms.push({ host, tenant: t.name, subnet: plan.index, leaf: l, server: v });
+    if (vms.length % 1024 === 0) progress?.('vms', vms.length, total);
+  };
+
+  for (let l = 1; l <= spec.leaves; l++) {
+    if (placement === 'leaf') {
+      const leaf = net.addNve(`leaf${l}`, { ...nveOptions, vtep: vtepOfLeaf(l) });
+      leaves.push(leaf);
+      nves.push(leaf);
+      linkSpineToLeaf(leaf, l);
+      spineRoute(l, { address: vtepOfLeaf(l), prefixLength: 32 });
+      for (const p of plans) leaf.addBridgeDomain(p.bd, p.vni, p.tenant);
+      const tenantsHere = new Set<string>();
+      for (let v = 1; v <= spec.serversPerLeaf; v++) {
+        const server = net.addSwitch(`leaf${l}-srv${v}`);
+        const vlans = new Set<number>();
+        let nextPort = 1;
+        for (let m = 0; m < spec.vmsPerServer; m++) {
+          placeVm(
+            (host, plan) => {
+              const port = String(nextPort++);
+              server.addPort(port);
+              server.configurePort(port, { mode: 'access', vlan: plan.vlan });
+              net.addLink(host, server, { ...access, bPort: port });
+              vlans.add(plan.vlan);
+              tenantsHere.add(plan.tenant);
+            },
+            l,
+            v,
+          );
+        }
+        server.addPort('uplink');
+        server.configurePort('uplink', {
+          mode: 'trunk',
+          allowed: vlans.size > 0 ? [...vlans] : [1],
+          native: null,
+        });
+        const leafPort = `srv${v}`;
+        leaf.setPortMode(leafPort, {
+          mode: 'trunk',
+          allowed: vlans.size > 0 ? [...vlans] : [1],
+          native: null,
+        });
+        net.addLink(server, leaf, { ...access, aPort: 'uplink', bPort: leafPort });
+      }
+      for (const p of plans) leaf.bindVlan(p.vlan, p.bd);
+      served.set(leaf, tenantsHere);
+    } else {
+      const leaf = net.addRouter(`leaf${l}`);
+      leaves.push(leaf);
+      linkSpineToLeaf(leaf, l);
+      for (let v = 1; v <= spec.serversPerLeaf; v++) {
+        const m = (l - 1) * spec.serversPerLeaf + (v - 1);
+        const base = (P2P_LEAF_SERVER + (m << 2)) >>> 0;
+        const lName = `to-srv${v}`;
+        leaf.addInterface({
+          name: lName,
+          mac: net.allocateMac(),
+          addresses: [{ address: base + 1, prefixLength: 30 }],
+        });
+        const server = net.addNve(`leaf${l}-srv${v}`, {
+          ...nveOptions,
+          vtep: base + 2,
+          interfaces: [{ name: 'eth0', addresses: [{ address: base + 2, prefixLength: 30 }] }],
+        });
+        server.addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'eth0' });
+        net.addLink(leaf, server, { ...underlay, aPort: lName, bPort: 'eth0' });
+        spineRoute(l, { address: base, prefixLength: 30 });
+        nves.push(server);
+        const tenantsHere = new Set<string>();
+        const bds = new Set<number>();
+        for (let j = 0; j < spec.vmsPerServer; j++) {
+          placeVm(
+            (host, plan) => {
+              if (!bds.has(plan.bd)) {
+                server.addBridgeDomain(plan.bd, plan.vni, plan.tenant);
+                bds.add(plan.bd);
+              }
+              const port = `vm${j + 1}`;
+              server.addSubinterface(port, { kind: 'untagged' }, plan.bd);
+              net.addLink(host, server, { ...access, bPort: port });
+              tenantsHere.add(plan.tenant);
+            },
+            l,
+            v,
+          );
+        }
+        served.set(server, tenantsHere);
+      }
+    }
+    progress?.('leaves', l, spec.leaves);
+  }
+
+  let border: Nve | null = null;
+  if (gateway === 'centralized') {
+    const l = spec.leaves + 1; // the border hangs off the spines like one more leaf
+    border = net.addNve('border', { ...nveOptions, vtep: vtepOfLeaf(l) });
+    spines.forEach((spine, si) => {
+      const base = (P2P_SPINE_LEAF + ((spec.spines * spec.leaves + si) << 2)) >>> 0;
+      spine.addInterface({
+        name: 'to-border',
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 1, prefixLength: 30 }],
+      });
+      border!.addInterface({
+        name: `to-${spine.name}`,
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 2, prefixLength: 30 }],
+      });
+      net.addLink(spine, border!, { ...underlay, aPort: 'to-border', bPort: `to-${spine.name}` });
+      border!.addStaticRoute({
+        prefix: { address: 0, prefixLength: 0 },
+        nextHop: base + 1,
+        iface: `to-${spine.name}`,
+      });
+      spine.addStaticRoute({
+        prefix: { address: vtepOfLeaf(l), prefixLength: 32 },
+        nextHop: base + 2,
+        iface: 'to-border',
+      });
+    });
+    nves.push(border);
+    for (const t of spec.tenants) {
+      net.addVrf(border, t.name);
+      for (const p of subnetsOf(t.name)) {
+        border.addBridgeDomain(p.bd, p.vni, p.tenant);
+        net.addVbdif(border, t.name, p.bd, {
+          addresses: [{ address: (cidrNetwork(p.cidr) + 1) >>> 0, prefixLength: p.cidr.prefixLength }],
+        });
+      }
+    }
+  } else if (gateway === 'distributed') {
+    let n = 0;
+    for (const nve of nves) {
+      n++;
+      for (const t of spec.tenants) {
+        if (!served.get(nve)?.has(t.name)) continue;
+        const ti = spec.tenants.indexOf(t);
+        net.addVrf(nve, t.name, {
+          l3: { vni: FABRIC_L3VNI_BASE + ti, transitIp: (0xa9fe_0000 + n) >>> 0, prefixLength: 16 },
+        });
+        for (const p of subnetsOf(t.name)) {
+          if (!nve.bridgeDomain(p.bd)) nve.addBridgeDomain(p.bd, p.vni, p.tenant);
+          net.addVbdif(nve, t.name, p.bd, {
+            addresses: [{ address: (cidrNetwork(p.cidr) + 1) >>> 0, prefixLength: p.cidr.prefixLength }],
+            mac: ANYCAST_GATEWAY_MAC,
+            anycast: true,
+          });
+        }
+      }
+    }
+  }
+  return { spines, leaves, nves, border, vms };
+}
+
+/** The gateway address of a fabric subnet (its first address). */
+export function fabricGateway(subnet: Cidr): Ipv4 {
+  return (cidrNetwork(subnet) + 1) >>> 0;
+}
