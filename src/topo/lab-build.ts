@@ -6,12 +6,13 @@ import type { AclRuleSpec, PortRange } from '../devices/acl.js';
 import type { DhcpServerOptions } from '../devices/dhcp-server.js';
 import type { Router } from '../devices/router.js';
 import type { Switch, SwitchPortConfig } from '../devices/switch.js';
-import type { LinkProperties } from '../link/index.js';
 import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
+import { buildFabric, type FabricProgress } from './fabric.js';
 import { routedInterfaces, splitEndpoint } from './lab-check.js';
+import { fabricControllerDelay, fabricSpec } from './lab-fabric.js';
 import { type LabFile, type LabNode, parsePool } from './lab-schema.js';
 import { Network, type RouterInterfaceSpec } from './network.js';
-import { parseDuration, parseRate } from './units.js';
+import { linkProperties, parseDuration } from './units.js';
 
 const PROTOCOLS: Record<string, number | undefined> = {
   ip: undefined,
@@ -25,22 +26,6 @@ function portRange(v: number | string | undefined): PortRange | undefined {
   if (typeof v === 'number') return { from: v, to: v };
   const [from, to] = v.split('-').map(Number);
   return { from: from!, to: to! };
-}
-
-export function linkProperties(p: {
-  delay?: string | number;
-  bandwidth?: string | number;
-  mtu?: number;
-  queue?: number;
-  loss?: number;
-}): LinkProperties {
-  return {
-    ...(p.delay !== undefined ? { delay: parseDuration(p.delay) } : {}),
-    ...(p.bandwidth !== undefined ? { bandwidth: parseRate(p.bandwidth) } : {}),
-    ...(p.mtu !== undefined ? { mtu: p.mtu } : {}),
-    ...(p.queue !== undefined ? { queueFrames: p.queue } : {}),
-    ...(p.loss !== undefined ? { loss: p.loss } : {}),
-  };
 }
 
 function dhcpOptions(d: { pool: string; leaseTime?: string | number; router?: string }): DhcpServerOptions {
@@ -114,8 +99,21 @@ function buildRouting(router: Router, node: RoutedLike): void {
   for (const b of node.applyAcls ?? []) router.applyAcl(b.interface, b.acl, b.direction);
 }
 
-export function buildLab(lab: LabFile, options: { seed?: number; trace?: boolean } = {}): Network {
-  const net = new Network({ seed: options.seed ?? lab.seed ?? 1, trace: options.trace });
+export interface BuildOptions {
+  readonly seed?: number;
+  readonly trace?: boolean;
+  /** Called as a large fabric is built (the CLI shows it on a terminal). */
+  readonly progress?: FabricProgress;
+}
+
+export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
+  const net = new Network({
+    seed: options.seed ?? lab.seed ?? 1,
+    trace: options.trace,
+    controllerDelay: fabricControllerDelay(lab.fabric),
+  });
+  // The fabric first: its links are numbered before the lab's own.
+  if (lab.fabric) buildFabric(net, fabricSpec(lab.fabric), options.progress);
   const internal: (() => void)[] = [];
   for (const [name, node] of Object.entries(lab.nodes)) {
     switch (node.kind) {

@@ -5,6 +5,8 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
+import { fabricProblems } from './fabric.js';
+import { fabricNodeKinds, fabricSpec } from './lab-fabric.js';
 import { type LabFile, type LabNode, labSchema, parsePool } from './lab-schema.js';
 
 export interface LabIssue {
@@ -71,9 +73,10 @@ export function validateLab(data: unknown): LabParseResult {
 function referenceIssues(data: unknown): LabIssue[] {
   const issues: LabIssue[] = [];
   if (typeof data !== 'object' || data === null) return issues;
-  const raw = data as { nodes?: unknown; links?: unknown; script?: unknown };
-  if (typeof raw.nodes !== 'object' || raw.nodes === null) return issues;
-  const names = new Set(Object.keys(raw.nodes));
+  const raw = data as { nodes?: unknown; links?: unknown; script?: unknown; fabric?: unknown };
+  if (raw.nodes !== undefined && (typeof raw.nodes !== 'object' || raw.nodes === null)) return issues;
+  if (raw.fabric !== undefined) return issues; // its names are known only once its shape is right
+  const names = new Set(Object.keys(raw.nodes ?? {}));
   if (Array.isArray(raw.links)) {
     raw.links.forEach((link: unknown, i) => {
       if (typeof link !== 'object' || link === null) return;
@@ -142,7 +145,13 @@ function crossCheck(lab: LabFile): LabIssue[] {
   const issues: LabIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   const nodes = lab.nodes;
-  const kindOf = (n: string) => nodes[n]?.kind;
+  const generated = lab.fabric ? fabricNodeKinds(lab.fabric) : new Map<string, string>();
+  const kindOf = (n: string) => nodes[n]?.kind ?? generated.get(n);
+  if (lab.fabric) {
+    for (const p of fabricProblems(fabricSpec(lab.fabric))) add(p.path, p.message);
+    for (const name of Object.keys(nodes))
+      if (generated.has(name)) add(`nodes.${name}`, `the fabric already creates a node named ${name}`);
+  }
 
   for (const [name, node] of Object.entries(nodes)) {
     const at = `nodes.${name}`;
@@ -248,7 +257,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const path = `links[${i}].${end}`;
       const n = nodes[node];
       if (!n) {
-        add(path, `unknown node "${node}"`);
+        if (!generated.has(node)) add(path, `unknown node "${node}"`);
         continue;
       }
       const declared = declaredPorts(n);
@@ -283,6 +292,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
       return;
     }
     const [x, y] = ref;
+    if (generated.has(x) && generated.has(y)) return; // a fabric link: checked when the fabric is built
     const found = lab.links.some((l) => {
       const a = splitEndpoint(l.a).node;
       const b = splitEndpoint(l.b).node;
@@ -314,7 +324,9 @@ function crossCheck(lab: LabFile): LabIssue[] {
       if (c.port !== undefined) {
         const { node, port } = splitEndpoint(c.port);
         const n = nodes[node];
-        if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
+        if (!n && generated.has(node)) {
+          if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+        } else if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
         else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
         else {
           const declared = declaredPorts(n);
@@ -330,13 +342,22 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const { node, table } = step.show;
       const tableKinds: Record<string, string[]> = {
         mac: ['switch', 'l3switch'],
-        arp: ['host', 'router', 'l3switch'],
-        routes: ['host', 'router', 'l3switch'],
+        arp: ['host', 'router', 'l3switch', 'nve'],
+        routes: ['host', 'router', 'l3switch', 'nve'],
         acl: ['router', 'l3switch'],
-        interfaces: ['host', 'router', 'l3switch'],
-        counters: ['host', 'router', 'switch', 'hub', 'l3switch'],
+        interfaces: ['host', 'router', 'l3switch', 'nve'],
+        counters: ['host', 'router', 'switch', 'hub', 'l3switch', 'nve'],
         stp: ['switch', 'l3switch'],
         dhcp: ['host', 'router', 'l3switch'],
+        bd: ['nve'],
+        'bd-mac': ['nve'],
+        flood: ['nve'],
+        'arp-suppression': ['nve'],
+        vaps: ['nve'],
+        'vrf-routes': ['nve'],
+        'gateway-arp': ['nve'],
+        ecmp: ['router', 'nve'],
+        controller: ['nve'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

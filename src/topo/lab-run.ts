@@ -8,10 +8,11 @@
 import { Host } from '../devices/host.js';
 import { Hub } from '../devices/hub.js';
 import { IpNode } from '../devices/ip-node.js';
+import { Router as RouterDevice } from '../devices/router.js';
 import type { PingResult, PingStatistics } from '../devices/ping.js';
-import type { Router } from '../devices/router.js';
 import { Switch } from '../devices/switch.js';
 import type { Capture, Link } from '../link/index.js';
+import { describeEncapsulation, Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac, ip } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
@@ -291,7 +292,7 @@ export class LabRunner {
           metric: r.metric,
         }));
       case 'acl': {
-        const router = node as Router;
+        const router = node as RouterDevice;
         return [...router.aclNames()].flatMap((name) =>
           router
             .acl(name)!
@@ -310,6 +311,85 @@ export class LabRunner {
         for (const s of n.dhcpServers) for (const l of s.table()) rows.push({ role: 'lease', ...l });
         return rows;
       }
+      case 'bd':
+        return (node as Nve).bridgeDomains().map((bd) => ({
+          bd: bd.id === 0 ? 'l3' : bd.id,
+          vni: bd.vni,
+          tenant: bd.tenant,
+          vaps: bd.vaps.map((v) => v.name).join(',') || '-',
+          macs: bd.size,
+          floodList: bd.floodList.map(formatIpv4).join(',') || '-',
+        }));
+      case 'bd-mac':
+        return (node as Nve).bridgeDomains().flatMap((bd) =>
+          bd.macRows(now).map((r) => ({
+            bd: bd.id === 0 ? 'l3' : bd.id,
+            vni: bd.vni,
+            mac: r.mac,
+            where: r.where,
+            type: r.type,
+            seq: r.seq,
+            age: r.type === 'controller' ? '-' : formatDuration(r.age),
+          })),
+        );
+      case 'flood':
+        return (node as Nve).bridgeDomains().map((bd) => ({
+          vni: bd.vni,
+          bd: bd.id === 0 ? 'l3' : bd.id,
+          vteps: bd.floodList.length,
+          floodList: bd.floodList.map(formatIpv4).join(',') || '-',
+          bumFrames: bd.counters.bum,
+          replicated: bd.counters.replicated,
+        }));
+      case 'arp-suppression':
+        return (node as Nve).bridgeDomains().flatMap((bd) =>
+          [...bd.arp.values()]
+            .sort((a, b) => a.ip - b.ip)
+            .map((b) => ({
+              bd: bd.id === 0 ? 'l3' : bd.id,
+              vni: bd.vni,
+              ip: formatIpv4(b.ip),
+              mac: formatMac(b.mac),
+              where: b.local ? 'local' : 'remote',
+            })),
+        );
+      case 'vaps':
+        return (node as Nve).vaps.all().map((v) => ({
+          vap: v.name,
+          port: v.port.name,
+          encapsulation: describeEncapsulation(v.encap),
+          bd: v.bd.id === 0 ? 'l3' : v.bd.id,
+          vni: v.bd.vni,
+          role: v.role,
+        }));
+      case 'vrf-routes':
+        return [...(node as Nve).vrfs.values()].flatMap((vrf) =>
+          vrf.router.routes.routes().map((r) => ({
+            tenant: vrf.tenant,
+            destination: `${formatIpv4(r.prefix)}/${r.prefixLength}`,
+            nextHop: r.nextHop === null ? 'direct' : formatIpv4(r.nextHop),
+            interface: r.iface,
+            source: r.source,
+          })),
+        );
+      case 'gateway-arp':
+        return [...(node as Nve).vrfs.values()].flatMap((vrf) =>
+          vrf.router.interfaces.flatMap((i) =>
+            i.arp.table(now).map((e) => ({
+              tenant: vrf.tenant,
+              interface: i.name,
+              ip: e.ip,
+              mac: e.mac,
+              age: formatDuration(e.age),
+            })),
+          ),
+        );
+      case 'ecmp':
+        return Object.entries((node as RouterDevice).ecmpChoices)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([iface, packets]) => ({ interface: iface, packets }));
+      case 'controller':
+        return this.net.overlay.table();
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({
           interface: i.name,
@@ -357,6 +437,18 @@ export class LabRunner {
       if (node instanceof Host && node.dhcpClient)
         for (const [type, n] of Object.entries(node.dhcpClient.sent)) out[`dhcpSent:${type}`] = n;
     }
+    if (node instanceof Nve) {
+      Object.assign(out, node.counters);
+      let bum = 0;
+      let macs = 0;
+      for (const bd of node.bridgeDomains()) {
+        bum += bd.counters.bum;
+        macs += bd.size;
+      }
+      Object.assign(out, { bdBumFrames: bum, bdMacEntries: macs });
+    }
+    if (node instanceof RouterDevice)
+      for (const [iface, n] of Object.entries(node.ecmpChoices)) out[`ecmp:${iface}`] = n;
     if (node instanceof Hub) out.repeated = node.repeated;
     for (const [reason, n] of Object.entries(node.drops)) out[`drop:${reason}`] = n;
     return out;

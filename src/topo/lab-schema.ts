@@ -178,6 +178,46 @@ const linkProperties = {
   loss: z.number().min(0).max(1).optional(),
 };
 
+/** The spine-leaf fabric generator (`topo/fabric.ts`): expands into spines, leaves, servers, VMs and tenants. */
+const fabricSchema = z.strictObject({
+  spines: z.number().int().min(1).max(64),
+  leaves: z.number().int().min(1).max(1024),
+  serversPerLeaf: z.number().int().min(1).max(1024),
+  vmsPerServer: z.number().int().min(0).max(1024),
+  nve: z
+    .enum(['leaf', 'hypervisor'])
+    .optional()
+    .describe(
+      'where the VTEPs are: on the leaves (servers attach by VLAN) or on the hypervisors (default leaf)',
+    ),
+  encapsulation: z.enum(['vxlan', 'geneve', 'nvgre']).optional().describe('default vxlan'),
+  controlPlane: z
+    .enum(['flood-and-learn', 'controller'])
+    .optional()
+    .describe(
+      'remote MAC learning from traffic, or MAC/IP routes from the controller (default flood-and-learn)',
+    ),
+  gateway: z
+    .enum(['none', 'centralized', 'distributed'])
+    .optional()
+    .describe('L3 gateway between the subnets: none (L2 only, default), one border, or anycast on every NVE'),
+  controllerDelay: duration
+    .optional()
+    .describe('how long the controller takes to install a route (default 0)'),
+  underlayMtu: z
+    .number()
+    .int()
+    .min(68)
+    .max(65535)
+    .optional()
+    .describe('MTU of the underlay links (default 1550)'),
+  link: z
+    .strictObject({ delay: duration.optional(), bandwidth: rate.optional() })
+    .optional()
+    .describe('delay and bandwidth of every fabric link'),
+  tenants: z.array(z.strictObject({ name, subnets: z.array(cidrText).min(1) })).min(1),
+});
+
 /** `node` or `node:port`. */
 const endpoint = z
   .string()
@@ -225,7 +265,25 @@ const step = z.union([
   z.strictObject({
     show: z.strictObject({
       node: name,
-      table: z.enum(['mac', 'arp', 'routes', 'acl', 'counters', 'interfaces', 'stp', 'dhcp']),
+      table: z.enum([
+        'mac',
+        'arp',
+        'routes',
+        'acl',
+        'counters',
+        'interfaces',
+        'stp',
+        'dhcp',
+        'bd',
+        'bd-mac',
+        'flood',
+        'arp-suppression',
+        'vaps',
+        'vrf-routes',
+        'gateway-arp',
+        'ecmp',
+        'controller',
+      ]),
     }),
   }),
 ]);
@@ -235,7 +293,8 @@ export const labSchema = z.strictObject({
   description: z.string().optional(),
   seed: z.number().int().min(0).optional(),
   linkDefaults: z.strictObject(linkProperties).optional(),
-  nodes: z.record(name, nodeSchema),
+  fabric: fabricSchema.optional(),
+  nodes: z.record(name, nodeSchema).default({}),
   links: z.array(linkSchema).default([]),
   script: z.array(step).default([]),
 });
@@ -244,6 +303,7 @@ export type LabFile = z.infer<typeof labSchema>;
 export type LabNode = z.infer<typeof nodeSchema>;
 export type LabStep = z.infer<typeof step>;
 export type LabLink = z.infer<typeof linkSchema>;
+export type LabFabric = z.infer<typeof fabricSchema>;
 
 /** JSON Schema (draft 2020-12) of the lab format, for editors. */
 export function labJsonSchema(): unknown {

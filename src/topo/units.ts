@@ -3,6 +3,7 @@
  * bit rates (`1Gbps`, `100Mbps`, `10kbps`, a bare number is bits per second). Parsers return
  * undefined on malformed text so the schema can report it with its path.
  */
+import type { LinkProperties } from '../link/index.js';
 
 const DURATION_UNITS: Record<string, number> = {
   ns: 1,
@@ -42,4 +43,21 @@ export function formatDuration(ns: number): string {
 
 function trim(v: number): string {
   return String(Number(v.toFixed(3)));
+}
+
+/** A lab's link properties (delay, bandwidth, mtu, queue, loss) as the link takes them. */
+export function linkProperties(p: {
+  delay?: string | number;
+  bandwidth?: string | number;
+  mtu?: number;
+  queue?: number;
+  loss?: number;
+}): LinkProperties {
+  return {
+    ...(p.delay !== undefined ? { delay: parseDuration(p.delay) } : {}),
+    ...(p.bandwidth !== undefined ? { bandwidth: parseRate(p.bandwidth) } : {}),
+    ...(p.mtu !== undefined ? { mtu: p.mtu } : {}),
+    ...(p.queue !== undefined ? { queueFrames: p.queue } : {}),
+    ...(p.loss !== undefined ? { loss: p.loss } : {}),
+  };
 }
