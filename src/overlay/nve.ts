@@ -257,7 +257,8 @@ export class Nve extends Router {
     let note = tracing
       ? `VAP ${vap.name} -> BD ${bd.id} (VNI ${bd.vni}); ${learned === 'refreshed' ? `${formatMac(src)} known` : learned === 'table-full' ? `BD MAC table full, ${formatMac(src)} not learned` : `${learned} ${formatMac(src)} on ${vap.name}`}`
       : '';
-    const advertising = this.control !== null && vap.role !== 'anycast-gateway';
+    // A VRF's own interfaces on the L3 VNI and anycast gateways are known to every NVE already.
+    const advertising = this.control !== null && vap.role !== 'anycast-gateway' && vap.role !== 'l3-vni';
     if (advertising && (learned === 'learned' || learned === 'moved')) this.advertise(bd, src, null);
     let localOnly = false;
     if (readU16(inner, 12) === EtherType.arp) {
@@ -539,7 +540,7 @@ export class Nve extends Router {
       prefixLength: 32,
       nextHop: far.transitIp,
       iface: local.l3Iface,
-      source: 'static',
+      source: 'evpn',
       metric: 0,
     });
   }
@@ -548,6 +549,6 @@ export class Nve extends Router {
   removeHostRoute(tenant: string, ip: Ipv4): void {
     const local = this.vrfs.get(tenant);
     if (local === undefined || local.l3Vni === null) return;
-    local.router.routes.remove((r) => r.prefix === ip && r.prefixLength === 32 && r.iface === local.l3Iface);
+    local.router.routes.remove((r) => r.source === 'evpn' && r.prefix === ip && r.prefixLength === 32);
   }
 }

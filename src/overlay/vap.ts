@@ -23,8 +23,11 @@ export type VapEncapsulation =
   /** A VLAN bound to a BD on a port; `tagged` when the port carries the VLAN tagged (a trunk). */
   | { readonly kind: 'vlan-binding'; readonly vid: number; readonly tagged: boolean };
 
-/** What sits behind a VAP: stations, or a gateway interface of the NVE itself (VBDIF). */
-export type VapRole = 'station' | 'gateway' | 'anycast-gateway';
+/**
+ * What sits behind a VAP: stations; a gateway interface (VBDIF) of a VRF, unique or anycast (the
+ * same IP and MAC on every NVE); or a VRF's interface on its tenant's L3 VNI.
+ */
+export type VapRole = 'station' | 'gateway' | 'anycast-gateway' | 'l3-vni';
 
 export interface Vap {
   /** e.g. `1` (untagged), `1.10` (dot1q), `1.100.10` (QinQ), `1:vlan10` (binding). */

@@ -311,6 +311,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
     const at = `script[${i}]`;
     if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
     else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
+    else if ('path' in step) needNode(step.path.from, `${at}.path.from`, ['host']);
     else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
     else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
     else if ('capture' in step) {

@@ -14,7 +14,7 @@ import { Switch } from '../devices/switch.js';
 import type { Capture, Link } from '../link/index.js';
 import { describeEncapsulation, Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
-import { formatIpv4, formatMac, ip } from '../wire/index.js';
+import { decodeFrame, formatIpv4, formatMac, IcmpType, ip } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
 import type { LabFile, LabStep } from './lab-schema.js';
 import type { Network } from './network.js';
@@ -52,6 +52,16 @@ export type StepResult =
       readonly ip: string;
       readonly mac: string | null;
       readonly requests: number;
+    }
+  | {
+      readonly step: 'path';
+      readonly time: Nanos;
+      readonly from: string;
+      readonly to: string;
+      /** Devices the echo request reached, in order (the sender first); empty when it was not sent. */
+      readonly request: string[];
+      /** Devices the echo reply reached, in order; empty without a reply. */
+      readonly reply: string[];
     }
   | { readonly step: 'wait'; readonly time: Nanos; readonly duration: Nanos }
   | { readonly step: 'link'; readonly time: Nanos; readonly link: string; readonly state: 'up' | 'down' }
@@ -219,6 +229,7 @@ export class LabRunner {
         requests: node.ipCounters.arpRequestsSent - requestsBefore,
       };
     }
+    if ('path' in step) return this.path(step.path.from, step.path.to, now);
     if ('wait' in step) {
       const d = parseDuration(step.wait)!;
       this.runUntil(now + d);
@@ -258,6 +269,53 @@ export class LabRunner {
         counters: this.deviceCounters(node),
       };
     return { step: 'show', time: now, node, table, rows: this.table(node, table) };
+  }
+
+  /**
+   * One ping, followed: every port of every device is tapped while it runs, and each device that
+   * receives a frame carrying the echo request (or the reply), bare or inside an overlay, is listed
+   * once in order. Devices inside one box (an NVE's VRFs `NVE/TENANT`, an L3 switch's `NAME/l3`)
+   * count as their box, so the lists are the path across real links.
+   */
+  private path(from: string, to: string, now: Nanos): StepResult {
+    const host = this.net.node(from) as Host;
+    const request: string[] = [from];
+    const reply: string[] = [];
+    let pingId = -1;
+    const box = (owner: string) => owner.split('/')[0]!;
+    const untaps: (() => void)[] = [];
+    for (const node of this.net.nodes.values()) {
+      for (const port of node.ports) {
+        untaps.push(
+          port.tap((frame, direction, p) => {
+            if (direction !== 'rx') return;
+            const icmp = decodeFrame(frame)
+              .layers.filter((l) => l.layer === 'icmp')
+              .pop();
+            if (icmp === undefined || icmp.id !== pingId) return;
+            const list =
+              icmp.type === IcmpType.echoRequest ? request : icmp.type === IcmpType.echoReply ? reply : null;
+            const at = box(p.owner);
+            if (list !== null && list[list.length - 1] !== at) list.push(at);
+          }),
+        );
+      }
+    }
+    const run = host.ping(ip(to), { count: 1, timeout: 1e9 });
+    pingId = run.id;
+    try {
+      this.runUntil(now + 1e9 + 1, () => run.done);
+    } finally {
+      for (const untap of untaps) untap();
+    }
+    return {
+      step: 'path',
+      time: now,
+      from,
+      to,
+      request: run.results[0]?.status === 'not-sent' ? [] : request,
+      reply,
+    };
   }
 
   /** The device behind a lab node for a table: an L3 switch's routing tables live in its engine, `NAME/l3`. */

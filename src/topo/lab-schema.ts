@@ -253,6 +253,9 @@ const step = z.union([
     }),
   }),
   z.strictObject({ arp: z.strictObject({ node: name, ip: ipv4 }) }),
+  z
+    .strictObject({ path: z.strictObject({ from: name, to: ipv4 }) })
+    .describe('one ping, and the devices its request and its reply crossed, in order'),
   z.strictObject({ wait: duration }),
   z.strictObject({ link: z.strictObject({ link: linkRef, state: z.enum(['up', 'down']) }) }),
   z.strictObject({

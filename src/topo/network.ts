@@ -217,7 +217,7 @@ export class Network {
         addresses: [{ address: transitIp, prefixLength: spec.l3.prefixLength ?? 16 }],
       });
       const port = `l3vni-${tenant}`;
-      nve.addSubinterface(port, { kind: 'untagged' }, bd, 'gateway');
+      nve.addSubinterface(port, { kind: 'untagged' }, bd, 'l3-vni');
       this.addLink(nve, router, { aPort: port, bPort: 'l3vni', ...INTERNAL_LINK });
     }
     nve.attachVrf({ tenant, router, l3Vni: spec.l3?.vni ?? null, transitIp, routerMac, l3Iface: 'l3vni' });

@@ -48,6 +48,8 @@ function stepHeading(index: number, s: StepResult): string {
       return `[${index}] udp ${s.from} -> ${s.to}:${s.port} (${at})`;
     case 'arp':
       return `[${index}] arp ${s.node} resolves ${s.ip} (${at})`;
+    case 'path':
+      return `[${index}] path ${s.from} -> ${s.to} (${at})`;
     case 'wait':
       return `[${index}] wait ${formatDuration(s.duration)} (${at})`;
     case 'link':
@@ -85,6 +87,16 @@ export function renderStep(index: number, s: StepResult): string[] {
           : `${s.ip}: no answer after ${s.requests} requests`,
       );
       break;
+    case 'path': {
+      const links = (l: string[]) => `${l.length - 1} link${l.length === 2 ? '' : 's'}`;
+      lines.push(
+        s.request.length > 1
+          ? `request: ${s.request.join(' > ')} (${links(s.request)})`
+          : 'request: not delivered',
+        s.reply.length > 1 ? `reply:   ${s.reply.join(' > ')} (${links(s.reply)})` : 'reply:   none',
+      );
+      break;
+    }
     case 'show':
       lines.push(...renderTable(s.rows));
       if (s.counters)
