@@ -5,10 +5,12 @@
  * Exit status: 0 when the script ran to its end; 1 when the file cannot be read or is not a valid
  * lab (every problem is listed, with its path); 3 when the event budget stopped the run.
  */
+
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLab } from '../topo/lab-build.js';
 import { formatIssue, parseLab } from '../topo/lab-check.js';
+import { fabricNodeKinds } from '../topo/lab-fabric.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
 import type { LabFile } from '../topo/lab-schema.js';
 import { renderTrace, traceLab } from '../topo/lab-trace.js';
@@ -113,15 +115,16 @@ export function runTrace(
   const lab = loadLab('trace', file, err);
   if (!lab) return 1;
   const problems: string[] = [];
-  const node = lab.nodes[options.from];
-  if (!node)
+  // The lab's own nodes and those its fabric generates.
+  const kinds = new Map<string, string>(lab.fabric ? fabricNodeKinds(lab.fabric) : []);
+  for (const [name, n] of Object.entries(lab.nodes)) kinds.set(name, n.kind);
+  const kind = kinds.get(options.from);
+  if (kind === undefined) {
+    const hosts = [...kinds].filter(([, k]) => k === 'host').map(([n]) => n);
     problems.push(
-      `--from: unknown node "${options.from}" (hosts: ${Object.keys(lab.nodes)
-        .filter((n) => lab.nodes[n]!.kind === 'host')
-        .join(', ')})`,
+      `--from: unknown node "${options.from}" (hosts: ${hosts.slice(0, 20).join(', ')}${hosts.length > 20 ? `, ... ${hosts.length - 20} more` : ''})`,
     );
-  else if (node.kind !== 'host')
-    problems.push(`--from: ${options.from} is a ${node.kind}; trace sends from a host`);
+  } else if (kind !== 'host') problems.push(`--from: ${options.from} is a ${kind}; trace sends from a host`);
   if (parseIpv4Address(options.to) === undefined)
     problems.push(`--to: "${options.to}" is not an IPv4 address`);
   if (options.proto !== 'icmp' && options.proto !== 'udp')

@@ -39,10 +39,10 @@ import {
   emitArp,
   formatIpv4,
   formatMac,
-  innerFlowHash,
   IpProtocol,
   type Ipv4,
   type Ipv4View,
+  innerFlowHash,
   isGroupMac,
   isVlanTpid,
   MAC_BROADCAST,
@@ -337,10 +337,11 @@ export class Nve extends Router {
     from: Vap | null,
     localOnly: boolean,
     note: string,
+    fabricPort?: Port,
   ): void {
     const dst = readMac(frame, 0);
     const tracing = this.tracer.enabled;
-    const port = from?.port;
+    const port = from?.port ?? fabricPort;
     if (!isGroupMac(dst)) {
       const e = bd.lookup(dst, this.now());
       if (e !== undefined) {
@@ -435,7 +436,6 @@ export class Nve extends Router {
       this.trace(
         'encap',
         `${this.encapsulation.toUpperCase()} VNI ${bd.vni}: outer ${formatIpv4(this.vtep)} -> ${formatIpv4(vtep)}, ${how}, TTL ${this.outerTtl}, DF`,
-        out.port,
       );
     }
     this.sendIp({
@@ -498,7 +498,7 @@ export class Nve extends Router {
     const head = tracing
       ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${d.vni} from VTEP ${formatIpv4(ip.src)} -> BD ${bd.id}${note}`
       : '';
-    this.forwardInBd(bd, inner, null, true, head);
+    this.forwardInBd(bd, inner, null, true, head, port);
   }
 
   // ---- control plane ----

@@ -1,0 +1,140 @@
+/**
+ * The overlay at scale: 4 spines, 32 leaves, 16 servers per leaf, 32 VMs per server (16,384
+ * VMs), 64 tenants that all use 10.0.0.0/16 (so every tenant reuses the same MACs and IPs). Every
+ * VM pings one VM of its own tenant on another leaf, ARP first, under both control planes
+ * (flood-and-learn and controller). VM i sends at i x 5 us, so the pings overlap in flight.
+ *
+ * Printed per control plane: build time, frames (link-level deliveries, as the switch-only
+ * all-pairs benchmark counts them), events, wall time of the run, frames per second, peak RSS,
+ * replies received, link drops, and table sizes: BD MAC entries per leaf, ARP suppression
+ * entries, head-end copies. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric instead.
+ */
+import type { Host } from '../src/devices/host.js';
+import type { Nve } from '../src/overlay/index.js';
+import { buildFabric, type FabricSpec } from '../src/topo/fabric.js';
+import { Network } from '../src/topo/network.js';
+import { cidr } from '../src/wire/index.js';
+
+export interface OverlayBenchResult {
+  readonly controlPlane: string;
+  readonly placement: string;
+  readonly vms: number;
+  readonly tenants: number;
+  readonly buildSeconds: number;
+  readonly runSeconds: number;
+  readonly frames: number;
+  readonly events: number;
+  readonly framesPerSecond: number;
+  readonly peakRssMiB: number;
+  readonly pings: number;
+  readonly replies: number;
+  readonly linkDrops: Record<string, number>;
+  readonly perLeaf: {
+    readonly bdMacEntries: { min: number; max: number };
+    readonly arpSuppressionEntries: { min: number; max: number };
+    readonly encapsulated: number;
+    readonly replicated: number;
+    readonly arpSuppressed: number;
+  };
+}
+
+const GAP = 5_000;
+
+function range(values: number[]): { min: number; max: number } {
+  return { min: Math.min(...values), max: Math.max(...values) };
+}
+
+export function runOverlayScenario(
+  controlPlane: 'flood-and-learn' | 'controller',
+  size: { spines: number; leaves: number; serversPerLeaf: number; vmsPerServer: number; tenants: number },
+  placement: 'leaf' | 'hypervisor' = 'leaf',
+): OverlayBenchResult {
+  const t0 = performance.now();
+  const net = new Network({ seed: 1 });
+  const spec: FabricSpec = {
+    ...size,
+    nve: placement,
+    controlPlane,
+    tenants: Array.from({ length: size.tenants }, (_, i) => ({
+      name: `t${i + 1}`,
+      subnets: [cidr('10.0.0.0/16')],
+    })),
+    link: { queueFrames: 100_000 },
+  };
+  const fabric = buildFabric(net, spec);
+  net.start();
+  const t1 = performance.now();
+  // VM k of a tenant pings the tenant's VM k + (VMs per leaf of the tenant), which sits on the next leaf.
+  const byTenant = new Map<string, Host[]>();
+  for (const vm of fabric.vms) {
+    const list = byTenant.get(vm.tenant) ?? [];
+    list.push(vm.host);
+    byTenant.set(vm.tenant, list);
+  }
+  const perLeafPerTenant = Math.max(1, (size.serversPerLeaf * size.vmsPerServer) / size.tenants);
+  let pings = 0;
+  const runs: { done: boolean; statistics(): { received: number } }[] = [];
+  let i = 0;
+  for (const hosts of byTenant.values()) {
+    hosts.forEach((h, k) => {
+      const target = hosts[(k + perLeafPerTenant) % hosts.length]!;
+      const dst = target.interfaces[0]!.primary!.address;
+      const at = (i++ % fabric.vms.length) * GAP;
+      net.scheduler.at(at, () => runs.push(h.ping(dst, { count: 1, timeout: 2e9 })));
+      pings++;
+    });
+  }
+  const result = net.run({ until: fabric.vms.length * GAP + 3e9 });
+  const t2 = performance.now();
+  const frames = net.links.reduce((sum, l) => sum + l.delivered, 0);
+  const linkDrops: Record<string, number> = {};
+  for (const l of net.links)
+    for (const [k, v] of Object.entries(l.drops)) linkDrops[k] = (linkDrops[k] ?? 0) + v;
+  const nves = fabric.nves as Nve[];
+  const bdMacs = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.size, 0));
+  const arpEntries = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.arp.size, 0));
+  const runSeconds = (t2 - t1) / 1000;
+  return {
+    controlPlane,
+    placement,
+    vms: fabric.vms.length,
+    tenants: size.tenants,
+    buildSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
+    runSeconds: Number(runSeconds.toFixed(3)),
+    frames,
+    events: result.events,
+    framesPerSecond: Math.round(frames / runSeconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    pings,
+    replies: runs.reduce((s, r) => s + r.statistics().received, 0),
+    linkDrops,
+    perLeaf: {
+      bdMacEntries: range(bdMacs),
+      arpSuppressionEntries: range(arpEntries),
+      encapsulated: nves.reduce((s, n) => s + n.counters.encapsulated, 0),
+      replicated: nves.reduce((s, n) => s + n.counters.replicated, 0),
+      arpSuppressed: nves.reduce((s, n) => s + n.counters.arpSuppressed, 0),
+    },
+  };
+}
+
+export function runOverlayBench(small = false): OverlayBenchResult[] {
+  const size = small
+    ? { spines: 4, leaves: 8, serversPerLeaf: 4, vmsPerServer: 8, tenants: 16 }
+    : { spines: 4, leaves: 32, serversPerLeaf: 16, vmsPerServer: 32, tenants: 64 };
+  return [runOverlayScenario('flood-and-learn', size), runOverlayScenario('controller', size)];
+}
+
+if (process.argv[1]?.endsWith('overlay-bench.js')) {
+  const which = process.argv[2];
+  const small = process.env.BENCH_OVERLAY_SCALE === 'small';
+  const size = small
+    ? { spines: 4, leaves: 8, serversPerLeaf: 4, vmsPerServer: 8, tenants: 16 }
+    : { spines: 4, leaves: 32, serversPerLeaf: 16, vmsPerServer: 32, tenants: 64 };
+  const planes =
+    which === 'controller' || which === 'flood-and-learn'
+      ? [which]
+      : (['flood-and-learn', 'controller'] as const);
+  for (const p of planes)
+    console.log(JSON.stringify(runOverlayScenario(p as 'flood-and-learn' | 'controller', size)));
+}
