@@ -7,6 +7,10 @@
  * (port, VLAN) -> MAC filter -> ARP or IPv4 (header checked, checksum verified) -> local delivery,
  * or `forward` (a host drops, a router routes). Subclasses implement `forward`, and may override
  * `onIcmp` / `onUdp` for their applications.
+ *
+ * Send path: a packet the node originates takes the route `lookupMultipath` picks by the hash of
+ * its 5-tuple when the destination's prefix has several equal-cost routes (ECMP), so each flow
+ * keeps one path; the hash is computed only then.
  */
 import type { Port } from '../link/index.js';
 import {
@@ -31,6 +35,7 @@ import {
   type Ipv4,
   Ipv4View,
   ipProtocolName,
+  ipv4TupleHash,
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
@@ -45,7 +50,7 @@ import { Device, type DeviceContext } from './device.js';
 import { DhcpServer, type DhcpServerOptions } from './dhcp-server.js';
 import { IpInterface } from './ip-interface.js';
 import { Reassembler } from './reassembly.js';
-import { type Route, RouteTable } from './route-table.js';
+import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from './route-table.js';
 
 export const DEFAULT_TTL = 64;
 
@@ -126,6 +131,8 @@ export abstract class IpNode extends Device {
   private readonly byName = new Map<string, IpInterface>();
   private readonly ownAddresses = new Set<Ipv4>();
   private readonly sockets = new Map<number, UdpHandler>();
+  /** Filled by each `sendIp` route lookup (read at once: sending may re-enter `sendIp`). */
+  private readonly sendChoice: MultipathChoice = newMultipathChoice();
   /** Every UDP datagram delivered to a socket of this node, in order. */
   readonly udpLog: UdpDatagram[] = [];
   private nextId = 1;
@@ -478,9 +485,17 @@ export abstract class IpNode extends Device {
     return packet;
   }
 
-  /** Routes and sends a packet this node originates. */
+  /**
+   * Routes and sends a packet this node originates. Among equal-cost routes, the choice hashes the
+   * given source (0 when the route's interface is to provide it: the source cannot depend on the
+   * choice it feeds), destination, protocol and, for TCP/UDP/SCTP, the ports at the payload's start.
+   */
   sendIp(spec: IpPacketSpec): SendFailure | null {
-    const route = this.routes.lookup(spec.dst);
+    const choice = this.sendChoice;
+    const route = this.routes.lookupMultipathBy(spec.dst, spec, originatedFlowHash, choice);
+    const width = choice.width;
+    const index = choice.index;
+    const hash = choice.hash;
     if (route === undefined) {
       this.drop('no-route', undefined, `no route to ${formatIpv4(spec.dst)}`);
       return 'no-route';
@@ -503,7 +518,7 @@ export abstract class IpNode extends Device {
       const via = route.nextHop === null ? 'directly connected' : `via gateway ${formatIpv4(route.nextHop)}`;
       this.trace(
         'send',
-        `${ipProtocolName(spec.protocol).toUpperCase()} ${formatIpv4(src)} -> ${formatIpv4(spec.dst)}: route ${formatIpv4(route.prefix)}/${route.prefixLength} out ${out.name}, ${via}`,
+        `${ipProtocolName(spec.protocol).toUpperCase()} ${formatIpv4(src)} -> ${formatIpv4(spec.dst)}: route ${formatIpv4(route.prefix)}/${route.prefixLength} out ${out.name}, ${via}${width > 1 ? `; ${ecmpText(width, index, hash, route)}` : ''}`,
         out.port,
       );
     }
@@ -683,3 +698,20 @@ export abstract class IpNode extends Device {
 
 const NO_OPTIONS = new Uint8Array(0);
 const NO_TAGS: never[] = [];
+
+/** The flow hash of a packet about to be sent (closes over nothing: no allocation per lookup). */
+function originatedFlowHash(spec: IpPacketSpec): number {
+  return ipv4TupleHash(spec.src ?? 0, spec.dst, spec.protocol, spec.payload);
+}
+
+/**
+ * The trace sentence for an ECMP choice: `ECMP: 4 equal-cost next hops, flow hash 0x1a2b3c4d picks
+ * 10.0.0.2 on eth2 (2 of 4)`.
+ */
+export function ecmpText(width: number, index: number, hash: number, route: Route): string {
+  const pick =
+    route.nextHop === null
+      ? `${route.iface} (directly connected)`
+      : `${formatIpv4(route.nextHop)} on ${route.iface}`;
+  return `ECMP: ${width} equal-cost next hops, flow hash 0x${(hash >>> 0).toString(16).padStart(8, '0')} picks ${pick} (${index + 1} of ${width})`;
+}

@@ -8,14 +8,17 @@
  * below /16, so a large table needs a few node visits per lookup instead of ~20.
  *
  * Several routes may share a prefix: all are kept, and the active one is the lowest metric, then
- * the earliest added. `add` rejects a prefix with host bits set or a length outside 0..32, and
- * leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
+ * the earliest added. Those sharing the lowest metric are equal-cost paths (ECMP): `lookupMultipath`
+ * picks one by a flow hash, `(hash >>> 0) % n` (the modulo-N selection of RFC 2992, which moves
+ * most flows when a path is added or removed), allocating nothing. `add` rejects a prefix with
+ * host bits set or a length outside 0..32, and leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
  * (every node without routes has two children) and later adds reuse the freed nodes.
  */
 import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
 
 /** `local`: a host route for one of the node's own addresses (the lecture's /32 rows). */
-export type RouteSource = 'connected' | 'local' | 'static' | 'default';
+/** `evpn`: a host route the overlay controller installed in a tenant VRF (symmetric IRB). */
+export type RouteSource = 'connected' | 'local' | 'static' | 'default' | 'evpn';
 
 export interface Route {
   /** Network address (host bits zero). */
@@ -29,6 +32,23 @@ export interface Route {
   readonly source: RouteSource;
   /** Lower wins among routes for the same prefix. */
   readonly metric: number;
+}
+
+/**
+ * How a multipath lookup chose, filled into a caller-owned record (see `lookupMultipathBy`), so that
+ * counters and traces can say so without an allocation per packet.
+ */
+export interface MultipathChoice {
+  /** Equal-cost routes of the matched prefix: 0 when no route matched, 1 when there was no choice. */
+  width: number;
+  /** Position of the chosen route among them, 0-based (0 when width <= 1). */
+  index: number;
+  /** The flow hash the choice was made by (unsigned), or -1 when it was not needed (width <= 1). */
+  hash: number;
+}
+
+export function newMultipathChoice(): MultipathChoice {
+  return { width: 0, index: 0, hash: -1 };
 }
 
 export interface RouteExplanation<R> {
@@ -45,6 +65,20 @@ const ZERO = 2;
 const LENGTH_BITS = 0x3f;
 /** Set in a node's meta when the node has routes. */
 const ACTIVE = 0x100;
+
+/** How many routes at the head of `list` (sorted best first) share its lowest metric: at least 1. */
+function equalCostWidth(list: readonly Route[]): number {
+  const best = list[0]!.metric;
+  let n = 1;
+  while (n < list.length && list[n]!.metric === best) n++;
+  return n;
+}
+
+function setChoice(choice: MultipathChoice, width: number, index: number, hash: number): void {
+  choice.width = width;
+  choice.index = index;
+  choice.hash = hash;
+}
 
 /** Bit `i` of `x`, counting from the most significant (bit 0 is the top bit of the first octet). */
 function bitAt(x: number, i: number): number {
@@ -161,6 +195,65 @@ export class RouteTable<R extends Route = Route> {
 
   /** Longest-prefix match: the active route of the longest prefix containing `dst` (a uint32). */
   lookup(dst: Ipv4): R | undefined {
+    const found = this.matchNode(dst);
+    return found < 0 ? undefined : this.lists[found]![0];
+  }
+
+  /**
+   * The equal-cost routes of the longest prefix containing `dst`: those sharing its lowest metric,
+   * in the order they were added (the first is `lookup`'s). Empty when no route matches.
+   */
+  equalCost(dst: Ipv4): R[] {
+    const found = this.matchNode(dst);
+    if (found < 0) return [];
+    const list = this.lists[found]!;
+    return list.slice(0, equalCostWidth(list));
+  }
+
+  /**
+   * Multipath longest-prefix match: the one of `equalCost(dst)` at `(hash >>> 0) % n`, so a flow's
+   * packets (one hash) all take one path. The same route as `lookup` when the prefix has a single
+   * best route. Allocates nothing.
+   */
+  lookupMultipath(dst: Ipv4, hash: number): R | undefined {
+    const found = this.matchNode(dst);
+    if (found < 0) return undefined;
+    const list = this.lists[found]!;
+    const width = equalCostWidth(list);
+    return width === 1 ? list[0] : list[(hash >>> 0) % width];
+  }
+
+  /**
+   * `lookupMultipath` with the hash computed only when there is a choice: `hashOf(key)` is called,
+   * once, only when the prefix has several equal-cost routes, so a single-route lookup costs what
+   * `lookup` does. Pass a function that closes over nothing (and the packet as `key`) to stay
+   * allocation-free. `choice`, when given, is filled with how the route was chosen.
+   */
+  lookupMultipathBy<K>(
+    dst: Ipv4,
+    key: K,
+    hashOf: (key: K) => number,
+    choice?: MultipathChoice,
+  ): R | undefined {
+    const found = this.matchNode(dst);
+    if (found < 0) {
+      if (choice) setChoice(choice, 0, 0, -1);
+      return undefined;
+    }
+    const list = this.lists[found]!;
+    const width = equalCostWidth(list);
+    if (width === 1) {
+      if (choice) setChoice(choice, 1, 0, -1);
+      return list[0];
+    }
+    const hash = hashOf(key) >>> 0;
+    const index = hash % width;
+    if (choice) setChoice(choice, width, index, hash);
+    return list[index];
+  }
+
+  /** The node of the longest prefix with routes containing `dst`, or -1. Walks at most 33 nodes. */
+  private matchNode(dst: Ipv4): number {
     const nodes = this.nodes;
     const index = this.index;
     let found: number;
@@ -183,7 +276,7 @@ export class RouteTable<R extends Route = Route> {
       if (meta & ACTIVE) found = n;
       n = nodes[at + ZERO + bitAt(dst, len)]!;
     }
-    return found < 0 ? undefined : this.lists[found]![0];
+    return found;
   }
 
   /** Like lookup, but also says how many prefixes matched (for "longest of 3 candidates" traces). */

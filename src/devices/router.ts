@@ -6,6 +6,11 @@
  * unreachable, fragmentation needed when DF is set and the next link's MTU is too small
  * (fragmentation otherwise), ARP resolution with a pending queue per next hop, and ACLs applied
  * in or out on an interface (a denied packet gets ICMP "administratively prohibited").
+ *
+ * Equal-cost multipath: static routes for one prefix with the same metric are all used, each
+ * packet taking the one its flow hash picks (`ipv4FlowHash`: addresses, protocol, ports), so a
+ * flow stays on one path and flows spread over all of them (RFC 2991, RFC 2992). The hash is
+ * computed only for prefixes with several equal-cost routes.
  */
 import {
   type Cidr,
@@ -18,11 +23,13 @@ import {
   IpProtocol,
   type Ipv4,
   type Ipv4View,
+  ipv4FlowHash,
   readU16,
 } from '../wire/index.js';
 import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
-import { IpNode } from './ip-node.js';
+import { ecmpText, IpNode } from './ip-node.js';
+import { type MultipathChoice, newMultipathChoice } from './route-table.js';
 
 export interface StaticRouteSpec {
   readonly prefix: Cidr;
@@ -33,11 +40,19 @@ export interface StaticRouteSpec {
 }
 
 export class Router extends IpNode {
-  readonly kind = 'router';
+  readonly kind: string = 'router';
   private readonly acls = new Map<string, Acl>();
   private readonly aclIn = new Map<string, Acl>();
   private readonly aclOut = new Map<string, Acl>();
+  /** Packets forwarded by an ECMP choice (a prefix with 2 or more equal-cost routes), per outgoing interface. */
+  readonly ecmpChoices: Record<string, number> = {};
+  /** Filled by each forwarding lookup (read at once: forwarding may re-enter via ICMP errors). */
+  private readonly forwardChoice: MultipathChoice = newMultipathChoice();
 
+  /**
+   * Adds a static route. Several routes for one prefix with the same metric (and different next
+   * hops) are all kept and used as equal-cost paths.
+   */
   addStaticRoute(spec: StaticRouteSpec): void {
     const network = cidrNetwork(spec.prefix);
     let iface = spec.iface;
@@ -153,9 +168,12 @@ export class Router extends IpNode {
       );
       return this.sendIcmpError(ip, IcmpType.timeExceeded, 0);
     }
-    const { route, candidates } = tracing
-      ? this.routes.explain(ip.dst)
-      : { route: this.routes.lookup(ip.dst), candidates: 0 };
+    const choice = this.forwardChoice;
+    const route = this.routes.lookupMultipathBy(ip.dst, ip, packetFlowHash, choice);
+    const width = choice.width;
+    const index = choice.index;
+    const hash = choice.hash;
+    const candidates = tracing ? this.routes.explain(ip.dst).candidates : 0;
     if (route === undefined) {
       this.drop('no-route', from.port, `no route to ${formatIpv4(ip.dst)}`);
       return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 0);
@@ -194,24 +212,35 @@ export class Router extends IpNode {
       }
       const fragments = fragmentIpv4(packet, out.mtu);
       this.ipCounters.forwarded++;
+      if (width > 1) this.countEcmp(out.name);
       if (tracing)
         this.trace(
           'route',
-          `${formatIpv4(ip.dst)} -> ${out.name} via ${formatIpv4(nextHop)}, ${packet.length} bytes > MTU ${out.mtu}: ${fragments.length} fragments`,
+          `${formatIpv4(ip.dst)} -> ${out.name} via ${formatIpv4(nextHop)}, ${packet.length} bytes > MTU ${out.mtu}: ${fragments.length} fragments${width > 1 ? `; ${ecmpText(width, index, hash, route)}` : ''}`,
           from.port,
         );
       for (const f of fragments) this.transmit(out, nextHop, f);
       return;
     }
     this.ipCounters.forwarded++;
+    if (width > 1) this.countEcmp(out.name);
     if (tracing) {
       const via = route.nextHop === null ? 'directly connected' : `next hop ${formatIpv4(route.nextHop)}`;
       this.trace(
         'route',
-        `${formatIpv4(ip.dst)} matches ${formatIpv4(route.prefix)}/${route.prefixLength} (longest of ${candidates} candidate${candidates === 1 ? '' : 's'}) -> ${out.name}, ${via}; TTL ${ip.ttl} -> ${ip.ttl - 1}`,
+        `${formatIpv4(ip.dst)} matches ${formatIpv4(route.prefix)}/${route.prefixLength} (longest of ${candidates} candidate${candidates === 1 ? '' : 's'}) -> ${out.name}, ${via}; TTL ${ip.ttl} -> ${ip.ttl - 1}${width > 1 ? `; ${ecmpText(width, index, hash, route)}` : ''}`,
         from.port,
       );
     }
     this.transmit(out, nextHop, packet);
   }
+
+  private countEcmp(iface: string): void {
+    this.ecmpChoices[iface] = (this.ecmpChoices[iface] ?? 0) + 1;
+  }
+}
+
+/** The flow hash of a packet being forwarded (closes over nothing: no allocation per lookup). */
+function packetFlowHash(ip: Ipv4View): number {
+  return ipv4FlowHash(ip.bytes, ip.offset, ip.end);
 }

@@ -8,8 +8,8 @@
 import { Host } from '../devices/host.js';
 import { Hub } from '../devices/hub.js';
 import { IpNode } from '../devices/ip-node.js';
-import { Router as RouterDevice } from '../devices/router.js';
 import type { PingResult, PingStatistics } from '../devices/ping.js';
+import { Router as RouterDevice } from '../devices/router.js';
 import { Switch } from '../devices/switch.js';
 import type { Capture, Link } from '../link/index.js';
 import { describeEncapsulation, Nve } from '../overlay/index.js';
@@ -288,11 +288,13 @@ export class LabRunner {
       for (const port of node.ports) {
         untaps.push(
           port.tap((frame, direction, p) => {
-            if (direction !== 'rx') return;
+            // Frames are seen as they arrive, and the reply also as it leaves its sender.
+            if (direction !== 'rx' && reply.length > 0) return;
             const icmp = decodeFrame(frame)
               .layers.filter((l) => l.layer === 'icmp')
               .pop();
             if (icmp === undefined || icmp.id !== pingId) return;
+            if (direction === 'tx' && icmp.type !== IcmpType.echoReply) return;
             const list =
               icmp.type === IcmpType.echoRequest ? request : icmp.type === IcmpType.echoReply ? reply : null;
             const at = box(p.owner);

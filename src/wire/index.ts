@@ -11,6 +11,7 @@ export * from './decode.js';
 export * from './dhcp.js';
 export * from './ether-type.js';
 export * from './ethernet.js';
+export * from './flow-hash.js';
 export * from './forwarding-keys.js';
 export * from './geneve.js';
 export * from './gre.js';
