@@ -318,10 +318,11 @@ export abstract class IpNode extends Device {
   private receiveIpv4(iface: IpInterface, frame: Uint8Array, offset: number, linkBroadcast: boolean): void {
     const checked = Ipv4View.check(frame, offset);
     if (!checked.ok) return this.drop(`ipv4-${checked.error.code}`, iface.port, checked.error.message);
-    const ip = checked.value;
+    let ip = checked.value;
     if (!ip.checksumOk) return this.drop('ipv4-bad-checksum', iface.port);
     this.ipCounters.received++;
     if (!this.admit(ip, iface)) return;
+    ip = this.inbound(ip, iface);
     const dst = ip.dst;
     if (this.ownsAddress(dst) || iface.isBroadcast(dst)) return this.deliverLocal(ip, iface);
     this.forward(ip, iface, linkBroadcast);
@@ -330,6 +331,11 @@ export abstract class IpNode extends Device {
   /** Inbound filtering of every IPv4 packet received on `iface`, for this node or passing through (a router's ACLs). */
   protected admit(_ip: Ipv4View, _iface: IpInterface): boolean {
     return true;
+  }
+
+  /** Rewrites an admitted packet before it is delivered or forwarded (a NAT translating replies back); by default the packet itself. */
+  protected inbound(ip: Ipv4View, _iface: IpInterface): Ipv4View {
+    return ip;
   }
 
   /** A packet not addressed to this node. */

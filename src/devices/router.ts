@@ -22,13 +22,14 @@ import {
   IcmpType,
   IpProtocol,
   type Ipv4,
-  type Ipv4View,
+  Ipv4View,
   ipv4FlowHash,
   readU16,
 } from '../wire/index.js';
 import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
 import { ecmpText, IpNode } from './ip-node.js';
+import { SourceNat } from './nat.js';
 import { type MultipathChoice, newMultipathChoice } from './route-table.js';
 
 export interface StaticRouteSpec {
@@ -45,6 +46,8 @@ export class Router extends IpNode {
   private readonly aclIn = new Map<string, Acl>();
   private readonly aclOut = new Map<string, Acl>();
   /** Packets forwarded by an ECMP choice (a prefix with 2 or more equal-cost routes), per outgoing interface. */
+  /** Source NAT per interface (a border's way out of the overlay). */
+  readonly nats = new Map<string, SourceNat>();
   readonly ecmpChoices: Record<string, number> = {};
   /** Filled by each forwarding lookup (read at once: forwarding may re-enter via ICMP errors). */
   private readonly forwardChoice: MultipathChoice = newMultipathChoice();
@@ -75,6 +78,36 @@ export class Router extends IpNode {
       source: spec.prefix.prefixLength === 0 ? 'default' : 'static',
       metric: spec.metric ?? 1,
     });
+  }
+
+  /**
+   * Source NAT on `ifaceName`: packets routed out of it leave from `publicIp` (one of the
+   * interface's addresses) with a translated port, and replies to it are translated back.
+   */
+  enableSnat(ifaceName: string, publicIp: Ipv4): SourceNat {
+    const iface = this.iface(ifaceName);
+    if (!iface) throw new Error(`${this.name}: no interface named ${ifaceName}`);
+    if (!iface.owns(publicIp))
+      throw new Error(`${this.name}: NAT address ${formatIpv4(publicIp)} is not an address of ${ifaceName}`);
+    const nat = new SourceNat(ifaceName, publicIp);
+    this.nats.set(ifaceName, nat);
+    return nat;
+  }
+
+  protected override inbound(ip: Ipv4View, iface: IpInterface): Ipv4View {
+    const nat = this.nats.get(iface.name);
+    if (nat === undefined || ip.dst !== nat.publicIp) return ip;
+    const inside = nat.translateIn(ip.bytes, ip.offset, ip.end);
+    if (inside === null) return ip;
+    const view = Ipv4View.check(inside);
+    if (!view.ok) return ip;
+    if (this.tracer.enabled)
+      this.trace(
+        'nat',
+        `NAT: ${formatIpv4(ip.dst)} is ${formatIpv4(view.value.dst)} inside (a reply to a translated flow)`,
+        iface.port,
+      );
+    return view.value;
   }
 
   defineAcl(name: string, rules: readonly AclRuleSpec[]): Acl {
@@ -200,6 +233,13 @@ export class Router extends IpNode {
       return this.drop('mtu-too-small', out.port, `MTU ${out.mtu} on ${out.name} cannot carry any fragment`);
     const packet = ip.bytes.slice(ip.offset, ip.end); // a copy: the received frame is never modified
     decrementTtl(packet);
+    const nat = this.nats.get(out.name);
+    if (nat?.translateOut(packet) && tracing)
+      this.trace(
+        'nat',
+        `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(nat.publicIp)}`,
+        from.port,
+      );
     const nextHop = route.nextHop ?? ip.dst;
     if (packet.length > out.mtu) {
       if (ip.df) {

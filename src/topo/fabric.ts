@@ -44,6 +44,12 @@ export interface FabricSpec {
   readonly encapsulation?: EncapsulationKind;
   readonly controlPlane?: ControlPlane;
   readonly gateway?: 'none' | 'distributed' | 'centralized';
+  /**
+   * An outside network behind the border: a router `internet` with a host `web` (198.51.100.10),
+   * reached from every tenant's VRF on the border through its own link and source NAT
+   * (tenant t leaves as 100.64.0.4t+2). Needs a gateway (centralized or distributed).
+   */
+  readonly external?: boolean;
   /** MTU of the underlay links (default 1550: room for VXLAN's 50 bytes around a 1500-byte packet). */
   readonly underlayMtu?: number;
   /** Properties of every link (delay, bandwidth); the underlay's MTU comes from `underlayMtu`. */
@@ -64,6 +70,9 @@ export interface FabricBuilt {
   readonly leaves: Router[];
   readonly nves: Nve[];
   readonly border: Nve | null;
+  /** The outside router and its host, with `external`. */
+  readonly internet: Router | null;
+  readonly web: Host | null;
   readonly vms: FabricVm[];
 }
 
@@ -80,6 +89,14 @@ export const FABRIC_HOST_OFFSET = 10;
 const P2P_SPINE_LEAF = 0xac10_0000; // 172.16.0.0/16
 const P2P_LEAF_SERVER = 0xac11_0000; // 172.17.0.0/16
 const LOOPBACKS = 0x0aff_0000; // 10.255.0.0/16
+const EXTERNAL_LINKS = 0x6440_0000; // 100.64.0.0/10, a /30 per tenant between its border VRF and the internet
+/** The outside host's address, with `external`. */
+export const FABRIC_WEB_IP = 0xc633_640a; // 198.51.100.10
+
+/** The address a tenant's traffic leaves the fabric from (source NAT on the border). */
+export function fabricPublicIp(tenantIndex: number): Ipv4 {
+  return (EXTERNAL_LINKS + tenantIndex * 4 + 2) >>> 0;
+}
 
 export function fabricVmName(tenant: string, index: number): string {
   return `${tenant}-vm${index + 1}`;
@@ -93,7 +110,8 @@ export function fabricNodeNames(spec: FabricSpec): string[] {
     names.push(`leaf${l}`);
     for (let v = 1; v <= spec.serversPerLeaf; v++) names.push(`leaf${l}-srv${v}`);
   }
-  if ((spec.gateway ?? 'none') === 'centralized') names.push('border');
+  if ((spec.gateway ?? 'none') === 'centralized' || spec.external) names.push('border');
+  if (spec.external) names.push('internet', 'web');
   const perTenant = new Map<string, number>();
   const total = spec.leaves * spec.serversPerLeaf * spec.vmsPerServer;
   for (let g = 0; g < total; g++) {
@@ -118,6 +136,16 @@ export function fabricProblems(spec: FabricSpec): { path: string; message: strin
       path: 'fabric.gateway',
       message:
         'a distributed gateway needs controlPlane: controller (symmetric IRB routes come from the control plane)',
+    });
+  if (spec.external && (spec.gateway ?? 'none') === 'none')
+    problems.push({
+      path: 'fabric.external',
+      message: 'the outside is reached through a gateway: set gateway',
+    });
+  if (spec.external && spec.tenants.length > 1 << 20)
+    problems.push({
+      path: 'fabric.external',
+      message: 'at most 1,048,576 tenants reach the outside (100.64.0.0/10 in /30s)',
     });
   let subnets = 0;
   const names = new Set<string>();
@@ -333,7 +361,7 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
   }
 
   let border: Nve | null = null;
-  if (gateway === 'centralized') {
+  if (gateway === 'centralized' || spec.external) {
     const l = spec.leaves + 1; // the border hangs off the spines like one more leaf
     border = net.addNve('border', { ...nveOptions, vtep: vtepOfLeaf(l) });
     spines.forEach((spine, si) => {
@@ -361,6 +389,8 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
       });
     });
     nves.push(border);
+  }
+  if (border !== null && gateway === 'centralized') {
     for (const t of spec.tenants) {
       net.addVrf(border, t.name);
       for (const p of subnetsOf(t.name)) {
@@ -375,6 +405,17 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
     for (const nve of nves) {
       n++;
       for (const t of spec.tenants) {
+        if (nve === border) {
+          // The border routes each tenant over its L3 VNI only: it has no VMs and no subnet of its own.
+          net.addVrf(nve, t.name, {
+            l3: {
+              vni: FABRIC_L3VNI_BASE + spec.tenants.indexOf(t),
+              transitIp: (0xa9fe_0000 + n) >>> 0,
+              prefixLength: 16,
+            },
+          });
+          continue;
+        }
         if (!served.get(nve)?.has(t.name)) continue;
         const ti = spec.tenants.indexOf(t);
         net.addVrf(nve, t.name, {
@@ -391,7 +432,51 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
       }
     }
   }
-  return { spines, leaves, nves, border, vms };
+  let internet: Router | null = null;
+  let web: Host | null = null;
+  if (spec.external && border !== null) {
+    internet = net.addRouter('internet', [
+      { name: 'to-web', addresses: [{ address: FABRIC_WEB_IP - 9, prefixLength: 24 }] },
+    ]);
+    web = net.addHost('web', {
+      ip: { address: FABRIC_WEB_IP, prefixLength: 24 },
+      gateway: FABRIC_WEB_IP - 9,
+    });
+    web.enableUdpEcho();
+    net.addLink(internet, web, { ...access, aPort: 'to-web' });
+    const borderTransit = (0xa9fe_0000 + nves.indexOf(border) + 1) >>> 0;
+    spec.tenants.forEach((t, ti) => {
+      const vrf = border!.vrfs.get(t.name)!.router;
+      const base = (EXTERNAL_LINKS + ti * 4) >>> 0;
+      const outside = `to-${t.name}`;
+      internet!.addInterface({
+        name: outside,
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 1, prefixLength: 30 }],
+      });
+      vrf.addInterface({
+        name: 'ext',
+        mac: net.allocateMac(),
+        addresses: [{ address: base + 2, prefixLength: 30 }],
+      });
+      net.addLink(vrf, internet!, { ...access, aPort: 'ext', bPort: outside });
+      vrf.addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'ext' });
+      vrf.enableSnat('ext', fabricPublicIp(ti));
+      if (gateway === 'distributed') {
+        // Every other VRF of the tenant sends what is not in the fabric to the border, over the L3 VNI.
+        for (const nve of nves) {
+          const leafVrf = nve === border ? undefined : nve.vrfs.get(t.name);
+          if (leafVrf)
+            leafVrf.router.addStaticRoute({
+              prefix: { address: 0, prefixLength: 0 },
+              nextHop: borderTransit,
+              iface: 'l3vni',
+            });
+        }
+      }
+    });
+  }
+  return { spines, leaves, nves, border, internet, web, vms };
 }
 
 /** The gateway address of a fabric subnet (its first address). */

@@ -359,6 +359,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         'gateway-arp': ['nve'],
         ecmp: ['router', 'nve'],
         controller: ['nve'],
+        nat: ['router', 'nve'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

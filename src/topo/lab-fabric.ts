@@ -18,6 +18,7 @@ export function fabricSpec(f: LabFabric): FabricSpec {
     controlPlane: f.controlPlane,
     gateway: f.gateway,
     underlayMtu: f.underlayMtu,
+    external: f.external,
     link: f.link ? linkProperties(f.link) : undefined,
     tenants: f.tenants.map((t) => ({ name: t.name, subnets: t.subnets.map(cidr) })),
   };
@@ -37,6 +38,7 @@ export function fabricNodeKinds(f: LabFabric): Map<string, string> {
     else if (/^leaf\d+$/.test(n)) kinds.set(n, leafNve ? 'nve' : 'router');
     else if (/^leaf\d+-srv\d+$/.test(n)) kinds.set(n, leafNve ? 'switch' : 'nve');
     else if (n === 'border') kinds.set(n, 'nve');
+    else if (n === 'internet') kinds.set(n, 'router');
     else kinds.set(n, 'host');
   }
   return kinds;

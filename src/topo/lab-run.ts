@@ -14,7 +14,7 @@ import { Switch } from '../devices/switch.js';
 import type { Capture, Link } from '../link/index.js';
 import { describeEncapsulation, Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
-import { decodeFrame, formatIpv4, formatMac, IcmpType, ip } from '../wire/index.js';
+import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
 import type { LabFile, LabStep } from './lab-schema.js';
 import type { Network } from './network.js';
@@ -283,6 +283,14 @@ export class LabRunner {
     const reply: string[] = [];
     let pingId = -1;
     const box = (owner: string) => owner.split('/')[0]!;
+    // Past a source NAT the echo carries the identifier the NAT gave it.
+    const routers = [...this.net.nodes.values()].filter(
+      (n): n is RouterDevice => n instanceof RouterDevice && n.nats.size > 0,
+    );
+    const translatedIds = () =>
+      routers.flatMap((r) =>
+        [...r.nats.values()].flatMap((nat) => nat.publicPortsFor(IpProtocol.icmp, pingId)),
+      );
     const untaps: (() => void)[] = [];
     for (const node of this.net.nodes.values()) {
       for (const port of node.ports) {
@@ -293,7 +301,8 @@ export class LabRunner {
             const icmp = decodeFrame(frame)
               .layers.filter((l) => l.layer === 'icmp')
               .pop();
-            if (icmp === undefined || icmp.id !== pingId) return;
+            if (icmp === undefined || !(icmp.id === pingId || translatedIds().includes(icmp.id as number)))
+              return;
             if (direction === 'tx' && icmp.type !== IcmpType.echoReply) return;
             const list =
               icmp.type === IcmpType.echoRequest ? request : icmp.type === IcmpType.echoReply ? reply : null;
@@ -450,6 +459,23 @@ export class LabRunner {
           .map(([iface, packets]) => ({ interface: iface, packets }));
       case 'controller':
         return this.net.overlay.table();
+      case 'nat': {
+        const routers =
+          node instanceof Nve ? [...node.vrfs.values()].map((v) => v.router) : [node as RouterDevice];
+        return routers.flatMap((r) =>
+          [...r.nats.values()].flatMap((nat) =>
+            nat
+              .table()
+              .map((m) => ({
+                router: r.name,
+                interface: nat.iface,
+                protocol: m.protocol,
+                inside: m.inside,
+                public: m.public,
+              })),
+          ),
+        );
+      }
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({
           interface: i.name,

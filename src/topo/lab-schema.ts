@@ -201,6 +201,12 @@ const fabricSchema = z.strictObject({
     .enum(['none', 'centralized', 'distributed'])
     .optional()
     .describe('L3 gateway between the subnets: none (L2 only, default), one border, or anycast on every NVE'),
+  external: z
+    .boolean()
+    .optional()
+    .describe(
+      'an outside network (router internet, host web 198.51.100.10) behind the border, with source NAT per tenant',
+    ),
   controllerDelay: duration
     .optional()
     .describe('how long the controller takes to install a route (default 0)'),
@@ -286,6 +292,7 @@ const step = z.union([
         'gateway-arp',
         'ecmp',
         'controller',
+        'nat',
       ]),
     }),
   }),

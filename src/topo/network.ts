@@ -13,8 +13,8 @@ import type { InterfaceConfig } from '../devices/ip-node.js';
 import { Router } from '../devices/router.js';
 import { Switch, type SwitchOptions } from '../devices/switch.js';
 import { NO_TRACE, TraceLog, type Tracer } from '../devices/trace.js';
-import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
+import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
 import { Rng, type RunOptions, type RunResult, Scheduler } from '../sim/index.js';
 import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
 

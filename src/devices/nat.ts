@@ -1,0 +1,169 @@
+/**
+ * Source NAT with port translation (NAPT, RFC 3022 2.2) on one interface of a router, as a border
+ * does for traffic leaving the overlay: a packet going out gets the public address as its source,
+ * and its TCP/UDP source port or ICMP echo identifier is replaced by one the NAT allocates; the
+ * mapping is remembered, and a packet coming back to the public address and that port is
+ * translated back to the inside address and port before it is routed.
+ *
+ * Checksums are updated incrementally (RFC 1624): the IPv4 header's, and the TCP or UDP checksum
+ * over the pseudo-header (a UDP checksum of zero, "none", stays zero, RFC 768); ICMP's checksum
+ * covers the identifier only. Fragments and protocols other than TCP, UDP and ICMP echo pass
+ * untranslated and are counted. Mappings never expire (a simulation runs for minutes).
+ */
+import {
+  formatIpv4,
+  IcmpType,
+  IpProtocol,
+  type Ipv4,
+  incrementalChecksumUpdate,
+  readU16,
+  readU32,
+  writeU16,
+  writeU32,
+} from '../wire/index.js';
+
+export interface NatMapping {
+  readonly protocol: number;
+  readonly insideIp: Ipv4;
+  readonly insidePort: number;
+  readonly publicPort: number;
+}
+
+export interface NatCounters {
+  translatedOut: number;
+  translatedIn: number;
+  untranslatable: number;
+  noMapping: number;
+}
+
+/** The first port (or ICMP identifier) handed out. */
+const FIRST_PORT = 1024;
+
+export class SourceNat {
+  private readonly out = new Map<string, NatMapping>();
+  private readonly back = new Map<string, NatMapping>();
+  private nextPort = new Map<number, number>();
+  readonly counters: NatCounters = { translatedOut: 0, translatedIn: 0, untranslatable: 0, noMapping: 0 };
+
+  constructor(
+    /** The interface the NAT sits on. */
+    readonly iface: string,
+    readonly publicIp: Ipv4,
+  ) {}
+
+  /** Where the port of a TCP/UDP packet or the identifier of an ICMP echo sits, relative to the L4 start; -1 if none. */
+  private static portOffset(packet: Uint8Array, l4: number, protocol: number, outbound: boolean): number {
+    if (protocol === IpProtocol.tcp || protocol === IpProtocol.udp)
+      return packet.length >= l4 + 8 ? (outbound ? 0 : 2) : -1;
+    if (protocol === IpProtocol.icmp && packet.length >= l4 + 8) {
+      const type = packet[l4]!;
+      if (type === (outbound ? IcmpType.echoRequest : IcmpType.echoReply)) return 4;
+    }
+    return -1;
+  }
+
+  /**
+   * Translates a packet leaving by the NAT's interface, in place (`packet` is the router's own copy,
+   * exactly one IPv4 packet). Returns false when it cannot be translated (it is sent as it is).
+   */
+  translateOut(packet: Uint8Array): boolean {
+    const ihl = (packet[0]! & 0x0f) * 4;
+    const protocol = packet[9]!;
+    const fragmented = (readU16(packet, 6) & 0x3fff) !== 0;
+    const at = fragmented ? -1 : SourceNat.portOffset(packet, ihl, protocol, true);
+    if (at < 0) {
+      this.counters.untranslatable++;
+      return false;
+    }
+    const insideIp = readU32(packet, 12);
+    const insidePort = readU16(packet, ihl + at);
+    const key = `${protocol}/${insideIp}/${insidePort}`;
+    let m = this.out.get(key);
+    if (m === undefined) {
+      const publicPort = this.allocate(protocol);
+      m = { protocol, insideIp, insidePort, publicPort };
+      this.out.set(key, m);
+      this.back.set(`${protocol}/${publicPort}`, m);
+    }
+    rewrite(packet, ihl, protocol, 12, this.publicIp, ihl + at, m.publicPort);
+    this.counters.translatedOut++;
+    return true;
+  }
+
+  /**
+   * A packet arriving on the NAT's interface for the public address: the inside packet it stands
+   * for (a new buffer), or null when no mapping matches (the router then treats it as its own).
+   */
+  translateIn(packet: Uint8Array, offset: number, end: number): Uint8Array | null {
+    const copy = packet.slice(offset, end);
+    const ihl = (copy[0]! & 0x0f) * 4;
+    const protocol = copy[9]!;
+    if ((readU16(copy, 6) & 0x3fff) !== 0) return null;
+    const at = SourceNat.portOffset(copy, ihl, protocol, false);
+    if (at < 0) return null;
+    const m = this.back.get(`${protocol}/${readU16(copy, ihl + at)}`);
+    if (m === undefined) {
+      this.counters.noMapping++;
+      return null;
+    }
+    rewrite(copy, ihl, protocol, 16, m.insideIp, ihl + at, m.insidePort);
+    this.counters.translatedIn++;
+    return copy;
+  }
+
+  private allocate(protocol: number): number {
+    const port = this.nextPort.get(protocol) ?? FIRST_PORT;
+    this.nextPort.set(protocol, port >= 65535 ? FIRST_PORT : port + 1);
+    return port;
+  }
+
+  /** The public ports (or ICMP identifiers) that stand for `insidePort` of `protocol`, any inside address. */
+  publicPortsFor(protocol: number, insidePort: number): number[] {
+    const out: number[] = [];
+    for (const m of this.out.values())
+      if (m.protocol === protocol && m.insidePort === insidePort) out.push(m.publicPort);
+    return out;
+  }
+
+  /** The mappings, as rows for `show`. */
+  table(): { protocol: number; inside: string; public: string }[] {
+    return [...this.out.values()].map((m) => ({
+      protocol: m.protocol,
+      inside: `${formatIpv4(m.insideIp)}:${m.insidePort}`,
+      public: `${formatIpv4(this.publicIp)}:${m.publicPort}`,
+    }));
+  }
+}
+
+/** Replaces the address at `addrAt` and the 16-bit port at `portAt`, fixing the IPv4 and L4 checksums (RFC 1624). */
+function rewrite(
+  p: Uint8Array,
+  ihl: number,
+  protocol: number,
+  addrAt: number,
+  addr: Ipv4,
+  portAt: number,
+  port: number,
+): void {
+  const oldAddr = readU32(p, addrAt);
+  const oldPort = readU16(p, portAt);
+  const hi = (w: number) => w >>> 16;
+  const lo = (w: number) => w & 0xffff;
+  let ipSum = readU16(p, 10);
+  ipSum = incrementalChecksumUpdate(ipSum, hi(oldAddr), hi(addr));
+  ipSum = incrementalChecksumUpdate(ipSum, lo(oldAddr), lo(addr));
+  writeU16(p, 10, ipSum);
+  writeU32(p, addrAt, addr);
+  writeU16(p, portAt, port);
+  // Where the L4 checksum sits: TCP 16, UDP 6, ICMP 2.
+  const sumAt = ihl + (protocol === IpProtocol.tcp ? 16 : protocol === IpProtocol.udp ? 6 : 2);
+  let sum = readU16(p, sumAt);
+  if (protocol === IpProtocol.udp && sum === 0) return; // no checksum sent
+  if (protocol !== IpProtocol.icmp) {
+    sum = incrementalChecksumUpdate(sum, hi(oldAddr), hi(addr));
+    sum = incrementalChecksumUpdate(sum, lo(oldAddr), lo(addr));
+  }
+  sum = incrementalChecksumUpdate(sum, oldPort, port);
+  if (protocol === IpProtocol.udp && sum === 0) sum = 0xffff;
+  writeU16(p, sumAt, sum);
+}
