@@ -151,3 +151,51 @@ test('example 10 (13 and 14): the distributed gateway shortens the path and keep
     ['10.2.0.13/32', '169.254.0.2', 'l3vni'],
   ]);
 });
+
+test('example 15: two overlapping tenants reach the outside through the border, each from its own public address', () => {
+  const { result, net } = runExample('examples/15-border-nat.yaml');
+  assert.deepEqual(
+    stepOf(result, 1, 'ping').replies.map((r) => [r.status, r.ttl]),
+    [
+      ['reply', 61],
+      ['reply', 61],
+    ],
+    'routed by leaf, border VRF and the internet router',
+  );
+  assert.equal(stepOf(result, 2, 'ping').statistics.received, 2);
+  assert.deepEqual([stepOf(result, 3, 'udp').sent, stepOf(result, 3, 'udp').echoed], [1, 1]);
+  assert.deepEqual(stepOf(result, 4, 'path').request, [
+    'A-vm2',
+    'leaf2-srv1',
+    'leaf2',
+    stepOf(result, 4, 'path').request[3],
+    'border',
+    'internet',
+    'web',
+  ]);
+  // The outside host saw the two tenants' identical addresses as two public ones.
+  const web = net.node('web') as import('../../src/devices/host.js').Host;
+  assert.deepEqual(
+    web.udpLog.map((d) => d.src),
+    [0x6440_0006],
+  );
+  assert.deepEqual(rows(stepOf(result, 7, 'show').rows, 'router', 'inside', 'public'), [
+    ['border/A', '10.1.0.10:1', '100.64.0.2:1024'],
+    ['border/A', '10.1.0.11:1', '100.64.0.2:1025'],
+    ['border/B', '10.1.0.10:1', '100.64.0.6:1024'],
+    ['border/B', '10.1.0.11:40000', '100.64.0.6:1024'],
+  ]);
+  const routes = stepOf(result, 5, 'show').rows;
+  assert.deepEqual(
+    rows(
+      routes.filter((r) => r.destination === '0.0.0.0/0'),
+      'tenant',
+      'nextHop',
+      'interface',
+    ),
+    [
+      ['A', '169.254.0.3', 'l3vni'],
+      ['B', '169.254.0.3', 'l3vni'],
+    ],
+  );
+});
