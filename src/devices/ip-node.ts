@@ -475,7 +475,7 @@ export abstract class IpNode extends Device {
       {
         dscp: spec.dscp ?? 0,
         ecn: 0,
-        id: this.nextId++ & 0xffff,
+        id: this.nextIpId(),
         df: spec.df ?? false,
         mf: false,
         fragmentOffset: 0,
@@ -489,6 +489,11 @@ export abstract class IpNode extends Device {
     );
     packet.set(spec.payload, 20);
     return packet;
+  }
+
+  /** The identification field of the next packet this node originates. */
+  protected nextIpId(): number {
+    return this.nextId++ & 0xffff;
   }
 
   /**

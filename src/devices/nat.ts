@@ -11,6 +11,7 @@
  * untranslated and are counted. Mappings never expire (a simulation runs for minutes).
  */
 import {
+  allocBytes,
   formatIpv4,
   IcmpType,
   IpProtocol,
@@ -95,7 +96,8 @@ export class SourceNat {
    * for (a new buffer), or null when no mapping matches (the router then treats it as its own).
    */
   translateIn(packet: Uint8Array, offset: number, end: number): Uint8Array | null {
-    const copy = packet.slice(offset, end);
+    const copy = allocBytes(end - offset);
+    copy.set(packet.subarray(offset, end));
     const ihl = (copy[0]! & 0x0f) * 4;
     const protocol = copy[9]!;
     if ((readU16(copy, 6) & 0x3fff) !== 0) return null;

@@ -13,6 +13,7 @@
  * computed only for prefixes with several equal-cost routes.
  */
 import {
+  allocBytes,
   type Cidr,
   cidrNetwork,
   decrementTtl,
@@ -231,7 +232,9 @@ export class Router extends IpNode {
     }
     if (out.mtu < ip.headerLength + 8)
       return this.drop('mtu-too-small', out.port, `MTU ${out.mtu} on ${out.name} cannot carry any fragment`);
-    const packet = ip.bytes.slice(ip.offset, ip.end); // a copy: the received frame is never modified
+    // A copy (the received frame is never modified), from the slab: `slice` would cost an ArrayBuffer per packet.
+    const packet = allocBytes(ip.end - ip.offset);
+    packet.set(ip.bytes.subarray(ip.offset, ip.end));
     decrementTtl(packet);
     const nat = this.nats.get(out.name);
     if (nat?.translateOut(packet) && tracing)

@@ -71,6 +71,8 @@ export class Switch extends Device {
   readonly macTable: MacTable;
   readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
   private readonly vlanOf = new Map<Port, PortVlan>();
+  /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
+  private readonly floodPorts = new Map<number, Port[]>();
   /** The spanning tree, when enabled. */
   readonly stp: SpanningTree | null;
 
@@ -96,6 +98,7 @@ export class Switch extends Device {
 
   protected override portAdded(port: Port): void {
     this.vlanOf.set(port, { config: DEFAULT_ACCESS, allowed: null });
+    this.floodPorts.clear();
     this.stp?.addPort(port, this.ports.length);
   }
 
@@ -131,6 +134,17 @@ export class Switch extends Device {
       config,
       allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
     });
+    this.floodPorts.clear();
+  }
+
+  /** The ports of `vlan`, in port order (a flood visits only these). */
+  private portsOf(vlan: number): Port[] {
+    let list = this.floodPorts.get(vlan);
+    if (list === undefined) {
+      list = this.ports.filter((p) => this.carries(p, vlan));
+      this.floodPorts.set(vlan, list);
+    }
+    return list;
   }
 
   portConfig(portName: string): SwitchPortConfig | undefined {
@@ -195,7 +209,7 @@ export class Switch extends Device {
     const learned = this.macTable.learn(vlan, src, port.name, now);
     if (learned === 'learned') this.counters.learned++;
     else if (learned === 'moved') this.counters.moved++;
-    const variants = new FrameVariants(frame, tagged);
+    const variants = new FrameVariants(frame, tagged, vlan);
     const outName = isGroupMac(dst) ? undefined : this.macTable.lookup(vlan, dst, now);
     const tracing = this.tracer.enabled;
     const learnNote = tracing ? learnText(learned, src, vlan, port.name) : '';
@@ -220,8 +234,8 @@ export class Switch extends Device {
     }
     this.counters.flooded++;
     const sent: string[] = [];
-    for (const out of this.ports) {
-      if (out === port || !this.canSend(out) || !this.carries(out, vlan)) continue;
+    for (const out of this.portsOf(vlan)) {
+      if (out === port || !this.canSend(out)) continue;
       out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
       if (tracing) sent.push(out.name);
     }
@@ -262,17 +276,22 @@ function learnText(result: string, src: number, vlan: number, port: string): str
   }
 }
 
-/** The untagged and tagged forms of one frame, each built at most once however many ports it leaves by. */
+/**
+ * The untagged and tagged forms of one frame, each built at most once however many ports it
+ * leaves by. A frame belongs to one VLAN, so it has one tagged form: the frame itself when it came
+ * tagged with that VLAN's ID (a priority-tagged frame is re-tagged).
+ */
 class FrameVariants {
   private untagged: Uint8Array | undefined;
-  private readonly tagged = new Map<number, Uint8Array>();
+  private tagged: Uint8Array | undefined;
 
   constructor(
     private readonly frame: Uint8Array,
     private readonly hasTag: boolean,
+    vlan: number,
   ) {
-    if (hasTag) this.tagged.set(readU16(frame, 14) & 0x0fff, frame);
-    else this.untagged = frame;
+    if (!hasTag) this.untagged = frame;
+    else if ((readU16(frame, 14) & 0x0fff) === vlan) this.tagged = frame;
   }
 
   forPort(config: SwitchPortConfig, vlan: number): Uint8Array {
@@ -292,7 +311,7 @@ class FrameVariants {
   }
 
   private taggedFrame(vlan: number): Uint8Array {
-    const known = this.tagged.get(vlan);
+    const known = this.tagged;
     if (known) return known;
     const f = this.frame;
     const pcpDei = this.hasTag ? readU16(f, 14) & 0xf000 : 0;
@@ -302,7 +321,7 @@ class FrameVariants {
     writeU16(out, 12, EtherType.vlan);
     writeU16(out, 14, pcpDei | vlan);
     out.set(inner, 16);
-    this.tagged.set(vlan, out);
+    this.tagged = out;
     return out;
   }
 }

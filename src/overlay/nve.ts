@@ -35,14 +35,18 @@ import {
   ArpOp,
   ArpView,
   allocBytes,
+  ETHERNET_MIN_FRAME,
   EtherType,
   emitArp,
+  flowSourcePort,
   formatIpv4,
   formatMac,
+  GENEVE_HEADER_LENGTH,
   IpProtocol,
   type Ipv4,
   type Ipv4View,
   innerFlowHash,
+  ipv4TupleHash,
   isGroupMac,
   isVlanTpid,
   MAC_BROADCAST,
@@ -50,7 +54,15 @@ import {
   readMac,
   readU16,
   type UdpView,
+  VXLAN_HEADER_LENGTH,
+  VXLAN_PORT,
   writeEthernetHeader,
+  writeIpv4Header,
+  writeMac,
+  writeU16,
+  writeU24,
+  writeUdpHeader,
+  writeVxlanHeader,
 } from '../wire/index.js';
 import { BridgeDomain } from './bridge-domain.js';
 import {
@@ -71,6 +83,8 @@ import {
   type VapRole,
   VapTable,
 } from './vap.js';
+
+const NO_OPTIONS = new Uint8Array(0);
 
 export type ControlPlane = 'flood-and-learn' | 'controller';
 
@@ -145,6 +159,7 @@ export class Nve extends Router {
   private readonly outerTtl: number;
   private readonly udpPort: number | undefined;
   private readonly ipOverhead: number;
+  private readonly portsScratch = new Uint8Array(4);
 
   constructor(
     name: string,
@@ -404,16 +419,75 @@ export class Nve extends Router {
         port,
       );
     }
-    if (!toFabric) return;
+    if (!toFabric || bd.floodList.length === 0) return;
+    const hash = innerFlowHash(frame); // one flow, whatever the VTEP: hashed once for every copy
     for (const vtep of bd.floodList) {
       bd.counters.replicated++;
       this.counters.replicated++;
-      this.encapsulateTo(bd, frame, vtep);
+      this.encapsulateTo(bd, frame, vtep, hash);
     }
   }
 
+  /**
+   * The fast path of `encapsulateTo`, untraced: the whole outer frame (Ethernet, IPv4, UDP, VXLAN or
+   * GENEVE, inner frame) built in one buffer and sent, when the underlay next hop's MAC is known.
+   * It makes the same route choice and the same bytes as the general path (`sendIp`), which it
+   * falls back to (returning false) in every other case: ARP to resolve, a sub-interface uplink,
+   * NVGRE.
+   */
+  private sendEncapsulated(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4, hash: number): boolean {
+    const udpPort = this.udpPort;
+    if (udpPort === undefined) return false;
+    const srcPort = flowSourcePort(hash);
+    const ports = this.portsScratch;
+    writeU16(ports, 0, srcPort);
+    writeU16(ports, 2, udpPort);
+    // sendIp picks among equal-cost routes by the hash of (source, destination, protocol, ports).
+    const route = this.routes.lookupMultipath(vtep, ipv4TupleHash(this.vtep, vtep, IpProtocol.udp, ports));
+    const out = route === undefined ? undefined : this.iface(route.iface);
+    if (route === undefined || out === undefined || !out.up || out.vlan !== null) return false;
+    const nextHop = route.nextHop ?? vtep;
+    if (out.isBroadcast(nextHop) || this.ownsAddress(vtep)) return false;
+    const mac = out.arp.lookup(nextHop, this.now());
+    if (mac === undefined) return false;
+    const header = udpPort === VXLAN_PORT ? VXLAN_HEADER_LENGTH : GENEVE_HEADER_LENGTH;
+    const wire = allocBytes(Math.max(ETHERNET_MIN_FRAME, 42 + header + frame.length));
+    writeMac(wire, 0, mac);
+    writeMac(wire, 6, out.mac);
+    writeU16(wire, 12, EtherType.ipv4);
+    writeIpv4Header(
+      wire,
+      14,
+      {
+        dscp: 0,
+        ecn: 0,
+        id: this.nextIpId(),
+        df: true,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: this.outerTtl,
+        protocol: IpProtocol.udp,
+        src: this.vtep,
+        dst: vtep,
+        options: NO_OPTIONS,
+      },
+      8 + header + frame.length,
+    );
+    wire.set(frame, 42 + header);
+    writeUdpHeader(wire, 34, { srcPort, dstPort: udpPort }, header + frame.length);
+    if (udpPort === VXLAN_PORT) writeVxlanHeader(wire, 42, { vni: bd.vni });
+    else {
+      // GENEVE: version 0, no options, protocol 0x6558, as `encapsulate` writes it.
+      writeU16(wire, 44, EtherType.transparentEthernetBridging);
+      writeU24(wire, 46, bd.vni);
+    }
+    this.ipCounters.sent++;
+    out.port.send(wire);
+    return true;
+  }
+
   /** Wraps a BD frame for `vtep` and routes it into the underlay. */
-  private encapsulateTo(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4): void {
+  private encapsulateTo(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4, flowHash?: number): void {
     const route = this.routes.lookup(vtep);
     const out = route ? this.iface(route.iface) : undefined;
     if (out === undefined)
@@ -425,7 +499,11 @@ export class Nve extends Router {
         out.port,
         `${frame.length}-byte frame + ${this.ipOverhead + 14} bytes of ${this.encapsulation.toUpperCase()} = ${outerLength}-byte outer packet, MTU ${out.mtu} on ${out.name}`,
       );
-    const hash = innerFlowHash(frame);
+    const hash = flowHash ?? innerFlowHash(frame);
+    if (!this.tracer.enabled && this.sendEncapsulated(bd, frame, vtep, hash)) {
+      this.counters.encapsulated++;
+      return;
+    }
     const enc = encapsulate(this.encapsulation, bd.vni, frame, hash);
     this.counters.encapsulated++;
     if (this.tracer.enabled) {

@@ -464,15 +464,13 @@ export class LabRunner {
           node instanceof Nve ? [...node.vrfs.values()].map((v) => v.router) : [node as RouterDevice];
         return routers.flatMap((r) =>
           [...r.nats.values()].flatMap((nat) =>
-            nat
-              .table()
-              .map((m) => ({
-                router: r.name,
-                interface: nat.iface,
-                protocol: m.protocol,
-                inside: m.inside,
-                public: m.public,
-              })),
+            nat.table().map((m) => ({
+              router: r.name,
+              interface: nat.iface,
+              protocol: m.protocol,
+              inside: m.inside,
+              public: m.public,
+            })),
           ),
         );
       }

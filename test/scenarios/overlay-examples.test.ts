@@ -199,3 +199,20 @@ test('example 15: two overlapping tenants reach the outside through the border, 
     ],
   );
 });
+
+test('the untraced fast path puts the same bytes on the wire as the traced path', () => {
+  for (const file of ['examples/11-vxlan-fabric.yaml', 'examples/12-two-tenants.yaml']) {
+    const quiet = runExample(file).result;
+    const traced = runExample(file, { trace: true }).result;
+    assert.ok(quiet.captures.length > 0 || file.includes('12'));
+    assert.deepEqual(
+      quiet.captures.map((c) => c.pcap),
+      traced.captures.map((c) => c.pcap),
+    );
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(quiet.steps)),
+      JSON.parse(JSON.stringify(traced.steps)),
+      `${file}: the same results with and without tracing`,
+    );
+  }
+});
