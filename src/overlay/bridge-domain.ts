@@ -138,7 +138,7 @@ export class BridgeDomain {
    * A controller's MAC route: `mac` lives behind `vtep` with sequence number `seq`. Accepted when
    * the MAC is unknown or learned, or when `seq` is at least the entry's (RFC 7432 15.1: the
    * higher sequence number wins; an equal one from the same VTEP is a refresh). Returns whether it
-   * was installed.
+   * was installed (a full table refuses a new MAC, as it refuses learning).
    */
   installRemote(mac: Mac, vtep: Ipv4, seq: number, now: Nanos): boolean {
     const e = this.lookup(mac, now);
@@ -152,6 +152,7 @@ export class BridgeDomain {
       e.lastSeen = now;
       return true;
     }
+    if (!this.room(now)) return false;
     this.macs.set(mac, { mac, vap: null, vtep, fromController: true, seq, lastSeen: now });
     this.counters.learnedRemote++;
     return true;

@@ -62,6 +62,7 @@ export function encapsulate(
   inner: Uint8Array,
   flowHash: number,
 ): EncapsulatedPayload {
+  if (!Number.isInteger(vni) || vni < 0 || vni > 0xff_ffff) throw new Error(`VNI ${vni} is not 0..16777215`);
   if (kind === 'nvgre')
     return {
       protocol: IpProtocol.gre,
@@ -119,6 +120,12 @@ export function decapsulateUdp(
       ok: false,
       reason: 'geneve-not-ethernet',
       why: `GENEVE protocol 0x${g.value.protocol.toString(16)} is not an Ethernet frame`,
+    };
+  if (g.value.oam)
+    return {
+      ok: false,
+      reason: 'geneve-oam',
+      why: 'a control (OAM) packet: its payload is not forwarded (RFC 8926 3.4)',
     };
   if (g.value.critical)
     return {

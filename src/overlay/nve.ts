@@ -28,6 +28,7 @@
  */
 import type { DeviceContext } from '../devices/device.js';
 import type { IpInterface } from '../devices/ip-interface.js';
+import { type MultipathChoice, newMultipathChoice, type Route } from '../devices/route-table.js';
 import { Router } from '../devices/router.js';
 import type { Port } from '../link/index.js';
 import type { Nanos } from '../sim/index.js';
@@ -85,6 +86,11 @@ import {
 } from './vap.js';
 
 const NO_OPTIONS = new Uint8Array(0);
+
+/** The outer 5-tuple hash of the packet an NVE is encapsulating (the one sendIp would compute). */
+function encapFlowHash(nve: Nve): number {
+  return ipv4TupleHash(nve.vtep, nve.encapDst, nve.encapProtocol, nve.portsScratch);
+}
 
 export type ControlPlane = 'flood-and-learn' | 'controller';
 
@@ -159,7 +165,11 @@ export class Nve extends Router {
   private readonly outerTtl: number;
   private readonly udpPort: number | undefined;
   private readonly ipOverhead: number;
-  private readonly portsScratch = new Uint8Array(4);
+  /** The outer ports of the packet being encapsulated, and its destination, for the route choice. */
+  readonly portsScratch = new Uint8Array(4);
+  encapDst: Ipv4 = 0;
+  readonly encapProtocol: number;
+  private readonly encapChoice: MultipathChoice = newMultipathChoice();
 
   constructor(
     name: string,
@@ -173,6 +183,7 @@ export class Nve extends Router {
     this.outerTtl = nveOptions.outerTtl ?? 64;
     this.udpPort = encapsulationPort(this.encapsulation);
     this.ipOverhead = outerIpOverhead(this.encapsulation);
+    this.encapProtocol = this.udpPort === undefined ? IpProtocol.gre : IpProtocol.udp;
   }
 
   // ---- configuration ----
@@ -199,6 +210,8 @@ export class Nve extends Router {
 
   /** An L3 VNI's BD for a tenant's VRF (symmetric IRB): known by its VNI only, id 0. */
   addL3BridgeDomain(vni: number, tenant: string): BridgeDomain {
+    if (!Number.isInteger(vni) || vni < 1 || vni > 0xff_ffff)
+      throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
     if (this.bdByVni.has(vni))
       throw new Error(`${this.name}: VNI ${vni} is already mapped to a bridge domain`);
     const bd = new BridgeDomain(0, vni, tenant, this.nveOptions.macTableSize, this.nveOptions.agingTime);
@@ -431,21 +444,21 @@ export class Nve extends Router {
   /**
    * The fast path of `encapsulateTo`, untraced: the whole outer frame (Ethernet, IPv4, UDP, VXLAN or
    * GENEVE, inner frame) built in one buffer and sent, when the underlay next hop's MAC is known.
-   * It makes the same route choice and the same bytes as the general path (`sendIp`), which it
+   * On the route `encapsulateTo` chose, it makes the same bytes as the general path (`sendIp`), which it
    * falls back to (returning false) in every other case: ARP to resolve, a sub-interface uplink,
    * NVGRE.
    */
-  private sendEncapsulated(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4, hash: number): boolean {
+  private sendEncapsulated(
+    bd: BridgeDomain,
+    frame: Uint8Array,
+    vtep: Ipv4,
+    hash: number,
+    route: Route,
+    out: IpInterface,
+  ): boolean {
     const udpPort = this.udpPort;
-    if (udpPort === undefined) return false;
+    if (udpPort === undefined || !out.up || out.vlan !== null) return false;
     const srcPort = flowSourcePort(hash);
-    const ports = this.portsScratch;
-    writeU16(ports, 0, srcPort);
-    writeU16(ports, 2, udpPort);
-    // sendIp picks among equal-cost routes by the hash of (source, destination, protocol, ports).
-    const route = this.routes.lookupMultipath(vtep, ipv4TupleHash(this.vtep, vtep, IpProtocol.udp, ports));
-    const out = route === undefined ? undefined : this.iface(route.iface);
-    if (route === undefined || out === undefined || !out.up || out.vlan !== null) return false;
     const nextHop = route.nextHop ?? vtep;
     if (out.isBroadcast(nextHop) || this.ownsAddress(vtep)) return false;
     const mac = out.arp.lookup(nextHop, this.now());
@@ -488,9 +501,16 @@ export class Nve extends Router {
 
   /** Wraps a BD frame for `vtep` and routes it into the underlay. */
   private encapsulateTo(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4, flowHash?: number): void {
-    const route = this.routes.lookup(vtep);
+    const hash = flowHash ?? innerFlowHash(frame);
+    // The underlay route, chosen among equal-cost ones as sendIp will: by the outer 5-tuple.
+    const ports = this.portsScratch;
+    writeU16(ports, 0, flowSourcePort(hash));
+    writeU16(ports, 2, this.udpPort ?? 0);
+    this.encapDst = vtep;
+    const choice = this.encapChoice;
+    const route = this.routes.lookupMultipathBy(vtep, this, encapFlowHash, choice);
     const out = route ? this.iface(route.iface) : undefined;
-    if (out === undefined)
+    if (route === undefined || out === undefined)
       return this.drop('no-route-to-vtep', undefined, `no underlay route to VTEP ${formatIpv4(vtep)}`);
     const outerLength = frame.length + this.ipOverhead;
     if (outerLength > out.mtu)
@@ -499,8 +519,8 @@ export class Nve extends Router {
         out.port,
         `${frame.length}-byte frame + ${this.ipOverhead + 14} bytes of ${this.encapsulation.toUpperCase()} = ${outerLength}-byte outer packet, MTU ${out.mtu} on ${out.name}`,
       );
-    const hash = flowHash ?? innerFlowHash(frame);
-    if (!this.tracer.enabled && this.sendEncapsulated(bd, frame, vtep, hash)) {
+    if (choice.width > 1) this.ecmpChoices[out.name] = (this.ecmpChoices[out.name] ?? 0) + 1;
+    if (!this.tracer.enabled && this.sendEncapsulated(bd, frame, vtep, hash, route, out)) {
       this.counters.encapsulated++;
       return;
     }

@@ -120,10 +120,22 @@ export class VapTable {
     return vap;
   }
 
-  /** Gives a port a VLAN mode, so that VLAN bindings apply to it. */
+  /**
+   * Gives a port a VLAN mode, so that VLAN bindings apply to it. A new mode replaces the old one:
+   * the port leaves the BDs of the VLANs it no longer carries (and forgets the MACs learned there),
+   * and a VLAN it still carries keeps its VAP unless its tagging changed.
+   */
   setPortMode(port: Port, mode: VapPortMode): void {
     const p = this.portVaps(port);
     p.mode = mode;
+    for (const [vid, vap] of p.bound) {
+      const still = carriedTagged(mode, vid);
+      if (still !== null && vap.encap.kind === 'vlan-binding' && vap.encap.tagged === still) continue;
+      p.bound.delete(vid);
+      const list = vap.bd.vaps;
+      list.splice(list.indexOf(vap), 1);
+      vap.bd.flushVap(vap);
+    }
     for (const [vid, b] of this.bindings) this.bindOnPort(p, port, vid, b.bd, b.role);
   }
 
@@ -137,12 +149,8 @@ export class VapTable {
   private bindOnPort(p: PortVaps, port: Port, vid: number, bd: BridgeDomain, role: VapRole): void {
     const m = p.mode;
     if (m === undefined || p.bound.has(vid)) return;
-    const carried =
-      m.mode === 'access'
-        ? m.vlan === vid
-        : m.native === vid || m.allowed === 'all' || m.allowed.includes(vid);
-    if (!carried) return;
-    const tagged = m.mode === 'trunk' && m.native !== vid;
+    const tagged = carriedTagged(m, vid);
+    if (tagged === null) return;
     const vap: Vap = {
       name: `${port.name}:vlan${vid}`,
       port,
@@ -190,11 +198,10 @@ export class VapTable {
       const vap = p.untagged ?? this.boundUntagged(p);
       if (vap) return { ok: true, vap, typeOffset: 16 };
     }
-    const m = p.mode;
-    if (m?.mode === 'trunk') {
+    // A trunk takes a tagged frame of any VLAN it carries, its native one included (the tag decides).
+    if (p.mode?.mode === 'trunk') {
       const bound = p.bound.get(outer);
-      if (bound && bound.encap.kind === 'vlan-binding' && bound.encap.tagged)
-        return { ok: true, vap: bound, typeOffset: 16 };
+      if (bound) return { ok: true, vap: bound, typeOffset: 16 };
     }
     return { ok: false, reason: 'no-vap', why: `no VAP for VLAN ${outer} on port ${port.name}` };
   }
@@ -205,6 +212,13 @@ export class VapTable {
     const vid = m.mode === 'access' ? m.vlan : m.native;
     return vid === null ? undefined : p.bound.get(vid);
   }
+}
+
+/** Whether a port in `mode` carries `vid`: tagged (true), untagged (false), or not at all (null). */
+function carriedTagged(mode: VapPortMode, vid: number): boolean | null {
+  if (mode.mode === 'access') return mode.vlan === vid ? false : null;
+  if (mode.native === vid) return false;
+  return mode.allowed === 'all' || mode.allowed.includes(vid) ? true : null;
 }
 
 function qinqKey(outer: number, inner: number): number {

@@ -161,12 +161,79 @@ const l3switchNode = z.strictObject({
     .optional(),
 });
 
+const vni = z.number().int().min(1, 'a VNI is 1..16777215').max(0xff_ffff, 'a VNI is 1..16777215');
+
+/**
+ * An NVE (a VTEP): a leaf switch's or a hypervisor's. Its underlay side is a router's
+ * (`interfaces`, `routes`); its access side maps ports into bridge domains through VAPs.
+ */
+const nveNode = z.strictObject({
+  kind: z.literal('nve'),
+  vtep: ipv4.describe("the VTEP's source address; a loopback lo is added unless an interface has it"),
+  encapsulation: z.enum(['vxlan', 'geneve', 'nvgre']).optional().describe('default vxlan'),
+  controlPlane: z.enum(['flood-and-learn', 'controller']).optional().describe('default flood-and-learn'),
+  interfaces: z
+    .record(z.string(), routerInterface)
+    .optional()
+    .describe('underlay interfaces, as a router has'),
+  routes: z.array(route).optional(),
+  bridgeDomains: z
+    .record(
+      z.string().regex(/^[1-9]\d*$/, 'a bridge domain is keyed by its number'),
+      z.strictObject({ vni, tenant: name.optional().describe('default "default"') }),
+    )
+    .describe('BD number -> its VNI (1:1) and tenant'),
+  ports: z
+    .record(z.string(), z.union([accessPort, trunkPort]))
+    .optional()
+    .describe('VLAN modes of access ports, for VLAN-binding access'),
+  vlanBindings: z
+    .record(z.string().regex(/^\d+$/, 'a binding is keyed by its VLAN ID'), z.number().int().min(1))
+    .optional()
+    .describe('VLAN -> BD on every port whose mode carries the VLAN (VLAN-binding access)'),
+  subinterfaces: z
+    .array(
+      z.strictObject({
+        port: z.string(),
+        bd: z.number().int().min(1),
+        vlan: vlanId.optional().describe('dot1q: frames tagged with this VLAN'),
+        qinq: z.tuple([vlanId, vlanId]).optional().describe('QinQ: [outer S-tag, inner C-tag]'),
+      }),
+    )
+    .optional()
+    .describe('L2 sub-interface access: a port (untagged, dot1q or QinQ) into a BD'),
+  vrfs: z
+    .record(
+      name,
+      z.strictObject({
+        l3vni: vni.optional().describe("the tenant's L3 VNI (symmetric IRB)"),
+        transitIp: ipv4.optional().describe("this VRF's address on the L3 VNI (169.254.0.0/16)"),
+      }),
+    )
+    .optional()
+    .describe('tenant VRFs, each a router of its own inside the NVE (NAME/TENANT)'),
+  vbdifs: z
+    .record(
+      z.string().regex(/^[1-9]\d*$/, 'a VBDIF is keyed by its bridge domain'),
+      z.strictObject({
+        tenant: name,
+        ip: z.union([cidrText, z.array(cidrText).min(1)]),
+        mac: macText.optional(),
+        anycast: z.boolean().optional().describe('the same IP and MAC on every NVE: a distributed gateway'),
+      }),
+    )
+    .optional()
+    .describe("gateway interfaces of a tenant's VRF on a BD (interface vbdif<BD>)"),
+  macTableSize: z.number().int().min(1).optional().describe('MAC entries per BD (default 65536)'),
+  agingTime: duration.optional(),
+});
+
 export const nodeSchema = z.discriminatedUnion(
   'kind',
-  [hostNode, switchNode, hubNode, routerNode, l3switchNode],
+  [hostNode, switchNode, hubNode, routerNode, l3switchNode, nveNode],
   {
     error: (issue) =>
-      issue.code === 'invalid_union' ? 'kind must be host, switch, hub, router or l3switch' : undefined,
+      issue.code === 'invalid_union' ? 'kind must be host, switch, hub, router, l3switch or nve' : undefined,
   },
 );
 

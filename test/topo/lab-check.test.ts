@@ -55,7 +55,7 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
       'nodes.A.ip: not an IPv4 prefix (a.b.c.d/len)',
       'nodes.A.mac: not a MAC address (aa:bb:cc:dd:ee:ff)',
       'nodes.sw1.ports["1"].vlan: VLAN IDs are 1..4094 (0 and 4095 are reserved)',
-      'nodes.x.kind: kind must be host, switch, hub, router or l3switch',
+      'nodes.x.kind: kind must be host, switch, hub, router, l3switch or nve',
       'links[0].delay: not a duration (e.g. 1us, 10ms, 2s)',
       'links[0].bandwidth: not a bit rate (e.g. 100Mbps, 1Gbps)',
     ],
