@@ -40,6 +40,73 @@ function dhcpOptions(d: { pool: string; leaseTime?: string | number; router?: st
 
 type SwitchLike = Extract<LabNode, { kind: 'switch' | 'l3switch' }>;
 type RoutedLike = Extract<LabNode, { kind: 'router' | 'l3switch' }>;
+type NveNode = Extract<LabNode, { kind: 'nve' }>;
+
+/**
+ * An NVE from its lab node: underlay interfaces and routes, bridge domains, VAPs. Its VRFs and
+ * VBDIFs are joined by internal links, so they are returned to be built after the lab's links.
+ */
+function buildNve(net: Network, name: string, node: NveNode): (() => void)[] {
+  const nve = net.addNve(name, {
+    vtep: node.vtep,
+    encapsulation: node.encapsulation,
+    controlPlane: node.controlPlane,
+    macTableSize: node.macTableSize,
+    agingTime: node.agingTime === undefined ? undefined : parseDuration(node.agingTime),
+    interfaces: Object.entries(node.interfaces ?? {}).map(([iname, i]) => ({
+      name: iname,
+      port: i.port,
+      addresses: Array.isArray(i.ip) ? i.ip : [i.ip],
+      mac: i.mac === undefined ? undefined : mac(i.mac),
+      vlan: i.vlan,
+    })),
+  });
+  for (const r of node.routes ?? [])
+    nve.addStaticRoute({
+      prefix: cidr(r.to),
+      nextHop: r.via === undefined ? undefined : ip(r.via),
+      iface: r.dev,
+      metric: r.metric,
+    });
+  for (const [id, bd] of Object.entries(node.bridgeDomains))
+    nve.addBridgeDomain(Number(id), bd.vni, bd.tenant);
+  for (const [port, cfg] of Object.entries(node.ports ?? {}))
+    nve.setPortMode(
+      port,
+      'vlan' in cfg
+        ? { mode: 'access', vlan: cfg.vlan }
+        : { mode: 'trunk', allowed: cfg.allowed ?? 'all', native: cfg.native === undefined ? 1 : cfg.native },
+    );
+  for (const [vid, bd] of Object.entries(node.vlanBindings ?? {})) nve.bindVlan(Number(vid), bd);
+  for (const v of node.subinterfaces ?? [])
+    nve.addSubinterface(
+      v.port,
+      v.qinq
+        ? { kind: 'qinq', outer: v.qinq[0], inner: v.qinq[1] }
+        : v.vlan !== undefined
+          ? { kind: 'dot1q', vid: v.vlan }
+          : { kind: 'untagged' },
+      v.bd,
+    );
+  return [
+    () => {
+      for (const [tenant, vrf] of Object.entries(node.vrfs ?? {}))
+        net.addVrf(
+          nve,
+          tenant,
+          vrf.l3vni !== undefined && vrf.transitIp !== undefined
+            ? { l3: { vni: vrf.l3vni, transitIp: vrf.transitIp } }
+            : {},
+        );
+      for (const [bd, v] of Object.entries(node.vbdifs ?? {}))
+        net.addVbdif(nve, v.tenant, Number(bd), {
+          addresses: Array.isArray(v.ip) ? v.ip : [v.ip],
+          mac: v.mac === undefined ? undefined : mac(v.mac),
+          anycast: v.anycast,
+        });
+    },
+  ];
+}
 
 function buildSwitch(net: Network, name: string, node: SwitchLike): Switch {
   const sw = net.addSwitch(name, {
@@ -145,6 +212,9 @@ export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
         break;
       case 'router':
         buildRouting(net.addRouter(name, routerInterfaces(node)), node);
+        break;
+      case 'nve':
+        internal.push(...buildNve(net, name, node));
         break;
       case 'l3switch': {
         // A switch and its routing engine (`NAME/l3`), joined inside the box by a trunk of the VLANIF VLANs.

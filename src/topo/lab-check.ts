@@ -124,6 +124,7 @@ export function routedInterfaces(node: LabNode): Record<
   }
 > {
   if (node.kind === 'router') return node.interfaces;
+  if (node.kind === 'nve') return node.interfaces ?? {};
   if (node.kind === 'l3switch')
     return Object.fromEntries(
       Object.entries(node.vlanifs).map(([vid, v]) => [
@@ -138,6 +139,12 @@ export function routedInterfaces(node: LabNode): Record<
 function declaredPorts(node: LabNode): Set<string> | null {
   if (node.kind === 'host') return new Set(['eth0', ...Object.keys(node.nics ?? {})]);
   if (node.kind === 'router') return new Set(Object.entries(node.interfaces).map(([n, i]) => i.port ?? n));
+  if (node.kind === 'nve')
+    return new Set([
+      ...Object.entries(node.interfaces ?? {}).map(([n, i]) => i.port ?? n),
+      ...Object.keys(node.ports ?? {}),
+      ...(node.subinterfaces ?? []).map((v) => v.port),
+    ]);
   return null; // switches and hubs grow ports as links need them
 }
 
@@ -250,6 +257,8 @@ function crossCheck(lab: LabFile): LabIssue[] {
     }
   }
 
+  issues.push(...nveIssues(lab));
+
   const used = new Map<string, string>();
   lab.links.forEach((link, i) => {
     for (const end of ['a', 'b'] as const) {
@@ -261,6 +270,11 @@ function crossCheck(lab: LabFile): LabIssue[] {
         continue;
       }
       const declared = declaredPorts(n);
+      if (n.kind === 'nve' && port === undefined)
+        add(
+          path,
+          `name the port of ${node}: an NVE's ports are its interfaces, VLAN-mode ports and sub-interface ports`,
+        );
       if (port !== undefined && declared && !declared.has(port))
         add(path, `${node} has no port "${port}" (it has ${[...declared].join(', ') || 'none'})`);
       // A link that names no port of a host takes its first NIC not yet linked.
@@ -364,5 +378,81 @@ function crossCheck(lab: LabFile): LabIssue[] {
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }
   });
+  return issues;
+}
+
+/** The NVE nodes' own cross-references: bridge domains, VNIs, bindings, sub-interfaces, VRFs and VBDIFs. */
+function nveIssues(lab: LabFile): LabIssue[] {
+  const issues: LabIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const encapsulations = new Set<string>();
+  const planes = new Set<string>();
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    if (node.kind !== 'nve') continue;
+    const at = `nodes.${name}`;
+    encapsulations.add(node.encapsulation ?? 'vxlan');
+    planes.add(node.controlPlane ?? 'flood-and-learn');
+    const bds = new Map(Object.entries(node.bridgeDomains).map(([id, b]) => [Number(id), b]));
+    const vnis = new Map<number, string>();
+    for (const [id, b] of Object.entries(node.bridgeDomains)) {
+      const other = vnis.get(b.vni);
+      if (other)
+        add(
+          `${at}.bridgeDomains["${id}"].vni`,
+          `VNI ${b.vni} is already bridge domain ${other}'s (a VNI maps to one BD)`,
+        );
+      vnis.set(b.vni, id);
+    }
+    const needBd = (bd: number, path: string) => {
+      if (!bds.has(bd)) add(path, `unknown bridge domain ${bd}`);
+    };
+    for (const [vid, bd] of Object.entries(node.vlanBindings ?? {})) {
+      if (!(Number(vid) >= 1 && Number(vid) <= 4094))
+        add(`${at}.vlanBindings["${vid}"]`, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
+      needBd(bd, `${at}.vlanBindings["${vid}"]`);
+    }
+    const subs = new Map<string, number>();
+    (node.subinterfaces ?? []).forEach((v, i) => {
+      const path = `${at}.subinterfaces[${i}]`;
+      needBd(v.bd, `${path}.bd`);
+      if (v.vlan !== undefined && v.qinq !== undefined)
+        add(path, 'a sub-interface is dot1q (vlan) or QinQ (qinq), not both');
+      const key = `${v.port}/${v.qinq ? v.qinq.join('.') : (v.vlan ?? 'untagged')}`;
+      const first = subs.get(key);
+      if (first !== undefined) add(path, `the same port and encapsulation as subinterfaces[${first}]`);
+      else subs.set(key, i);
+    });
+    for (const [tenant, vrf] of Object.entries(node.vrfs ?? {})) {
+      const path = `${at}.vrfs.${tenant}`;
+      if ((vrf.l3vni === undefined) !== (vrf.transitIp === undefined))
+        add(
+          path,
+          'an L3 VNI needs a transitIp (the VRF address other NVEs route through), and a transitIp an l3vni',
+        );
+      if (vrf.l3vni !== undefined && vnis.has(vrf.l3vni))
+        add(`${path}.l3vni`, `VNI ${vrf.l3vni} is bridge domain ${vnis.get(vrf.l3vni)}'s`);
+    }
+    for (const [bd, v] of Object.entries(node.vbdifs ?? {})) {
+      const path = `${at}.vbdifs["${bd}"]`;
+      const domain = bds.get(Number(bd));
+      if (!domain) add(path, `unknown bridge domain ${bd}`);
+      if (!node.vrfs || !(v.tenant in node.vrfs))
+        add(`${path}.tenant`, `${name} has no VRF for tenant ${v.tenant} (declare it in vrfs)`);
+      else if (domain && (domain.tenant ?? 'default') !== v.tenant)
+        add(
+          `${path}.tenant`,
+          `bridge domain ${bd} belongs to tenant ${domain.tenant ?? 'default'}, not ${v.tenant}`,
+        );
+      if (v.anycast && (node.controlPlane ?? 'flood-and-learn') !== 'controller')
+        add(
+          `${path}.anycast`,
+          "an anycast gateway needs controlPlane: controller (each NVE must not learn the others' gateway MAC)",
+        );
+    }
+  }
+  if (encapsulations.size > 1)
+    add('nodes', `every NVE of a fabric uses one encapsulation (found ${[...encapsulations].join(', ')})`);
+  if (planes.size > 1)
+    add('nodes', `every NVE of a fabric uses one control plane (found ${[...planes].join(', ')})`);
   return issues;
 }

@@ -216,3 +216,28 @@ test('the untraced fast path puts the same bytes on the wire as the traced path'
     );
   }
 });
+
+test('example 16: leaf1 bridges the legacy VLANs into their VNIs; leaf2 attaches by untagged and dot1q sub-interfaces', () => {
+  const { result, net } = runExample('examples/16-l2-gateway.yaml');
+  assert.deepEqual(rows(stepOf(result, 1, 'show').rows, 'vap', 'encapsulation', 'vni'), [
+    ['legacy:vlan10', 'vlan 10 binding (tagged)', 5010],
+    ['legacy:vlan20', 'vlan 20 binding (tagged)', 5020],
+  ]);
+  assert.deepEqual(rows(stepOf(result, 2, 'show').rows, 'vap', 'encapsulation', 'vni'), [
+    ['vm1', 'untagged', 5010],
+    ['tagged.20', 'dot1q 20', 5020],
+  ]);
+  assert.equal(stepOf(result, 3, 'ping').statistics.received, 2);
+  assert.equal(stepOf(result, 4, 'ping').statistics.received, 2);
+  assert.deepEqual(rows(stepOf(result, 5, 'show').rows, 'vni', 'mac', 'where'), [
+    [5010, '02:00:00:00:10:01', 'vtep 10.255.0.1'],
+    [5010, '02:00:00:00:10:02', 'vm1'],
+    [5020, '02:00:00:00:20:01', 'vtep 10.255.0.1'],
+    [5020, '02:00:00:00:20:02', 'tagged.20'],
+  ]);
+  // vm2's frames reached leaf2 tagged 20 and left the fabric untagged again at pc2 (only its own VLAN).
+  const pc1 = net.node('pc1');
+  const pc2 = net.node('pc2');
+  assert.equal(pc1.drops['mac-filtered'] ?? 0, 0);
+  assert.equal(pc2.drops['unknown-vlan'] ?? 0, 0);
+});

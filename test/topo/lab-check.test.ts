@@ -166,7 +166,7 @@ test('YAML syntax errors name the line', () => {
 
 test('every example lab is valid', () => {
   const labs = readdirSync(repoPath('examples')).filter((n) => n.endsWith('.yaml'));
-  assert.equal(labs.length, 15);
+  assert.equal(labs.length, 16);
   for (const f of labs.map((n) => n.slice(0, -5))) {
     const r = parseLab(readFileSync(repoPath(`examples/${f}.yaml`), 'utf8'));
     assert.ok(r.ok, `${f}: ${r.ok ? '' : r.issues.map(formatIssue).join('; ')}`);
@@ -227,4 +227,103 @@ test('DHCP leases last from a minute to 2^32-1 seconds (RFC 2132 option 51)', ()
   assert.deepEqual(problems(lab), [
     'nodes.R.interfaces.lan.dhcp.leaseTime: a lease lasts from 1 minute to 2^32-1 seconds (RFC 2132 option 51)',
   ]);
+});
+
+test('fabric labs: the generated nodes can be used by steps; sizes and options that cannot work are reported', () => {
+  const fabric = {
+    spines: 2,
+    leaves: 2,
+    serversPerLeaf: 1,
+    vmsPerServer: 2,
+    tenants: [{ name: 'A', subnets: ['10.1.0.0/24'] }],
+  };
+  assert.deepEqual(
+    problems({
+      fabric,
+      script: [
+        { ping: { from: 'A-vm1', to: '10.1.0.11' } },
+        { show: { node: 'leaf1', table: 'bd-mac' } },
+        { capture: { port: 'leaf1:to-spine1', file: 'x.pcap' } },
+        { path: { from: 'A-vm2', to: '10.1.0.10' } },
+      ],
+    }),
+    [],
+  );
+  assert.deepEqual(
+    problems({
+      fabric: {
+        ...fabric,
+        gateway: 'distributed',
+        external: true,
+        tenants: [
+          { name: 'A', subnets: ['10.1.0.0/29'] },
+          { name: 'A', subnets: ['10.2.0.0/24'] },
+        ],
+        vmsPerServer: 16,
+      },
+      nodes: { spine1: { kind: 'hub' } },
+      script: [
+        { show: { node: 'spine1', table: 'bd' } },
+        { ping: { from: 'leaf1', to: '10.1.0.1' } },
+        { show: { node: 'A-vm1', table: 'vaps' } },
+      ],
+    }),
+    [
+      'fabric.gateway: a distributed gateway needs controlPlane: controller (symmetric IRB routes come from the control plane)',
+      'fabric.tenants[0].subnets[0]: 10.1.0.0/29 cannot hold 16 VMs after its first 10 addresses',
+      'fabric.tenants[1].name: tenant A is named twice',
+      'nodes.spine1: the fabric already creates a node named spine1',
+      'script[0].show.node: spine1 is a hub; this step needs a nve',
+      'script[1].ping.from: leaf1 is a nve; this step needs a host',
+      'script[2].show.node: A-vm1 is a host; this step needs a nve',
+    ],
+  );
+  assert.deepEqual(problems({ fabric: { ...fabric, external: true } }), [
+    'fabric.external: the outside is reached through a gateway: set gateway',
+  ]);
+});
+
+test('NVE nodes: bridge domains, bindings, sub-interfaces, VRFs and VBDIFs are cross-checked', () => {
+  const nve = (extra: Record<string, unknown>) => ({
+    kind: 'nve',
+    vtep: '10.255.0.1',
+    bridgeDomains: { '10': { vni: 5010, tenant: 'A' }, '20': { vni: 5010 } },
+    ...extra,
+  });
+  assert.deepEqual(
+    problems({
+      nodes: {
+        n1: nve({
+          vlanBindings: { '10': 10, '30': 30 },
+          subinterfaces: [
+            { port: 'p1', bd: 10 },
+            { port: 'p1', bd: 20 },
+            { port: 'p2', bd: 10, vlan: 5, qinq: [100, 5] },
+          ],
+          vrfs: { A: { l3vni: 5010 }, B: {} },
+          vbdifs: {
+            '10': { tenant: 'B', ip: '10.1.0.1/24', anycast: true },
+            '99': { tenant: 'C', ip: '10.9.0.1/24' },
+          },
+        }),
+        n2: { kind: 'nve', vtep: '10.255.0.2', encapsulation: 'geneve', bridgeDomains: {} },
+        h: { kind: 'host', ip: '10.1.0.5/24' },
+      },
+      links: [{ a: 'h', b: 'n1' }],
+    }),
+    [
+      'nodes.n1.bridgeDomains["20"].vni: VNI 5010 is already bridge domain 10\'s (a VNI maps to one BD)',
+      'nodes.n1.vlanBindings["30"]: unknown bridge domain 30',
+      'nodes.n1.subinterfaces[1]: the same port and encapsulation as subinterfaces[0]',
+      'nodes.n1.subinterfaces[2]: a sub-interface is dot1q (vlan) or QinQ (qinq), not both',
+      'nodes.n1.vrfs.A: an L3 VNI needs a transitIp (the VRF address other NVEs route through), and a transitIp an l3vni',
+      "nodes.n1.vrfs.A.l3vni: VNI 5010 is bridge domain 20's",
+      'nodes.n1.vbdifs["10"].tenant: bridge domain 10 belongs to tenant A, not B',
+      'nodes.n1.vbdifs["10"].anycast: an anycast gateway needs controlPlane: controller (each NVE must not learn the others\' gateway MAC)',
+      'nodes.n1.vbdifs["99"]: unknown bridge domain 99',
+      'nodes.n1.vbdifs["99"].tenant: n1 has no VRF for tenant C (declare it in vrfs)',
+      'nodes: every NVE of a fabric uses one encapsulation (found vxlan, geneve)',
+      "links[0].b: name the port of n1: an NVE's ports are its interfaces, VLAN-mode ports and sub-interface ports",
+    ],
+  );
 });
