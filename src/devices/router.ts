@@ -17,6 +17,8 @@ import {
   type Cidr,
   cidrNetwork,
   decrementTtl,
+  ETHERNET_MIN_FRAME,
+  EtherType,
   formatCidr,
   formatIpv4,
   fragmentIpv4,
@@ -26,6 +28,8 @@ import {
   Ipv4View,
   ipv4FlowHash,
   readU16,
+  writeMac,
+  writeU16,
 } from '../wire/index.js';
 import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
@@ -232,8 +236,17 @@ export class Router extends IpNode {
     }
     if (out.mtu < ip.headerLength + 8)
       return this.drop('mtu-too-small', out.port, `MTU ${out.mtu} on ${out.name} cannot carry any fragment`);
-    // A copy (the received frame is never modified), from the slab: `slice` would cost an ArrayBuffer per packet.
-    const packet = allocBytes(ip.end - ip.offset);
+    const nextHop = route.nextHop ?? ip.dst;
+    const length = ip.end - ip.offset;
+    // The common case in one copy: the packet fits and its next hop's MAC is known, so it goes
+    // straight into the outgoing frame (the received frame is never modified).
+    const mac =
+      length <= out.mtu && out.vlan === null && !out.isBroadcast(nextHop)
+        ? out.arp.lookup(nextHop, this.now())
+        : undefined;
+    const frame = mac === undefined ? undefined : allocBytes(Math.max(ETHERNET_MIN_FRAME, 14 + length));
+    // Otherwise a copy of the packet alone, from the slab (`slice` would cost an ArrayBuffer per packet).
+    const packet = frame === undefined ? allocBytes(length) : frame.subarray(14, 14 + length);
     packet.set(ip.bytes.subarray(ip.offset, ip.end));
     decrementTtl(packet);
     const nat = this.nats.get(out.name);
@@ -243,7 +256,6 @@ export class Router extends IpNode {
         `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(nat.publicIp)}`,
         from.port,
       );
-    const nextHop = route.nextHop ?? ip.dst;
     if (packet.length > out.mtu) {
       if (ip.df) {
         this.drop(
@@ -275,7 +287,11 @@ export class Router extends IpNode {
         from.port,
       );
     }
-    this.transmit(out, nextHop, packet);
+    if (frame === undefined) return this.transmit(out, nextHop, packet);
+    writeMac(frame, 0, mac!);
+    writeMac(frame, 6, out.mac);
+    writeU16(frame, 12, EtherType.ipv4);
+    out.port.send(frame);
   }
 
   private countEcmp(iface: string): void {

@@ -7,6 +7,12 @@ import type { Nanos, Timer } from '../sim/index.js';
 export interface Clock {
   now(): Nanos;
   setTimer(delay: Nanos, fn: () => void): Timer;
+  /**
+   * Optional, for a discrete-event clock: take an event's place in the order now (`reserve`) and
+   * schedule it later at an absolute time (`atReserved`), as `Scheduler.reserve` does.
+   */
+  reserve?(): number;
+  atReserved?(time: Nanos, seq: number, fn: () => void): Timer;
 }
 
 /** Counts of dropped frames by reason (`drops['ttl-exceeded']`), shared by ports, links and devices. */

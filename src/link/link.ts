@@ -36,10 +36,27 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
   loss: 0,
 };
 
-/** One direction's transmitter: when each accepted frame finishes serialising, oldest first. */
+/**
+ * One direction's transmitter: when each accepted frame finishes serialising, oldest first; and,
+ * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
+ * they were sent), of which only the next is in the scheduler's queue.
+ */
 class Direction {
   private done: Nanos[] = [];
   private head = 0;
+  /** Frames in flight, oldest first, with when each arrives, its place in the event order, the link generation it left in, and whether it is lost. */
+  readonly frames: Uint8Array[] = [];
+  readonly arrivals: Nanos[] = [];
+  readonly seqs: number[] = [];
+  readonly generations: number[] = [];
+  readonly lost: boolean[] = [];
+  flightHead = 0;
+  armed = false;
+
+  constructor(
+    readonly from: Port,
+    readonly to: Port,
+  ) {}
 
   /** When the transmitter finishes the last frame queued so far. */
   get busyUntil(): Nanos {
@@ -65,6 +82,8 @@ class Direction {
     this.head = 0;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** L3 payload length of an Ethernet frame: its length less the 14-byte header and any VLAN tags. */
 export function l3PayloadLength(frame: Uint8Array): number {
@@ -103,8 +122,8 @@ export class Link {
   private taps: LinkTap[] = [];
   /** Told of every frame the link drops, with the reason (the network sets it when tracing). */
   onDrop: ((reason: string, from: Port) => void) | null = null;
-  private readonly ab = new Direction();
-  private readonly ba = new Direction();
+  private readonly ab: Direction;
+  private readonly ba: Direction;
 
   constructor(
     readonly a: Port,
@@ -123,6 +142,8 @@ export class Link {
     this.loss = properties.loss ?? DEFAULT_LINK.loss;
     a.link = this;
     b.link = this;
+    this.ab = new Direction(a, b);
+    this.ba = new Direction(b, a);
   }
 
   other(port: Port): Port {
@@ -154,22 +175,66 @@ export class Link {
     const start = Math.max(dir.busyUntil, now);
     const done = start + this.serialisation(frame.length);
     dir.push(done);
-    for (const tap of this.taps) tap(frame, from, start);
+    const taps = this.taps;
+    for (let i = 0; i < taps.length; i++) taps[i]!(frame, from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
-    const to = from === this.a ? this.b : this.a;
     const generation = this.generation;
-    this.clock.setTimer(done + this.delay - now, () => {
-      if (generation !== this.generation) {
-        this.dropped('link-down', from);
-        return;
-      }
-      if (lost) {
-        this.dropped('loss', from);
-        return;
-      }
-      this.delivered++;
-      to.deliver(frame);
-    });
+    const clock = this.clock;
+    if (clock.reserve !== undefined) {
+      // The frame takes its place in the event order now; only the direction's next arrival is queued.
+      dir.frames.push(frame);
+      dir.arrivals.push(done + this.delay);
+      dir.seqs.push(clock.reserve());
+      dir.generations.push(generation);
+      dir.lost.push(lost);
+      if (!dir.armed) this.arm(dir);
+      return;
+    }
+    clock.setTimer(done + this.delay - now, () => this.arrive(frame, from, dir.to, generation, lost));
+  }
+
+  /** Queues the event of the direction's next arrival. */
+  private arm(dir: Direction): void {
+    const i = dir.flightHead;
+    dir.armed = true;
+    this.clock.atReserved!(dir.arrivals[i]!, dir.seqs[i]!, dir === this.ab ? this.nextAb : this.nextBa);
+  }
+
+  private readonly nextAb = () => this.arriveNext(this.ab);
+  private readonly nextBa = () => this.arriveNext(this.ba);
+
+  private arriveNext(dir: Direction): void {
+    const i = dir.flightHead;
+    const frame = dir.frames[i]!;
+    const generation = dir.generations[i]!;
+    const lost = dir.lost[i]!;
+    dir.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
+    dir.flightHead = i + 1;
+    if (dir.flightHead === dir.frames.length) {
+      dir.frames.length = 0;
+      dir.arrivals.length = 0;
+      dir.seqs.length = 0;
+      dir.generations.length = 0;
+      dir.lost.length = 0;
+      dir.flightHead = 0;
+      dir.armed = false;
+    } else {
+      this.arm(dir);
+    }
+    this.arrive(frame, dir.from, dir.to, generation, lost);
+  }
+
+  private arrive(frame: Uint8Array, from: Port, to: Port, generation: number, lost: boolean): void {
+    if (generation !== this.generation) {
+      this.dropped('link-down', from);
+      return;
+    }
+    if (lost) {
+      this.dropped('loss', from);
+      return;
+    }
+    this.delivered++;
+    to.deliver(frame);
   }
 
   private dropped(reason: string, from: Port): void {

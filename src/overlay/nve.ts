@@ -260,6 +260,12 @@ export class Nve extends Router {
     this.vaps.bindVlan(vid, this.bd(bdId));
   }
 
+  /** Starts the NVE: its services, and ARP for its underlay next hops, as a leaf's routing adjacencies come up before traffic. */
+  override start(): void {
+    super.start();
+    for (const r of this.routes.routes()) if (r.nextHop !== null) this.resolveNeighbor(r.nextHop);
+  }
+
   protected override linkChanged(port: Port, up: boolean): void {
     if (up || !this.vaps.isAccessPort(port)) return;
     for (const vap of this.vaps.all()) if (vap.port === port) vap.bd.flushVap(vap);

@@ -84,7 +84,24 @@ export class Scheduler {
   /** Runs `fn` at absolute time `time` (not before now). A time that is not a number is a programming error (RangeError). */
   at(time: Nanos, fn: () => void): Timer {
     if (Number.isNaN(time)) throw new RangeError('cannot schedule an event at time NaN');
-    const event = new Event(Math.max(this.clock, Math.round(time)), this.seq++, fn);
+    return this.insert(new Event(Math.max(this.clock, Math.round(time)), this.seq++, fn));
+  }
+
+  /**
+   * Takes the next sequence number now for an event scheduled later with `atReserved`: the event
+   * then runs exactly where it would have run had it been scheduled at this moment. A link uses
+   * it to keep only the next of its in-flight frames in the queue, however many are on the wire.
+   */
+  reserve(): number {
+    return this.seq++;
+  }
+
+  /** Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from `reserve()`. */
+  atReserved(time: Nanos, seq: number, fn: () => void): Timer {
+    return this.insert(new Event(Math.max(this.clock, time), seq, fn));
+  }
+
+  private insert(event: Event): Event {
     const heap = this.heap;
     let i = heap.length;
     heap.push(event);

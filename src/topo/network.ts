@@ -79,6 +79,8 @@ export class Network {
   private readonly clock = {
     now: () => this.scheduler.now(),
     setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
+    reserve: () => this.scheduler.reserve(),
+    atReserved: (time: number, seq: number, fn: () => void) => this.scheduler.atReserved(time, seq, fn),
   };
 
   /** The overlay's control plane: flood lists, and MAC/IP routes for NVEs in controller mode. */
