@@ -83,6 +83,11 @@ export class BridgeDomain {
     readonly agingTime: Nanos = 300e9,
   ) {}
 
+  /** How traces and tables name the BD: its number, or `L3` for a tenant's L3 VNI. */
+  get label(): string {
+    return this.id === 0 ? 'L3' : String(this.id);
+  }
+
   get size(): number {
     return this.macs.size;
   }
@@ -102,8 +107,11 @@ export class BridgeDomain {
   learnLocal(mac: Mac, vap: Vap, now: Nanos): BdLearnResult {
     const e = this.lookup(mac, now);
     if (e !== undefined) {
+      if (e.vap === vap) {
+        if (!e.fromController) e.lastSeen = now;
+        return 'refreshed';
+      }
       e.lastSeen = now;
-      if (e.vap === vap) return 'refreshed';
       e.vap = vap;
       e.vtep = 0;
       e.fromController = false;
@@ -114,6 +122,11 @@ export class BridgeDomain {
     this.macs.set(mac, { mac, vap, vtep: 0, fromController: false, seq: 0, lastSeen: now });
     this.counters.learnedLocal++;
     return 'learned';
+  }
+
+  /** A configured local MAC (a gateway's own interface): never ages, never moves by learning. */
+  addStatic(mac: Mac, vap: Vap): void {
+    this.macs.set(mac, { mac, vap, vtep: 0, fromController: true, seq: 0, lastSeen: 0 });
   }
 
   /** Flood-and-learn: the inner source MAC of a decapsulated frame lives behind the outer source VTEP. */
@@ -209,7 +222,14 @@ export class BridgeDomain {
         key: e.mac,
         mac: formatMac(e.mac),
         where: e.vap !== null ? e.vap.name : `vtep ${formatIpv4(e.vtep)}`,
-        type: e.vap !== null ? 'local' : e.fromController ? 'controller' : 'learned',
+        type:
+          e.vap !== null
+            ? e.fromController
+              ? 'static'
+              : 'local'
+            : e.fromController
+              ? 'controller'
+              : 'learned',
         seq: e.seq,
         age: now - e.lastSeen,
       });

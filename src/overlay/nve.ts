@@ -260,10 +260,26 @@ export class Nve extends Router {
     this.vaps.bindVlan(vid, this.bd(bdId));
   }
 
-  /** Starts the NVE: its services, and ARP for its underlay next hops, as a leaf's routing adjacencies come up before traffic. */
+  /** Gateway interfaces (unique VBDIFs) to announce to the control plane at start: configured, never learned. */
+  private readonly gateways: { bd: BridgeDomain; mac: Mac; ip: Ipv4 }[] = [];
+
+  /** Records a gateway interface of a VRF on `bd`; in controller mode it is advertised at start like a station. */
+  addGateway(bd: BridgeDomain, mac: Mac, ip: Ipv4): void {
+    this.gateways.push({ bd, mac, ip });
+  }
+
+  /**
+   * Starts the NVE: its services, ARP for its underlay next hops (as a leaf's routing adjacencies
+   * come up before traffic), and, in controller mode, the routes of its gateway interfaces.
+   */
   override start(): void {
     super.start();
     for (const r of this.routes.routes()) if (r.nextHop !== null) this.resolveNeighbor(r.nextHop);
+    if (this.control === null) return;
+    for (const g of this.gateways) {
+      g.bd.bindIp(g.ip, g.mac, true);
+      this.advertise(g.bd, g.mac, g.ip);
+    }
   }
 
   protected override linkChanged(port: Port, up: boolean): void {
@@ -289,7 +305,7 @@ export class Nve extends Router {
     const learned = bd.learnLocal(src, vap, now);
     const tracing = this.tracer.enabled;
     let note = tracing
-      ? `VAP ${vap.name} -> BD ${bd.id} (VNI ${bd.vni}); ${learned === 'refreshed' ? `${formatMac(src)} known` : learned === 'table-full' ? `BD MAC table full, ${formatMac(src)} not learned` : `${learned} ${formatMac(src)} on ${vap.name}`}`
+      ? `VAP ${vap.name} -> BD ${bd.label} (VNI ${bd.vni}); ${learned === 'refreshed' ? `${formatMac(src)} known` : learned === 'table-full' ? `BD MAC table full, ${formatMac(src)} not learned` : `${learned} ${formatMac(src)} on ${vap.name}`}`
       : '';
     // A VRF's own interfaces on the L3 VNI and anycast gateways are known to every NVE already.
     const advertising = this.control !== null && vap.role !== 'anycast-gateway' && vap.role !== 'l3-vni';
@@ -600,7 +616,7 @@ export class Nve extends Router {
     }
     const tracing = this.tracer.enabled;
     const head = tracing
-      ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${d.vni} from VTEP ${formatIpv4(ip.src)} -> BD ${bd.id}${note}`
+      ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${d.vni} from VTEP ${formatIpv4(ip.src)} -> BD ${bd.label}${note}`
       : '';
     this.forwardInBd(bd, inner, null, true, head, port);
   }

@@ -398,7 +398,7 @@ export class LabRunner {
             where: r.where,
             type: r.type,
             seq: r.seq,
-            age: r.type === 'controller' ? '-' : formatDuration(r.age),
+            age: r.type === 'controller' || r.type === 'static' ? '-' : formatDuration(r.age),
           })),
         );
       case 'flood':

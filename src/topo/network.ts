@@ -219,7 +219,7 @@ export class Network {
         addresses: [{ address: transitIp, prefixLength: spec.l3.prefixLength ?? 16 }],
       });
       const port = `l3vni-${tenant}`;
-      nve.addSubinterface(port, { kind: 'untagged' }, bd, 'l3-vni');
+      bd.addStatic(routerMac, nve.addSubinterface(port, { kind: 'untagged' }, bd, 'l3-vni'));
       this.addLink(nve, router, { aPort: port, bPort: 'l3vni', ...INTERNAL_LINK });
     }
     nve.attachVrf({ tenant, router, l3Vni: spec.l3?.vni ?? null, transitIp, routerMac, l3Iface: 'l3vni' });
@@ -245,8 +245,14 @@ export class Network {
     // An anycast gateway MAC repeats on every NVE by design: it is not claimed as unique.
     const mac = spec.mac !== undefined ? (spec.anycast ? spec.mac : this.useMac(spec.mac)) : this.nextMac();
     vrf.router.addInterface({ name, mac, addresses });
-    nve.addSubinterface(name, { kind: 'untagged' }, bd, spec.anycast ? 'anycast-gateway' : 'gateway');
-    if (spec.anycast) for (const a of addresses) bd.anycastGateways.add(a.address);
+    // The gateway's MAC is configured, not learned: it is known on its VAP from the start.
+    bd.addStatic(
+      mac,
+      nve.addSubinterface(name, { kind: 'untagged' }, bd, spec.anycast ? 'anycast-gateway' : 'gateway'),
+    );
+    for (const a of addresses)
+      if (spec.anycast) bd.anycastGateways.add(a.address);
+      else nve.addGateway(bd, mac, a.address);
     this.addLink(nve, vrf.router, { aPort: name, bPort: name, ...INTERNAL_LINK });
   }
 
