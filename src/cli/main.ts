@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
 import { LineWriter } from './output.js';
-import { runRun, runTrace } from './run-command.js';
+import { runRun, runShow, runTrace } from './run-command.js';
 import { runTour } from './tour-command.js';
 
 function nonNegativeInteger(value: string): number {
@@ -82,6 +82,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action((lab: string, opts: { json?: boolean; pcap?: string; seed?: number; budget?: number }) => {
       status = runRun(lab, opts, out, err);
     });
+
+  program
+    .command('show')
+    .description(
+      "run a lab file's script quietly, then print one node's table (see docs/labs.md for the tables)",
+    )
+    .argument('<lab>', 'lab file (YAML)')
+    .argument('<node>', 'a node of the lab (or of its fabric)')
+    .argument(
+      '<table>',
+      'mac, arp, routes, acl, counters, interfaces, stp, dhcp, bd, bd-mac, flood, arp-suppression, vaps, vrf-routes, gateway-arp, ecmp, controller, nat',
+    )
+    .option('--json', 'print the table as JSON')
+    .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
+    .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
+    .action(
+      (
+        lab: string,
+        node: string,
+        table: string,
+        opts: { json?: boolean; seed?: number; budget?: number },
+      ) => {
+        status = runShow(lab, node, table, opts, out, err);
+      },
+    );
 
   program
     .command('trace')

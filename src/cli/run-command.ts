@@ -8,13 +8,14 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FabricProgress } from '../topo/fabric.js';
 import { buildLab } from '../topo/lab-build.js';
-import { formatIssue, parseLab } from '../topo/lab-check.js';
+import { formatIssue, parseLab, validateLab } from '../topo/lab-check.js';
 import { fabricNodeKinds } from '../topo/lab-fabric.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
-import type { LabFile } from '../topo/lab-schema.js';
+import { type LabFile, type LabStep, SHOW_TABLES } from '../topo/lab-schema.js';
 import { renderTrace, traceLab } from '../topo/lab-trace.js';
-import { renderLabRun } from '../topo/report.js';
+import { renderLabRun, renderStep } from '../topo/report.js';
 import { parseIpv4Address } from '../wire/index.js';
 import type { LineWriter } from './output.js';
 
@@ -65,11 +66,38 @@ export function runRun(file: string, options: RunCommandOptions, out: LineWriter
   return guarded('run', file, err, () => runLabFile(file, options, out, err));
 }
 
+/**
+ * Progress for a terminal (stderr, rewritten in place): building a fabric, then each script step.
+ * Nothing when stderr is not a terminal or the output is JSON.
+ */
+export function terminalProgress(enabled: boolean): {
+  build?: FabricProgress;
+  step?: (index: number, total: number, step: LabStep) => void;
+  done: () => void;
+} {
+  if (!enabled) return { done: () => {} };
+  let shown = false;
+  const show = (text: string) => {
+    process.stderr.write(`\r\x1b[2K${text}`);
+    shown = true;
+  };
+  return {
+    build: (phase, done, total) =>
+      show(`building the fabric: ${phase} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`),
+    step: (index, total, step) => show(`step ${index}/${total}: ${Object.keys(step)[0]}`),
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
 function runLabFile(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
   const lab = loadLab('run', file, err);
   if (!lab) return 1;
-  const net = buildLab(lab, { seed: options.seed });
-  const result = runLab(lab, net, options.budget ?? DEFAULT_EVENT_BUDGET);
+  const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
+  const net = buildLab(lab, { seed: options.seed, progress: progress.build });
+  const result = runLab(lab, net, options.budget ?? DEFAULT_EVENT_BUDGET, progress.step);
+  progress.done();
   if (options.pcap) {
     mkdirSync(options.pcap, { recursive: true });
     for (const c of result.captures) writeFileSync(join(options.pcap, c.file), c.pcap);
@@ -94,6 +122,57 @@ function runLabFile(file: string, options: RunCommandOptions, out: LineWriter, e
       );
   }
   return result.stopped ? 3 : 0;
+}
+
+export interface ShowCommandOptions {
+  readonly json?: boolean;
+  readonly seed?: number;
+  readonly budget?: number;
+}
+
+/**
+ * `vnet show LAB NODE TABLE`: builds the lab, runs its script (quietly), and prints one node's table
+ * as it stands at the end. Status 0; 1 for a bad lab or node; 2 for an unknown table; 3 when the
+ * budget stopped the run.
+ */
+export function runShow(
+  file: string,
+  node: string,
+  table: string,
+  options: ShowCommandOptions,
+  out: LineWriter,
+  err: LineWriter,
+): number {
+  return guarded('show', file, err, () => {
+    const lab = loadLab('show', file, err);
+    if (!lab) return 1;
+    if (!(SHOW_TABLES as readonly string[]).includes(table)) {
+      err.line(`vnet show: "${table}" is not a table (${SHOW_TABLES.join(', ')})`);
+      return 2;
+    }
+    // The same checks as a show step at the end of the script.
+    const withShow = validateLab({ ...lab, script: [...lab.script, { show: { node, table } }] });
+    if (!withShow.ok) {
+      const at = `script[${lab.script.length}].show.`;
+      for (const issue of withShow.issues)
+        err.line(
+          `vnet show: ${issue.path.startsWith(at) ? `${issue.path.slice(at.length)}: ${issue.message}` : formatIssue(issue)}`,
+        );
+      return 1;
+    }
+    const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
+    const net = buildLab(withShow.lab, { seed: options.seed, progress: progress.build });
+    const result = runLab(withShow.lab, net, options.budget ?? DEFAULT_EVENT_BUDGET, progress.step);
+    progress.done();
+    const last = result.steps.at(-1);
+    if (result.stopped || last?.step !== 'show') {
+      err.line(`vnet show: ${file}: ${result.stopped ?? 'the script did not finish'}`);
+      return 3;
+    }
+    if (options.json) out.line(JSON.stringify(last));
+    else for (const line of renderStep(result.steps.length, last).slice(1)) out.line(line);
+    return 0;
+  });
 }
 
 export interface TraceCommandOptions {

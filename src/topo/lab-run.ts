@@ -102,6 +102,8 @@ export class LabRunner {
     readonly lab: LabFile,
     readonly net: Network,
     readonly budget = DEFAULT_EVENT_BUDGET,
+    /** Told before each step (1-based) runs: the CLI shows it on a terminal. */
+    private readonly onStep?: (index: number, total: number, step: LabStep) => void,
   ) {
     this.eventsLeft = budget;
   }
@@ -136,7 +138,11 @@ export class LabRunner {
     try {
       this.net.start();
       this.runUntil(this.net.scheduler.now());
-      for (const step of this.lab.script) steps.push(this.step(step));
+      const total = this.lab.script.length;
+      this.lab.script.forEach((step, i) => {
+        this.onStep?.(i + 1, total, step);
+        steps.push(this.step(step));
+      });
     } catch (error) {
       if (!(error instanceof BudgetExceeded)) throw error;
       stopped = `event budget of ${this.budget.toLocaleString('en-US')} events spent at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending: the network never went quiet: something keeps making traffic (a switching loop without spanning tree? an echo answering an echo?), or the lab needs a larger --budget`;
@@ -539,6 +545,11 @@ export class LabRunner {
   }
 }
 
-export function runLab(lab: LabFile, net: Network, budget?: number): LabRunResult {
-  return new LabRunner(lab, net, budget).run();
+export function runLab(
+  lab: LabFile,
+  net: Network,
+  budget?: number,
+  onStep?: (index: number, total: number, step: LabStep) => void,
+): LabRunResult {
+  return new LabRunner(lab, net, budget, onStep).run();
 }

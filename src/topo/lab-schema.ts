@@ -302,6 +302,28 @@ const linkRef = z
   .union([z.number().int().min(0), z.tuple([name, name])])
   .describe('a link index, or the two nodes it joins');
 
+/** The tables `vnet show` and the `show` step print. */
+export const SHOW_TABLES = [
+  'mac',
+  'arp',
+  'routes',
+  'acl',
+  'counters',
+  'interfaces',
+  'stp',
+  'dhcp',
+  'bd',
+  'bd-mac',
+  'flood',
+  'arp-suppression',
+  'vaps',
+  'vrf-routes',
+  'gateway-arp',
+  'ecmp',
+  'controller',
+  'nat',
+] as const;
+
 const step = z.union([
   z.strictObject({
     ping: z.strictObject({
@@ -341,26 +363,7 @@ const step = z.union([
   z.strictObject({
     show: z.strictObject({
       node: name,
-      table: z.enum([
-        'mac',
-        'arp',
-        'routes',
-        'acl',
-        'counters',
-        'interfaces',
-        'stp',
-        'dhcp',
-        'bd',
-        'bd-mac',
-        'flood',
-        'arp-suppression',
-        'vaps',
-        'vrf-routes',
-        'gateway-arp',
-        'ecmp',
-        'controller',
-        'nat',
-      ]),
+      table: z.enum(SHOW_TABLES),
     }),
   }),
 ]);

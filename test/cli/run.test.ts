@@ -130,3 +130,51 @@ test('vnet schema prints the shipped JSON Schema', () => {
     JSON.parse(readFileSync(repoPath('schemas/lab.schema.json'), 'utf8')),
   );
 });
+
+test('vnet show runs the script, then prints one table; bad node, table and file are one-line errors', () => {
+  const r = vnet('show', 'examples/14-distributed-gateway.yaml', 'leaf2', 'gateway-arp');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    r.lines.map((l) => l.split(/ +/).slice(0, 3).join(' ')),
+    ['TENANT INTERFACE IP', 'A l3vni 169.254.0.1', 'A vbdif10 10.1.0.12', 'A vbdif11 10.2.0.12'],
+  );
+  const json = vnet('show', '--json', 'examples/11-vxlan-fabric.yaml', 'leaf1', 'flood');
+  assert.equal(json.status, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout).rows, [
+    { vni: 10000, bd: 10, vteps: 1, floodList: '10.255.0.2', bumFrames: 5, replicated: 3 },
+  ]);
+  const node = vnet('show', 'examples/14-distributed-gateway.yaml', 'leaf9', 'bd');
+  assert.deepEqual([node.status, node.stderr.trim()], [1, 'vnet show: node: unknown node "leaf9"']);
+  const kind = vnet('show', 'examples/14-distributed-gateway.yaml', 'A-vm1', 'bd');
+  assert.deepEqual(
+    [kind.status, kind.stderr.trim()],
+    [1, 'vnet show: node: A-vm1 is a host; this step needs a nve'],
+  );
+  const table = vnet('show', 'examples/14-distributed-gateway.yaml', 'leaf1', 'bogus');
+  assert.equal(table.status, 2);
+  assert.match(table.stderr, /^vnet show: "bogus" is not a table \(mac, arp, routes, /);
+});
+
+test('vnet trace from a VM of a fabric crosses overlay and underlay in one answer', () => {
+  const r = vnet('trace', 'examples/11-vxlan-fabric.yaml', '--from', 'A-vm1', '--to', '10.1.0.12');
+  assert.equal(r.status, 0, r.stderr);
+  const text = r.stdout;
+  assert.match(text, /leaf1 +srv1 +VAP srv1:vlan10 -> BD 10 \(VNI 10000\)/);
+  assert.match(
+    text,
+    /leaf1 +VXLAN VNI 10000: outer 10\.255\.0\.1 -> 10\.255\.0\.2, UDP \d+ -> 4789 \(source port from flow hash 0x[0-9a-f]{8}\), TTL 64, DF/,
+  );
+  assert.match(
+    text,
+    /ECMP: 2 equal-cost next hops, flow hash 0x[0-9a-f]{8} picks 172\.16\.0\.(1|9) on to-spine(1|2) \([12] of 2\)/,
+  );
+  assert.match(text, /spine\d +to-leaf1 +10\.255\.0\.2 matches 10\.255\.0\.2\/32/);
+  assert.match(text, /leaf2 +to-spine\d +decapsulate VXLAN VNI 10000 from VTEP 10\.255\.0\.1 -> BD 10/);
+  assert.match(text, /^result: echo reply from 10\.1\.0\.12 after [\d.]+ us, ttl 64$/m);
+  const unknown = vnet('trace', 'examples/11-vxlan-fabric.yaml', '--from', 'A-vm9', '--to', '10.1.0.12');
+  assert.equal(unknown.status, 1);
+  assert.equal(
+    unknown.stderr.trim(),
+    'vnet trace: --from: unknown node "A-vm9" (hosts: A-vm1, A-vm2, A-vm3, A-vm4)',
+  );
+});
