@@ -36,17 +36,27 @@ export class IpInterface {
   }
 
   owns(ip: Ipv4): boolean {
-    return this.addresses.some((a) => a.address === ip);
+    const addresses = this.addresses;
+    for (let i = 0; i < addresses.length; i++) if (addresses[i]!.address === ip) return true;
+    return false;
   }
 
   /** True when `ip` is on one of this interface's subnets. */
   onLink(ip: Ipv4): boolean {
-    return this.addresses.some((a) => cidrContains(a, ip));
+    const addresses = this.addresses;
+    for (let i = 0; i < addresses.length; i++) if (cidrContains(addresses[i]!, ip)) return true;
+    return false;
   }
 
   /** True for 255.255.255.255 and the directed broadcast of any of its subnets (not /31, /32). */
   isBroadcast(ip: Ipv4): boolean {
-    return ip === 0xffff_ffff || this.addresses.some((a) => a.prefixLength < 31 && cidrBroadcast(a) === ip);
+    if (ip === 0xffff_ffff) return true;
+    const addresses = this.addresses;
+    for (let i = 0; i < addresses.length; i++) {
+      const a = addresses[i]!;
+      if (a.prefixLength < 31 && cidrBroadcast(a) === ip) return true;
+    }
+    return false;
   }
 
   /** Largest IPv4 packet the interface's link carries. */

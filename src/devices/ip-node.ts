@@ -232,6 +232,11 @@ export abstract class IpNode extends Device {
     iface.addresses.length = 0;
   }
 
+  /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
+  protected interfaceOn(port: Port, vlan: number): IpInterface | undefined {
+    return this.byPort.get(port)?.get(vlan);
+  }
+
   iface(name: string): IpInterface | undefined {
     return this.byName.get(name);
   }

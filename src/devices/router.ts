@@ -168,6 +168,11 @@ export class Router extends IpNode {
       : { src: ip.src, dst: ip.dst, protocol: ip.protocol };
   }
 
+  /** Whether packets arriving on `iface` pass an inbound ACL or a NAT before delivery. */
+  protected filtersInbound(iface: IpInterface): boolean {
+    return this.aclIn.has(iface.name) || this.nats.has(iface.name);
+  }
+
   /** An inbound ACL filters every packet entering its interface, those for the router itself included (as Cisco's `ip access-group in`). */
   protected override admit(ip: Ipv4View, from: IpInterface): boolean {
     const aclIn = this.aclIn.get(from.name);

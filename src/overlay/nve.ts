@@ -52,6 +52,9 @@ import {
   isVlanTpid,
   MAC_BROADCAST,
   type Mac,
+  newForwardingKeys,
+  onesComplementSum,
+  readForwardingKeys,
   readMac,
   readU16,
   type UdpView,
@@ -170,6 +173,7 @@ export class Nve extends Router {
   encapDst: Ipv4 = 0;
   readonly encapProtocol: number;
   private readonly encapChoice: MultipathChoice = newMultipathChoice();
+  private readonly keys = newForwardingKeys();
 
   constructor(
     name: string,
@@ -290,7 +294,10 @@ export class Nve extends Router {
   // ---- access side ----
 
   protected override receive(frame: Uint8Array, port: Port): void {
-    if (!this.vaps.isAccessPort(port)) return super.receive(frame, port);
+    if (!this.vaps.isAccessPort(port)) {
+      if (this.udpPort === VXLAN_PORT && !this.tracer.enabled && this.receiveVxlanFast(frame, port)) return;
+      return super.receive(frame, port);
+    }
     if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
     const c = this.vaps.classify(port, frame);
     if (!c.ok) return this.drop(c.reason, port, c.why);
@@ -589,18 +596,54 @@ export class Nve extends Router {
     super.deliverLocal(ip, iface);
   }
 
+  /**
+   * The untraced fast path of a VXLAN packet for this VTEP: the checks of the IPv4 receive path
+   * (interface, MAC filter, header and checksum, UDP, VXLAN) read in place without allocating, then
+   * the same decapsulation. Anything unusual (a bad header, a fragment, a UDP checksum to verify,
+   * an inbound ACL or NAT) returns false, for the general path to handle and count.
+   */
+  private receiveVxlanFast(frame: Uint8Array, port: Port): boolean {
+    const k = this.keys;
+    if (readForwardingKeys(frame, k) !== null || k.vni < 0 || k.dstIp !== this.vtep || k.tagCount > 1)
+      return false;
+    const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
+    if (iface === undefined || !iface.up || k.dstMac !== iface.mac || this.filtersInbound(iface))
+      return false;
+    if (onesComplementSum(frame, k.l3Offset, k.l4Offset) !== 0xffff || readU16(frame, k.l4Offset + 6) !== 0)
+      return false;
+    this.ipCounters.received++;
+    this.ipCounters.delivered++;
+    this.decapsulateFrame(
+      k.srcIp,
+      frame,
+      k.vni,
+      k.innerOffset,
+      k.l4Offset + readU16(frame, k.l4Offset + 4),
+      port,
+    );
+    return true;
+  }
+
   private decapsulate(ip: Ipv4View, d: Decapsulated, iface: IpInterface | null): void {
     const port = iface?.port;
     if (!d.ok) return this.drop(d.reason, port, d.why);
-    const bd = this.bdByVni.get(d.vni);
+    this.decapsulateFrame(ip.src, ip.bytes, d.vni, d.innerOffset, d.end, port);
+  }
+
+  /** The inner frame at [innerOffset, end) of `bytes`, from VTEP `src` with segment `vni`, into its BD. */
+  private decapsulateFrame(
+    vtep: Ipv4,
+    bytes: Uint8Array,
+    vni: number,
+    innerOffset: number,
+    end: number,
+    port: Port | undefined,
+  ): void {
+    const bd = this.bdByVni.get(vni);
     if (bd === undefined)
-      return this.drop(
-        'unknown-vni',
-        port,
-        `VNI ${d.vni} from ${formatIpv4(ip.src)} has no bridge domain here`,
-      );
-    if (d.end - d.innerOffset < 14) return this.drop('inner-runt', port);
-    const inner = ip.bytes.subarray(d.innerOffset, d.end);
+      return this.drop('unknown-vni', port, `VNI ${vni} from ${formatIpv4(vtep)} has no bridge domain here`);
+    if (end - innerOffset < 14) return this.drop('inner-runt', port);
+    const inner = bytes.subarray(innerOffset, end);
     if (isVlanTpid(readU16(inner, 12)))
       return this.drop('inner-vlan-tag', port, 'decapsulated frame carries a VLAN tag (RFC 7348 6.1)');
     const src = readMac(inner, 6);
@@ -610,13 +653,13 @@ export class Nve extends Router {
     bd.counters.fromFabric++;
     let note = '';
     if (this.controlPlane === 'flood-and-learn') {
-      const r = bd.learnRemote(src, ip.src, this.now());
+      const r = bd.learnRemote(src, vtep, this.now());
       if (this.tracer.enabled)
-        note = `; ${r === 'refreshed' || r === 'kept' ? `${formatMac(src)} known` : r === 'table-full' ? 'BD MAC table full' : `${r} ${formatMac(src)} -> VTEP ${formatIpv4(ip.src)}`}`;
+        note = `; ${r === 'refreshed' || r === 'kept' ? `${formatMac(src)} known` : r === 'table-full' ? 'BD MAC table full' : `${r} ${formatMac(src)} -> VTEP ${formatIpv4(vtep)}`}`;
     }
     const tracing = this.tracer.enabled;
     const head = tracing
-      ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${d.vni} from VTEP ${formatIpv4(ip.src)} -> BD ${bd.label}${note}`
+      ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${vni} from VTEP ${formatIpv4(vtep)} -> BD ${bd.label}${note}`
       : '';
     this.forwardInBd(bd, inner, null, true, head, port);
   }
