@@ -73,6 +73,7 @@ export class Switch extends Device {
   private readonly vlanOf = new Map<Port, PortVlan>();
   /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
   private readonly floodPorts = new Map<number, Port[]>();
+  private readonly variants = new FrameVariants();
   /** The spanning tree, when enabled. */
   readonly stp: SpanningTree | null;
 
@@ -209,7 +210,7 @@ export class Switch extends Device {
     const learned = this.macTable.learn(vlan, src, port.name, now);
     if (learned === 'learned') this.counters.learned++;
     else if (learned === 'moved') this.counters.moved++;
-    const variants = new FrameVariants(frame, tagged, vlan);
+    const variants = this.variants.reset(frame, tagged, vlan);
     const outName = isGroupMac(dst) ? undefined : this.macTable.lookup(vlan, dst, now);
     const tracing = this.tracer.enabled;
     const learnNote = tracing ? learnText(learned, src, vlan, port.name) : '';
@@ -233,17 +234,17 @@ export class Switch extends Device {
       }
     }
     this.counters.flooded++;
-    const sent: string[] = [];
+    const sent: string[] | null = tracing ? [] : null;
     for (const out of this.portsOf(vlan)) {
       if (out === port || !this.canSend(out)) continue;
       out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
-      if (tracing) sent.push(out.name);
+      sent?.push(out.name);
     }
     if (tracing) {
       const why = isGroupMac(dst) ? (dst === 0xffff_ffff_ffff ? 'broadcast' : 'multicast') : 'unknown';
       this.trace(
         'flood',
-        `${learnNote}; dst ${formatMac(dst)} ${why} -> flood ports ${sent.join(',') || '(none)'}`,
+        `${learnNote}; dst ${formatMac(dst)} ${why} -> flood ports ${sent?.join(',') || '(none)'}`,
         port,
       );
     }
@@ -276,22 +277,26 @@ function learnText(result: string, src: number, vlan: number, port: string): str
   }
 }
 
+const EMPTY_FRAME = new Uint8Array(0);
+
 /**
  * The untagged and tagged forms of one frame, each built at most once however many ports it
  * leaves by. A frame belongs to one VLAN, so it has one tagged form: the frame itself when it came
  * tagged with that VLAN's ID (a priority-tagged frame is re-tagged).
  */
 class FrameVariants {
+  private frame: Uint8Array = EMPTY_FRAME;
+  private hasTag = false;
   private untagged: Uint8Array | undefined;
   private tagged: Uint8Array | undefined;
 
-  constructor(
-    private readonly frame: Uint8Array,
-    private readonly hasTag: boolean,
-    vlan: number,
-  ) {
-    if (!hasTag) this.untagged = frame;
-    else if ((readU16(frame, 14) & 0x0fff) === vlan) this.tagged = frame;
+  /** Starts on a new frame (one instance serves a switch: a frame is handled before the next arrives). */
+  reset(frame: Uint8Array, hasTag: boolean, vlan: number): this {
+    this.frame = frame;
+    this.hasTag = hasTag;
+    this.untagged = hasTag ? undefined : frame;
+    this.tagged = hasTag && (readU16(frame, 14) & 0x0fff) === vlan ? frame : undefined;
+    return this;
   }
 
   forPort(config: SwitchPortConfig, vlan: number): Uint8Array {
