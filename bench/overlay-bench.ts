@@ -6,10 +6,11 @@
  *
  * Printed per control plane: build time, frames (link-level deliveries, as the switch-only
  * all-pairs benchmark counts them), events, wall time of the run, frames per second, peak RSS,
- * replies received, link drops, and table sizes: BD MAC entries per leaf, ARP suppression
- * entries, head-end copies. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric instead.
+ * replies received, link drops, and table sizes: BD MAC entries and ARP suppression entries per
+ * leaf, MAC entries per server switch, ARP entries per VM; head-end copies. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric instead.
  */
 import type { Host } from '../src/devices/host.js';
+import { Switch } from '../src/devices/switch.js';
 import type { Nve } from '../src/overlay/index.js';
 import { buildFabric, type FabricSpec } from '../src/topo/fabric.js';
 import { Network } from '../src/topo/network.js';
@@ -29,6 +30,9 @@ export interface OverlayBenchResult {
   readonly pings: number;
   readonly replies: number;
   readonly linkDrops: Record<string, number>;
+  /** Per-device table sizes: each server switch's MAC table, each VM's ARP cache. */
+  readonly serverMacEntries: { min: number; max: number };
+  readonly vmArpEntries: { min: number; max: number };
   readonly perLeaf: {
     readonly bdMacEntries: { min: number; max: number };
     readonly arpSuppressionEntries: { min: number; max: number };
@@ -94,6 +98,10 @@ export function runOverlayScenario(
   const bdMacs = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.size, 0));
   const arpEntries = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.arp.size, 0));
   const runSeconds = (t2 - t1) / 1000;
+  const now = net.scheduler.now();
+  const servers = [...net.nodes.values()].filter((n): n is Switch => n instanceof Switch);
+  const serverMacs = servers.length > 0 ? servers.map((s) => s.macTable.size) : [0];
+  const vmArp = fabric.vms.map((v) => v.host.interfaces[0]!.arp.table(now).length);
   return {
     controlPlane,
     placement,
@@ -108,6 +116,8 @@ export function runOverlayScenario(
     pings,
     replies: runs.reduce((s, r) => s + r.statistics().received, 0),
     linkDrops,
+    serverMacEntries: range(serverMacs),
+    vmArpEntries: range(vmArp),
     perLeaf: {
       bdMacEntries: range(bdMacs),
       arpSuppressionEntries: range(arpEntries),
