@@ -44,13 +44,15 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
 class Direction {
   private done: Nanos[] = [];
   private head = 0;
-  /** Frames in flight, oldest first, with when each arrives, its place in the event order, the link generation it left in, and whether it is lost. */
-  readonly frames: Uint8Array[] = [];
-  readonly arrivals: Nanos[] = [];
-  readonly seqs: number[] = [];
-  readonly generations: number[] = [];
-  readonly lost: boolean[] = [];
-  flightHead = 0;
+  /**
+   * Frames in flight, oldest first, in a ring: each frame, and beside it in one typed array when it
+   * arrives, its place in the event order, and the link generation it left in (negative when the
+   * frame is lost), so a frame's bookkeeping sits in one cache line.
+   */
+  frames: Uint8Array[] = new Array(16);
+  meta = new Float64Array(16 * 3);
+  first = 0;
+  inFlight = 0;
   armed = false;
 
   constructor(
@@ -75,6 +77,31 @@ class Direction {
 
   push(doneAt: Nanos): void {
     this.done.push(doneAt);
+  }
+
+  /** Appends a frame in flight. */
+  enqueue(frame: Uint8Array, arrival: Nanos, seq: number, generation: number, lost: boolean): void {
+    let capacity = this.frames.length;
+    if (this.inFlight === capacity) {
+      // Full: unroll into a ring twice the size, oldest first.
+      const frames: Uint8Array[] = new Array(capacity * 2);
+      const meta = new Float64Array(capacity * 6);
+      for (let k = 0; k < capacity; k++) {
+        const from = (this.first + k) % capacity;
+        frames[k] = this.frames[from]!;
+        meta.set(this.meta.subarray(from * 3, from * 3 + 3), k * 3);
+      }
+      this.frames = frames;
+      this.meta = meta;
+      this.first = 0;
+      capacity *= 2;
+    }
+    const at = (this.first + this.inFlight) % capacity;
+    this.frames[at] = frame;
+    this.meta[at * 3] = arrival;
+    this.meta[at * 3 + 1] = seq;
+    this.meta[at * 3 + 2] = lost ? -1 - generation : generation;
+    this.inFlight++;
   }
 
   clear(): void {
@@ -182,11 +209,7 @@ export class Link {
     const clock = this.clock;
     if (clock.reserve !== undefined) {
       // The frame takes its place in the event order now; only the direction's next arrival is queued.
-      dir.frames.push(frame);
-      dir.arrivals.push(done + this.delay);
-      dir.seqs.push(clock.reserve());
-      dir.generations.push(generation);
-      dir.lost.push(lost);
+      dir.enqueue(frame, done + this.delay, clock.reserve(), generation, lost);
       if (!dir.armed) this.arm(dir);
       return;
     }
@@ -195,33 +218,24 @@ export class Link {
 
   /** Queues the event of the direction's next arrival. */
   private arm(dir: Direction): void {
-    const i = dir.flightHead;
+    const m = dir.first * 3;
     dir.armed = true;
-    this.clock.atReserved!(dir.arrivals[i]!, dir.seqs[i]!, dir === this.ab ? this.nextAb : this.nextBa);
+    this.clock.atReserved!(dir.meta[m]!, dir.meta[m + 1]!, dir === this.ab ? this.nextAb : this.nextBa);
   }
 
   private readonly nextAb = () => this.arriveNext(this.ab);
   private readonly nextBa = () => this.arriveNext(this.ba);
 
   private arriveNext(dir: Direction): void {
-    const i = dir.flightHead;
+    const i = dir.first;
     const frame = dir.frames[i]!;
-    const generation = dir.generations[i]!;
-    const lost = dir.lost[i]!;
+    const tag = dir.meta[i * 3 + 2]!;
     dir.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    dir.flightHead = i + 1;
-    if (dir.flightHead === dir.frames.length) {
-      dir.frames.length = 0;
-      dir.arrivals.length = 0;
-      dir.seqs.length = 0;
-      dir.generations.length = 0;
-      dir.lost.length = 0;
-      dir.flightHead = 0;
-      dir.armed = false;
-    } else {
-      this.arm(dir);
-    }
-    this.arrive(frame, dir.from, dir.to, generation, lost);
+    dir.first = (i + 1) % dir.frames.length;
+    dir.inFlight--;
+    if (dir.inFlight === 0) dir.armed = false;
+    else this.arm(dir);
+    this.arrive(frame, dir.from, dir.to, tag < 0 ? -1 - tag : tag, tag < 0);
   }
 
   private arrive(frame: Uint8Array, from: Port, to: Port, generation: number, lost: boolean): void {
