@@ -12,12 +12,13 @@ import type { PingResult, PingStatistics } from '../devices/ping.js';
 import { Router as RouterDevice } from '../devices/router.js';
 import { Switch } from '../devices/switch.js';
 import type { Capture, Link } from '../link/index.js';
-import { describeEncapsulation, Nve } from '../overlay/index.js';
+import { Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
 import type { LabFile, LabStep } from './lab-schema.js';
 import type { Network } from './network.js';
+import { overlayTable } from './overlay-tables.js';
 import { formatDuration, parseDuration } from './units.js';
 
 export const DEFAULT_EVENT_BUDGET = 5_000_000;
@@ -387,99 +388,17 @@ export class LabRunner {
         return rows;
       }
       case 'bd':
-        return (node as Nve).bridgeDomains().map((bd) => ({
-          bd: bd.id === 0 ? 'l3' : bd.id,
-          vni: bd.vni,
-          tenant: bd.tenant,
-          vaps: bd.vaps.map((v) => v.name).join(',') || '-',
-          macs: bd.size,
-          floodList: bd.floodList.map(formatIpv4).join(',') || '-',
-        }));
       case 'bd-mac':
-        return (node as Nve).bridgeDomains().flatMap((bd) =>
-          bd.macRows(now).map((r) => ({
-            bd: bd.id === 0 ? 'l3' : bd.id,
-            vni: bd.vni,
-            mac: r.mac,
-            where: r.where,
-            type: r.type,
-            seq: r.seq,
-            age: r.type === 'controller' || r.type === 'static' ? '-' : formatDuration(r.age),
-          })),
-        );
       case 'flood':
-        return (node as Nve).bridgeDomains().map((bd) => ({
-          vni: bd.vni,
-          bd: bd.id === 0 ? 'l3' : bd.id,
-          vteps: bd.floodList.length,
-          floodList: bd.floodList.map(formatIpv4).join(',') || '-',
-          bumFrames: bd.counters.bum,
-          replicated: bd.counters.replicated,
-        }));
       case 'arp-suppression':
-        return (node as Nve).bridgeDomains().flatMap((bd) =>
-          [...bd.arp.values()]
-            .sort((a, b) => a.ip - b.ip)
-            .map((b) => ({
-              bd: bd.id === 0 ? 'l3' : bd.id,
-              vni: bd.vni,
-              ip: formatIpv4(b.ip),
-              mac: formatMac(b.mac),
-              where: b.local ? 'local' : 'remote',
-            })),
-        );
       case 'vaps':
-        return (node as Nve).vaps.all().map((v) => ({
-          vap: v.name,
-          port: v.port.name,
-          encapsulation: describeEncapsulation(v.encap),
-          bd: v.bd.id === 0 ? 'l3' : v.bd.id,
-          vni: v.bd.vni,
-          role: v.role,
-        }));
       case 'vrf-routes':
-        return [...(node as Nve).vrfs.values()].flatMap((vrf) =>
-          vrf.router.routes.routes().map((r) => ({
-            tenant: vrf.tenant,
-            destination: `${formatIpv4(r.prefix)}/${r.prefixLength}`,
-            nextHop: r.nextHop === null ? 'direct' : formatIpv4(r.nextHop),
-            interface: r.iface,
-            source: r.source,
-          })),
-        );
       case 'gateway-arp':
-        return [...(node as Nve).vrfs.values()].flatMap((vrf) =>
-          vrf.router.interfaces.flatMap((i) =>
-            i.arp.table(now).map((e) => ({
-              tenant: vrf.tenant,
-              interface: i.name,
-              ip: e.ip,
-              mac: e.mac,
-              age: formatDuration(e.age),
-            })),
-          ),
-        );
       case 'ecmp':
-        return Object.entries((node as RouterDevice).ecmpChoices)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([iface, packets]) => ({ interface: iface, packets }));
+      case 'nat':
+        return overlayTable(node, table, now);
       case 'controller':
         return this.net.overlay.table();
-      case 'nat': {
-        const routers =
-          node instanceof Nve ? [...node.vrfs.values()].map((v) => v.router) : [node as RouterDevice];
-        return routers.flatMap((r) =>
-          [...r.nats.values()].flatMap((nat) =>
-            nat.table().map((m) => ({
-              router: r.name,
-              interface: nat.iface,
-              protocol: m.protocol,
-              inside: m.inside,
-              public: m.public,
-            })),
-          ),
-        );
-      }
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({
           interface: i.name,
