@@ -12,6 +12,9 @@
  *   and its tenant routes with an L3 VNI (symmetric IRB, RFC 9135), every other NVE of the tenant
  *   also gets a host route to it through the station's NVE.
  *
+ * - Provisioned stations (configuration: where the fabric placed each VM) are installed the same
+ *   way when the fabric starts, with no delay.
+ *
  * Deterministic: installs happen in registration order, each after the same delay.
  */
 import type { Clock } from '../link/index.js';
@@ -35,6 +38,9 @@ export class OverlayController implements NveControlPlaneClient {
   advertisements = 0;
   installs = 0;
 
+  /** Stations placed by configuration (the fabric generator's VMs), installed at `connect`. */
+  private readonly provisioned: { nve: Nve; bd: BridgeDomain; mac: Mac; ip: Ipv4 }[] = [];
+
   constructor(
     private readonly clock: Clock,
     /** How long a route takes to reach the other NVEs (a BGP update's propagation). */
@@ -53,6 +59,7 @@ export class OverlayController implements NveControlPlaneClient {
    */
   connect(): void {
     this.buildFloodLists();
+    for (const p of this.provisioned) this.install(p.nve, p.bd, p.mac, p.ip);
     for (const nve of this.nves) {
       for (const vrf of nve.vrfs.values()) {
         if (vrf.l3Vni === null) continue;
@@ -77,7 +84,23 @@ export class OverlayController implements NveControlPlaneClient {
     }
   }
 
-  advertise(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4 | null): void {
+  /**
+   * Configuration: station (mac, ip) of `bd` sits behind `nve`, as a cloud's controller knows
+   * where it placed each VM (OVN's northbound database does). In controller mode it is installed on
+   * every NVE of the VNI when the fabric starts, before the station says anything; traffic then
+   * only refreshes it, and a move still wins with a higher sequence number.
+   */
+  provision(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4): void {
+    this.provisioned.push({ nve, bd, mac, ip });
+  }
+
+  private install(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4): void {
+    if (nve.controlPlane !== 'controller') return;
+    bd.bindIp(ip, mac, true);
+    this.advertise(nve, bd, mac, ip, true);
+  }
+
+  advertise(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4 | null, now = false): void {
     const key = `${bd.vni}/${mac}`;
     const known = this.routes.get(key);
     let route: MacRoute;
@@ -110,7 +133,7 @@ export class OverlayController implements NveControlPlaneClient {
         if (routeIp !== null) other.installHostRoute(tenant, routeIp, nve);
       }
     };
-    if (this.delay > 0) this.clock.setTimer(this.delay, send);
+    if (this.delay > 0 && !now) this.clock.setTimer(this.delay, send);
     else send();
   }
 

@@ -251,7 +251,8 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
     });
   };
 
-  const placeVm = (attach: (host: Host, plan: SubnetPlan) => void, l: number, v: number) => {
+  /** Places the next VM; `attach` links it and returns the NVE it sits behind. */
+  const placeVm = (attach: (host: Host, plan: SubnetPlan) => Nve, l: number, v: number) => {
     const t = spec.tenants[vmIndex % spec.tenants.length]!;
     vmIndex++;
     const k = perTenant.get(t.name) ?? 0;
@@ -266,7 +267,10 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
       mac,
       gateway: gateway === 'none' ? undefined : (cidrNetwork(plan.cidr) + 1) >>> 0,
     });
-    attach(host, plan);
+    const nve = attach(host, plan);
+    // The controller knows where the fabric put each VM (the configuration tells every NVE).
+    const bd = nve.bridgeDomain(plan.bd);
+    if (controlPlane === 'controller' && bd) net.overlay.provision(nve, bd, mac, address);
     vms.push({ host, tenant: t.name, subnet: plan.index, leaf: l, server: v });
     if (vms.length % 1024 === 0) progress?.('vms', vms.length, total);
   };
@@ -293,6 +297,7 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
               net.addLink(host, server, { ...access, bPort: port });
               vlans.add(plan.vlan);
               tenantsHere.add(plan.tenant);
+              return leaf;
             },
             l,
             v,
@@ -349,6 +354,7 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
               server.addSubinterface(port, { kind: 'untagged' }, plan.bd);
               net.addLink(host, server, { ...access, bPort: port });
               tenantsHere.add(plan.tenant);
+              return server;
             },
             l,
             v,
