@@ -13,6 +13,8 @@ export interface Clock {
    */
   reserve?(): number;
   atReserved?(time: Nanos, seq: number, fn: () => void): Timer;
+  /** Queues again, at `time` in the place of `seq`, a timer from `atReserved` that has run. */
+  requeue?(timer: Timer, time: Nanos, seq: number): void;
 }
 
 /** Counts of dropped frames by reason (`drops['ttl-exceeded']`), shared by ports, links and devices. */

@@ -7,7 +7,7 @@
  *
  * Every drop is counted on the link by reason: `mtu-exceeded`, `queue-full`, `loss`, `link-down`.
  */
-import type { Nanos, Rng } from '../sim/index.js';
+import type { Nanos, Rng, Timer } from '../sim/index.js';
 import { isVlanTpid, readU16 } from '../wire/index.js';
 import { type Clock, countDrop, type DropCounters } from './clock.js';
 import type { Port } from './port.js';
@@ -54,6 +54,8 @@ class Direction {
   first = 0;
   inFlight = 0;
   armed = false;
+  /** The event of the last arrival, queued again for the next one. */
+  event: Timer | null = null;
 
   constructor(
     readonly from: Port,
@@ -188,7 +190,8 @@ export class Link {
       this.dropped('link-down', from);
       return;
     }
-    if (l3PayloadLength(frame) > this.mtu) {
+    // A frame no longer than MTU + 14 fits whatever its tags; only longer ones need a look.
+    if (frame.length > this.mtu + 14 && l3PayloadLength(frame) > this.mtu) {
       this.dropped('mtu-exceeded', from);
       return;
     }
@@ -220,7 +223,15 @@ export class Link {
   private arm(dir: Direction): void {
     const m = dir.first * 3;
     dir.armed = true;
-    this.clock.atReserved!(dir.meta[m]!, dir.meta[m + 1]!, dir === this.ab ? this.nextAb : this.nextBa);
+    const clock = this.clock;
+    if (dir.event !== null && clock.requeue !== undefined)
+      clock.requeue(dir.event, dir.meta[m]!, dir.meta[m + 1]!);
+    else
+      dir.event = clock.atReserved!(
+        dir.meta[m]!,
+        dir.meta[m + 1]!,
+        dir === this.ab ? this.nextAb : this.nextBa,
+      );
   }
 
   private readonly nextAb = () => this.arriveNext(this.ab);

@@ -27,9 +27,11 @@ export interface Timer {
 
 class Event implements Timer {
   cancelled = false;
+  /** Whether the event waits in the queue (a repeating event is re-queued only after it ran). */
+  queued = true;
   constructor(
-    readonly time: Nanos,
-    readonly seq: number,
+    public time: Nanos,
+    public seq: number,
     readonly fn: () => void,
   ) {}
   cancel(): void {
@@ -101,6 +103,22 @@ export class Scheduler {
     return this.insert(new Event(Math.max(this.clock, time), seq, fn));
   }
 
+  /**
+   * Queues an event that has already run once more, at `time` in the place of `seq` (from
+   * `reserve()`), with the same callback: a link's next arrival reuses its last arrival's event
+   * instead of allocating one per frame. The timer must have come from this scheduler and must
+   * not be queued.
+   */
+  requeue(timer: Timer, time: Nanos, seq: number): void {
+    const event = timer as Event;
+    if (event.queued || event.cancelled)
+      throw new Error('requeue: the event is still queued or was cancelled');
+    event.time = Math.max(this.clock, time);
+    event.seq = seq;
+    event.queued = true;
+    this.insert(event);
+  }
+
   private insert(event: Event): Event {
     const heap = this.heap;
     let i = heap.length;
@@ -157,6 +175,7 @@ export class Scheduler {
       }
       if (events >= budget) return { reason: 'budget', events, now: this.clock };
       this.pop();
+      next.queued = false;
       this.clock = next.time;
       events++;
       this.executed++;
