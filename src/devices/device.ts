@@ -45,7 +45,7 @@ export abstract class Device {
   /** Adds a port named `name` (unique on this device). */
   addPort(name: string): Port {
     if (this.portsByName.has(name)) throw new Error(`${this.name} already has a port ${name}`);
-    const port = new Port(this.name, name);
+    const port = new Port(this.name, name, this.ports.length);
     port.onReceive = (frame, p) => this.receive(frame, p);
     port.onLinkChange = (up, p) => this.linkChanged(p, up);
     this.ports.push(port);

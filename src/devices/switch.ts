@@ -17,6 +17,7 @@
 import type { Port } from '../link/index.js';
 import {
   allocBytes,
+  copyBytes,
   ETHERNET_MIN_FRAME,
   EtherType,
   formatMac,
@@ -70,7 +71,8 @@ export class Switch extends Device {
   readonly kind = 'switch';
   readonly macTable: MacTable;
   readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
-  private readonly vlanOf = new Map<Port, PortVlan>();
+  /** Each port's VLAN configuration, by port index. */
+  private readonly vlanOf: PortVlan[] = [];
   /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
   private readonly floodPorts = new Map<number, Port[]>();
   private readonly variants = new FrameVariants();
@@ -98,7 +100,7 @@ export class Switch extends Device {
   }
 
   protected override portAdded(port: Port): void {
-    this.vlanOf.set(port, { config: DEFAULT_ACCESS, allowed: null });
+    this.vlanOf[port.index] = { config: DEFAULT_ACCESS, allowed: null };
     this.floodPorts.clear();
     this.stp?.addPort(port, this.ports.length);
   }
@@ -131,10 +133,10 @@ export class Switch extends Device {
     for (const v of vlans) {
       if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
     }
-    this.vlanOf.set(port, {
+    this.vlanOf[port.index] = {
       config,
       allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
-    });
+    };
     this.floodPorts.clear();
   }
 
@@ -150,12 +152,12 @@ export class Switch extends Device {
 
   portConfig(portName: string): SwitchPortConfig | undefined {
     const port = this.port(portName);
-    return port ? this.vlanOf.get(port)?.config : undefined;
+    return port ? this.vlanOf[port.index]?.config : undefined;
   }
 
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
-    const pv = this.vlanOf.get(port)!;
+    const pv = this.vlanOf[port.index]!;
     const c = pv.config;
     if (c.mode === 'access') return c.vlan === vlan;
     return c.native === vlan || pv.allowed === null || pv.allowed.has(vlan);
@@ -167,7 +169,7 @@ export class Switch extends Device {
     if (dstMac === STP_MULTICAST) return this.receiveBpdu(frame, port);
     // 01:80:c2:00:00:01-0f (pause, LACP, 802.1X, LLDP, ...) are link-local: a bridge never relays them (802.1D 7.12.6).
     if (dstMac > STP_MULTICAST && dstMac <= STP_MULTICAST + 0x0f) return this.drop('link-local-group', port);
-    const pv = this.vlanOf.get(port)!;
+    const pv = this.vlanOf[port.index]!;
     const c = pv.config;
     const type = readU16(frame, 12);
     let vlan: number;
@@ -228,7 +230,7 @@ export class Switch extends Device {
       const out = this.port(outName);
       if (out && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
-        out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
+        out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
         if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${outName}`, port);
         return;
       }
@@ -237,7 +239,7 @@ export class Switch extends Device {
     const sent: string[] | null = tracing ? [] : null;
     for (const out of this.portsOf(vlan)) {
       if (out === port || !this.canSend(out)) continue;
-      out.send(variants.forPort(this.vlanOf.get(out)!.config, vlan));
+      out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
       sent?.push(out.name);
     }
     if (tracing) {
@@ -309,8 +311,8 @@ class FrameVariants {
     const f = this.frame;
     const length = Math.max(ETHERNET_MIN_FRAME, f.length - 4);
     const out = allocBytes(length);
-    out.set(f.subarray(0, 12));
-    out.set(f.subarray(16), 12);
+    copyBytes(out, 0, f, 0, 12);
+    copyBytes(out, 12, f, 16, f.length);
     this.untagged = out;
     return out;
   }
@@ -322,10 +324,10 @@ class FrameVariants {
     const pcpDei = this.hasTag ? readU16(f, 14) & 0xf000 : 0;
     const inner = this.hasTag ? f.subarray(16) : f.subarray(12);
     const out = allocBytes(16 + inner.length);
-    out.set(f.subarray(0, 12));
+    copyBytes(out, 0, f, 0, 12);
     writeU16(out, 12, EtherType.vlan);
     writeU16(out, 14, pcpDei | vlan);
-    out.set(inner, 16);
+    copyBytes(out, 16, inner, 0, inner.length);
     this.tagged = out;
     return out;
   }

@@ -42,6 +42,8 @@ export class Port {
     readonly owner: string,
     /** Port name on that device, e.g. `eth0` or `1`. */
     readonly name: string,
+    /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
+    readonly index = -1,
   ) {}
 
   /** Frames and bytes in each direction so far. */

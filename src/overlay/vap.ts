@@ -13,7 +13,15 @@
  * Classification never throws; a frame that matches nothing is reported with a reason.
  */
 import type { Port } from '../link/index.js';
-import { allocBytes, ETHERNET_MIN_FRAME, EtherType, isVlanTpid, readU16, writeU16 } from '../wire/index.js';
+import {
+  allocBytes,
+  copyBytes,
+  ETHERNET_MIN_FRAME,
+  EtherType,
+  isVlanTpid,
+  readU16,
+  writeU16,
+} from '../wire/index.js';
 import type { BridgeDomain } from './bridge-domain.js';
 
 export type VapEncapsulation =
@@ -233,8 +241,8 @@ export function untagFrame(frame: Uint8Array, typeOffset: number): Uint8Array {
   if (typeOffset === 12) return frame;
   const rest = frame.length - typeOffset;
   const out = allocBytes(Math.max(ETHERNET_MIN_FRAME, 12 + rest));
-  out.set(frame.subarray(0, 12));
-  out.set(frame.subarray(typeOffset), 12);
+  copyBytes(out, 0, frame, 0, 12);
+  copyBytes(out, 12, frame, typeOffset, frame.length);
   return out;
 }
 
@@ -244,7 +252,7 @@ export function tagForVap(frame: Uint8Array, vap: Vap): Uint8Array {
   if (e.kind === 'untagged' || (e.kind === 'vlan-binding' && !e.tagged)) return frame;
   const tags = e.kind === 'qinq' ? 2 : 1;
   const out = allocBytes(frame.length + 4 * tags);
-  out.set(frame.subarray(0, 12));
+  copyBytes(out, 0, frame, 0, 12);
   if (e.kind === 'qinq') {
     writeU16(out, 12, EtherType.qinq);
     writeU16(out, 14, e.outer);
@@ -254,6 +262,6 @@ export function tagForVap(frame: Uint8Array, vap: Vap): Uint8Array {
     writeU16(out, 12, EtherType.vlan);
     writeU16(out, 14, e.vid);
   }
-  out.set(frame.subarray(12), 12 + 4 * tags);
+  copyBytes(out, 12 + 4 * tags, frame, 12, frame.length);
   return out;
 }

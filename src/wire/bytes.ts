@@ -97,6 +97,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
+ * Copies `src[start, end)` into `dst` at `at`. Short runs (a header, a small frame) are copied byte
+ * by byte, which costs less than the view `subarray` makes for `set`; long ones use `set`.
+ */
+export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  if (end - start > 96) {
+    dst.set(src.subarray(start, end), at);
+    return;
+  }
+  for (let i = start; i < end; i++) dst[at++] = src[i]!;
+}
+
+/**
  * Frame allocation from shared slabs. A `new Uint8Array(n)` above V8's on-heap limit (64 bytes)
  * costs an ArrayBuffer and its external backing store each time (~300 ns and GC work); frames are
  * instead carved out of 64 KiB slabs as views (~20 ns). Every region is handed out once, so it
