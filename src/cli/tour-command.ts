@@ -48,7 +48,7 @@ export function runTour(examplesDir: string, out: LineWriter, err: LineWriter): 
     out.line('');
   }
   out.line(
-    `${files.length} labs. Next: ./bin/vnet trace examples/04-subnets-and-a-router.yaml --from A --to 192.168.1.1`,
+    `${files.length} labs. Next: ./bin/vnet trace examples/04-subnets-and-a-router.yaml --from A --to 192.168.1.1, or across a VXLAN fabric: ./bin/vnet trace examples/11-vxlan-fabric.yaml --from A-vm1 --to 10.1.0.12`,
   );
   return status;
 }
