@@ -25,6 +25,8 @@ export interface BdMacEntry {
   fromController: boolean;
   /** MAC mobility sequence number (RFC 7432 15.1); 0 for learned entries. */
   seq: number;
+  /** Configured on this NVE (a gateway's own MAC): never moved by learning or by the controller. */
+  readonly isStatic: boolean;
   lastSeen: Nanos;
 }
 
@@ -50,6 +52,7 @@ export interface BdCounters {
   arpSuppressed: number;
 }
 
+/** `kept`: the MAC is a configured (static) or controller entry that learning does not change. */
 export type BdLearnResult = 'learned' | 'refreshed' | 'moved' | 'kept' | 'table-full';
 
 export class BridgeDomain {
@@ -107,8 +110,9 @@ export class BridgeDomain {
   learnLocal(mac: Mac, vap: Vap, now: Nanos): BdLearnResult {
     const e = this.lookup(mac, now);
     if (e !== undefined) {
+      if (e.isStatic) return e.vap === vap ? 'refreshed' : 'kept'; // a station cannot take over a gateway's MAC
       if (e.vap === vap) {
-        if (!e.fromController) e.lastSeen = now;
+        e.lastSeen = now;
         return 'refreshed';
       }
       e.lastSeen = now;
@@ -119,21 +123,21 @@ export class BridgeDomain {
       return 'moved';
     }
     if (!this.room(now)) return 'table-full';
-    this.macs.set(mac, { mac, vap, vtep: 0, fromController: false, seq: 0, lastSeen: now });
+    this.macs.set(mac, { mac, vap, vtep: 0, fromController: false, seq: 0, lastSeen: now, isStatic: false });
     this.counters.learnedLocal++;
     return 'learned';
   }
 
   /** A configured local MAC (a gateway's own interface): never ages, never moves by learning. */
   addStatic(mac: Mac, vap: Vap): void {
-    this.macs.set(mac, { mac, vap, vtep: 0, fromController: true, seq: 0, lastSeen: 0 });
+    this.macs.set(mac, { mac, vap, vtep: 0, fromController: true, seq: 0, lastSeen: 0, isStatic: true });
   }
 
   /** Flood-and-learn: the inner source MAC of a decapsulated frame lives behind the outer source VTEP. */
   learnRemote(mac: Mac, vtep: Ipv4, now: Nanos): BdLearnResult {
     const e = this.lookup(mac, now);
     if (e !== undefined) {
-      if (e.fromController) return 'kept';
+      if (e.fromController || e.isStatic) return 'kept';
       e.lastSeen = now;
       if (e.vap === null && e.vtep === vtep) return 'refreshed';
       e.vap = null;
@@ -142,7 +146,15 @@ export class BridgeDomain {
       return 'moved';
     }
     if (!this.room(now)) return 'table-full';
-    this.macs.set(mac, { mac, vap: null, vtep, fromController: false, seq: 0, lastSeen: now });
+    this.macs.set(mac, {
+      mac,
+      vap: null,
+      vtep,
+      fromController: false,
+      seq: 0,
+      lastSeen: now,
+      isStatic: false,
+    });
     this.counters.learnedRemote++;
     return 'learned';
   }
@@ -156,7 +168,7 @@ export class BridgeDomain {
   installRemote(mac: Mac, vtep: Ipv4, seq: number, now: Nanos): boolean {
     const e = this.lookup(mac, now);
     if (e !== undefined) {
-      if (e.fromController && seq < e.seq) return false;
+      if (e.isStatic || (e.fromController && seq < e.seq)) return false;
       if (e.vap !== null || e.vtep !== vtep) this.counters.moves++;
       e.vap = null;
       e.vtep = vtep;
@@ -166,7 +178,7 @@ export class BridgeDomain {
       return true;
     }
     if (!this.room(now)) return false;
-    this.macs.set(mac, { mac, vap: null, vtep, fromController: true, seq, lastSeen: now });
+    this.macs.set(mac, { mac, vap: null, vtep, fromController: true, seq, lastSeen: now, isStatic: false });
     this.counters.learnedRemote++;
     return true;
   }

@@ -344,7 +344,13 @@ export class Nve extends Router {
     const checked = ArpView.check(frame, 14);
     if (!checked.ok) return false;
     const arp = checked.value;
-    if (advertising && arp.senderIp !== 0 && !isGroupMac(arp.senderMac)) {
+    // Snoop only what the station says of itself: the sender MAC is the frame's source, learned on this VAP.
+    if (
+      advertising &&
+      arp.senderIp !== 0 &&
+      arp.senderMac === readMac(frame, 6) &&
+      bd.lookup(arp.senderMac, this.now())?.vap === vap
+    ) {
       if (bd.bindIp(arp.senderIp, arp.senderMac, true)) this.advertise(bd, arp.senderMac, arp.senderIp);
     }
     if (arp.op !== ArpOp.request || arp.senderIp === arp.targetIp) return false;
@@ -604,8 +610,9 @@ export class Nve extends Router {
    */
   private receiveVxlanFast(frame: Uint8Array, port: Port): boolean {
     const k = this.keys;
-    if (readForwardingKeys(frame, k) !== null || k.vni < 0 || k.dstIp !== this.vtep || k.tagCount > 1)
-      return false;
+    if (readForwardingKeys(frame, k) !== null || k.vni < 0 || k.dstIp !== this.vtep) return false;
+    // The IPv4 receive path takes untagged frames and one 802.1Q tag only.
+    if (k.tagCount > 1 || (k.tagCount === 1 && readU16(frame, 12) !== EtherType.vlan)) return false;
     const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
     if (iface === undefined || !iface.up || k.dstMac !== iface.mac || this.filtersInbound(iface))
       return false;
