@@ -81,6 +81,11 @@ class Direction {
     this.done.push(doneAt);
   }
 
+  /** When the last frame in flight arrives (there is one). */
+  lastArrival(): Nanos {
+    return this.meta[((this.first + this.inFlight - 1) % this.frames.length) * 3]!;
+  }
+
   /** Appends a frame in flight. */
   enqueue(frame: Uint8Array, arrival: Nanos, seq: number, generation: number, lost: boolean): void {
     let capacity = this.frames.length;
@@ -210,9 +215,18 @@ export class Link {
     const lost = this.loss > 0 && this.rng.chance(this.loss);
     const generation = this.generation;
     const clock = this.clock;
-    if (clock.reserve !== undefined) {
-      // The frame takes its place in the event order now; only the direction's next arrival is queued.
-      dir.enqueue(frame, done + this.delay, clock.reserve(), generation, lost);
+    const arrival = done + this.delay;
+    if (clock.reserve !== undefined && clock.atReserved !== undefined) {
+      // The frame takes its place in the event order now; only the direction's next arrival is
+      // queued. Arrivals come in the order frames were sent, except after the link went down and
+      // up with frames still in flight (the transmitter starts afresh): such a frame, due before
+      // the last one waiting, gets its own event.
+      const seq = clock.reserve();
+      if (dir.inFlight > 0 && arrival < dir.lastArrival()) {
+        clock.atReserved(arrival, seq, () => this.arrive(frame, from, dir.to, generation, lost));
+        return;
+      }
+      dir.enqueue(frame, arrival, seq, generation, lost);
       if (!dir.armed) this.arm(dir);
       return;
     }

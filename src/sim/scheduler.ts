@@ -100,7 +100,7 @@ export class Scheduler {
 
   /** Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from `reserve()`. */
   atReserved(time: Nanos, seq: number, fn: () => void): Timer {
-    return this.insert(new Event(Math.max(this.clock, time), seq, fn));
+    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn));
   }
 
   /**
@@ -113,7 +113,7 @@ export class Scheduler {
     const event = timer as Event;
     if (event.queued || event.cancelled)
       throw new Error('requeue: the event is still queued or was cancelled');
-    event.time = Math.max(this.clock, time);
+    event.time = Math.max(this.clock, Math.round(time));
     event.seq = seq;
     event.queued = true;
     this.insert(event);

@@ -16,7 +16,7 @@ import {
   l3PayloadLength,
   Port,
 } from '../../src/link/index.js';
-import { MS, Rng, Scheduler, SECOND, US } from '../../src/sim/index.js';
+import { MS, Rng, Scheduler, SECOND, type Timer, US } from '../../src/sim/index.js';
 import {
   arpRequest,
   decodeFrame,
@@ -566,4 +566,38 @@ test('a link capture stamps a queued frame when it starts on the wire', () => {
     capture.frames.map((f) => f.time),
     [0, 672],
   );
+});
+
+test('frames in flight wait in a ring with one queued event, in exactly the order of one event per frame, through a link flap', () => {
+  const run = (ordered: boolean) => {
+    const s = new Scheduler();
+    const clock: Clock = { now: () => s.now(), setTimer: (d, fn) => s.schedule(d, fn) };
+    if (ordered)
+      Object.assign(clock, {
+        reserve: () => s.reserve(),
+        atReserved: (t: number, q: number, f: () => void) => s.atReserved(t, q, f),
+        requeue: (timer: Timer, t: number, q: number) => s.requeue(timer, t, q),
+      });
+    const a = new Port('A', 'a');
+    const b = new Port('B', 'b');
+    const link = new Link(a, b, clock, new Rng(1), { bandwidth: 1e6, delay: 1000 });
+    const log: string[] = [];
+    b.onReceive = (f) => log.push(`${s.now()} #${f[0]}`);
+    a.onReceive = (f) => log.push(`${s.now()} back #${f[0]}`);
+    for (let i = 1; i <= 10; i++) a.send(new Uint8Array(100).fill(i)); // ~1 ms each at 1 Mbps
+    s.at(500_000, () => link.setUp(false)); // the ten in flight are lost
+    s.at(600_000, () => link.setUp(true));
+    s.at(700_000, () => a.send(new Uint8Array(100).fill(99))); // due long before the lost ones
+    s.at(700_000, () => b.send(new Uint8Array(60).fill(7)));
+    s.run();
+    return { log, drops: link.drops };
+  };
+  const perFrame = run(false);
+  assert.deepEqual(perFrame, run(true));
+  assert.deepEqual(
+    perFrame.log,
+    // #7 leaves B at 0.7 ms: (60 + 24) x 8 us + 1 us; #99 waits for A's transmitter, which restarts at the flap.
+    ['1373000 back #7', '1693000 #99'],
+  );
+  assert.deepEqual(perFrame.drops, { 'link-down': 10 });
 });
