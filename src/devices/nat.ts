@@ -32,6 +32,8 @@ export interface NatMapping {
 
 export interface NatCounters {
   translatedOut: number;
+  /** Packets of new flows refused a mapping because every public port was taken. */
+  exhausted: number;
   translatedIn: number;
   untranslatable: number;
   noMapping: number;
@@ -44,7 +46,13 @@ export class SourceNat {
   private readonly out = new Map<string, NatMapping>();
   private readonly back = new Map<string, NatMapping>();
   private nextPort = new Map<number, number>();
-  readonly counters: NatCounters = { translatedOut: 0, translatedIn: 0, untranslatable: 0, noMapping: 0 };
+  readonly counters: NatCounters = {
+    translatedOut: 0,
+    exhausted: 0,
+    translatedIn: 0,
+    untranslatable: 0,
+    noMapping: 0,
+  };
 
   constructor(
     /** The interface the NAT sits on. */
@@ -82,6 +90,10 @@ export class SourceNat {
     let m = this.out.get(key);
     if (m === undefined) {
       const publicPort = this.allocate(protocol);
+      if (publicPort < 0) {
+        this.counters.exhausted++;
+        return false;
+      }
       m = { protocol, insideIp, insidePort, publicPort };
       this.out.set(key, m);
       this.back.set(`${protocol}/${publicPort}`, m);
@@ -113,10 +125,18 @@ export class SourceNat {
     return copy;
   }
 
+  /** The next free public port (or identifier) of `protocol`, or -1 when all 64,512 are in use. */
   private allocate(protocol: number): number {
-    const port = this.nextPort.get(protocol) ?? FIRST_PORT;
-    this.nextPort.set(protocol, port >= 65535 ? FIRST_PORT : port + 1);
-    return port;
+    let port = this.nextPort.get(protocol) ?? FIRST_PORT;
+    for (let tries = 0; tries <= 65535 - FIRST_PORT; tries++) {
+      const next = port >= 65535 ? FIRST_PORT : port + 1;
+      if (!this.back.has(`${protocol}/${port}`)) {
+        this.nextPort.set(protocol, next);
+        return port;
+      }
+      port = next;
+    }
+    return -1;
   }
 
   /** The public ports (or ICMP identifiers) that stand for `insidePort` of `protocol`, any inside address. */

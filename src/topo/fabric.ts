@@ -127,8 +127,12 @@ export function fabricNodeNames(spec: FabricSpec): string[] {
 export function fabricProblems(spec: FabricSpec): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   const vms = spec.leaves * spec.serversPerLeaf * spec.vmsPerServer;
-  if (spec.spines * spec.leaves > 16384)
-    problems.push({ path: 'fabric', message: 'at most 16,384 spine-leaf links (172.16.0.0/16 in /30s)' });
+  const border = (spec.gateway ?? 'none') === 'centralized' || spec.external ? 1 : 0;
+  if (spec.spines * (spec.leaves + border) > 16384)
+    problems.push({
+      path: 'fabric',
+      message: "at most 16,384 spine-leaf links, the border's included (172.16.0.0/16 in /30s)",
+    });
   if (spec.leaves * spec.serversPerLeaf > 16384)
     problems.push({ path: 'fabric', message: 'at most 16,384 servers (172.17.0.0/16 in /30s)' });
   if ((spec.gateway ?? 'none') === 'distributed' && (spec.controlPlane ?? 'flood-and-learn') !== 'controller')
@@ -154,6 +158,23 @@ export function fabricProblems(spec: FabricSpec): { path: string; message: strin
       problems.push({ path: `fabric.tenants[${i}].name`, message: `tenant ${t.name} is named twice` });
     names.add(t.name);
     subnets += t.subnets.length;
+    // A VM's MAC is 02:0s:..: with s = subnet index + 1 in one octet (the 02 keeps it unicast, locally administered).
+    if (t.subnets.length > 255)
+      problems.push({ path: `fabric.tenants[${i}].subnets`, message: 'at most 255 subnets per tenant' });
+    t.subnets.forEach((a, j) => {
+      for (let k = 0; k < j; k++) {
+        const b = t.subnets[k]!;
+        const shorter = Math.min(a.prefixLength, b.prefixLength);
+        const m = shorter === 0 ? 0 : (0xffff_ffff << (32 - shorter)) >>> 0;
+        if ((a.address & m) >>> 0 === (b.address & m) >>> 0) {
+          problems.push({
+            path: `fabric.tenants[${i}].subnets[${j}]`,
+            message: `overlaps subnets[${k}] of the same tenant (tenants may overlap each other, not themselves)`,
+          });
+          break;
+        }
+      }
+    });
     const share = Math.ceil(vms / spec.tenants.length);
     const perSubnet = Math.ceil(share / Math.max(1, t.subnets.length));
     t.subnets.forEach((s, j) => {

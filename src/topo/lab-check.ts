@@ -450,6 +450,59 @@ function nveIssues(lab: LabFile): LabIssue[] {
         );
     }
   }
+  // Across NVEs: a VNI is one segment, so it belongs to one tenant and is either a BD's or an L3 VNI;
+  // and every VTEP address is one NVE's.
+  const vniUse = new Map<number, { what: string; at: string; node: string }>();
+  const vteps = new Map<string, string>();
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    if (node.kind !== 'nve') continue;
+    const first = vteps.get(node.vtep);
+    if (first) add(`nodes.${name}.vtep`, `VTEP ${node.vtep} is already ${first}'s`);
+    else vteps.set(node.vtep, name);
+    const uses: [number, string, string][] = [
+      ...Object.entries(node.bridgeDomains).map(([id, b]): [number, string, string] => [
+        b.vni,
+        `a BD of tenant ${b.tenant ?? 'default'}`,
+        `nodes.${name}.bridgeDomains["${id}"].vni`,
+      ]),
+      ...Object.entries(node.vrfs ?? {})
+        .filter(([, v]) => v.l3vni !== undefined)
+        .map(([t, v]): [number, string, string] => [
+          v.l3vni!,
+          `the L3 VNI of tenant ${t}`,
+          `nodes.${name}.vrfs.${t}.l3vni`,
+        ]),
+    ];
+    for (const [vni, what, at] of uses) {
+      const seen = vniUse.get(vni);
+      if (seen === undefined) vniUse.set(vni, { what, at, node: name });
+      // (Within one NVE, a VNI used twice is already reported above.)
+      else if (seen.node !== name && seen.what !== what)
+        add(at, `VNI ${vni} is ${what} here but ${seen.what} at ${seen.at}`);
+    }
+    // Internal port names, and ports that cannot be both underlay and access.
+    const underlay = new Set(Object.entries(node.interfaces ?? {}).map(([n, i]) => i.port ?? n));
+    const access = [
+      ...Object.keys(node.ports ?? {}).map((p) => [p, `nodes.${name}.ports["${p}"]`] as const),
+      ...(node.subinterfaces ?? []).map(
+        (v, i) => [v.port, `nodes.${name}.subinterfaces[${i}].port`] as const,
+      ),
+    ];
+    for (const [p, at] of access) {
+      if (underlay.has(p))
+        add(at, `port ${p} is an underlay interface of ${name}; an access port cannot be one too`);
+      if (/^(vbdif\d+|l3vni-.*)$/.test(p))
+        add(at, `port name ${p} is reserved for the NVE's internal links to its VRFs`);
+    }
+    const vtepOnInterface = Object.values(node.interfaces ?? {}).some((i) =>
+      (Array.isArray(i.ip) ? i.ip : [i.ip]).some((c) => c.split('/')[0] === node.vtep),
+    );
+    if (!vtepOnInterface && 'lo' in (node.interfaces ?? {}))
+      add(
+        `nodes.${name}.interfaces.lo`,
+        `interface lo is the VTEP's loopback (${node.vtep} is on no interface)`,
+      );
+  }
   if (encapsulations.size > 1)
     add('nodes', `every NVE of a fabric uses one encapsulation (found ${[...encapsulations].join(', ')})`);
   if (planes.size > 1)

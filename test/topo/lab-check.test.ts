@@ -327,3 +327,39 @@ test('NVE nodes: bridge domains, bindings, sub-interfaces, VRFs and VBDIFs are c
     ],
   );
 });
+
+test("NVEs across a lab: a VNI is one tenant's segment, a VTEP one NVE's, reserved and underlay ports stay apart", () => {
+  const nve = (vtep: string, extra: Record<string, unknown>) => ({ kind: 'nve', vtep, ...extra });
+  assert.deepEqual(
+    problems({
+      nodes: {
+        n1: nve('10.255.0.1', {
+          interfaces: { up: { ip: '172.16.0.2/30' }, lo: { ip: '10.9.9.9/32' } },
+          bridgeDomains: { '10': { vni: 100, tenant: 'red' } },
+          ports: { up: { vlan: 10 } },
+          subinterfaces: [{ port: 'vbdif10', bd: 10 }],
+        }),
+        n2: nve('10.255.0.1', {
+          bridgeDomains: { '10': { vni: 100, tenant: 'blue' } },
+          vrfs: { red: { l3vni: 100, transitIp: '169.254.0.2' } },
+        }),
+      },
+    }),
+    [
+      "nodes.n2.vrfs.red.l3vni: VNI 100 is bridge domain 10's",
+      'nodes.n1.ports["up"]: port up is an underlay interface of n1; an access port cannot be one too',
+      "nodes.n1.subinterfaces[0].port: port name vbdif10 is reserved for the NVE's internal links to its VRFs",
+      "nodes.n1.interfaces.lo: interface lo is the VTEP's loopback (10.255.0.1 is on no interface)",
+      "nodes.n2.vtep: VTEP 10.255.0.1 is already n1's",
+      'nodes.n2.bridgeDomains["10"].vni: VNI 100 is a BD of tenant blue here but a BD of tenant red at nodes.n1.bridgeDomains["10"].vni',
+      'nodes.n2.vrfs.red.l3vni: VNI 100 is the L3 VNI of tenant red here but a BD of tenant red at nodes.n1.bridgeDomains["10"].vni',
+    ],
+  );
+  const tenant = { name: 'A', subnets: ['10.1.0.0/16', '10.1.2.0/24'] };
+  assert.deepEqual(
+    problems({ fabric: { spines: 1, leaves: 1, serversPerLeaf: 1, vmsPerServer: 1, tenants: [tenant] } }),
+    [
+      'fabric.tenants[0].subnets[1]: overlaps subnets[0] of the same tenant (tenants may overlap each other, not themselves)',
+    ],
+  );
+});
