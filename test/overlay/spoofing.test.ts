@@ -23,6 +23,7 @@ import {
   writeUdpHeader,
   writeVxlanHeader,
 } from '../../src/wire/index.js';
+import { ipv4Repr } from '../helpers/build.js';
 import { repoPath } from '../helpers/repo.js';
 
 function started(lab: LabFile) {
@@ -129,19 +130,7 @@ test('the fast VXLAN path takes what the IPv4 receive path takes: one 802.1Q tag
     writeIpv4Header(
       f,
       18,
-      {
-        dscp: 0,
-        ecn: 0,
-        id: 1,
-        df: true,
-        mf: false,
-        fragmentOffset: 0,
-        ttl: 64,
-        protocol: 17,
-        src: ip('172.16.0.1'),
-        dst: ip('10.255.0.1'),
-        options: new Uint8Array(0),
-      },
+      ipv4Repr({ src: ip('172.16.0.1'), dst: ip('10.255.0.1'), protocol: 17, id: 1, df: true }),
       16 + inner.length,
     );
     f.set(inner, 54);
