@@ -42,7 +42,13 @@ test('UDP: source address and port rewritten, checksum still verifies, the reply
   assert.ok(u.ok);
   assert.equal(u.value.dstPort, 40000);
   assert.equal(u.value.checksumOk(WEB, INSIDE), true);
-  assert.deepEqual(nat.counters, { translatedOut: 1, exhausted: 0, translatedIn: 1, untranslatable: 0, noMapping: 0 });
+  assert.deepEqual(nat.counters, {
+    translatedOut: 1,
+    exhausted: 0,
+    translatedIn: 1,
+    untranslatable: 0,
+    noMapping: 0,
+  });
 });
 
 test('UDP without a checksum keeps none (RFC 768)', () => {
@@ -101,7 +107,13 @@ test('fragments and other protocols pass untranslated; an unknown reply is not t
   assert.equal(checkAll(frag).src, INSIDE);
   const reply = ipv4Udp({ src: WEB, dst: PUBLIC }, 7, 2000, ascii('?'));
   assert.equal(nat.translateIn(reply, 0, reply.length), null);
-  assert.deepEqual(nat.counters, { translatedOut: 0, exhausted: 0, translatedIn: 0, untranslatable: 1, noMapping: 1 });
+  assert.deepEqual(nat.counters, {
+    translatedOut: 0,
+    exhausted: 0,
+    translatedIn: 0,
+    untranslatable: 1,
+    noMapping: 1,
+  });
 });
 
 test('property: any UDP flow translated out and its reply translated in verify and restore the inside endpoint', () => {
