@@ -5,9 +5,10 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
-import { fabricProblems } from './fabric.js';
+import { buildFabric, fabricProblems } from './fabric.js';
 import { fabricNodeKinds, fabricSpec } from './lab-fabric.js';
 import { type LabFile, type LabNode, labSchema, parsePool } from './lab-schema.js';
+import { Network } from './network.js';
 
 export interface LabIssue {
   /** Where, e.g. `links[3].b` or `nodes.r1.routes[0].via`; empty for the whole file. */
@@ -259,6 +260,22 @@ function crossCheck(lab: LabFile): LabIssue[] {
 
   issues.push(...nveIssues(lab));
 
+  // The ports of generated nodes are known once the fabric is built: built here only if the lab names one.
+  let fabricNet: Network | null = null;
+  const fabricPortProblem = (node: string, port: string, forLink: boolean): string | null => {
+    if (fabricNet === null) {
+      fabricNet = new Network();
+      buildFabric(fabricNet, fabricSpec(lab.fabric!));
+    }
+    const device = fabricNet.node(node);
+    const p = device.port(port);
+    // A switch grows a port for a link that names a new one (a capture may name it after that link).
+    if (!p && generated.get(node) === 'switch' && (forLink || used.has(`${node}:${port}`))) return null;
+    if (!p)
+      return `${node} has no port "${port}" (the fabric gives it ${device.ports.map((x) => x.name).join(', ')})`;
+    if (forLink && p.link !== null) return `port ${node}:${port} is already linked inside the fabric`;
+    return null;
+  };
   const used = new Map<string, string>();
   lab.links.forEach((link, i) => {
     for (const end of ['a', 'b'] as const) {
@@ -267,6 +284,13 @@ function crossCheck(lab: LabFile): LabIssue[] {
       const n = nodes[node];
       if (!n) {
         if (!generated.has(node)) add(path, `unknown node "${node}"`);
+        else if (port !== undefined) {
+          const problem = fabricPortProblem(node, port, true);
+          if (problem) add(path, problem);
+          else if (used.has(`${node}:${port}`))
+            add(path, `port ${node}:${port} is already linked by ${used.get(`${node}:${port}`)}`);
+          else used.set(`${node}:${port}`, path);
+        }
         continue;
       }
       const declared = declaredPorts(n);
@@ -341,6 +365,10 @@ function crossCheck(lab: LabFile): LabIssue[] {
         const n = nodes[node];
         if (!n && generated.has(node)) {
           if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+          else {
+            const problem = fabricPortProblem(node, port, false);
+            if (problem) add(`${at}.capture.port`, problem);
+          }
         } else if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
         else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
         else {

@@ -363,3 +363,31 @@ test("NVEs across a lab: a VNI is one tenant's segment, a VTEP one NVE's, reserv
     ],
   );
 });
+
+test("links and captures on a fabric's ports: taken and missing ports are reported; a switch may grow one", () => {
+  const fabric = {
+    spines: 1,
+    leaves: 2,
+    serversPerLeaf: 1,
+    vmsPerServer: 2,
+    tenants: [{ name: 'A', subnets: ['10.1.0.0/24'] }],
+  };
+  assert.deepEqual(
+    problems({
+      fabric,
+      nodes: { x: { kind: 'host', ip: '10.1.0.50/24' }, y: { kind: 'host', ip: '10.1.0.51/24' } },
+      links: [
+        { a: 'x', b: 'leaf1:to-spine1' },
+        { a: 'y', b: 'leaf1-srv1:9' },
+      ],
+      script: [
+        { capture: { port: 'leaf1:nonexistent', file: 'a.pcap' } },
+        { capture: { port: 'leaf1-srv1:9', file: 'b.pcap' } },
+      ],
+    }),
+    [
+      'links[0].b: port leaf1:to-spine1 is already linked inside the fabric',
+      'script[0].capture.port: leaf1 has no port "nonexistent" (the fabric gives it lo, to-spine1, srv1)',
+    ],
+  );
+});
