@@ -229,14 +229,17 @@ test('DHCP leases last from a minute to 2^32-1 seconds (RFC 2132 option 51)', ()
   ]);
 });
 
+/** Two leaves, one server each, two VMs per server, one tenant. */
+const SMALL_FABRIC = {
+  spines: 2,
+  leaves: 2,
+  serversPerLeaf: 1,
+  vmsPerServer: 2,
+  tenants: [{ name: 'A', subnets: ['10.1.0.0/24'] }],
+};
+
 test('fabric labs: the generated nodes can be used by steps; sizes and options that cannot work are reported', () => {
-  const fabric = {
-    spines: 2,
-    leaves: 2,
-    serversPerLeaf: 1,
-    vmsPerServer: 2,
-    tenants: [{ name: 'A', subnets: ['10.1.0.0/24'] }],
-  };
+  const fabric = SMALL_FABRIC;
   assert.deepEqual(
     problems({
       fabric,
@@ -365,13 +368,7 @@ test("NVEs across a lab: a VNI is one tenant's segment, a VTEP one NVE's, reserv
 });
 
 test("links and captures on a fabric's ports: taken and missing ports are reported; a switch may grow one", () => {
-  const fabric = {
-    spines: 1,
-    leaves: 2,
-    serversPerLeaf: 1,
-    vmsPerServer: 2,
-    tenants: [{ name: 'A', subnets: ['10.1.0.0/24'] }],
-  };
+  const fabric = { ...SMALL_FABRIC, spines: 1 };
   assert.deepEqual(
     problems({
       fabric,
