@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoPath } from './helpers/repo.js';
 
-const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'topo'];
+const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'migration', 'topo'];
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -39,6 +39,7 @@ import {
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
+  rarpAnnouncement,
   readMac,
   readU16,
   UdpView,
@@ -667,6 +668,16 @@ export abstract class IpNode extends Device {
         );
       }
     }
+  }
+
+  /**
+   * Announces the MAC of each interface with a RARP request (RFC 903 op 3, sender and target the
+   * interface's own MAC, no IPs), broadcast, as QEMU does for a VM that just migrated: every switch
+   * and NVE on the way learns where the MAC is now, and nobody answers.
+   */
+  announceRarp(): void {
+    for (const iface of this.interfaces)
+      this.sendFrame(iface, MAC_BROADCAST, EtherType.rarp, emitArp(rarpAnnouncement(iface.mac)));
   }
 
   /**

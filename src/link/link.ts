@@ -289,7 +289,33 @@ export class Link {
     };
   }
 
+  /** The properties this link was made with (to make another like it: a VM's new cable after a move). */
+  get properties(): Required<LinkProperties> {
+    return {
+      delay: this.delay,
+      bandwidth: this.bandwidth,
+      mtu: this.mtu,
+      queueFrames: this.queueFrames,
+      loss: this.loss,
+    };
+  }
+
+  /** Whether the link has been unplugged by `detach`. */
+  detached = false;
+
+  /**
+   * Unplugs the cable: the link goes down (frames in flight are lost, both ends see the carrier
+   * drop) and both ports are left unlinked, free for another link. A detached link stays down.
+   */
+  detach(): void {
+    this.setUp(false);
+    this.detached = true;
+    if (this.a.link === this) this.a.link = null;
+    if (this.b.link === this) this.b.link = null;
+  }
+
   setUp(up: boolean): void {
+    if (up && this.detached) return;
     if (this.up === up) return;
     this.up = up;
     if (!up) {

@@ -14,6 +14,7 @@ import { Router } from '../devices/router.js';
 import { Switch, type SwitchOptions } from '../devices/switch.js';
 import { NO_TRACE, TraceLog, type Tracer } from '../devices/trace.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
+import { LiveMigration, type LiveMigrationSpec, type MigrationEnvironment } from '../migration/index.js';
 import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
 import { Rng, type RunOptions, type RunResult, Scheduler, type Timer } from '../sim/index.js';
 import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
@@ -284,13 +285,12 @@ export class Network {
   addLink(a: string | Device, b: string | Device, spec: LinkSpec = {}): Link {
     const da = typeof a === 'string' ? this.node(a) : a;
     const db = typeof b === 'string' ? this.node(b) : b;
-    const link = new LinkImpl(
-      this.portFor(da, spec.aPort),
-      this.portFor(db, spec.bPort),
-      this.clock,
-      this.rng,
-      spec,
-    );
+    return this.connectPorts(this.portFor(da, spec.aPort), this.portFor(db, spec.bPort), spec);
+  }
+
+  /** Plugs a cable between two unlinked ports (a migrated VM's NIC into its new host's port). */
+  connectPorts(a: Port, b: Port, properties: LinkProperties = {}): Link {
+    const link = new LinkImpl(a, b, this.clock, this.rng, properties);
     if (this.tracer.enabled) {
       link.onDrop = (reason, from) =>
         this.tracer.emit({
@@ -302,6 +302,41 @@ export class Network {
     }
     this.links.push(link);
     return link;
+  }
+
+  /** Unplugs a link (see `Link.detach`): both ports are free again, and the link leaves `links`. */
+  unplug(link: Link): void {
+    link.detach();
+    const i = this.links.indexOf(link);
+    if (i >= 0) this.links.splice(i, 1);
+  }
+
+  /** What a live migration needs of this network: its clock, its devices, and cables to move. */
+  migrationEnvironment(): MigrationEnvironment {
+    return {
+      clock: this.clock,
+      device: (name) => this.nodes.get(name),
+      devices: () => this.nodes.values(),
+      connectPorts: (a, b, properties) => this.connectPorts(a, b, properties),
+      unplug: (link) => this.unplug(link),
+    };
+  }
+
+  /**
+   * Live-migrates `vm` to the hypervisor `destination` (a switch, an NVE or a hub) with the given
+   * timing, from now: see `LiveMigration`. Throws if the destination cannot take the VM.
+   */
+  migrate(
+    vm: string | Host,
+    destination: string | Device,
+    spec: Omit<LiveMigrationSpec, 'vm' | 'destination'>,
+  ): LiveMigration {
+    const host = typeof vm === 'string' ? this.node(vm) : vm;
+    if (!(host instanceof Host)) throw new Error(`${host.name} is not a host: only VMs migrate`);
+    const to = typeof destination === 'string' ? this.node(destination) : destination;
+    const migration = new LiveMigration(this.migrationEnvironment(), { ...spec, vm: host, destination: to });
+    migration.start();
+    return migration;
   }
 
   /** The link between two nodes (the first, if several). */

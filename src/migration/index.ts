@@ -1,0 +1,4 @@
+/** migration/: live VM migration: the memory transfer model and the network side (detach, attach, announce, converge). Browser-safe. */
+export * from './attachment.js';
+export * from './l2-segment.js';
+export * from './live-migration.js';

@@ -1,0 +1,315 @@
+/**
+ * A VM's layer-2 segment, walked across devices: where a frame the VM sends may go (switch ports
+ * of its VLAN, a hub's ports, its bridge domain's VAPs on every NVE of its VNI), and so which
+ * stations share its broadcast domain and which forwarding tables may hold an entry for its MAC.
+ *
+ * Used by live migration for two answers:
+ * - does the VM's address fit where it lands? (some station on the destination segment has a
+ *   subnet holding it: its gateway, its peers);
+ * - has the network converged? every MAC entry for the VM, in every switch table and BD table of
+ *   the old and new segments, when followed hop by hop (port to peer, remote VTEP to its NVE),
+ *   ends at the VM's own NIC. An absent entry is fine (the frame is flooded and finds the VM).
+ *
+ * Read-only: walking a segment looks at tables and configuration and changes nothing (a lookup
+ * may expire an aged entry, as any lookup would).
+ */
+import type { Device } from '../devices/device.js';
+import { Hub } from '../devices/hub.js';
+import type { IpInterface } from '../devices/ip-interface.js';
+import { IpNode } from '../devices/ip-node.js';
+import { Switch } from '../devices/switch.js';
+import type { Port } from '../link/index.js';
+import type { BridgeDomain } from '../overlay/bridge-domain.js';
+import { Nve } from '../overlay/nve.js';
+import type { Vap } from '../overlay/vap.js';
+import type { Nanos } from '../sim/index.js';
+import { EtherType, formatIpv4, type Ipv4, type Mac, writeU16 } from '../wire/index.js';
+
+/** Where a frame of the segment is: in a switch's VLAN, on a hub, in an NVE's BD, or at a station. */
+export type Place =
+  | { readonly kind: 'switch'; readonly device: Switch; readonly vlan: number }
+  | { readonly kind: 'hub'; readonly device: Hub; readonly tag: number | null }
+  | { readonly kind: 'bd'; readonly device: Nve; readonly bd: BridgeDomain }
+  | { readonly kind: 'station'; readonly device: IpNode; readonly iface: IpInterface };
+
+/** Finds devices by name (a port knows only its owner's name). */
+export type DeviceLookup = (name: string) => Device | undefined;
+
+/** How a place is named in tables and messages: `sw1 VLAN 10`, `leaf1-srv1 BD 3 (VNI 10003)`, `R eth2`. */
+export function describePlace(p: Place): string {
+  switch (p.kind) {
+    case 'switch':
+      return `${p.device.name} VLAN ${p.vlan}`;
+    case 'hub':
+      return p.device.name;
+    case 'bd':
+      return `${p.device.name} BD ${p.bd.label} (VNI ${p.bd.vni})`;
+    default:
+      return `${p.device.name} ${p.iface.name}`;
+  }
+}
+
+function placeKey(p: Place): string {
+  switch (p.kind) {
+    case 'switch':
+      return `s:${p.device.name}:${p.vlan}`;
+    case 'hub':
+      return `h:${p.device.name}:${p.tag}`;
+    case 'bd':
+      return `b:${p.device.name}:${p.bd.vni}`;
+    default:
+      return `i:${p.device.name}:${p.iface.name}`;
+  }
+}
+
+/** A minimal frame header carrying `tag` (or none), for asking an NVE which VAP a frame would enter. */
+function probeFrame(tag: number | null): Uint8Array {
+  const frame = new Uint8Array(60);
+  if (tag === null) writeU16(frame, 12, EtherType.ipv4);
+  else {
+    writeU16(frame, 12, EtherType.vlan);
+    writeU16(frame, 14, tag);
+    writeU16(frame, 16, EtherType.ipv4);
+  }
+  return frame;
+}
+
+/** The place a frame arriving on `port` with 802.1Q tag `tag` (null: untagged) enters, or null where it would be dropped. */
+export function enter(port: Port, tag: number | null, lookup: DeviceLookup): Place | null {
+  const device = lookup(port.owner);
+  if (device instanceof Switch) {
+    const config = device.portConfig(port.name);
+    if (config === undefined) return null;
+    if (config.mode === 'access')
+      return tag === null || tag === config.vlan ? { kind: 'switch', device, vlan: config.vlan } : null;
+    const vlan = tag ?? config.native;
+    if (vlan === null) return null;
+    const carried = vlan === config.native || config.allowed === 'all' || config.allowed.includes(vlan);
+    return carried ? { kind: 'switch', device, vlan } : null;
+  }
+  if (device instanceof Hub) return { kind: 'hub', device, tag };
+  if (device instanceof Nve) {
+    if (device.vaps.isAccessPort(port)) {
+      const c = device.vaps.classify(port, probeFrame(tag));
+      return c.ok ? { kind: 'bd', device, bd: c.vap.bd } : null;
+    }
+    // The underlay side of an NVE is a router's interface.
+  }
+  if (device instanceof IpNode) {
+    const iface = device.interfaces.find((i) => i.port === port && i.vlan === tag);
+    return iface ? { kind: 'station', device, iface } : null;
+  }
+  return null;
+}
+
+/** The tag a frame of `vlan` carries when it leaves a switch by `port`. */
+function switchEgressTag(sw: Switch, port: Port, vlan: number): number | null {
+  const config = sw.portConfig(port.name);
+  if (config === undefined || config.mode === 'access') return null;
+  return config.native === vlan ? null : vlan;
+}
+
+/** The tag a BD frame carries when it leaves by `vap` (QinQ is not followed: null). */
+function vapEgressTag(vap: Vap): number | null | undefined {
+  const e = vap.encap;
+  if (e.kind === 'untagged') return null;
+  if (e.kind === 'dot1q') return e.vid;
+  if (e.kind === 'vlan-binding') return e.tagged ? e.vid : null;
+  return undefined;
+}
+
+/** NVEs by VTEP address, for following a remote entry or a flood list. */
+export function nvesByVtep(devices: Iterable<Device>): Map<Ipv4, Nve> {
+  const map = new Map<Ipv4, Nve>();
+  for (const d of devices) if (d instanceof Nve) map.set(d.vtep, d);
+  return map;
+}
+
+/** A step of a walk: the place, the port it was entered by (a flood never goes back out of it), and whether it came from the fabric. */
+interface Step {
+  readonly place: Place;
+  readonly inPort: Port | null;
+  readonly fromFabric: boolean;
+}
+
+/**
+ * The places a frame at `step` may go next, flooding as the devices do: out of every port of its
+ * VLAN (a switch) or every port (a hub) but the one it came in by, to every VAP of its BD but that
+ * one, and, unless it came from the fabric (split horizon), to the same VNI on the NVEs of the BD's
+ * flood list.
+ */
+function neighbours(step: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Step[] {
+  const out: Step[] = [];
+  const place = step.place;
+  const through = (port: Port, tag: number | null) => {
+    if (port === step.inPort) return;
+    const peer = port.peer;
+    if (peer === null) return;
+    const next = enter(peer, tag, lookup);
+    if (next !== null) out.push({ place: next, inPort: peer, fromFabric: false });
+  };
+  switch (place.kind) {
+    case 'switch': {
+      const sw = place.device;
+      for (const port of sw.ports) {
+        const tag = switchEgressTag(sw, port, place.vlan);
+        if (enter(port, tag, lookup)?.kind === 'switch') through(port, tag);
+      }
+      break;
+    }
+    case 'hub':
+      for (const port of place.device.ports) through(port, place.tag);
+      break;
+    case 'bd':
+      for (const vap of place.bd.vaps) {
+        const tag = vapEgressTag(vap);
+        if (tag !== undefined) through(vap.port, tag);
+      }
+      if (step.fromFabric) break;
+      for (const vtep of place.bd.floodList) {
+        const nve = nves.get(vtep);
+        const bd = nve?.bridgeDomainByVni(place.bd.vni);
+        if (nve !== undefined && bd !== undefined)
+          out.push({ place: { kind: 'bd', device: nve, bd }, inPort: null, fromFabric: true });
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+function walk(first: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] {
+  const seen = new Set<string>([placeKey(first.place)]);
+  const steps: Step[] = [first];
+  for (let i = 0; i < steps.length; i++) {
+    for (const next of neighbours(steps[i]!, lookup, nves)) {
+      const key = placeKey(next.place);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      steps.push(next);
+    }
+  }
+  return steps.map((s) => s.place);
+}
+
+/** Every place of the segment that `start` is in (breadth first, each place once): where a broadcast from `start` goes. */
+export function walkSegment(start: Place, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] {
+  return walk({ place: start, inPort: null, fromFabric: false }, lookup, nves);
+}
+
+/** The place a NIC's frames enter: the other end of its cable, with the NIC's VLAN tag. */
+export function placeOfNic(nic: IpInterface, lookup: DeviceLookup): Place | null {
+  const peer = nic.port.peer;
+  return peer === null ? null : enter(peer, nic.vlan, lookup);
+}
+
+/** What a MAC table entry for the VM, followed hop by hop from `place`, leads to. */
+export type EntryVerdict =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'vm'; readonly hops: number }
+  | { readonly kind: 'stale'; readonly entry: string; readonly why: string };
+
+const MAX_HOPS = 64;
+
+/**
+ * Follows `place`'s table entry for `mac` (switch MAC table, or the BD's table: a local VAP or a
+ * remote VTEP) and then each next device's, until it reaches `vmPort` (the VM's NIC), or an
+ * entry leads nowhere (an unplugged port, another station, a loop).
+ */
+export function followEntry(
+  place: Place,
+  mac: Mac,
+  vmPort: Port,
+  now: Nanos,
+  lookup: DeviceLookup,
+  nves: Map<Ipv4, Nve>,
+): EntryVerdict {
+  let here: Place = place;
+  let inPort: Port | null = null;
+  let fromFabric = false;
+  let first: string | null = null;
+  // Where an entry is missing along the way, the frame is flooded from there: does the flood find the VM?
+  const flooded = (at: Place, by: Port | null, fabric: boolean, hops: number): EntryVerdict =>
+    walk({ place: at, inPort: by, fromFabric: fabric }, lookup, nves).some(
+      (p) => p.kind === 'station' && p.iface.port === vmPort,
+    )
+      ? { kind: 'vm', hops }
+      : {
+          kind: 'stale',
+          entry: first ?? describePlace(place),
+          why: `${describePlace(at)} has no entry and its flood does not reach the VM`,
+        };
+  for (let hops = 0; hops < MAX_HOPS; hops++) {
+    let out: Port | null = null;
+    let tag: number | null = null;
+    let entry = '';
+    if (here.kind === 'switch') {
+      const portName = here.device.macTable.lookup(here.vlan, mac, now);
+      if (portName === undefined)
+        return hops === 0 ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+      out = here.device.port(portName) ?? null;
+      tag = out === null ? null : switchEgressTag(here.device, out, here.vlan);
+      entry = `${describePlace(here)}: port ${portName}`;
+    } else if (here.kind === 'bd') {
+      const e = here.bd.lookup(mac, now);
+      if (e === undefined) return hops === 0 ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+      if (e.vap === null) {
+        entry = `${describePlace(here)}: VTEP ${formatIpv4(e.vtep)}`;
+        first ??= entry;
+        const nve = nves.get(e.vtep);
+        const bd = nve?.bridgeDomainByVni(here.bd.vni);
+        if (nve === undefined || bd === undefined)
+          return {
+            kind: 'stale',
+            entry: first,
+            why: `no NVE with VTEP ${formatIpv4(e.vtep)} has VNI ${here.bd.vni}`,
+          };
+        here = { kind: 'bd', device: nve, bd };
+        inPort = null;
+        fromFabric = true;
+        continue;
+      }
+      out = e.vap.port;
+      const t = vapEgressTag(e.vap);
+      tag = t === undefined ? null : t;
+      entry = `${describePlace(here)}: VAP ${e.vap.name}`;
+    } else if (here.kind === 'hub') {
+      // A hub repeats to every port: the VM is reached if its cable is on this hub.
+      return here.device.ports.some((p) => p.peer === vmPort)
+        ? { kind: 'vm', hops }
+        : {
+            kind: 'stale',
+            entry: first ?? here.device.name,
+            why: `the VM is not on hub ${here.device.name}`,
+          };
+    } else {
+      return {
+        kind: 'stale',
+        entry: first ?? describePlace(here),
+        why: `leads to ${describePlace(here)}, not the VM`,
+      };
+    }
+    first ??= entry;
+    if (out === null) return { kind: 'stale', entry: first, why: 'the port no longer exists' };
+    const peer = out.peer;
+    if (peer === vmPort) return { kind: 'vm', hops: hops + 1 };
+    if (peer === null)
+      return {
+        kind: 'stale',
+        entry: first,
+        why: `port ${out.owner}:${out.name} has no cable (the VM's old place)`,
+      };
+    const next = enter(peer, tag, lookup);
+    if (next === null)
+      return { kind: 'stale', entry: first, why: `${peer.owner}:${peer.name} drops the frame` };
+    here = next;
+    inPort = peer;
+    fromFabric = false;
+  }
+  return {
+    kind: 'stale',
+    entry: first ?? describePlace(place),
+    why: `no end after ${MAX_HOPS} hops (a loop)`,
+  };
+}
