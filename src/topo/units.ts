@@ -1,6 +1,7 @@
 /**
  * Quantities in lab files: durations (`1us`, `2.5ms`, `3s`, a bare number is nanoseconds),
- * bit rates (`1Gbps`, `100Mbps`, `10kbps`, a bare number is bits per second). Parsers return
+ * bit rates (`1Gbps`, `100Mbps`, `10kbps`, a bare number is bits per second), sizes (`4KiB`,
+ * `1GiB`, `1GB`, a bare number is bytes). Parsers return
  * undefined on malformed text so the schema can report it with its path.
  */
 import type { LinkProperties } from '../link/index.js';
@@ -30,6 +31,51 @@ export function parseRate(value: string | number): number | undefined {
   if (!m) return undefined;
   const rate = Number(m[1]) * RATE_UNITS[m[2]!.toLowerCase()]!;
   return rate > 0 ? rate : undefined;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Sizes in bytes: `4KiB`, `512MiB`, `2GiB`, `1GB` (powers of 1000 and of 1024 as their symbols say); a bare number is bytes. */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const bytes = Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+  return bytes > 0 ? bytes : undefined;
+}
+
+/** `1 GiB`, `512 MiB`, `4 KiB`, `100 B`: binary units, the largest that keeps the number readable. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (bytes >= size) return `${trim(bytes / size)} ${unit}`;
+  return `${bytes} B`;
+}
+
+/** `10 Gbit/s`, `100 Mbit/s`. */
+export function formatRate(bitsPerSecond: number): string {
+  for (const [unit, size] of [
+    ['Tbit/s', 1e12],
+    ['Gbit/s', 1e9],
+    ['Mbit/s', 1e6],
+    ['kbit/s', 1e3],
+  ] as const)
+    if (bitsPerSecond >= size) return `${trim(bitsPerSecond / size)} ${unit}`;
+  return `${trim(bitsPerSecond)} bit/s`;
 }
 
 /** `1.5 ms`, `300 s`, `12 us`: the largest unit that keeps the number readable. */
