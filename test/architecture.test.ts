@@ -1,11 +1,11 @@
-/** The core (wire/ sim/ link/ devices/ overlay/ topo/) must run in a browser: no `node:` imports, no Node globals. */
+/** The core (wire/ sim/ link/ devices/ overlay/ topo/ migration/) must run in a browser: no `node:` imports, no Node globals. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoPath } from './helpers/repo.js';
 
-const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'topo'];
+const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'topo', 'migration'];
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];
