@@ -1,4 +1,4 @@
-/** The core (wire/ sim/ link/ devices/ overlay/ topo/) must run in a browser: no `node:` imports, no Node globals. */
+/** The core (wire/ sim/ link/ devices/ overlay/ topo/ migration/) must run in a browser: no `node:` imports, no Node globals. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
