@@ -31,7 +31,7 @@ export function canHostVms(device: Device): boolean {
 
 /** The first name `prefix1`, `prefix2`, ... that `device` has no port by. */
 function freePortName(device: Device, prefix: string): string {
-  for (let n = device.ports.length + 1; ; n++) if (!device.port(`${prefix}${n}`)) return `${prefix}${n}`;
+  for (let n = 1; ; n++) if (!device.port(`${prefix}${n}`)) return `${prefix}${n}`;
 }
 
 /** A port of `device` to plug the VM into: `name` if given (it must have no cable), else a new one. */

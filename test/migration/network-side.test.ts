@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Host } from '../../src/devices/host.js';
 import type { Switch } from '../../src/devices/switch.js';
+import type { Nve } from '../../src/overlay/index.js';
+import { buildFabric } from '../../src/topo/fabric.js';
 import { Network } from '../../src/topo/network.js';
-import { ip, mac } from '../../src/wire/index.js';
+import { cidr, formatIpv4, ip, mac } from '../../src/wire/index.js';
 
 const MS = 1_000_000;
 
@@ -55,7 +57,7 @@ test('a VM moves between two vSwitches of one VLAN: tables converge on RARP, not
   net.run({ until: 20 * MS + 2_000 * MS });
   const r = m.report();
   assert.equal(r.from, 'srv1:1');
-  assert.equal(r.to, 'srv2:2');
+  assert.equal(r.to, 'srv2:1');
   assert.equal(r.stoppedAt, 120 * MS);
   assert.equal(r.resumedAt, 125 * MS);
   assert.equal(r.downtime, 5 * MS);
@@ -68,7 +70,7 @@ test('a VM moves between two vSwitches of one VLAN: tables converge on RARP, not
   );
   assert.deepEqual(r.staleEntries, []);
   assert.equal(tor.macTable.lookup(10, vm.interfaces[0]!.mac, net.scheduler.now()), '3');
-  assert.equal(srv2.macTable.lookup(10, vm.interfaces[0]!.mac, net.scheduler.now()), '2');
+  assert.equal(srv2.macTable.lookup(10, vm.interfaces[0]!.mac, net.scheduler.now()), '1');
   assert.equal(r.framesLostToVm, 1, 'the datagram sent during the downtime');
   assert.equal(r.toOldPlaceAfterConvergence, 0);
   assert.equal(r.address.fits, true);
@@ -99,4 +101,63 @@ test('a destination that cannot take the VM is refused with a reason', () => {
     /tor is not a host/,
   );
 });
-void ({} as Host);
+
+/** 2 spines, 2 leaves, 2 hypervisor NVEs per leaf, 2 VMs each, one tenant with one subnet. */
+function fabricLab(controlPlane: 'flood-and-learn' | 'controller') {
+  const net = new Network();
+  const built = buildFabric(net, {
+    spines: 2,
+    leaves: 2,
+    serversPerLeaf: 2,
+    vmsPerServer: 2,
+    nve: 'hypervisor',
+    controlPlane,
+    tenants: [{ name: 'A', subnets: [cidr('10.1.0.0/24')] }],
+  });
+  net.start();
+  return { net, built };
+}
+
+for (const controlPlane of ['flood-and-learn', 'controller'] as const) {
+  test(`a VM moves across racks of a VXLAN fabric (${controlPlane}): every NVE's entry follows it`, () => {
+    const { net } = fabricLab(controlPlane);
+    const vm = net.node('A-vm1') as Host;
+    const peer = net.node('A-vm8') as Host;
+    vm.enableUdpEcho();
+    peer.bindUdp(5000, () => {});
+    const vmIp = vm.interfaces[0]!.primary!.address;
+    net.run({ until: 10 * MS });
+    peer.sendUdp(5000, vmIp, 7, new Uint8Array(8));
+    net.run({ until: 20 * MS });
+    assert.equal(peer.udpLog.length, 1);
+    const vni = 10000;
+    const vtepOf = (name: string) => formatIpv4((net.node(name) as Nve).vtep);
+    const whereIs = (nve: string) => {
+      const e = (net.node(nve) as Nve).bridgeDomainByVni(vni)!.lookup(vm.interfaces[0]!.mac, net.scheduler.now());
+      return e === undefined ? null : e.vap ? `vap ${e.vap.name}` : `vtep ${formatIpv4(e.vtep)}`;
+    };
+    assert.equal(whereIs('leaf2-srv2'), `vtep ${vtepOf('leaf1-srv1')}`);
+    const m = net.migrate(vm, 'leaf2-srv1', { timing: { stopAfter: 50 * MS, downtime: 3 * MS, total: 53 * MS } });
+    net.run({ until: 20 * MS + 1_000 * MS });
+    const r = m.report();
+    assert.equal(r.from, 'leaf1-srv1:vm1');
+    assert.equal(r.to, 'leaf2-srv1:vm3');
+    assert.ok(r.convergedAfter !== null, JSON.stringify(r.staleEntries));
+    assert.deepEqual(r.staleEntries, []);
+    assert.equal(whereIs('leaf2-srv1'), 'vap vm3');
+    for (const other of ['leaf1-srv2', 'leaf2-srv2'])
+      assert.equal(whereIs(other), `vtep ${vtepOf('leaf2-srv1')}`, other);
+    assert.equal(r.address.fits, true);
+    assert.equal(r.toOldPlaceAfterConvergence, 0);
+    // The peer reaches the VM at its new place.
+    peer.sendUdp(5000, vmIp, 7, new Uint8Array(8));
+    net.run({ until: 20 * MS + 1_100 * MS });
+    assert.equal(peer.udpLog.length, 2);
+    if (controlPlane === 'controller') {
+      const route = net.overlay.table().find((x) => x.mac === r.mac)!;
+      assert.equal(route.nve, 'leaf2-srv1');
+      assert.equal(route.seq, 1, 'the move wins with MAC mobility sequence 1');
+    }
+    m.finish();
+  });
+}
