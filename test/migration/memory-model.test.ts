@@ -134,6 +134,32 @@ test('property: with λ < 1 the discrete rounds follow the geometric closed form
   );
 });
 
+test('the comparison table of docs/migration.md: rounds equal, pages and times within rounding', () => {
+  const G = 2 ** 30;
+  // [params, closed-form n, model pages, closed-form V_mig]
+  const rows: [PreCopyParams, number, number, number][] = [
+    [{ memoryBytes: G, bandwidth: 1e9, dirtyRate: 10_000 }, 4, 388_435, 388_436.5],
+    [{ memoryBytes: 2 * G, bandwidth: 1e9, dirtyRate: 5_000, maxDowntime: 100e6 }, 3, 626_567, 626_566.9],
+    [{ memoryBytes: 4 * G, bandwidth: 1e10, dirtyRate: 200_000 }, 6, 2_884_549, 2_884_548.6],
+    [{ memoryBytes: G, bandwidth: 1e9, dirtyRate: 25_000 }, 17, 1_409_882, 1_409_883.8],
+    [
+      { memoryBytes: 8 * G, bandwidth: 1e10, dirtyRate: 250_000, thresholdPages: 50, maxRounds: 1000 },
+      54,
+      11_599_081,
+      11_599_092.1,
+    ],
+  ];
+  for (const [params, n, pages, vmig] of rows) {
+    const plan = preCopy(params);
+    const cf = preCopyClosedForm(params);
+    assert.equal(cf.rounds, n);
+    assert.equal(plan.rounds.length, n);
+    assert.equal(plan.pagesSent, pages);
+    assert.ok(Math.abs(cf.pagesSent - vmig) < 0.05);
+    assert.ok(Math.abs(plan.pagesSent - cf.pagesSent) < (n + 1) / (1 - cf.lambda));
+  }
+});
+
 test('dirty rate at or above the link rate: not converging after round 1, all memory in the stop', () => {
   // D = 40,000 > R = 30,517.58: round 1 dirties min(343,597, 262,144) = all 262,144 pages again
   for (const dirtyRate of [40_000, 30_517.578125]) {
