@@ -23,7 +23,7 @@ import type { BridgeDomain } from '../overlay/bridge-domain.js';
 import { Nve } from '../overlay/nve.js';
 import type { Vap } from '../overlay/vap.js';
 import type { Nanos } from '../sim/index.js';
-import { EtherType, formatIpv4, type Ipv4, type Mac, writeU16 } from '../wire/index.js';
+import { EtherType, formatIpv4, formatMac, type Ipv4, type Mac, writeU16 } from '../wire/index.js';
 
 /** Where a frame of the segment is: in a switch's VLAN, on a hub, in an NVE's BD, or at a station. */
 export type Place =
@@ -224,9 +224,11 @@ export function followEntry(
   now: Nanos,
   lookup: DeviceLookup,
   nves: Map<Ipv4, Nve>,
+  /** Set when a frame enters `place` from a station by this port: with no entry there, it is flooded (and must find the VM). */
+  from: Port | null = null,
 ): EntryVerdict {
   let here: Place = place;
-  let inPort: Port | null = null;
+  let inPort: Port | null = from;
   let fromFabric = false;
   let first: string | null = null;
   // Where an entry is missing along the way, the frame is flooded from there: does the flood find the VM?
@@ -253,7 +255,8 @@ export function followEntry(
       entry = `${describePlace(here)}: port ${portName}`;
     } else if (here.kind === 'bd') {
       const e = here.bd.lookup(mac, now);
-      if (e === undefined) return hops === 0 ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+      if (e === undefined)
+        return hops === 0 && from === null ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
       if (e.vap === null) {
         entry = `${describePlace(here)}: VTEP ${formatIpv4(e.vtep)}`;
         first ??= entry;
@@ -312,4 +315,34 @@ export function followEntry(
     entry: first ?? describePlace(place),
     why: `no end after ${MAX_HOPS} hops (a loop)`,
   };
+}
+
+/**
+ * A station's ARP entry for the VM (its IP -> the VM's MAC), followed: does a frame it sends to that
+ * MAC reach the VM? From the station's cable on, each table decides (or floods where it has no
+ * entry). `none` when the station has no such entry.
+ */
+export function followArpEntry(
+  station: Extract<Place, { kind: 'station' }>,
+  vmIp: Ipv4,
+  mac: Mac,
+  vmPort: Port,
+  now: Nanos,
+  lookup: DeviceLookup,
+  nves: Map<Ipv4, Nve>,
+): EntryVerdict {
+  const iface = station.iface;
+  if (iface.arp.lookup(vmIp, now) !== mac) return { kind: 'none' };
+  const entry = `${describePlace(station)} ARP ${formatIpv4(vmIp)} -> ${formatMac(mac)}`;
+  const peer = iface.port.peer;
+  if (peer === vmPort) return { kind: 'vm', hops: 1 };
+  if (peer === null) return { kind: 'stale', entry, why: `${describePlace(station)} has no cable` };
+  const next = enter(peer, iface.vlan, lookup);
+  if (next === null) return { kind: 'stale', entry, why: `${peer.owner}:${peer.name} drops the frame` };
+  const v = followEntry(next, mac, vmPort, now, lookup, nves, peer);
+  return v.kind === 'stale'
+    ? { kind: 'stale', entry, why: v.why }
+    : v.kind === 'none'
+      ? { kind: 'vm', hops: 1 }
+      : v;
 }

@@ -14,8 +14,9 @@
  *    gratuitous ARP. Switches learn the MAC on its new port; NVEs learn it locally and either
  *    flood-and-learn tells the remote VTEPs, or the controller moves the route with a higher MAC
  *    mobility sequence number (RFC 7432 15).
- * 4. convergence: from resume, every MAC table entry for the VM in the old and the new segment is
- *    followed hop by hop until all lead to the VM (sampled: every 1 us for 100 us, every 10 us to
+ * 4. convergence: from resume, every MAC table entry for the VM in the old and the new segment, and
+ *    every ARP entry of a station there (IP -> the VM's MAC), is followed hop by hop until all lead
+ *    to the VM (sampled: every 1 us for 100 us, every 10 us to
  *    1 ms, every 100 us to 10 ms, then every ms).
  *
  * Shared storage is assumed (only memory and device state move), as the lecture's migration.
@@ -33,6 +34,7 @@ import { type Attachment, describeAttachment, prepareDestination } from './attac
 import {
   type DeviceLookup,
   describePlace,
+  followArpEntry,
   followEntry,
   nvesByVtep,
   type Place,
@@ -225,7 +227,7 @@ export class LiveMigration {
     const seen = new Set<Place>();
     this.candidates = [];
     for (const p of [...this.sourcePlaces, ...destinationPlaces]) {
-      if ((p.kind !== 'switch' && p.kind !== 'bd') || seen.has(p)) continue;
+      if (seen.has(p) || (p.kind === 'station' && p.device === this.spec.vm) || p.kind === 'hub') continue;
       seen.add(p);
       this.candidates.push(p);
     }
@@ -250,8 +252,14 @@ export class LiveMigration {
     const now = this.env.clock.now();
     const stale: { entry: string; why: string }[] = [];
     let checked = 0;
+    const vmIp = this.nic.primary?.address;
     for (const place of this.candidates) {
-      const v = followEntry(place, this.nic.mac, this.nic.port, now, this.lookup, nves);
+      const v =
+        place.kind === 'station'
+          ? vmIp === undefined
+            ? ({ kind: 'none' } as const)
+            : followArpEntry(place, vmIp, this.nic.mac, this.nic.port, now, this.lookup, nves)
+          : followEntry(place, this.nic.mac, this.nic.port, now, this.lookup, nves);
       if (v.kind === 'none') continue;
       checked++;
       if (v.kind === 'stale') stale.push({ entry: v.entry, why: v.why });

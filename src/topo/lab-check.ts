@@ -94,7 +94,7 @@ function referenceIssues(data: unknown): LabIssue[] {
       if (typeof step !== 'object' || step === null) return;
       for (const [kind, body] of Object.entries(step)) {
         if (typeof body !== 'object' || body === null) continue;
-        for (const key of ['from', 'node'] as const) {
+        for (const key of ['from', 'node', 'vm', 'to'] as const) {
           const v = (body as Record<string, unknown>)[key];
           if (typeof v === 'string' && !names.has(v))
             issues.push({ path: `script[${i}].${kind}.${key}`, message: `unknown node "${v}"` });
@@ -352,7 +352,11 @@ function crossCheck(lab: LabFile): LabIssue[] {
     else if ('path' in step) needNode(step.path.from, `${at}.path.from`, ['host']);
     else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
     else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
-    else if ('capture' in step) {
+    else if ('migrate' in step) {
+      needNode(step.migrate.vm, `${at}.migrate.vm`, ['host']);
+      needNode(step.migrate.to, `${at}.migrate.to`, ['switch', 'hub', 'nve']);
+      if (step.migrate.to === step.migrate.vm) add(`${at}.migrate.to`, 'a VM cannot move into itself');
+    } else if ('capture' in step) {
       const c = step.capture;
       const firstFile = captureFiles.get(c.file);
       if (firstFile) add(`${at}.capture.file`, `${c.file} is already written by ${firstFile}`);

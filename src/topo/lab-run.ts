@@ -16,6 +16,7 @@ import { Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
 import { splitEndpoint } from './lab-check.js';
+import { type MigrateStepResult, runMigrateStep, type SessionSource } from './lab-migrate.js';
 import type { LabFile, LabStep } from './lab-schema.js';
 import type { Network } from './network.js';
 import { overlayTable } from './overlay-tables.js';
@@ -67,6 +68,7 @@ export type StepResult =
   | { readonly step: 'wait'; readonly time: Nanos; readonly duration: Nanos }
   | { readonly step: 'link'; readonly time: Nanos; readonly link: string; readonly state: 'up' | 'down' }
   | { readonly step: 'capture'; readonly time: Nanos; readonly file: string; readonly where: string }
+  | MigrateStepResult
   | {
       readonly step: 'show';
       readonly time: Nanos;
@@ -98,6 +100,8 @@ class BudgetExceeded extends Error {}
 export class LabRunner {
   private readonly captures: { file: string; where: string; capture: Capture }[] = [];
   private eventsLeft: number;
+  /** The lab's TCP sessions, for the `migrate` step's report. */
+  private readonly sessionSource: SessionSource = { sessionsOf: () => [] };
 
   constructor(
     readonly lab: LabFile,
@@ -265,6 +269,8 @@ export class LabRunner {
       this.captures.push({ file: c.file, where, capture });
       return { step: 'capture', time: now, file: c.file, where };
     }
+    if ('migrate' in step)
+      return runMigrateStep(step.migrate, this.net, (t) => this.runUntil(t), this.sessionSource);
     const { node, table } = step.show;
     if (table === 'counters')
       return {

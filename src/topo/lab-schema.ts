@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
+import { migrateStepSchema } from './lab-migrate.js';
 import { parseDuration, parseRate } from './units.js';
 
 const name = z
@@ -366,6 +367,7 @@ const step = z.union([
       table: z.enum(SHOW_TABLES),
     }),
   }),
+  migrateStepSchema,
 ]);
 
 export const labSchema = z.strictObject({

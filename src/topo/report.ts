@@ -3,7 +3,9 @@
  * columns like the lecture's slides, and one heading per step with its virtual time.
  */
 import type { PingResult } from '../devices/ping.js';
+import type { MigrateStepResult } from './lab-migrate.js';
 import type { LabRunResult, Row, StepResult } from './lab-run.js';
+import { migrateHeading, migrationComparison, renderMigrate } from './migration-report.js';
 import { formatDuration } from './units.js';
 
 /** Aligned columns with an upper-case header; `(empty)` for no rows. */
@@ -58,6 +60,8 @@ function stepHeading(index: number, s: StepResult): string {
       return `[${index}] capture ${s.where} -> ${s.file} (${at})`;
     case 'show':
       return `[${index}] show ${s.node} ${s.table} (${at})`;
+    case 'migrate':
+      return `[${index}] ${migrateHeading(s)} (${at})`;
   }
 }
 
@@ -106,6 +110,11 @@ export function renderStep(index: number, s: StepResult): string[] {
             .join(' ') || '(no counters)',
         );
       break;
+    case 'migrate': {
+      const m = renderMigrate(s);
+      lines.push(...renderTable(m.table), ...m.lines);
+      break;
+    }
     default:
       break;
   }
@@ -117,6 +126,9 @@ export function renderLabRun(result: LabRunResult): string[] {
   result.steps.forEach((s, i) => {
     lines.push('', ...renderStep(i + 1, s));
   });
+  const migrations = result.steps.filter((s): s is MigrateStepResult => s.step === 'migrate');
+  if (migrations.length > 1)
+    lines.push('', 'migrations side by side', ...renderTable(migrationComparison(migrations)));
   if (result.stopped) lines.push('', `STOPPED: ${result.stopped}`);
   lines.push(
     '',

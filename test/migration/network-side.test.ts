@@ -133,11 +133,15 @@ for (const controlPlane of ['flood-and-learn', 'controller'] as const) {
     const vni = 10000;
     const vtepOf = (name: string) => formatIpv4((net.node(name) as Nve).vtep);
     const whereIs = (nve: string) => {
-      const e = (net.node(nve) as Nve).bridgeDomainByVni(vni)!.lookup(vm.interfaces[0]!.mac, net.scheduler.now());
+      const e = (net.node(nve) as Nve)
+        .bridgeDomainByVni(vni)!
+        .lookup(vm.interfaces[0]!.mac, net.scheduler.now());
       return e === undefined ? null : e.vap ? `vap ${e.vap.name}` : `vtep ${formatIpv4(e.vtep)}`;
     };
     assert.equal(whereIs('leaf2-srv2'), `vtep ${vtepOf('leaf1-srv1')}`);
-    const m = net.migrate(vm, 'leaf2-srv1', { timing: { stopAfter: 50 * MS, downtime: 3 * MS, total: 53 * MS } });
+    const m = net.migrate(vm, 'leaf2-srv1', {
+      timing: { stopAfter: 50 * MS, downtime: 3 * MS, total: 53 * MS },
+    });
     net.run({ until: 20 * MS + 1_000 * MS });
     const r = m.report();
     assert.equal(r.from, 'leaf1-srv1:vm1');

@@ -1,0 +1,185 @@
+/**
+ * The `migrate` script step: live-migrates a VM to another hypervisor, with the memory transfer
+ * model's timing (pre-copy or post-copy), and reports the rounds, the downtime, the frames lost,
+ * the network's convergence, whether the VM's address fits where it landed, and whether each TCP
+ * session of the VM survived.
+ *
+ * The step runs until the VM resumed at the destination plus `observe` (default 5 s): long enough
+ * for a session to retransmit across the downtime, or to give up (its user timeout) when the move
+ * broke it.
+ */
+import { z } from 'zod';
+import type { Host } from '../devices/host.js';
+import {
+  type LiveMigration,
+  type MigrationNetworkReport,
+  type MigrationPlan,
+  type MigrationTiming,
+  postCopy,
+  preCopy,
+  type RoundRow,
+  roundTable,
+} from '../migration/index.js';
+import type { Nanos } from '../sim/index.js';
+import type { Network } from './network.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
+const rate = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 10Gbps, 100Mbps)' });
+const size = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseSize(v) !== undefined, { message: 'not a size (e.g. 4KiB, 1GiB, 2GB)' });
+
+export const migrateStepSchema = z
+  .strictObject({
+    migrate: z.strictObject({
+      vm: z.string().describe('the host that moves'),
+      to: z.string().describe('the destination hypervisor: a switch, an NVE or a hub'),
+      port: z.string().optional().describe('the destination port (default: a new one)'),
+      mode: z.enum(['pre-copy', 'post-copy']).optional(),
+      memory: size.optional().describe('VM memory (default 1GiB)'),
+      pageSize: size.optional().describe('default 4KiB'),
+      dirtyRate: z
+        .number()
+        .min(0)
+        .optional()
+        .describe('pages dirtied per second while the VM runs (default 0)'),
+      workingSet: z.number().int().min(1).optional().describe('pages the writes are confined to'),
+      bandwidth: rate.optional().describe('migration link (default 10Gbps)'),
+      maxDowntime: duration
+        .optional()
+        .describe('pre-copy stops iterating once the rest fits this (default 300ms)'),
+      maxRounds: z.number().int().min(1).max(1000).optional(),
+      switchover: duration.optional().describe('device state transfer and resume (default 5ms)'),
+      faultRtt: duration.optional().describe('post-copy: one page fault round trip (default 100us)'),
+      announce: z
+        .enum(['rarp', 'garp', 'none'])
+        .optional()
+        .describe('how the VM announces its new place (default rarp, as QEMU)'),
+      observe: duration.optional().describe('how long after the resume the step watches (default 5s)'),
+    }),
+  })
+  .describe('live-migrates a VM: memory transfer rounds, downtime, convergence, TCP sessions');
+
+export type MigrateStep = z.infer<typeof migrateStepSchema>['migrate'];
+
+/** A TCP session of the migrated VM, as the step reports it. */
+export interface SessionOutcome {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly survived: boolean;
+  /** Longest time without an echo, ns. */
+  readonly longestGap: Nanos;
+  readonly retransmissions: number;
+  /** Why it broke, or null. */
+  readonly failure: string | null;
+}
+
+/** What the runner knows of the lab's TCP sessions. */
+export interface SessionSource {
+  /** Sessions that have `host` at either end, as seen now. */
+  sessionsOf(host: string): SessionOutcome[];
+}
+
+export interface MigrateStepResult {
+  readonly step: 'migrate';
+  readonly time: Nanos;
+  readonly vm: string;
+  readonly mode: 'pre-copy' | 'post-copy';
+  readonly memory: number;
+  readonly pageSize: number;
+  readonly dirtyRate: number;
+  readonly bandwidth: number;
+  readonly rounds: RoundRow[];
+  readonly totalTime: Nanos;
+  readonly downtime: Nanos;
+  readonly pagesSent: number;
+  readonly bytesSent: number;
+  /** Pre-copy: why it stopped iterating; post-copy: null. */
+  readonly stopReason: string | null;
+  /** Post-copy: page faults served over the network. */
+  readonly faults: number | null;
+  readonly network: MigrationNetworkReport;
+  readonly sessions: SessionOutcome[];
+}
+
+/** The memory model's plan for the step's parameters. */
+export function migrationPlan(m: MigrateStep): MigrationPlan {
+  const common = {
+    memoryBytes: parseSize(m.memory ?? '1GiB')!,
+    pageSize: m.pageSize === undefined ? undefined : parseSize(m.pageSize),
+    dirtyRate: m.dirtyRate ?? 0,
+    workingSetPages: m.workingSet,
+    bandwidth: parseRate(m.bandwidth ?? '10Gbps')!,
+    switchoverCost: m.switchover === undefined ? undefined : parseDuration(m.switchover),
+  };
+  if ((m.mode ?? 'pre-copy') === 'post-copy')
+    return postCopy({
+      ...common,
+      faultRtt: m.faultRtt === undefined ? undefined : parseDuration(m.faultRtt),
+    });
+  return preCopy({
+    ...common,
+    maxDowntime: m.maxDowntime === undefined ? undefined : parseDuration(m.maxDowntime),
+    maxRounds: m.maxRounds,
+  });
+}
+
+/** When the VM stops and resumes, from the plan. */
+export function planTiming(plan: MigrationPlan): MigrationTiming {
+  const live = plan.kind === 'pre-copy' ? plan.stopAndCopy.start : 0;
+  return { stopAfter: live, downtime: plan.downtime, total: plan.totalTime };
+}
+
+/**
+ * Runs a `migrate` step: plans the transfer, starts the migration, lets the network run until
+ * `observe` after the resume (through `runUntil`, which keeps the event budget), then reports.
+ */
+export function runMigrateStep(
+  m: MigrateStep,
+  net: Network,
+  runUntil: (time: Nanos) => void,
+  sessions: SessionSource,
+): MigrateStepResult {
+  const now = net.scheduler.now();
+  const plan = migrationPlan(m);
+  const timing = planTiming(plan);
+  const observe = m.observe === undefined ? 5e9 : parseDuration(m.observe)!;
+  let migration: LiveMigration | null = null;
+  try {
+    migration = net.migrate(m.vm, m.to, {
+      timing,
+      port: m.port,
+      announce: m.announce,
+      convergenceTimeout: observe,
+    });
+    runUntil(now + timing.stopAfter + timing.downtime + observe);
+  } finally {
+    migration?.finish();
+  }
+  const vm = net.node(m.vm) as Host;
+  return {
+    step: 'migrate',
+    time: now,
+    vm: vm.name,
+    mode: plan.kind,
+    memory: parseSize(m.memory ?? '1GiB')!,
+    pageSize: parseSize(m.pageSize ?? 4096)!,
+    dirtyRate: m.dirtyRate ?? 0,
+    bandwidth: parseRate(m.bandwidth ?? '10Gbps')!,
+    rounds: roundTable(plan),
+    totalTime: plan.totalTime,
+    downtime: plan.downtime,
+    pagesSent: plan.pagesSent,
+    bytesSent: plan.bytesSent,
+    stopReason: plan.kind === 'pre-copy' ? plan.stopReason : null,
+    faults: plan.kind === 'post-copy' ? plan.faults : null,
+    network: migration.report(),
+    sessions: sessions.sessionsOf(vm.name),
+  };
+}
