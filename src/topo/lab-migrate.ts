@@ -17,10 +17,9 @@ import {
   type MigrationTiming,
   postCopy,
   preCopy,
-  type RoundRow,
-  roundTable,
 } from '../migration/index.js';
 import type { Nanos } from '../sim/index.js';
+import { type RoundRow, roundTable } from './migration-report.js';
 import type { Network } from './network.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
