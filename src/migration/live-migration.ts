@@ -29,7 +29,20 @@ import type { Host } from '../devices/host.js';
 import type { IpInterface } from '../devices/ip-interface.js';
 import type { Clock, Link, LinkProperties, Port } from '../link/index.js';
 import type { Nanos } from '../sim/index.js';
-import { cidrContains, decodeFrame, formatCidr, formatIpv4, formatMac, type Ipv4 } from '../wire/index.js';
+import {
+  cidrContains,
+  decodeFrame,
+  type ForwardingKeys,
+  formatCidr,
+  formatIpv4,
+  formatMac,
+  IpProtocol,
+  type Ipv4,
+  type Mac,
+  newForwardingKeys,
+  readForwardingKeys,
+  readMac,
+} from '../wire/index.js';
 import { type Attachment, describeAttachment, prepareDestination } from './attachment.js';
 import {
   type DeviceLookup,
@@ -199,11 +212,10 @@ export class LiveMigration {
     this.lostToVmInFlight = (this.sourceLink.drops['link-down'] ?? 0) - inFlightBefore;
     // From now on, a frame for the VM's MAC (outer or inner) reaching the old hypervisor is lost.
     const vmMac = formatMac(this.nic.mac);
+    const keys = newForwardingKeys();
     const untaps = this.source.device.ports.map((port) =>
       port.tap((frame, direction) => {
-        if (direction !== 'rx') return;
-        const layers = decodeFrame(frame).layers;
-        if (!layers.some((l) => l.layer === 'ethernet' && l.dst === vmMac)) return;
+        if (direction !== 'rx' || !carriesFrameFor(frame, this.nic.mac, vmMac, keys)) return;
         this.toOldPlace++;
         if (this.convergedAt !== null) this.toOldAfterConvergence++;
       }),
@@ -344,4 +356,17 @@ export class LiveMigration {
     this.untapOld?.();
     this.untapOld = null;
   }
+}
+
+/**
+ * Whether a frame is for `mac`, bare or inside an overlay packet: the destination MAC, then (cheaply)
+ * a VXLAN packet's inner destination; other encapsulations (GENEVE, NVGRE) through the dissector.
+ */
+function carriesFrameFor(frame: Uint8Array, mac: Mac, text: string, keys: ForwardingKeys): boolean {
+  if (frame.length >= 6 && readMac(frame, 0) === mac) return true;
+  if (readForwardingKeys(frame, keys) !== null || keys.etherType !== 0x0800) return false;
+  if (keys.innerOffset >= 0)
+    return keys.innerOffset + 6 <= frame.length && readMac(frame, keys.innerOffset) === mac;
+  if (keys.protocol !== IpProtocol.gre && keys.protocol !== IpProtocol.udp) return false;
+  return decodeFrame(frame).layers.some((l) => l.layer === 'ethernet' && l.dst === text);
 }
