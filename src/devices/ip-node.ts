@@ -428,6 +428,11 @@ export abstract class IpNode extends Device {
     return this.tcpStack;
   }
 
+  /** The TCP stack if anything has used it yet (counters without creating one). */
+  get tcpStarted(): TcpStack | null {
+    return this.tcpStack;
+  }
+
   /** An ICMP error about a TCP segment of ours: the connection's soft error. */
   private tcpIcmpError(ip: Ipv4View, icmp: IcmpView): void {
     const quoted = parseQuotedDatagram(icmp.body);

@@ -25,7 +25,6 @@ import {
 } from '../../src/wire/index.js';
 import { parseTsv, runTshark, tsharkAvailable } from '../helpers/tshark.js';
 
-const A = ip('10.0.0.1');
 const B = ip('10.0.0.2');
 
 /** a (10.0.0.1) and b (10.0.0.2) on one cable: 5 ms each way, 10 Mbit/s. */
