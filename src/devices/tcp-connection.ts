@@ -369,6 +369,9 @@ export class TcpConnection {
     const segLen = data.length + (fin ? 1 : 0) + (syn ? 1 : 0);
     let seq = seg.seq;
 
+    // A retransmitted SYN: our SYN-ACK was lost, send it again.
+    if (this.state === 'SYN-RECEIVED' && syn && (flags & TcpFlag.ACK) === 0 && seq === this.irs)
+      return this.sendSyn();
     // 1. Sequence number acceptable? (RFC 9293 3.10.7.4, first check.)
     if (!this.acceptable(seq, segLen, data.length)) {
       if ((flags & TcpFlag.RST) === 0) this.sendAck();
@@ -384,7 +387,6 @@ export class TcpConnection {
     }
     // 4. A SYN in a synchronized state: challenge ACK (RFC 5961 4.2, RFC 9293).
     if (syn) {
-      if (this.state === 'SYN-RECEIVED' && seq === this.irs) return this.sendSyn(); // our SYN-ACK was lost
       return this.sendAck();
     }
     // 5. ACK field.

@@ -483,3 +483,20 @@ test('a capture of a TCP exchange decodes as TCP (and as tshark decodes it, when
     }
   }
 });
+
+test('a lost SYN-ACK: the client retransmits its SYN after 1 s, and the server answers it with the SYN-ACK again', () => {
+  const { net, a, b } = pair();
+  b.enableTcpEcho();
+  let synAcks = 0;
+  filterArrivals(a, (frame) => {
+    const seg = segmentOf(frame);
+    return !(seg && seg.flags === (TcpFlag.SYN | TcpFlag.ACK) && ++synAcks === 1);
+  });
+  const conn = a.tcp.connect(B, 7);
+  net.run({ until: 3e9 });
+  assert.equal(conn.state, 'ESTABLISHED');
+  assert.ok(conn.establishedAt! > 1e9 && conn.establishedAt! < 1.02e9, String(conn.establishedAt));
+  assert.equal(conn.stats.retransmissions, 1);
+  assert.equal(b.tcp.connections()[0]!.stats.retransmissions, 1);
+  assert.equal(synAcks, 2);
+});
