@@ -62,7 +62,10 @@ export function runMigrationScenario(
     ...size,
     nve: placement,
     controlPlane,
-    tenants: Array.from({ length: size.tenants }, (_, i) => ({ name: `t${i + 1}`, subnets: [cidr('10.0.0.0/16')] })),
+    tenants: Array.from({ length: size.tenants }, (_, i) => ({
+      name: `t${i + 1}`,
+      subnets: [cidr('10.0.0.0/16')],
+    })),
     link: { queueFrames: 100_000 },
   };
   const fabric = buildFabric(net, spec);
@@ -108,7 +111,10 @@ export function runMigrationScenario(
   const destination = (vm: FabricVm) => `leaf${(vm.leaf % size.leaves) + 1}-srv${vm.server}`;
   // Positions in the fabric's VM list: one-by-one takes every (n / count)th VM, batched the ones halfway between.
   const pick = (count: number, offset: number) =>
-    Array.from({ length: count }, (_, j) => fabric.vms[(Math.floor((j * fabric.vms.length) / count) + offset) % fabric.vms.length]!);
+    Array.from(
+      { length: count },
+      (_, j) => fabric.vms[(Math.floor((j * fabric.vms.length) / count) + offset) % fabric.vms.length]!,
+    );
 
   const phase = (vms: FabricVm[], atOnce: number): PhaseResult => {
     const w0 = performance.now();
@@ -126,7 +132,10 @@ export function runMigrationScenario(
         // The next start waits for this one to run at its destination and the network to converge.
         m.onResumed(() => {
           const wait = () => {
-            if (m.report().convergedAfter === null && net.scheduler.now() - m.report().resumedAt < 2 * SECOND) {
+            if (
+              m.report().convergedAfter === null &&
+              net.scheduler.now() - m.report().resumedAt < 2 * SECOND
+            ) {
               net.scheduler.schedule(10_000, wait);
               return;
             }
@@ -171,7 +180,10 @@ export function runMigrationScenario(
   };
 
   const oneByOne = phase(pick(counts.oneByOne, 0), 1);
-  const batched = phase(pick(counts.batched, Math.floor(fabric.vms.length / counts.batched / 2)), counts.batch);
+  const batched = phase(
+    pick(counts.batched, Math.floor(fabric.vms.length / counts.batched / 2)),
+    counts.batch,
+  );
   return {
     controlPlane,
     placement,
@@ -181,7 +193,13 @@ export function runMigrationScenario(
     sessionSetupSeconds: Number(((t2 - t1) / 1000).toFixed(3)),
     sessions: sessions.length,
     sessionsEstablished: established,
-    model: { memory: '256 MiB', dirtyRate: 5000, bandwidth: '10 Gbit/s', stopAfterMs: timing.stopAfter / 1e6, downtimeMs: timing.downtime / 1e6 },
+    model: {
+      memory: '256 MiB',
+      dirtyRate: 5000,
+      bandwidth: '10 Gbit/s',
+      stopAfterMs: timing.stopAfter / 1e6,
+      downtimeMs: timing.downtime / 1e6,
+    },
     oneByOne,
     batched,
     sessionsAliveAtEnd: sessions.filter((s) => s.client.alive).length,

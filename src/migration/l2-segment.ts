@@ -249,7 +249,7 @@ export function followEntry(
     if (here.kind === 'switch') {
       const portName = here.device.macTable.lookup(here.vlan, mac, now);
       if (portName === undefined)
-        return hops === 0 ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+        return hops === 0 && from === null ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
       out = here.device.port(portName) ?? null;
       tag = out === null ? null : switchEgressTag(here.device, out, here.vlan);
       entry = `${describePlace(here)}: port ${portName}`;

@@ -370,10 +370,26 @@ function crossCheck(lab: LabFile): LabIssue[] {
   };
 
   const captureFiles = new Map<string, string>();
+  const sessions = new Map<string, string>();
   lab.script.forEach((step, i) => {
     const at = `script[${i}]`;
     if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
-    else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
+    else if ('tcp-server' in step) needNode(step['tcp-server'].node, `${at}.tcp-server.node`, ['host']);
+    else if ('tcp-bulk' in step) needNode(step['tcp-bulk'].from, `${at}.tcp-bulk.from`, ['host']);
+    else if ('tcp-session' in step) {
+      const s = step['tcp-session'];
+      needNode(s.from, `${at}.tcp-session.from`, ['host']);
+      const first = sessions.get(s.name);
+      if (first) add(`${at}.tcp-session.name`, `session "${s.name}" is already opened by ${first}`);
+      else sessions.set(s.name, `${at}.tcp-session`);
+    } else if ('tcp-status' in step) {
+      const name = step['tcp-status'].session;
+      if (!sessions.has(name))
+        add(
+          `${at}.tcp-status.session`,
+          `no tcp-session step before this one opens "${name}"${sessions.size ? ` (sessions: ${[...sessions.keys()].join(', ')})` : ''}`,
+        );
+    } else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
     else if ('path' in step) needNode(step.path.from, `${at}.path.from`, ['host']);
     else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
     else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
@@ -431,6 +447,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         ecmp: ['router', 'nve'],
         controller: ['nve'],
         nat: ['router', 'nve'],
+        tcp: ['host', 'router'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

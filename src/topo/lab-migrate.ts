@@ -81,8 +81,8 @@ export interface SessionOutcome {
 
 /** What the runner knows of the lab's TCP sessions. */
 export interface SessionSource {
-  /** Sessions that have `host` at either end, as seen now. */
-  sessionsOf(host: string): SessionOutcome[];
+  /** Sessions that have `host` at either end, as seen now; survived means echoes came back after `since`. */
+  sessionsOf(host: string, since: Nanos): SessionOutcome[];
 }
 
 export interface MigrateStepResult {
@@ -162,6 +162,7 @@ export function runMigrateStep(
     migration?.finish();
   }
   const vm = net.node(m.vm) as Host;
+  const network = migration.report();
   return {
     step: 'migrate',
     time: now,
@@ -178,7 +179,7 @@ export function runMigrateStep(
     bytesSent: plan.bytesSent,
     stopReason: plan.kind === 'pre-copy' ? plan.stopReason : null,
     faults: plan.kind === 'post-copy' ? plan.faults : null,
-    network: migration.report(),
-    sessions: sessions.sessionsOf(vm.name),
+    network,
+    sessions: sessions.sessionsOf(vm.name, network.resumedAt),
   };
 }

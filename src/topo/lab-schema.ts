@@ -323,6 +323,7 @@ export const SHOW_TABLES = [
   'ecmp',
   'controller',
   'nat',
+  'tcp',
 ] as const;
 
 const step = z.union([
@@ -361,6 +362,48 @@ const step = z.union([
       file: z.string().regex(/^[\w.-]+\.pcap$/, 'a file name ending in .pcap'),
     }),
   }),
+  z
+    .strictObject({
+      'tcp-server': z.strictObject({
+        node: name,
+        port,
+        app: z
+          .enum(['echo', 'discard'])
+          .describe('echo (RFC 862) or discard (RFC 863), the sink of tcp-bulk'),
+      }),
+    })
+    .describe('starts a TCP server on a host (instant)'),
+  z
+    .strictObject({
+      'tcp-session': z.strictObject({
+        name,
+        from: name,
+        to: ipv4,
+        port,
+        every: duration.describe('a message this often, in the background, for the rest of the script'),
+        size: z.number().int().min(1).max(65535).optional().describe('bytes per message (default 64)'),
+        userTimeout: duration
+          .optional()
+          .describe('give up when data stays unacknowledged this long (default 60 s)'),
+      }),
+    })
+    .describe(
+      'opens a message session to an echo server; the step ends when it is established or has failed',
+    ),
+  z
+    .strictObject({ 'tcp-status': z.strictObject({ session: name }) })
+    .describe("a session's statistics at this moment"),
+  z
+    .strictObject({
+      'tcp-bulk': z.strictObject({
+        from: name,
+        to: ipv4,
+        port,
+        bytes: z.number().int().min(1).max(1_000_000_000),
+        userTimeout: duration.optional(),
+      }),
+    })
+    .describe('sends BYTES to a discard server and reports the throughput (runs until done)'),
   z.strictObject({
     show: z.strictObject({
       node: name,

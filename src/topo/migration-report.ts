@@ -45,7 +45,7 @@ export function renderMigrate(s: MigrateStepResult): { table: Row[]; lines: stri
   );
   lines.push(
     n.convergedAfter === null
-      ? `converged: NO, ${n.staleEntries.length} table entr${n.staleEntries.length === 1 ? 'y' : 'ies'} still lead elsewhere: ${n.staleEntries
+      ? `converged: NO, ${n.staleEntries.length} table entr${n.staleEntries.length === 1 ? 'y still leads' : 'ies still lead'} elsewhere: ${n.staleEntries
           .slice(0, 3)
           .map((e) => `${e.entry} (${e.why})`)
           .join('; ')}`
