@@ -8,7 +8,7 @@
  * option; 3 when the event budget stopped the run.
  */
 import { buildLab } from '../topo/lab-build.js';
-import { formatIssue, validateLab } from '../topo/lab-check.js';
+import { validateLab } from '../topo/lab-check.js';
 import type { MigrateStep } from '../topo/lab-migrate.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
 import { renderStep } from '../topo/report.js';
