@@ -105,7 +105,7 @@ export function runMigrationScenario(
   const t2 = performance.now();
   const established = sessions.filter((s) => s.client.established).length;
 
-  const plan = preCopy({ memoryBytes: 256 * 2 ** 20, dirtyRate: 5_000, bandwidth: 10e9 });
+  const plan = preCopy({ memoryBytes: 256 * 2 ** 20, dirtyRate: 5_000, bandwidth: 10e9, maxDowntime: 30e6 });
   const timing = planTiming(plan);
   // The server with the same index on the next leaf: it hosts the same tenants (VM g goes to tenant g mod T).
   const destination = (vm: FabricVm) => `leaf${(vm.leaf % size.leaves) + 1}-srv${vm.server}`;

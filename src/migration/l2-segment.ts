@@ -102,6 +102,14 @@ export function enter(port: Port, tag: number | null, lookup: DeviceLookup): Pla
   return null;
 }
 
+/** Whether a switch port carries `vlan` (an access port of it, or a trunk that allows it). */
+function switchCarries(sw: Switch, port: Port, vlan: number): boolean {
+  const config = sw.portConfig(port.name);
+  if (config === undefined) return false;
+  if (config.mode === 'access') return config.vlan === vlan;
+  return config.native === vlan || config.allowed === 'all' || config.allowed.includes(vlan);
+}
+
 /** The tag a frame of `vlan` carries when it leaves a switch by `port`. */
 function switchEgressTag(sw: Switch, port: Port, vlan: number): number | null {
   const config = sw.portConfig(port.name);
@@ -151,10 +159,8 @@ function neighbours(step: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Ste
   switch (place.kind) {
     case 'switch': {
       const sw = place.device;
-      for (const port of sw.ports) {
-        const tag = switchEgressTag(sw, port, place.vlan);
-        if (enter(port, tag, lookup)?.kind === 'switch') through(port, tag);
-      }
+      for (const port of sw.ports)
+        if (switchCarries(sw, port, place.vlan)) through(port, switchEgressTag(sw, port, place.vlan));
       break;
     }
     case 'hub':

@@ -213,9 +213,14 @@ export class LiveMigration {
     // From now on, a frame for the VM's MAC (outer or inner) reaching the old hypervisor is lost.
     const vmMac = formatMac(this.nic.mac);
     const keys = newForwardingKeys();
+    const oldPlace = this.sourcePlaces[0];
     const untaps = this.source.device.ports.map((port) =>
       port.tap((frame, direction) => {
-        if (direction !== 'rx' || !carriesFrameFor(frame, this.nic.mac, vmMac, keys)) return;
+        if (
+          direction !== 'rx' ||
+          !frameForVmAt(oldPlace, port, this.env.clock.now(), frame, this.nic.mac, vmMac, keys)
+        )
+          return;
         this.toOldPlace++;
         if (this.convergedAt !== null) this.toOldAfterConvergence++;
       }),
@@ -359,14 +364,47 @@ export class LiveMigration {
 }
 
 /**
- * Whether a frame is for `mac`, bare or inside an overlay packet: the destination MAC, then (cheaply)
- * a VXLAN packet's inner destination; other encapsulations (GENEVE, NVGRE) through the dissector.
+ * Whether a frame arriving on `port` of the VM's old hypervisor came there for the VM: its MAC in
+ * its segment (a switch: in its VLAN, by the tag or the port's VLAN; an NVE: from the fabric with
+ * its BD's VNI), and not passing through towards the VM's new place (a switch whose table sends it
+ * out another port; an NVE's local station sending into the fabric). Tenants may reuse MACs: the
+ * segment tells their frames apart. GENEVE and NVGRE packets go through the dissector.
  */
-function carriesFrameFor(frame: Uint8Array, mac: Mac, text: string, keys: ForwardingKeys): boolean {
-  if (frame.length >= 6 && readMac(frame, 0) === mac) return true;
-  if (readForwardingKeys(frame, keys) !== null || keys.etherType !== 0x0800) return false;
+function frameForVmAt(
+  place: Place | undefined,
+  port: Port,
+  now: Nanos,
+  frame: Uint8Array,
+  mac: Mac,
+  text: string,
+  keys: ForwardingKeys,
+): boolean {
+  if (place === undefined || readForwardingKeys(frame, keys) !== null) return false;
+  if (place.kind === 'switch') {
+    if (keys.dstMac !== mac) return false;
+    const config = place.device.portConfig(port.name);
+    const vlan = keys.vid >= 0 ? keys.vid : config?.mode === 'access' ? config.vlan : (config?.native ?? -1);
+    if (vlan !== place.vlan) return false;
+    // A local station sending to the VM's new place passes through (the table points elsewhere);
+    // a frame the switch floods or filters came here because somebody thinks the VM is here.
+    const out = place.device.macTable.lookup(vlan, mac, now);
+    return out === undefined || out === port.name;
+  }
+  if (place.kind === 'hub') return keys.dstMac === mac;
+  if (place.kind !== 'bd') return false;
+  const nve = place.device;
+  // From a local VAP a frame for the VM goes on into the fabric, towards its new place.
+  if (nve.vaps.isAccessPort(port)) return false;
   if (keys.innerOffset >= 0)
-    return keys.innerOffset + 6 <= frame.length && readMac(frame, keys.innerOffset) === mac;
-  if (keys.protocol !== IpProtocol.gre && keys.protocol !== IpProtocol.udp) return false;
-  return decodeFrame(frame).layers.some((l) => l.layer === 'ethernet' && l.dst === text);
+    return (
+      keys.vni === place.bd.vni &&
+      keys.innerOffset + 6 <= frame.length &&
+      readMac(frame, keys.innerOffset) === mac
+    );
+  if (keys.etherType !== 0x0800 || (keys.protocol !== IpProtocol.gre && keys.protocol !== IpProtocol.udp))
+    return false;
+  const layers = decodeFrame(frame).layers;
+  const overlay = layers.find((l) => l.layer === 'geneve' || l.layer === 'nvgre');
+  const vni = overlay === undefined ? undefined : overlay.layer === 'geneve' ? overlay.vni : overlay.vsid;
+  return vni === place.bd.vni && layers.some((l) => l.layer === 'ethernet' && l.dst === text);
 }
