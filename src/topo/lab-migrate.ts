@@ -19,19 +19,10 @@ import {
   preCopy,
 } from '../migration/index.js';
 import type { Nanos } from '../sim/index.js';
+import { duration, rate, size } from './lab-quantities.js';
 import { type RoundRow, roundTable } from './migration-report.js';
 import type { Network } from './network.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
-
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
-const rate = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 10Gbps, 100Mbps)' });
-const size = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseSize(v) !== undefined, { message: 'not a size (e.g. 4KiB, 1GiB, 2GB)' });
 
 export const migrateStepSchema = z
   .strictObject({

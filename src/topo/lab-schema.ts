@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
 import { migrateStepSchema } from './lab-migrate.js';
-import { parseDuration, parseRate } from './units.js';
+import { duration, rate } from './lab-quantities.js';
+import { parseDuration } from './units.js';
 
 const name = z
   .string()
@@ -22,12 +23,6 @@ const prefixOrAny = z.union([z.literal('any'), cidrText]);
 const macText = z
   .string()
   .refine((s) => parseMac(s) !== undefined, { message: 'not a MAC address (aa:bb:cc:dd:ee:ff)' });
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
-const rate = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 100Mbps, 1Gbps)' });
 const vlanId = z
   .number()
   .int()

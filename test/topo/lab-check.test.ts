@@ -40,7 +40,7 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
     want: [
       'script[1].migrate.mode: Invalid option: expected one of "pre-copy"|"post-copy"',
       'script[1].migrate.memory: not a size (e.g. 4KiB, 1GiB, 2GB)',
-      'script[1].migrate.bandwidth: not a bit rate (e.g. 10Gbps, 100Mbps)',
+      'script[1].migrate.bandwidth: not a bit rate (e.g. 100Mbps, 1Gbps)',
       'script[1].migrate.to: unknown node "sw9"',
     ],
   },
