@@ -28,6 +28,7 @@ import type { Device } from '../devices/device.js';
 import type { Host } from '../devices/host.js';
 import type { IpInterface } from '../devices/ip-interface.js';
 import type { Clock, Link, LinkProperties, Port } from '../link/index.js';
+import type { Nve } from '../overlay/nve.js';
 import type { Nanos } from '../sim/index.js';
 import {
   cidrContains,
@@ -141,6 +142,8 @@ export class LiveMigration {
   private readonly source: Attachment;
   private readonly sourceLink: Link;
   private readonly lookup: DeviceLookup;
+  /** The fabric's NVEs by VTEP (taken at the start: a migration adds ports, not NVEs). */
+  private nves = new Map<Ipv4, Nve>();
   private destinationPort: Port | null = null;
   private startedAt: Nanos = 0;
   private stoppedAt: Nanos = 0;
@@ -197,6 +200,7 @@ export class LiveMigration {
     this.startedAt = clock.now();
     this.destinationPort = prepareDestination(this.source, this.spec.destination, this.spec.port);
     const nves = nvesByVtep(this.env.devices());
+    this.nves = nves;
     const start = placeOfNic(this.nic, this.lookup);
     this.sourcePlaces = start === null ? [] : walkSegment(start, this.lookup, nves);
     clock.setTimer(this.spec.timing.stopAfter, () => this.stop());
@@ -237,7 +241,7 @@ export class LiveMigration {
     this.phase = 'resumed';
     this.resumedAt = clock.now();
     this.env.connectPorts(this.nic.port, port, this.sourceLink.properties);
-    const nves = nvesByVtep(this.env.devices());
+    const nves = this.nves;
     const here = placeOfNic(this.nic, this.lookup);
     const destinationPlaces = here === null ? [] : walkSegment(here, this.lookup, nves);
     this.address = this.fitCheck(destinationPlaces);
@@ -265,7 +269,7 @@ export class LiveMigration {
 
   /** Follows every candidate table's entry for the VM; records convergence the first time all lead to it. */
   private check(): boolean {
-    const nves = nvesByVtep(this.env.devices());
+    const nves = this.nves;
     const now = this.env.clock.now();
     const stale: { entry: string; why: string }[] = [];
     let checked = 0;
