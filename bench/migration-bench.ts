@@ -16,6 +16,8 @@
  * `node dist/bench/migration-bench.js [controller|flood-and-learn] [leaf|hypervisor]`;
  * BENCH_MIGRATION_SCALE=small runs a 4x8x4x8 fabric with 100 + 100 migrations.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Host } from '../src/devices/host.js';
 import { TcpMessageClient } from '../src/devices/tcp-apps.js';
 import type { LiveMigration } from '../src/migration/index.js';
@@ -91,11 +93,11 @@ export function runMigrationScenario(
   for (const vms of byTenant.values()) {
     vms.forEach((vm, k) => {
       const peer = vms[(k + perLeafPerTenant) % vms.length]!;
-      const start = SECOND + (i++ % fabric.vms.length) * 20_000;
-      net.scheduler.at(start, () => {
+      const n = i++;
+      net.scheduler.at(SECOND + n * 20_000, () => {
         const client = new TcpMessageClient(
           vm.host.tcp,
-          `s${i}`,
+          `s${n + 1}`,
           vm.host.name,
           peer.host.interfaces[0]!.primary!.address,
           7,
@@ -212,6 +214,17 @@ export function runMigrationScenario(
     sessionsAliveAtEnd: sessions.filter((s) => s.client.alive).length,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+}
+
+/** The benchmark in a fresh Node process (as the overlay benchmark: no heap or type feedback inherited). */
+export function runMigrationBench(small = false): unknown {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'controller', 'leaf'], {
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_MIGRATION_SCALE: small ? 'small' : '' },
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`migration benchmark failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 if (process.argv[1]?.endsWith('migration-bench.js')) {

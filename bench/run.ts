@@ -2,11 +2,12 @@
  * `npm run bench`: runs every benchmark and prints one JSON document. `BENCH_SECONDS` sets the time
  * per wire case (default 2), `BENCH_FRAMES` the capture size for the CLI comparison (default 200,000),
  * `BENCH_QUICK=1` runs only the 64-host all-pairs scenarios (the 256-host ns-3 bridge run takes minutes)
- * and the overlay scenario on a 256-VM fabric instead of the 16,384-VM one.
+ * and the overlay and migration scenarios on a 256-VM fabric instead of the 16,384-VM one.
  */
 import { cpus } from 'node:os';
 import { runAllPairsBench } from './allpairs-bench.js';
 import { runDecodeCliBench } from './decode-cli-bench.js';
+import { runMigrationBench } from './migration-bench.js';
 import { runOverlayBench } from './overlay-bench.js';
 import { runWireBench } from './wire-bench.js';
 
@@ -30,5 +31,7 @@ const report = {
   ),
   // The overlay at scale: every VM pings a VM of its tenant on another leaf, under both control planes.
   overlay: runOverlayBench(Boolean(process.env.BENCH_QUICK)),
+  // Live migration at scale: 1,000 VMs one by one and 1,000 fifty at a time, every VM with a TCP session.
+  migration: runMigrationBench(Boolean(process.env.BENCH_QUICK)),
 };
 console.log(JSON.stringify(report, null, 2));
