@@ -115,7 +115,8 @@ const MAC_COUNTER_LIMIT = 2 ** 40;
 
 /** The `n`th instance MAC (n >= 1): 0a:00:00:00:00:01, 0a:00:00:00:00:02, ... */
 export function instanceMac(n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n >= MAC_COUNTER_LIMIT) throw new Error(`MAC counter out of range: ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n >= MAC_COUNTER_LIMIT)
+    throw new Error(`MAC counter out of range: ${n}`);
   return formatMac(MAC_BASE + n);
 }
 

@@ -20,7 +20,8 @@
  *                      `vpc/subnet destination` (a route of the table associated with that subnet).
  *                      `target`: local | internet-gateway | peering | instance | blackhole;
  *                      `vni`: the L3 VNI it leaves by (own for the border, the peer's for a peering);
- *                      `nextHop`: border name, peer VPC id, or the instance's IP.
+ *                      `nextHop`: border name, peer VPC id, or the instance's IP;
+ *                      `via`: the gateway, peering or instance id the route names.
  * - `mac-ip-route`     key `vni N/mac`: where a running instance lives (EVPN type-2, RFC 7432 7.2),
  *                      for the controller to install on every other NVE.
  * - `dhcp-binding`     key `subnet/mac`: what the subnet's gateway offers the instance (RFC 2131).
@@ -116,6 +117,8 @@ export interface VrfRouteEntry extends Base {
   readonly target: RouteTargetKind;
   readonly vni: number | null;
   readonly nextHop: string | null;
+  /** The intent object the route points at (igw, peering or instance id); null for local and blackhole. */
+  readonly via: string | null;
 }
 
 export interface MacIpRouteEntry extends Base {
