@@ -1,0 +1,146 @@
+/**
+ * Address rules of a VPC subnet, as the usual clouds apply them, and the allocators the service
+ * uses to hand out instance IPs and MACs.
+ *
+ * - Reserved in every subnet (AWS, "Subnet CIDR blocks", VPC User Guide): the network address,
+ *   the first host (.1, the VPC router: here the subnet's distributed anycast gateway), the
+ *   second (.2, the DNS resolver), the third (.3, reserved for future use) and the broadcast
+ *   address. Nothing else is ever reserved; everything between is allocatable.
+ * - `nextFreeAddress` gives the lowest allocatable address not in use: deterministic, so a replay
+ *   of the same requests gives the same addresses.
+ * - MACs: locally administered unicast (IEEE 802: bit 1 of the first octet set, bit 0 clear), prefix
+ *   0a: followed by a 40-bit counter. Disjoint from the fabric generator's VMs (02:0s:...) and its
+ *   anycast gateway MAC (02:ac:00:00:00:01).
+ *
+ * Pure functions on text (the intent's form); no state.
+ */
+import { ANYCAST_GATEWAY_MAC } from '../topo/fabric.js';
+import {
+  type Cidr,
+  cidrBroadcast,
+  cidrNetwork,
+  formatIpv4,
+  formatMac,
+  type Ipv4,
+  parseCidr,
+  parseIpv4Address,
+  parseMac,
+  prefixMask,
+} from '../wire/index.js';
+
+/** The MAC every subnet's distributed gateway answers with (the fabric's anycast gateway MAC). */
+export const GATEWAY_MAC = formatMac(ANYCAST_GATEWAY_MAC);
+
+/** Prefix lengths a VPC block and a subnet may have (AWS: /16 to /28). */
+export const MIN_PREFIX = 16;
+export const MAX_PREFIX = 28;
+
+export type ReservedRole = 'network' | 'gateway' | 'dns' | 'future' | 'broadcast';
+
+const ROLE_TEXT: Record<ReservedRole, string> = {
+  network: 'the network address',
+  gateway: "the subnet's gateway",
+  dns: "the subnet's DNS resolver",
+  future: 'reserved for future use',
+  broadcast: 'the broadcast address',
+};
+
+function toCidr(c: string | Cidr): Cidr | undefined {
+  return typeof c === 'string' ? parseCidr(c) : c;
+}
+
+/** The gateway address of a subnet (network + 1). */
+export function gatewayAddress(c: string | Cidr): Ipv4 {
+  const p = toCidr(c);
+  if (p === undefined) throw new Error(`invalid CIDR "${String(c)}"`);
+  return (cidrNetwork(p) + 1) >>> 0;
+}
+
+/** Why `ip` is never handed out in `cidr`, or undefined when it may be. */
+export function reservedRole(cidr: string | Cidr, ip: Ipv4): ReservedRole | undefined {
+  const c = toCidr(cidr);
+  if (c === undefined) return undefined;
+  const net = cidrNetwork(c);
+  if (ip === net) return 'network';
+  if (ip === cidrBroadcast(c)) return 'broadcast';
+  if (ip === net + 1) return 'gateway';
+  if (ip === net + 2) return 'dns';
+  if (ip === net + 3) return 'future';
+  return undefined;
+}
+
+export function reservedRoleText(role: ReservedRole): string {
+  return ROLE_TEXT[role];
+}
+
+/** The reserved addresses of a subnet with their roles, in address order. */
+export function reservedAddresses(cidr: string | Cidr): { ip: string; role: ReservedRole }[] {
+  const c = toCidr(cidr);
+  if (c === undefined) return [];
+  const net = cidrNetwork(c);
+  const out: { ip: string; role: ReservedRole }[] = [];
+  for (const a of [net, net + 1, net + 2, net + 3, cidrBroadcast(c)]) {
+    const role = reservedRole(c, a);
+    if (role !== undefined && !out.some((o) => o.ip === formatIpv4(a))) out.push({ ip: formatIpv4(a), role });
+  }
+  return out;
+}
+
+/** The allocatable range of a subnet (network + 4 .. broadcast - 1); count 0 when there is none. */
+export function allocatableAddresses(cidr: string | Cidr): { first: string; last: string; count: number } {
+  const c = toCidr(cidr);
+  if (c === undefined) throw new Error(`invalid CIDR "${String(cidr)}"`);
+  const first = (cidrNetwork(c) + 4) >>> 0;
+  const last = (cidrBroadcast(c) - 1) >>> 0;
+  const count = Math.max(0, last - first + 1);
+  return { first: formatIpv4(first), last: formatIpv4(last), count };
+}
+
+/** The lowest allocatable address of `cidr` not in `used` (dotted quads); undefined when full. */
+export function nextFreeAddress(cidr: string | Cidr, used: Iterable<string>): string | undefined {
+  const c = toCidr(cidr);
+  if (c === undefined) throw new Error(`invalid CIDR "${String(cidr)}"`);
+  const taken = new Set<number>();
+  for (const u of used) {
+    const a = parseIpv4Address(u);
+    if (a !== undefined) taken.add(a);
+  }
+  const last = (cidrBroadcast(c) - 1) >>> 0;
+  for (let a = (cidrNetwork(c) + 4) >>> 0; a <= last; a++) if (!taken.has(a)) return formatIpv4(a);
+  return undefined;
+}
+
+const MAC_BASE = 0x0a_00_00_00_00_00;
+const MAC_COUNTER_LIMIT = 2 ** 40;
+
+/** The `n`th instance MAC (n >= 1): 0a:00:00:00:00:01, 0a:00:00:00:00:02, ... */
+export function instanceMac(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n >= MAC_COUNTER_LIMIT)
+    throw new Error(`MAC counter out of range: ${n}`);
+  return formatMac(MAC_BASE + n);
+}
+
+/** The instance MAC with the lowest counter not in `used`. */
+export function nextFreeMac(used: Iterable<string>): string {
+  const taken = new Set<number>();
+  for (const u of used) {
+    const m = parseMac(u);
+    if (m !== undefined) taken.add(m);
+  }
+  let n = 1;
+  while (taken.has(MAC_BASE + n)) n++;
+  return instanceMac(n);
+}
+
+/** Whether two prefixes share an address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const m = prefixMask(Math.min(a.prefixLength, b.prefixLength));
+  return (a.address & m) >>> 0 === (b.address & m) >>> 0;
+}
+
+/** Whether `inner` lies entirely inside `outer`. */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.prefixLength < outer.prefixLength) return false;
+  const m = prefixMask(outer.prefixLength);
+  return (inner.address & m) >>> 0 === (outer.address & m) >>> 0;
+}

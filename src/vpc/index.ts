@@ -1,0 +1,14 @@
+/**
+ * vpc/: the tenant-facing VPC model and its compiler. `intent.ts` declares the objects (zod
+ * schemas); `validate` lists every problem of an intent with its path; `compile` turns it into the
+ * fabric's plan (pure, deterministic, VNIs stable); `diffPlans` / `renderPlanDiff` show what applying
+ * a new plan changes; `analyzeReach` answers from the plan whether traffic would pass, and why not.
+ * Imports nothing from `node:`.
+ */
+export * from './addresses.js';
+export * from './compile.js';
+export * from './diff.js';
+export * from './intent.js';
+export * from './plan.js';
+export * from './reach.js';
+export * from './validate.js';

@@ -1,0 +1,256 @@
+/**
+ * The compiled plan: the fabric's configuration for a VPC intent, as plain JSON-able data.
+ *
+ * `{ version: 1, entries: PlanEntry[] }`. Every entry has a `kind`, a `key` unique within its
+ * kind (the identity `diffPlans` pairs entries by), a `source` (the id of the intent object that
+ * produced it, with the rule's place when a rule did: `sg-2/ingress[0]`, `rtb-1/routes[3]`), and
+ * flat fields of strings, numbers, null and short arrays. Entries are sorted by `PLAN_KINDS`
+ * order, then by key in natural order (digits compared as numbers), so the same intent always
+ * gives the same bytes and a diff reads top-down like the configuration.
+ *
+ * Kinds (hypervisor names and VTEPs come from the `FabricInventory`; a VRF is named by its VPC id):
+ * - `l3-vni`           key vpc id: the VPC's L3 VNI (symmetric IRB, RFC 9135).
+ * - `l2-vni`           key subnet id: the subnet's VNI, CIDR, VPC and the VPC's L3 VNI.
+ * - `anycast-gateway`  key subnet id: the distributed gateway (VBDIF) on every NVE with the
+ *                      subnet's BD: address `gw/len`, one MAC everywhere.
+ * - `vrf`              key `host/vpc`: the VPC's VRF on a hypervisor with instances of it, or on
+ *                      the border (`role: border`) when the VPC has an internet gateway.
+ * - `bridge-domain`    key `host/vni N`: the subnet's BD on a hypervisor with running instances in it.
+ * - `vrf-route`        key `vpc destination` (local routes, for every subnet) or
+ *                      `vpc/subnet destination` (a route of the table associated with that subnet).
+ *                      `target`: local | internet-gateway | peering | instance | blackhole;
+ *                      `vni`: the L3 VNI it leaves by (own for the border, the peer's for a peering);
+ *                      `nextHop`: border name, peer VPC id, or the instance's IP;
+ *                      `via`: the gateway, peering or instance id the route names.
+ * - `mac-ip-route`     key `vni N/mac`: where a running instance lives (EVPN type-2, RFC 7432 7.2),
+ *                      for the controller to install on every other NVE.
+ * - `dhcp-binding`     key `subnet/mac`: what the subnet's gateway offers the instance (RFC 2131).
+ * - `sg-rule`          key `instance/direction/sg[i]/cidr`: a security group rule of a running
+ *                      instance, group references expanded to each running member's /32.
+ * - `acl-rule`         key `subnet/direction/number`: a network ACL rule of a subnet, with the
+ *                      implicit deny written as rule 32767 (AWS shows it as `*`).
+ * - `snat`             key vpc id: source NAT on the border for a VPC with an internet gateway.
+ * - `static-nat`       key public address: 1:1 NAT for an elastic IP bound to a running instance.
+ */
+import type { PROTOCOLS } from './intent.js';
+
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const PLAN_VERSION = 1;
+
+export const PLAN_KINDS = [
+  'l3-vni',
+  'l2-vni',
+  'anycast-gateway',
+  'vrf',
+  'bridge-domain',
+  'vrf-route',
+  'mac-ip-route',
+  'dhcp-binding',
+  'sg-rule',
+  'acl-rule',
+  'snat',
+  'static-nat',
+] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
+
+interface Base {
+  readonly key: string;
+  readonly source: string;
+}
+
+export interface L3VniEntry extends Base {
+  readonly kind: 'l3-vni';
+  readonly tenant: string;
+  readonly vpc: string;
+  readonly vni: number;
+}
+
+export interface L2VniEntry extends Base {
+  readonly kind: 'l2-vni';
+  readonly tenant: string;
+  readonly vpc: string;
+  readonly subnet: string;
+  readonly cidr: string;
+  readonly vni: number;
+  readonly l3Vni: number;
+}
+
+export interface AnycastGatewayEntry extends Base {
+  readonly kind: 'anycast-gateway';
+  readonly vpc: string;
+  readonly subnet: string;
+  readonly vni: number;
+  /** `gateway/len`, e.g. 10.0.1.1/24. */
+  readonly address: string;
+  readonly mac: string;
+}
+
+export interface VrfEntry extends Base {
+  readonly kind: 'vrf';
+  readonly role: 'hypervisor' | 'border';
+  readonly host: string;
+  /** The hypervisor's VTEP; null on the border (the inventory does not give it). */
+  readonly vtep: string | null;
+  readonly vpc: string;
+  readonly l3Vni: number;
+}
+
+export interface BridgeDomainEntry extends Base {
+  readonly kind: 'bridge-domain';
+  readonly host: string;
+  readonly vtep: string;
+  readonly vpc: string;
+  readonly subnet: string;
+  readonly vni: number;
+}
+
+export const ROUTE_TARGETS = ['local', 'internet-gateway', 'peering', 'instance', 'blackhole'] as const;
+export type RouteTargetKind = (typeof ROUTE_TARGETS)[number];
+
+export interface VrfRouteEntry extends Base {
+  readonly kind: 'vrf-route';
+  readonly vpc: string;
+  /** The subnet whose route table holds the route; null for the local routes every subnet has. */
+  readonly subnet: string | null;
+  readonly destination: string;
+  readonly target: RouteTargetKind;
+  readonly vni: number | null;
+  readonly nextHop: string | null;
+  /** The intent object the route points at (igw, peering or instance id); null for local and blackhole. */
+  readonly via: string | null;
+}
+
+export interface MacIpRouteEntry extends Base {
+  readonly kind: 'mac-ip-route';
+  readonly vpc: string;
+  readonly subnet: string;
+  readonly instance: string;
+  readonly vni: number;
+  readonly l3Vni: number;
+  readonly mac: string;
+  readonly ip: string;
+  readonly host: string;
+  readonly vtep: string;
+}
+
+export interface DhcpBindingEntry extends Base {
+  readonly kind: 'dhcp-binding';
+  readonly subnet: string;
+  readonly instance: string;
+  readonly host: string;
+  readonly vni: number;
+  readonly mac: string;
+  readonly ip: string;
+  readonly prefixLength: number;
+  readonly gateway: string;
+}
+
+export type Direction = 'ingress' | 'egress';
+
+export interface SgRuleEntry extends Base {
+  readonly kind: 'sg-rule';
+  readonly instance: string;
+  readonly host: string;
+  readonly ip: string;
+  readonly direction: Direction;
+  readonly group: string;
+  readonly protocol: Protocol;
+  readonly ports: readonly [number, number] | null;
+  /** The remote side: the rule's CIDR, or a member's /32 for a group reference. */
+  readonly cidr: string;
+  /** The referenced group, when the rule names one. */
+  readonly peerGroup: string | null;
+}
+
+/** The number the implicit deny of a network ACL gets in the plan (after every real rule). */
+export const ACL_IMPLICIT_DENY = 32767;
+
+export interface AclRuleEntry extends Base {
+  readonly kind: 'acl-rule';
+  readonly subnet: string;
+  readonly vni: number;
+  readonly acl: string;
+  readonly direction: Direction;
+  readonly number: number;
+  readonly action: 'allow' | 'deny';
+  readonly protocol: Protocol;
+  readonly ports: readonly [number, number] | null;
+  readonly cidr: string;
+}
+
+export interface SnatEntry extends Base {
+  readonly kind: 'snat';
+  readonly border: string;
+  readonly vpc: string;
+  readonly l3Vni: number;
+  readonly inside: readonly string[];
+  readonly publicIp: string;
+}
+
+export interface StaticNatEntry extends Base {
+  readonly kind: 'static-nat';
+  readonly border: string;
+  readonly vpc: string;
+  readonly l3Vni: number;
+  readonly instance: string;
+  readonly publicIp: string;
+  readonly insideIp: string;
+}
+
+export type PlanEntry =
+  | L3VniEntry
+  | L2VniEntry
+  | AnycastGatewayEntry
+  | VrfEntry
+  | BridgeDomainEntry
+  | VrfRouteEntry
+  | MacIpRouteEntry
+  | DhcpBindingEntry
+  | SgRuleEntry
+  | AclRuleEntry
+  | SnatEntry
+  | StaticNatEntry;
+
+export type EntryOf<K extends PlanKind> = Extract<PlanEntry, { kind: K }>;
+
+export interface Plan {
+  readonly version: typeof PLAN_VERSION;
+  readonly entries: readonly PlanEntry[];
+}
+
+export const EMPTY_PLAN: Plan = { version: PLAN_VERSION, entries: [] };
+
+/** Compares strings with runs of digits compared as numbers (`rule 20` before `rule 100`). */
+export function naturalCompare(a: string, b: string): number {
+  const ra = a.match(/\d+|\D+/g) ?? [];
+  const rb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i]!;
+    const y = rb[i]!;
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ra.length - rb.length;
+}
+
+export function compareEntries(a: PlanEntry, b: PlanEntry): number {
+  return PLAN_KINDS.indexOf(a.kind) - PLAN_KINDS.indexOf(b.kind) || naturalCompare(a.key, b.key);
+}
+
+/** The entries of one kind. */
+export function entriesOf<K extends PlanKind>(plan: Plan, kind: K): EntryOf<K>[] {
+  return plan.entries.filter((e): e is EntryOf<K> => e.kind === kind);
+}
+
+/** `kind key`, the entry's identity in a plan. */
+export function entryId(e: Pick<PlanEntry, 'kind' | 'key'>): string {
+  return `${e.kind} ${e.key}`;
+}
