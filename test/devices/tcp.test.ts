@@ -500,3 +500,26 @@ test('a lost SYN-ACK: the client retransmits its SYN after 1 s, and the server a
   assert.equal(b.tcp.connections()[0]!.stats.retransmissions, 1);
   assert.equal(synAcks, 2);
 });
+
+test("Karn's rule holds for the handshake: a retransmitted SYN or SYN-ACK gives no RTT sample", () => {
+  const { net, a, b } = pair();
+  b.enableTcpEcho();
+  let synAcks = 0;
+  filterArrivals(a, (frame) => {
+    const seg = segmentOf(frame);
+    return !(seg && seg.flags === (TcpFlag.SYN | TcpFlag.ACK) && ++synAcks === 1);
+  });
+  const conn = a.tcp.connect(B, 7);
+  net.run({ until: 1.1e9 });
+  assert.equal(conn.state, 'ESTABLISHED');
+  const server = b.tcp.connections()[0]!;
+  assert.equal(server.state, 'ESTABLISHED');
+  // Both handshake segments were retransmitted: which copy the answer is for is ambiguous.
+  assert.equal(conn.rto.srtt, null);
+  assert.equal(server.rto.srtt, null);
+  // The first data exchange gives the first sample: about 10 ms, not the 1 s of the SYN's timeout.
+  conn.send(new Uint8Array(10));
+  net.run({ until: 1.2e9 });
+  assert.ok(conn.rto.srtt !== null && conn.rto.srtt > 10e6 && conn.rto.srtt < 12e6, String(conn.rto.srtt));
+  assert.equal(conn.rto.rto, 200e6);
+});
