@@ -523,3 +523,22 @@ test("Karn's rule holds for the handshake: a retransmitted SYN or SYN-ACK gives 
   assert.ok(conn.rto.srtt !== null && conn.rto.srtt > 10e6 && conn.rto.srtt < 12e6, String(conn.rto.srtt));
   assert.equal(conn.rto.rto, 200e6);
 });
+
+test('a stopped timer leaves nothing scheduled: an idle or closed connection lets the network go quiet at once', () => {
+  const { net, a, b, link } = pair({ trace: false });
+  b.enableTcpEcho();
+  const conn = a.tcp.connect(B, 7);
+  net.run({ until: 1e9 });
+  assert.equal(conn.state, 'ESTABLISHED');
+  // Idle: the handshake's retransmission timer was stopped, so nothing is left to run.
+  assert.deepEqual(net.run(), { reason: 'quiet', events: 0, now: 1e9 });
+  // Data unacknowledged behind a dead link: RTOs at 1.2 s, 1.6 s, 2.4 s; abort at t=3.9 s.
+  link.setUp(false);
+  conn.send(new Uint8Array(100));
+  net.run({ until: 3.9e9 });
+  assert.equal(conn.stats.rtoExpiries, 3);
+  conn.abort();
+  assert.equal(conn.state, 'CLOSED');
+  // Closed: no timer of it runs afterwards (the next RTO would have been at 4 s).
+  assert.deepEqual(net.run(), { reason: 'quiet', events: 0, now: 3.9e9 });
+});
