@@ -274,6 +274,10 @@ export class TcpConnection {
       case 'SYN-SENT':
         return this.closeWith('closed');
       case 'SYN-RECEIVED':
+        // RFC 9293 3.10.4: queued until ESTABLISHED (our SYN is not acknowledged yet, so data and
+        // FIN cannot be numbered from it): `established()` then goes on to FIN-WAIT-1.
+        this.finQueued = true;
+        return;
       case 'ESTABLISHED':
         this.finQueued = true;
         this.setState('FIN-WAIT-1');

@@ -542,3 +542,24 @@ test('a stopped timer leaves nothing scheduled: an idle or closed connection let
   // Closed: no timer of it runs afterwards (the next RTO would have been at 4 s).
   assert.deepEqual(net.run(), { reason: 'quiet', events: 0, now: 3.9e9 });
 });
+
+test('simultaneous open, closed in SYN-RECEIVED with data queued: every byte arrives, then the FIN', () => {
+  const { net, a, b } = pair();
+  net.run({ until: 1e6 });
+  const ca = a.tcp.connect(B, 6000, { localPort: 5000 });
+  const cb = b.tcp.connect(ip('10.0.0.1'), 5000, { localPort: 6000 });
+  const got: number[] = [];
+  cb.onData = (d) => got.push(...d);
+  cb.onRemoteClose = () => cb.close();
+  net.run({ until: 12e6 }); // both SYNs crossed: both answered SYN-ACK
+  assert.deepEqual([ca.state, cb.state], ['SYN-RECEIVED', 'SYN-RECEIVED']);
+  assert.equal(ca.send(new Uint8Array([1, 2, 3, 4, 5])), true);
+  ca.close(); // RFC 9293 3.10.4: the FIN waits until ESTABLISHED, after the data
+  assert.equal(ca.state, 'SYN-RECEIVED');
+  net.run({ until: 500e6 });
+  assert.deepEqual(got, [1, 2, 3, 4, 5]);
+  assert.equal(ca.stats.bytesAcked, 5);
+  assert.equal(ca.state, 'TIME-WAIT');
+  assert.equal(cb.state, 'CLOSED');
+  assert.equal(cb.closeReason, 'closed');
+});
