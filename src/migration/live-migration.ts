@@ -136,6 +136,9 @@ function announceGap(round: number): Nanos {
   return Math.min(50 + 100 * (round - 1), 550) * 1_000_000;
 }
 
+/** The migration each moving NIC is in, from its start to its resume (a VM moves once at a time). */
+const underway = new WeakMap<IpInterface, LiveMigration>();
+
 export class LiveMigration {
   phase: MigrationPhase = 'copying';
   private readonly nic: IpInterface;
@@ -197,8 +200,14 @@ export class LiveMigration {
   /** Schedules the migration from now. Checks the destination first (throws if it cannot take the VM). */
   start(): void {
     const clock = this.env.clock;
+    const moving = underway.get(this.nic);
+    if (moving !== undefined)
+      throw new Error(
+        `${this.spec.vm.name} is already migrating (from ${moving.from} to ${moving.spec.destination.name}): move it again once it resumed`,
+      );
     this.startedAt = clock.now();
     this.destinationPort = prepareDestination(this.source, this.spec.destination, this.spec.port);
+    underway.set(this.nic, this);
     const nves = nvesByVtep(this.env.devices());
     this.nves = nves;
     const start = placeOfNic(this.nic, this.lookup);
@@ -241,6 +250,7 @@ export class LiveMigration {
     this.phase = 'resumed';
     this.resumedAt = clock.now();
     this.env.connectPorts(this.nic.port, port, this.sourceLink.properties);
+    underway.delete(this.nic);
     const nves = this.nves;
     const here = placeOfNic(this.nic, this.lookup);
     const destinationPlaces = here === null ? [] : walkSegment(here, this.lookup, nves);

@@ -233,3 +233,31 @@ test('post-copy: the VM stops at once and runs at the destination after the swit
   assert.equal(m.phase, 'resumed');
   m.finish();
 });
+
+test('a VM already moving is refused a second move until it resumed; then it moves back to its first host', () => {
+  const { net, srv1, vm, client } = vlanLab();
+  vm.enableUdpEcho();
+  client.bindUdp(5000, () => {});
+  const timing = { stopAfter: 100 * MS, downtime: 5 * MS, total: 105 * MS };
+  const m1 = net.migrate(vm, 'srv2', { timing });
+  assert.throws(() => net.migrate(vm, 'tor', { timing }), /vm is already migrating \(from srv1:1 to srv2\)/);
+  net.run({ until: 50 * MS });
+  assert.throws(() => net.migrate(vm, 'tor', { timing }), /vm is already migrating/);
+  net.run({ until: 1_000 * MS });
+  assert.equal(m1.phase, 'resumed');
+  assert.equal(m1.report().to, 'srv2:1');
+  m1.finish();
+  // Back home: into its old port, free again.
+  const m2 = net.migrate(vm, 'srv1', { timing, port: '1' });
+  net.run({ until: 2_000 * MS });
+  const r = m2.report();
+  assert.equal(r.from, 'srv2:1');
+  assert.equal(r.to, 'srv1:1');
+  assert.ok(r.convergedAfter !== null, JSON.stringify(r.staleEntries));
+  assert.equal(srv1.macTable.lookup(10, vm.interfaces[0]!.mac, net.scheduler.now()), '1');
+  const before = client.udpLog.length;
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8));
+  net.run({ until: 2_100 * MS });
+  assert.equal(client.udpLog.length, before + 1);
+  m2.finish();
+});
