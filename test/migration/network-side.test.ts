@@ -261,3 +261,36 @@ test('a VM already moving is refused a second move until it resumed; then it mov
   assert.equal(client.udpLog.length, before + 1);
   m2.finish();
 });
+
+test('hubs: a frame that passes through the old hub on its way to the VM is not counted as lost', () => {
+  const net = new Network();
+  const hub1 = net.addHub('hub1');
+  net.addHub('hub2');
+  const vm = net.addHost('vm', { ip: '192.168.10.10/24', mac: mac('02:00:00:00:00:10') });
+  const client = net.addHost('client', { ip: '192.168.10.1/24', mac: mac('02:00:00:00:00:01') });
+  net.addLink(vm, hub1);
+  net.addLink(client, hub1);
+  net.addLink(hub1, 'hub2');
+  net.start();
+  vm.enableUdpEcho();
+  client.bindUdp(5000, () => {});
+  net.run({ until: 10 * MS });
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8));
+  net.run({ until: 20 * MS });
+  assert.equal(client.udpLog.length, 1);
+  const m = net.migrate(vm, 'hub2', { timing: { stopAfter: 10 * MS, downtime: 5 * MS, total: 15 * MS } });
+  net.run({ until: 32 * MS });
+  assert.equal(m.phase, 'stopped');
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8)); // lost: nobody is there
+  net.run({ until: 500 * MS });
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8)); // through hub1 to hub2: answered
+  net.run({ until: 600 * MS });
+  assert.equal(client.udpLog.length, 2);
+  const r = m.report();
+  assert.equal(r.from, 'hub1:1');
+  assert.equal(r.to, 'hub2:2');
+  assert.equal(r.convergedAfter, 0);
+  assert.equal(r.framesLostToVm, 1, 'the datagram sent during the downtime');
+  assert.equal(r.toOldPlaceAfterConvergence, 0);
+  m.finish();
+});
