@@ -274,6 +274,10 @@ export class TcpConnection {
       case 'SYN-SENT':
         return this.closeWith('closed');
       case 'SYN-RECEIVED':
+        // RFC 9293 3.10.4: queued until ESTABLISHED (our SYN is not acknowledged yet, so data and
+        // FIN cannot be numbered from it): `established()` then goes on to FIN-WAIT-1.
+        this.finQueued = true;
+        return;
       case 'ESTABLISHED':
         this.finQueued = true;
         this.setState('FIN-WAIT-1');
@@ -346,8 +350,10 @@ export class TcpConnection {
   private sendSyn(): void {
     const flags = this.state === 'SYN-SENT' ? TcpFlag.SYN : TcpFlag.SYN | TcpFlag.ACK;
     const retransmission = this.sndMax !== this.iss;
-    if (retransmission) this.count('retransmissions');
-    else this.timing = { end: seqAdd(this.iss, 1), at: this.host.now() };
+    if (retransmission) {
+      this.count('retransmissions');
+      this.timing = null; // Karn: an answer to either copy is ambiguous
+    } else this.timing = { end: seqAdd(this.iss, 1), at: this.host.now() };
     this.emit(this.iss, this.rcvNxt, flags, NO_BYTES, emitTcpOptions([{ kind: 'mss', mss: this.localMss }]));
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;

@@ -2,6 +2,7 @@
  * A restartable deadline on top of the scheduler's one-shot timers. Moving the deadline later (as
  * every ACK restarting the retransmission timer does) schedules nothing: when the event comes due
  * early it re-arms itself for the new deadline. Only an earlier deadline schedules a new event.
+ * Stopping cancels the event, so an idle or closed connection leaves nothing scheduled.
  */
 import type { Nanos, Timer } from '../sim/index.js';
 
@@ -33,8 +34,11 @@ export class Deadline {
     this.event = this.clock.setTimer(delay, this.due);
   }
 
+  /** Stops it and cancels its event: nothing of a stopped deadline stays scheduled. */
   stop(): void {
     this.at = null;
+    this.event?.cancel();
+    this.event = null;
   }
 
   private readonly due = (): void => {

@@ -136,6 +136,9 @@ function announceGap(round: number): Nanos {
   return Math.min(50 + 100 * (round - 1), 550) * 1_000_000;
 }
 
+/** The migration each moving NIC is in, from its start to its resume (a VM moves once at a time). */
+const underway = new WeakMap<IpInterface, LiveMigration>();
+
 export class LiveMigration {
   phase: MigrationPhase = 'copying';
   private readonly nic: IpInterface;
@@ -197,8 +200,14 @@ export class LiveMigration {
   /** Schedules the migration from now. Checks the destination first (throws if it cannot take the VM). */
   start(): void {
     const clock = this.env.clock;
+    const moving = underway.get(this.nic);
+    if (moving !== undefined)
+      throw new Error(
+        `${this.spec.vm.name} is already migrating (from ${moving.from} to ${moving.spec.destination.name}): move it again once it resumed`,
+      );
     this.startedAt = clock.now();
     this.destinationPort = prepareDestination(this.source, this.spec.destination, this.spec.port);
+    underway.set(this.nic, this);
     const nves = nvesByVtep(this.env.devices());
     this.nves = nves;
     const start = placeOfNic(this.nic, this.lookup);
@@ -218,11 +227,14 @@ export class LiveMigration {
     const vmMac = formatMac(this.nic.mac);
     const keys = newForwardingKeys();
     const oldPlace = this.sourcePlaces[0];
+    // A hub repeats every frame: one that its copies carry on to the VM's new place passes through.
+    const reachesVm = (hub: Place, port: Port, now: Nanos) =>
+      followEntry(hub, this.nic.mac, this.nic.port, now, this.lookup, this.nves, port).kind === 'vm';
     const untaps = this.source.device.ports.map((port) =>
       port.tap((frame, direction) => {
         if (
           direction !== 'rx' ||
-          !frameForVmAt(oldPlace, port, this.env.clock.now(), frame, this.nic.mac, vmMac, keys)
+          !frameForVmAt(oldPlace, port, this.env.clock.now(), frame, this.nic.mac, vmMac, keys, reachesVm)
         )
           return;
         this.toOldPlace++;
@@ -241,6 +253,7 @@ export class LiveMigration {
     this.phase = 'resumed';
     this.resumedAt = clock.now();
     this.env.connectPorts(this.nic.port, port, this.sourceLink.properties);
+    underway.delete(this.nic);
     const nves = this.nves;
     const here = placeOfNic(this.nic, this.lookup);
     const destinationPlaces = here === null ? [] : walkSegment(here, this.lookup, nves);
@@ -371,8 +384,9 @@ export class LiveMigration {
  * Whether a frame arriving on `port` of the VM's old hypervisor came there for the VM: its MAC in
  * its segment (a switch: in its VLAN, by the tag or the port's VLAN; an NVE: from the fabric with
  * its BD's VNI), and not passing through towards the VM's new place (a switch whose table sends it
- * out another port; an NVE's local station sending into the fabric). Tenants may reuse MACs: the
- * segment tells their frames apart. GENEVE and NVGRE packets go through the dissector.
+ * out another port; a hub whose copies reach the VM; an NVE's local station sending into the
+ * fabric). Tenants may reuse MACs: the segment tells their frames apart. GENEVE and NVGRE packets
+ * go through the dissector.
  */
 function frameForVmAt(
   place: Place | undefined,
@@ -382,6 +396,8 @@ function frameForVmAt(
   mac: Mac,
   text: string,
   keys: ForwardingKeys,
+  /** Whether a frame entering `hub` by `port` reaches the VM (the hub's copies followed). */
+  reachesVm: (hub: Place, port: Port, now: Nanos) => boolean,
 ): boolean {
   if (place === undefined || readForwardingKeys(frame, keys) !== null) return false;
   if (place.kind === 'switch') {
@@ -394,7 +410,7 @@ function frameForVmAt(
     const out = place.device.macTable.lookup(vlan, mac, now);
     return out === undefined || out === port.name;
   }
-  if (place.kind === 'hub') return keys.dstMac === mac;
+  if (place.kind === 'hub') return keys.dstMac === mac && !reachesVm(place, port, now);
   if (place.kind !== 'bd') return false;
   const nve = place.device;
   // From a local VAP a frame for the VM goes on into the fabric, towards its new place.

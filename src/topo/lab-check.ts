@@ -369,6 +369,60 @@ function crossCheck(lab: LabFile): LabIssue[] {
     else if (!kinds.includes(kind)) add(path, `${n} is a ${kind}; this step needs a ${kinds.join(' or ')}`);
   };
 
+  // Where each VM is for a `migrate` step: its eth0's link's other end, then each earlier step's destination.
+  const places = new Map<string, { node: string; port: string | undefined } | null>();
+  const placeOf = (vm: string) => {
+    if (!places.has(vm)) {
+      const path = used.get(`${vm}:eth0`);
+      const m = path === undefined ? null : /^links\[(\d+)\]\.(a|b)$/.exec(path);
+      const link = m === null ? undefined : lab.links[Number(m[1])];
+      places.set(vm, link === undefined ? null : splitEndpoint(m![2] === 'a' ? link.b : link.a));
+    }
+    return places.get(vm)!;
+  };
+  /** Ports a `migrate` step plugged the VM into (by the step), and ports a VM left (free again). */
+  const plugged = new Map<string, string>();
+  const unplugged = new Set<string>();
+  const takenBy = (key: string) => plugged.get(key) ?? (unplugged.has(key) ? undefined : used.get(key));
+  const migrateIssues = (mg: { vm: string; to: string; port?: string }, at: string) => {
+    // Generated VMs are plugged inside the fabric: the run reports their problems.
+    if (nodes[mg.vm]?.kind !== 'host') return;
+    const toKind = kindOf(mg.to);
+    if (toKind !== 'switch' && toKind !== 'hub' && toKind !== 'nve') return;
+    const place = placeOf(mg.vm);
+    if (place === null)
+      return add(`${at}.migrate.vm`, `${mg.vm} is not linked to anything: there is no place to move it from`);
+    if (place.node === mg.to) return add(`${at}.migrate.to`, `${mg.vm} is already on ${mg.to}`);
+    const fromKind = kindOf(place.node);
+    const need =
+      toKind === 'switch' && fromKind !== 'switch' && fromKind !== 'l3switch'
+        ? 'a switch'
+        : toKind === 'nve' && fromKind !== 'nve'
+          ? 'an NVE'
+          : null;
+    if (need !== null)
+      return add(
+        `${at}.migrate.to`,
+        `${mg.vm} is attached to ${place.node}, not ${need}: it cannot move to ${toKind === 'nve' ? 'NVE' : 'switch'} ${mg.to}`,
+      );
+    if (mg.port !== undefined) {
+      const key = `${mg.to}:${mg.port}`;
+      const by = takenBy(key);
+      if (by !== undefined)
+        return add(
+          `${at}.migrate.port`,
+          `port ${key} is already ${by.startsWith('links') ? 'linked' : 'taken'} by ${by}`,
+        );
+      plugged.set(key, `${at}.migrate`);
+    }
+    if (place.port !== undefined) {
+      const old = `${place.node}:${place.port}`;
+      if (plugged.has(old)) plugged.delete(old);
+      else unplugged.add(old);
+    }
+    places.set(mg.vm, { node: mg.to, port: mg.port });
+  };
+
   const captureFiles = new Map<string, string>();
   const sessions = new Map<string, string>();
   lab.script.forEach((step, i) => {
@@ -397,6 +451,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
       needNode(step.migrate.vm, `${at}.migrate.vm`, ['host']);
       needNode(step.migrate.to, `${at}.migrate.to`, ['switch', 'hub', 'nve']);
       if (step.migrate.to === step.migrate.vm) add(`${at}.migrate.to`, 'a VM cannot move into itself');
+      else migrateIssues(step.migrate, at);
     } else if ('capture' in step) {
       const c = step.capture;
       const firstFile = captureFiles.get(c.file);

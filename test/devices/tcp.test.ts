@@ -500,3 +500,66 @@ test('a lost SYN-ACK: the client retransmits its SYN after 1 s, and the server a
   assert.equal(b.tcp.connections()[0]!.stats.retransmissions, 1);
   assert.equal(synAcks, 2);
 });
+
+test("Karn's rule holds for the handshake: a retransmitted SYN or SYN-ACK gives no RTT sample", () => {
+  const { net, a, b } = pair();
+  b.enableTcpEcho();
+  let synAcks = 0;
+  filterArrivals(a, (frame) => {
+    const seg = segmentOf(frame);
+    return !(seg && seg.flags === (TcpFlag.SYN | TcpFlag.ACK) && ++synAcks === 1);
+  });
+  const conn = a.tcp.connect(B, 7);
+  net.run({ until: 1.1e9 });
+  assert.equal(conn.state, 'ESTABLISHED');
+  const server = b.tcp.connections()[0]!;
+  assert.equal(server.state, 'ESTABLISHED');
+  // Both handshake segments were retransmitted: which copy the answer is for is ambiguous.
+  assert.equal(conn.rto.srtt, null);
+  assert.equal(server.rto.srtt, null);
+  // The first data exchange gives the first sample: about 10 ms, not the 1 s of the SYN's timeout.
+  conn.send(new Uint8Array(10));
+  net.run({ until: 1.2e9 });
+  assert.ok(conn.rto.srtt !== null && conn.rto.srtt > 10e6 && conn.rto.srtt < 12e6, String(conn.rto.srtt));
+  assert.equal(conn.rto.rto, 200e6);
+});
+
+test('a stopped timer leaves nothing scheduled: an idle or closed connection lets the network go quiet at once', () => {
+  const { net, a, b, link } = pair({ trace: false });
+  b.enableTcpEcho();
+  const conn = a.tcp.connect(B, 7);
+  net.run({ until: 1e9 });
+  assert.equal(conn.state, 'ESTABLISHED');
+  // Idle: the handshake's retransmission timer was stopped, so nothing is left to run.
+  assert.deepEqual(net.run(), { reason: 'quiet', events: 0, now: 1e9 });
+  // Data unacknowledged behind a dead link: RTOs at 1.2 s, 1.6 s, 2.4 s; abort at t=3.9 s.
+  link.setUp(false);
+  conn.send(new Uint8Array(100));
+  net.run({ until: 3.9e9 });
+  assert.equal(conn.stats.rtoExpiries, 3);
+  conn.abort();
+  assert.equal(conn.state, 'CLOSED');
+  // Closed: no timer of it runs afterwards (the next RTO would have been at 4 s).
+  assert.deepEqual(net.run(), { reason: 'quiet', events: 0, now: 3.9e9 });
+});
+
+test('simultaneous open, closed in SYN-RECEIVED with data queued: every byte arrives, then the FIN', () => {
+  const { net, a, b } = pair();
+  net.run({ until: 1e6 });
+  const ca = a.tcp.connect(B, 6000, { localPort: 5000 });
+  const cb = b.tcp.connect(ip('10.0.0.1'), 5000, { localPort: 6000 });
+  const got: number[] = [];
+  cb.onData = (d) => got.push(...d);
+  cb.onRemoteClose = () => cb.close();
+  net.run({ until: 12e6 }); // both SYNs crossed: both answered SYN-ACK
+  assert.deepEqual([ca.state, cb.state], ['SYN-RECEIVED', 'SYN-RECEIVED']);
+  assert.equal(ca.send(new Uint8Array([1, 2, 3, 4, 5])), true);
+  ca.close(); // RFC 9293 3.10.4: the FIN waits until ESTABLISHED, after the data
+  assert.equal(ca.state, 'SYN-RECEIVED');
+  net.run({ until: 500e6 });
+  assert.deepEqual(got, [1, 2, 3, 4, 5]);
+  assert.equal(ca.stats.bytesAcked, 5);
+  assert.equal(ca.state, 'TIME-WAIT');
+  assert.equal(cb.state, 'CLOSED');
+  assert.equal(cb.closeReason, 'closed');
+});

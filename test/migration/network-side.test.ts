@@ -233,3 +233,64 @@ test('post-copy: the VM stops at once and runs at the destination after the swit
   assert.equal(m.phase, 'resumed');
   m.finish();
 });
+
+test('a VM already moving is refused a second move until it resumed; then it moves back to its first host', () => {
+  const { net, srv1, vm, client } = vlanLab();
+  vm.enableUdpEcho();
+  client.bindUdp(5000, () => {});
+  const timing = { stopAfter: 100 * MS, downtime: 5 * MS, total: 105 * MS };
+  const m1 = net.migrate(vm, 'srv2', { timing });
+  assert.throws(() => net.migrate(vm, 'tor', { timing }), /vm is already migrating \(from srv1:1 to srv2\)/);
+  net.run({ until: 50 * MS });
+  assert.throws(() => net.migrate(vm, 'tor', { timing }), /vm is already migrating/);
+  net.run({ until: 1_000 * MS });
+  assert.equal(m1.phase, 'resumed');
+  assert.equal(m1.report().to, 'srv2:1');
+  m1.finish();
+  // Back home: into its old port, free again.
+  const m2 = net.migrate(vm, 'srv1', { timing, port: '1' });
+  net.run({ until: 2_000 * MS });
+  const r = m2.report();
+  assert.equal(r.from, 'srv2:1');
+  assert.equal(r.to, 'srv1:1');
+  assert.ok(r.convergedAfter !== null, JSON.stringify(r.staleEntries));
+  assert.equal(srv1.macTable.lookup(10, vm.interfaces[0]!.mac, net.scheduler.now()), '1');
+  const before = client.udpLog.length;
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8));
+  net.run({ until: 2_100 * MS });
+  assert.equal(client.udpLog.length, before + 1);
+  m2.finish();
+});
+
+test('hubs: a frame that passes through the old hub on its way to the VM is not counted as lost', () => {
+  const net = new Network();
+  const hub1 = net.addHub('hub1');
+  net.addHub('hub2');
+  const vm = net.addHost('vm', { ip: '192.168.10.10/24', mac: mac('02:00:00:00:00:10') });
+  const client = net.addHost('client', { ip: '192.168.10.1/24', mac: mac('02:00:00:00:00:01') });
+  net.addLink(vm, hub1);
+  net.addLink(client, hub1);
+  net.addLink(hub1, 'hub2');
+  net.start();
+  vm.enableUdpEcho();
+  client.bindUdp(5000, () => {});
+  net.run({ until: 10 * MS });
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8));
+  net.run({ until: 20 * MS });
+  assert.equal(client.udpLog.length, 1);
+  const m = net.migrate(vm, 'hub2', { timing: { stopAfter: 10 * MS, downtime: 5 * MS, total: 15 * MS } });
+  net.run({ until: 32 * MS });
+  assert.equal(m.phase, 'stopped');
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8)); // lost: nobody is there
+  net.run({ until: 500 * MS });
+  client.sendUdp(5000, ip('192.168.10.10'), 7, new Uint8Array(8)); // through hub1 to hub2: answered
+  net.run({ until: 600 * MS });
+  assert.equal(client.udpLog.length, 2);
+  const r = m.report();
+  assert.equal(r.from, 'hub1:1');
+  assert.equal(r.to, 'hub2:2');
+  assert.equal(r.convergedAfter, 0);
+  assert.equal(r.framesLostToVm, 1, 'the datagram sent during the downtime');
+  assert.equal(r.toOldPlaceAfterConvergence, 0);
+  m.finish();
+});

@@ -58,6 +58,47 @@ const cases: { name: string; lab: unknown; want: string[] }[] = [
     ],
   },
   {
+    name: 'migrate: where the VM is, what it can move to, a destination port already cabled',
+    lab: {
+      ...base,
+      nodes: {
+        ...base.nodes,
+        C: { kind: 'host', ip: '10.0.0.3/24' },
+        D: { kind: 'host', ip: '10.0.0.4/24' },
+        sw2: { kind: 'switch' },
+        hub1: { kind: 'hub' },
+        nve1: {
+          kind: 'nve',
+          vtep: '192.0.2.1',
+          interfaces: { uplink: { ip: '192.0.2.1/24' } },
+          bridgeDomains: { 10: { vni: 5010 } },
+        },
+      },
+      links: [...base.links, { a: 'D', b: 'hub1' }, { a: 'sw2:1', b: 'hub1' }],
+      script: [
+        { migrate: { vm: 'A', to: 'sw1' } },
+        { migrate: { vm: 'C', to: 'sw2' } },
+        { migrate: { vm: 'A', to: 'sw2', port: '1' } },
+        { migrate: { vm: 'D', to: 'sw2' } },
+        { migrate: { vm: 'A', to: 'nve1' } },
+        // A moves to sw2 and then back into its old port sw1:1 (free once it left).
+        { migrate: { vm: 'A', to: 'sw2', port: '5' } },
+        { migrate: { vm: 'B', to: 'sw2', port: '5' } },
+        { migrate: { vm: 'A', to: 'sw2' } },
+        { migrate: { vm: 'A', to: 'sw1', port: '1' } },
+      ],
+    },
+    want: [
+      'script[0].migrate.to: A is already on sw1',
+      'script[1].migrate.vm: C is not linked to anything: there is no place to move it from',
+      'script[2].migrate.port: port sw2:1 is already linked by links[4].a',
+      'script[3].migrate.to: D is attached to hub1, not a switch: it cannot move to switch sw2',
+      'script[4].migrate.to: A is attached to sw1, not an NVE: it cannot move to NVE nve1',
+      'script[6].migrate.port: port sw2:5 is already taken by script[5].migrate',
+      'script[7].migrate.to: A is already on sw2',
+    ],
+  },
+  {
     name: 'unknown node in a link, with the lecture-style path',
     lab: { ...base, links: [...base.links, { a: 'sw1', b: 'sw9' }] },
     want: ['links[3].b: unknown node "sw9"'],
