@@ -89,6 +89,8 @@ export const DEFAULT_RECEIVE_BUFFER = 65536;
 export const DEFAULT_USER_TIMEOUT: Nanos = 60e9;
 export const DEFAULT_SYN_RETRIES = 6;
 export const DEFAULT_TIME_WAIT: Nanos = 1e9;
+/** How long FIN-WAIT-2 waits for the peer's FIN (Linux's net.ipv4.tcp_fin_timeout default). */
+export const FIN_WAIT_2_TIMEOUT: Nanos = 60e9;
 /** RFC 9293 3.7.1: the MSS assumed when the peer sends no MSS option. */
 export const DEFAULT_PEER_MSS = 536;
 
@@ -380,7 +382,11 @@ export class TcpConnection {
       return this.sendSyn();
     // 1. Sequence number acceptable? (RFC 9293 3.10.7.4, first check.)
     if (!this.acceptable(seq, segLen, data.length)) {
-      if ((flags & TcpFlag.RST) === 0) this.sendAck();
+      if ((flags & TcpFlag.RST) !== 0) return;
+      // TIME-WAIT: a retransmitted FIN (our last ACK was lost) is acknowledged again and restarts
+      // the 2*MSL timeout (RFC 9293 3.10.7.4, as Linux does).
+      if (fin && this.state === 'TIME-WAIT') this.timeWaitTimer.start(this.timeWait);
+      this.sendAck();
       return;
     }
     // 2. RST: exactly at RCV.NXT resets; elsewhere in the window earns a challenge ACK (RFC 5961 3.2).
@@ -444,9 +450,6 @@ export class TcpConnection {
             `TCP ${this.name}: out-of-order segment seq=${seq} len=${bytes.length} held (expecting ${this.rcvNxt}); duplicate ACK`,
           );
       }
-    } else if (fin && this.state === 'TIME-WAIT') {
-      this.ackPending = true; // a retransmitted FIN: ACK it again and restart 2*MSL
-      this.timeWaitTimer.start(this.timeWait);
     }
     if (this.closed) return;
     this.output();
@@ -589,8 +592,12 @@ export class TcpConnection {
     // Our FIN acknowledged?
     if (this.finSeq !== null && !this.finAcked && seqGt(ack, this.finSeq)) {
       this.finAcked = true;
-      if (this.state === 'FIN-WAIT-1') this.setState('FIN-WAIT-2');
-      else if (this.state === 'CLOSING') {
+      if (this.state === 'FIN-WAIT-1') {
+        this.setState('FIN-WAIT-2');
+        // A peer that never closes its side does not hold the connection forever (Linux's
+        // tcp_fin_timeout, 60 s): when its FIN comes, TIME-WAIT restarts the timer.
+        this.timeWaitTimer.start(FIN_WAIT_2_TIMEOUT);
+      } else if (this.state === 'CLOSING') {
         this.setState('TIME-WAIT');
         this.enterTimeWait();
       } else if (this.state === 'LAST-ACK') {

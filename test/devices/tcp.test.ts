@@ -16,6 +16,7 @@ import type { TraceLog } from '../../src/devices/trace.js';
 import { Network } from '../../src/topo/network.js';
 import {
   decodeFrame,
+  emitTcp,
   IpProtocol,
   ip,
   type Layer,
@@ -562,4 +563,63 @@ test('simultaneous open, closed in SYN-RECEIVED with data queued: every byte arr
   assert.equal(ca.state, 'TIME-WAIT');
   assert.equal(cb.state, 'CLOSED');
   assert.equal(cb.closeReason, 'closed');
+});
+
+test('FIN-WAIT-2 ends after 60 s when the peer never closes its side (Linux tcp_fin_timeout)', () => {
+  const { net, a, b } = pair();
+  let server: TcpConnection | null = null;
+  b.tcp.listen(80, (c) => {
+    server = c; // accepts, never closes
+  });
+  const conn = a.tcp.connect(B, 80);
+  conn.onEstablished = () => conn.close();
+  let closedAt = -1;
+  conn.onClose = () => {
+    closedAt = net.scheduler.now();
+  };
+  net.run({ until: 1e9 });
+  assert.equal(conn.state, 'FIN-WAIT-2');
+  assert.equal((server as TcpConnection | null)?.state, 'CLOSE-WAIT');
+  const finAcked = net.scheduler.now();
+  net.run({ until: 70e9 });
+  assert.equal(conn.state, 'CLOSED');
+  assert.ok(closedAt > 60e9 && closedAt < finAcked + 60e9, `closed at ${closedAt}`);
+  assert.deepEqual(a.tcp.connections(), []);
+});
+
+test('TIME-WAIT: a retransmitted FIN is acknowledged again and restarts the 2*MSL timer', () => {
+  const { net, a, b } = pair();
+  b.enableTcpEcho();
+  const conn = a.tcp.connect(B, 7);
+  conn.onEstablished = () => conn.close();
+  net.run({ until: 300e6 });
+  assert.equal(conn.state, 'TIME-WAIT');
+  // The peer's FIN again, as if our last ACK had been lost: [FIN, ACK] at the FIN's sequence number.
+  const acksBefore = conn.stats.segmentsSent;
+  const fin = emitTcp(
+    {
+      srcPort: 7,
+      dstPort: conn.local.port,
+      seq: (conn.rcvNxt - 1) >>> 0,
+      ack: conn.sndNxt,
+      flags: TcpFlag.FIN | TcpFlag.ACK,
+      window: 65535,
+      urgentPointer: 0,
+      options: new Uint8Array(0),
+    },
+    new Uint8Array(0),
+    { src: B, dst: ip('10.0.0.1') },
+  );
+  // b has closed: it answers our new ACK with a RST, which ends TIME-WAIT at once (RFC 1337's
+  // "assassination", as Linux does by default). Keep that RST away to see the timer.
+  filterArrivals(a, (frame) => ((segmentOf(frame)?.flags ?? 0) & TcpFlag.RST) === 0);
+  const at = net.scheduler.now();
+  net.scheduler.schedule(0, () =>
+    b.sendIp({ src: B, dst: ip('10.0.0.1'), protocol: IpProtocol.tcp, payload: fin }),
+  );
+  net.run({ until: at + 900e6 });
+  assert.equal(conn.state, 'TIME-WAIT', 'still waiting: the timer restarted at the retransmitted FIN');
+  assert.equal(conn.stats.segmentsSent, acksBefore + 1, 'the FIN was acknowledged again');
+  net.run({ until: at + 1_200e6 });
+  assert.equal(conn.state, 'CLOSED');
 });
