@@ -707,6 +707,8 @@ export class Store {
     const counts = this.db
       .prepare(`SELECT kind, count(*) AS n FROM objects WHERE tenant = ? AND kind != 'tenant' GROUP BY kind`)
       .all(row.id) as { kind: ObjectKind; n: number }[];
+    const order = Object.keys(OBJECT_KINDS);
+    counts.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
     if (counts.length > 0)
       throw new ServiceError(
         409,
