@@ -161,7 +161,8 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
           if (!(error instanceof CliError)) throw error;
           const status = error instanceof ApiError ? ` (${error.status} ${error.code})` : '';
           err.line(`${name}: ${error.message}${status}`);
-          for (const p of error.problems) err.line(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+          const said = error.problems.length === 1 && error.message.includes(error.problems[0]!.message);
+          if (!said) for (const p of error.problems) err.line(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
           io.setStatus(1);
         }
       });
