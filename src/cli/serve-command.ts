@@ -46,7 +46,7 @@ export async function runServe(
     return 1;
   }
   try {
-    adminToken = store.ensureAdminToken(process.env.VNET_ADMIN_TOKEN).created;
+    adminToken = store.ensureAdminToken(process.env.VNET_ADMIN_TOKEN || undefined).created;
   } catch (error) {
     err.line(`vnet serve: ${error instanceof Error ? error.message : String(error)}`);
     store.close();

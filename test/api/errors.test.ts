@@ -222,3 +222,11 @@ test('idempotency: the same key and body twice gives the same object, stored onc
   assert.equal(theirs.status, 201);
   assert.notEqual(theirs.body.id, first.body.id);
 });
+
+test('ten creates of the same name at once: exactly one 201, nine 409', async () => {
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => as('POST', '/v1/vpcs', { name: 'race', cidrs: ['10.77.0.0/16'] })),
+  );
+  assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+  assert.equal((await as('GET', '/v1/vpcs?name=race')).body.items.length, 1);
+});
