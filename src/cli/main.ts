@@ -10,7 +10,9 @@ import { runDecode } from './decode-command.js';
 import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';
 import { runRun, runShow, runTrace } from './run-command.js';
+import { runServe, type ServeCommandOptions } from './serve-command.js';
 import { runTour } from './tour-command.js';
+import { registerServiceCommands } from './vpc-commands.js';
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);
@@ -183,6 +185,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(() => {
       out.line(JSON.stringify(labJsonSchema(), null, 2));
     });
+
+  program
+    .command('serve')
+    .description(
+      'run the VPC service: the HTTP API, with its state in a SQLite database (see docs/service.md)',
+    )
+    .option('--db <path>', 'the state database (default ./.vnet/vnet.db)')
+    .option('--port <n>', 'TCP port; 0 lets the system choose (default 7480)', (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535)
+        throw new InvalidArgumentError(`"${v}" is not a TCP port (0..65535)`);
+      return Number(v);
+    })
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+    .option(
+      '--hypervisors <names>',
+      "comma-separated hypervisors instances are placed on (default: the default fabric's four)",
+    )
+    .option('--public-pool <cidr>', 'where elastic IPs come from (default 203.0.113.0/24)')
+    .option('--log', 'log every request (JSON lines on stdout)')
+    .action(async (opts: ServeCommandOptions) => {
+      status = await runServe(opts, out, err);
+    });
+
+  registerServiceCommands(program, { out, err, setStatus: (s) => (status = s) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,265 @@
+/**
+ * The HTTP JSON API (Fastify) over the store.
+ *
+ * - `/v1/<collection>` for every kind a tenant owns (vpcs, subnets, route-tables,
+ *   internet-gateways, elastic-ips, peerings, security-groups, network-acls, instances): POST
+ *   creates, GET lists (`?limit=&cursor=`, oldest first, `next` cursor; `?name=` and the kind's
+ *   reference filters such as `?vpc=`), GET/PATCH/PUT/DELETE `/:id`. Instances also have
+ *   `/start`, `/stop` and `/migrate` (501 until the data plane is wired); `/v1/reach` and `/v1/plan`
+ *   are 501 too.
+ * - `/v1/tenants` (admin): tenants, and `/v1/tenants/:id/tokens` their API tokens. `/v1/fabric`
+ *   (admin): the hypervisors and their load.
+ * - `GET /openapi.json`: the OpenAPI 3.1 document, from the zod schemas. `GET /healthz`.
+ *
+ * Auth: `Authorization: Bearer <token>`. A tenant token sees and changes only its tenant's objects;
+ * another tenant's id answers 404 exactly as a missing one does, so ids leak nothing. The admin
+ * token manages tenants, tokens and the fabric, and is refused (403) on tenants' collections.
+ *
+ * Errors: `{ error: { code, message, problems: [{ path, message }] } }`, every problem listed.
+ */
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Problem, parseBody, ServiceError } from '../store/errors.js';
+import { KINDS, type KindSpec } from '../store/kinds.js';
+import { MAX_PAGE, type Principal, type Store, type StoredObject } from '../store/store.js';
+import { openApiDocument } from './openapi.js';
+
+export interface ServerOptions {
+  readonly store: Store;
+  /** Fastify's request log (pino) to stdout. */
+  readonly logger?: boolean;
+}
+
+/** An object as the API shows it: the intent fields, then the bookkeeping. */
+export function present(o: StoredObject): Record<string, unknown> {
+  return { ...o.body, createdAt: o.created, updatedAt: o.updated, version: o.version };
+}
+
+function errorBody(code: string, message: string, problems: readonly Problem[] = []) {
+  return { error: { code, message, problems } };
+}
+
+/** JSON with sorted keys: two bodies that mean the same hash the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+const tokenBody = z.strictObject({ name: z.string().min(1).max(64).optional() });
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { store } = options;
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 << 20 });
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const document = openApiDocument();
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof ServiceError) {
+      if (error.status === 401) reply.header('www-authenticate', 'Bearer');
+      return reply.code(error.status).send(errorBody(error.code, error.message, error.problems));
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send(errorBody('invalid-request', error.message));
+    request.log.error(error);
+    return reply.code(500).send(errorBody('internal', 'internal error (see the server log)'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('not-found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const header = request.headers.authorization;
+    if (header === undefined)
+      throw new ServiceError(401, 'unauthorized', 'no token: send "Authorization: Bearer <token>"');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const principal = m ? store.authenticate(m[1]!) : undefined;
+    if (!principal)
+      throw new ServiceError(
+        401,
+        'unauthorized',
+        'the token is not valid (revoked, mistyped, or of another server)',
+      );
+    principals.set(request, principal);
+  });
+
+  const tenantOf = (request: FastifyRequest): string => {
+    const p = principals.get(request)!;
+    if (p.kind !== 'tenant')
+      throw new ServiceError(
+        403,
+        'forbidden',
+        "the admin token manages tenants and the fabric; use a tenant's token for its objects",
+      );
+    return p.tenant;
+  };
+  const requireAdmin = (request: FastifyRequest): void => {
+    if (principals.get(request)!.kind !== 'admin')
+      throw new ServiceError(403, 'forbidden', 'this route needs the admin token');
+  };
+  /** The tenant whose objects a route works on: the token's, or any for the admin on /v1/tenants. */
+  const ownerFor = (spec: KindSpec, request: FastifyRequest): string | null => {
+    if (spec.kind === 'tenant') {
+      requireAdmin(request);
+      return null;
+    }
+    return tenantOf(request);
+  };
+
+  const ifMatch = (request: FastifyRequest): number | undefined => {
+    const h = request.headers['if-match'];
+    if (h === undefined || h === '*') return undefined;
+    const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(String(h));
+    if (!m)
+      throw new ServiceError(400, 'invalid-request', 'If-Match must be a version, e.g. "3"', [
+        { path: 'If-Match', message: 'expected a version number' },
+      ]);
+    return Number(m[1]);
+  };
+
+  const sendObject = (reply: FastifyReply, o: StoredObject, status = 200) =>
+    reply.code(status).header('etag', `"${o.version}"`).send(present(o));
+
+  const listQuery = (spec: KindSpec, query: Record<string, string | string[] | undefined>) => {
+    const problems: Problem[] = [];
+    const allowed = ['limit', 'cursor', 'name', ...spec.filters];
+    const where: Record<string, string> = {};
+    let limit: number | undefined;
+    for (const [key, raw] of Object.entries(query)) {
+      const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+      if (!allowed.includes(key)) {
+        problems.push({ path: key, message: `unknown query parameter (${allowed.join(', ')})` });
+        continue;
+      }
+      if (value === undefined) continue;
+      if (key === 'limit') {
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PAGE)
+          problems.push({ path: 'limit', message: `an integer from 1 to ${MAX_PAGE}` });
+        else limit = Number(value);
+      } else if (key !== 'cursor') where[key] = value;
+    }
+    if (problems.length > 0)
+      throw new ServiceError(400, 'invalid-request', 'the query string has problems', problems);
+    const cursor = Array.isArray(query.cursor) ? query.cursor[0] : query.cursor;
+    return { limit, cursor: cursor || undefined, where };
+  };
+
+  app.get('/openapi.json', async () => document);
+  app.get('/healthz', async () => ({ ok: true, schema: store.schemaVersion }));
+
+  type IdParams = { id: string };
+  for (const spec of Object.values(KINDS)) {
+    const base = `/v1/${spec.collection}`;
+    app.post(base, async (request, reply) => {
+      const owner = ownerFor(spec, request);
+      const create = () => ({ status: 201, body: present(store.create(owner, spec.kind, request.body)) });
+      const key = request.headers['idempotency-key'];
+      let result: { status: number; body: Record<string, unknown>; replayed?: boolean };
+      if (key === undefined) result = create();
+      else {
+        if (typeof key !== 'string' || key.length < 1 || key.length > 255)
+          throw new ServiceError(400, 'invalid-request', 'Idempotency-Key must be 1 to 255 characters', [
+            { path: 'Idempotency-Key', message: '1 to 255 characters' },
+          ]);
+        const fingerprint = createHash('sha256')
+          .update(`POST ${base}\n${canonical(request.body ?? null)}`)
+          .digest('hex');
+        result = store.idempotent(owner ?? 'admin', key, fingerprint, create);
+        reply.header('idempotent-replayed', String(result.replayed));
+      }
+      return reply
+        .code(result.status)
+        .header('location', `${base}/${String(result.body.id)}`)
+        .header('etag', `"${String(result.body.version)}"`)
+        .send(result.body);
+    });
+    app.get(base, async (request) => {
+      const owner = ownerFor(spec, request);
+      const page = store.list(owner, spec.kind, listQuery(spec, request.query as Record<string, string>));
+      return { items: page.items.map(present), next: page.next };
+    });
+    app.get<{ Params: IdParams }>(`${base}/:id`, async (request, reply) =>
+      sendObject(reply, store.get(ownerFor(spec, request), spec.kind, request.params.id)),
+    );
+    for (const method of ['PATCH', 'PUT'] as const)
+      app.route<{ Params: IdParams }>({
+        method,
+        url: `${base}/:id`,
+        handler: async (request, reply) =>
+          sendObject(
+            reply,
+            store.update(ownerFor(spec, request), spec.kind, request.params.id, request.body, {
+              replace: method === 'PUT',
+              ifVersion: ifMatch(request),
+            }),
+          ),
+      });
+    app.delete<{ Params: IdParams }>(`${base}/:id`, async (request, reply) => {
+      store.delete(ownerFor(spec, request), spec.kind, request.params.id, { ifVersion: ifMatch(request) });
+      return reply.code(204).send();
+    });
+  }
+
+  for (const [action, state] of [
+    ['start', 'running'],
+    ['stop', 'stopped'],
+  ] as const)
+    app.post<{ Params: IdParams }>(`/v1/instances/:id/${action}`, async (request, reply) =>
+      sendObject(reply, store.setInstanceState(tenantOf(request), request.params.id, state)),
+    );
+
+  const notWired = (what: string) =>
+    new ServiceError(
+      501,
+      'not-implemented',
+      `${what} is not wired to the data plane yet: the intent is stored, and this answers once the compiler and the simulated fabric are connected`,
+    );
+  app.post<{ Params: IdParams }>('/v1/instances/:id/migrate', async (request) => {
+    store.get(tenantOf(request), 'instance', request.params.id);
+    throw notWired('live migration');
+  });
+  app.post('/v1/reach', async (request) => {
+    tenantOf(request);
+    throw notWired('reachability analysis');
+  });
+  app.get('/v1/plan', async (request) => {
+    tenantOf(request);
+    throw notWired('the plan');
+  });
+
+  app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request, reply) => {
+    requireAdmin(request);
+    const body = parseBody(tokenBody, request.body ?? {});
+    return reply.code(201).send(store.createToken(request.params.id, body.name ?? 'token'));
+  });
+  app.get<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request) => {
+    requireAdmin(request);
+    return { items: store.listTokens(request.params.id) };
+  });
+  app.delete<{ Params: IdParams & { tokenId: string } }>(
+    '/v1/tenants/:id/tokens/:tokenId',
+    async (request, reply) => {
+      requireAdmin(request);
+      store.deleteToken(request.params.id, request.params.tokenId);
+      return reply.code(204).send();
+    },
+  );
+  app.get('/v1/fabric', async (request) => {
+    requireAdmin(request);
+    return { hypervisors: store.hypervisorLoad() };
+  });
+  app.get('/v1/whoami', async (request) => {
+    const p = principals.get(request)!;
+    if (p.kind === 'admin') return { kind: 'admin', token: p.tokenId };
+    const tenant = store.get(null, 'tenant', p.tenant).body;
+    return { kind: 'tenant', tenant, token: p.tokenId };
+  });
+
+  return app;
+}

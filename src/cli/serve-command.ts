@@ -1,0 +1,93 @@
+/**
+ * `vnet serve [--db PATH] [--port N] [--host ADDR]`: opens (or creates and migrates) the state
+ * database, makes sure an admin token exists (VNET_ADMIN_TOKEN's, or a new one printed once), and
+ * serves the API until SIGINT or SIGTERM, then closes the listener (requests in flight finish) and
+ * the database (the WAL is checkpointed).
+ *
+ * The first lines on stdout say where the state is, the admin token on first start, and
+ * `listening on http://HOST:PORT` (with `--port 0`, the port the system chose) and how to point
+ * the CLI at it. Exit status: 0 after a signal; 1 when the database or the port cannot be used.
+ */
+import { resolve } from 'node:path';
+import { buildServer } from '../api/server.js';
+import { DEFAULT_HYPERVISORS, DEFAULT_PUBLIC_POOL, Store } from '../store/store.js';
+import type { LineWriter } from './output.js';
+
+export const DEFAULT_DB = '.vnet/vnet.db';
+export const DEFAULT_PORT = 7480;
+
+export interface ServeCommandOptions {
+  readonly db?: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly hypervisors?: string;
+  readonly publicPool?: string;
+  readonly log?: boolean;
+}
+
+export async function runServe(
+  options: ServeCommandOptions,
+  out: LineWriter,
+  err: LineWriter,
+): Promise<number> {
+  const path = resolve(options.db ?? DEFAULT_DB);
+  const hypervisors = options.hypervisors
+    ? options.hypervisors
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== '')
+    : DEFAULT_HYPERVISORS;
+  let store: Store;
+  let adminToken: string | undefined;
+  try {
+    store = Store.open(path, { hypervisors, publicPool: options.publicPool ?? DEFAULT_PUBLIC_POOL });
+  } catch (error) {
+    err.line(`vnet serve: ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  try {
+    adminToken = store.ensureAdminToken(process.env.VNET_ADMIN_TOKEN || undefined).created;
+  } catch (error) {
+    err.line(`vnet serve: ${error instanceof Error ? error.message : String(error)}`);
+    store.close();
+    return 1;
+  }
+  const app = buildServer({ store, logger: options.log });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ port: options.port ?? DEFAULT_PORT, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    err.line(
+      `vnet serve: cannot listen on ${host}:${options.port ?? DEFAULT_PORT}: ${code === 'EADDRINUSE' ? 'the port is in use (try --port)' : error instanceof Error ? error.message : String(error)}`,
+    );
+    store.close();
+    return 1;
+  }
+  // A restart rebuilds the data plane from the stored intent (a no-op until the compiler is wired).
+  store.publish();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const s = store.settings();
+  out.line(
+    `vnet serve: state in ${path} (SQLite ${s.journalMode}, synchronous=${s.synchronous === 2 ? 'FULL' : s.synchronous}, schema ${store.schemaVersion})`,
+  );
+  out.line(
+    `vnet serve: hypervisors ${hypervisors.join(', ')}; elastic IPs from ${options.publicPool ?? DEFAULT_PUBLIC_POOL}`,
+  );
+  if (adminToken) out.line(`vnet serve: admin token (shown this once; it is stored hashed): ${adminToken}`);
+  out.line(`vnet serve: listening on ${endpoint} (OpenAPI document at ${endpoint}/openapi.json)`);
+  out.line(`vnet serve: point the CLI at it: export VNET_ENDPOINT=${endpoint} VNET_TOKEN=<a token>`);
+  out.flush();
+
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+  out.line(`vnet serve: ${signal}: finishing requests in flight, closing the database`);
+  out.flush();
+  await app.close();
+  store.close();
+  return 0;
+}

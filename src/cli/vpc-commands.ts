@@ -1,0 +1,409 @@
+/**
+ * The VPC service's commands: the CLI is a client of the API (`vnet serve`) for everything.
+ *
+ *   vnet tenant create|list|get|delete        (admin token)
+ *   vnet token create TENANT [--name N]        (admin token; prints the new tenant token once)
+ *   vnet vpc create NAME --cidr C [--cidr C]... | list | get | delete
+ *   vnet subnet create NAME --vpc VPC --cidr C [--route-table RTB] [--network-acl ACL] | list [--vpc] | get | delete
+ *   vnet sg create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete | authorize
+ *   vnet instance launch NAME --subnet S [--ip IP] [--sg SG]... [--host H] | list [--subnet] | get | start | stop | migrate | delete
+ *
+ * Objects are named by id (`vpc-0a1b2c3d4e5f`) or by name when that name is unambiguous. Each
+ * command takes `--output table|json` (table by default), `--endpoint` and `--token`. Exit status:
+ * 0 success; 1 the API refused (its message and every problem printed), could not be reached, or a
+ * name matched nothing; 2 usage.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Row } from '../topo/lab-run.js';
+import { renderTable } from '../topo/report.js';
+import { ApiClient, ApiError, CliError, resolveConfig } from './api-client.js';
+import type { LineWriter } from './output.js';
+
+type Obj = Record<string, unknown>;
+
+export interface ServiceIo {
+  readonly out: LineWriter;
+  readonly err: LineWriter;
+  setStatus(status: number): void;
+}
+
+interface ClientFlags {
+  endpoint?: string;
+  token?: string;
+  output: 'table' | 'json';
+}
+
+interface KindView {
+  /** `vpc`, as the command is named. */
+  readonly command: string;
+  readonly title: string;
+  readonly collection: string;
+  readonly prefix: string;
+  readonly row: (o: Obj) => Row;
+}
+
+const rulesText = (rules: unknown) =>
+  ((rules ?? []) as Obj[])
+    .map((r) => {
+      const ports = r.ports as [number, number] | undefined;
+      const range = ports ? `:${ports[0] === ports[1] ? ports[0] : ports.join('-')}` : '';
+      return `${r.protocol}${range}:${r.cidr ?? r.group}`;
+    })
+    .join(' ') || '-';
+
+const VIEWS = {
+  tenant: {
+    command: 'tenant',
+    title: 'tenant',
+    collection: 'tenants',
+    prefix: 'tenant',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name) }),
+  },
+  vpc: {
+    command: 'vpc',
+    title: 'VPC',
+    collection: 'vpcs',
+    prefix: 'vpc',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), cidrs: (o.cidrs as string[]).join(',') }),
+  },
+  subnet: {
+    command: 'subnet',
+    title: 'subnet',
+    collection: 'subnets',
+    prefix: 'subnet',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), vpc: s(o.vpc), cidr: s(o.cidr) }),
+  },
+  sg: {
+    command: 'sg',
+    title: 'security group',
+    collection: 'security-groups',
+    prefix: 'sg',
+    row: (o: Obj) => ({
+      id: s(o.id),
+      name: s(o.name),
+      vpc: s(o.vpc),
+      ingress: rulesText(o.ingress),
+      egress: rulesText(o.egress),
+    }),
+  },
+  instance: {
+    command: 'instance',
+    title: 'instance',
+    collection: 'instances',
+    prefix: 'i',
+    row: (o: Obj) => ({
+      id: s(o.id),
+      name: s(o.name),
+      subnet: s(o.subnet),
+      ip: s(o.ip),
+      mac: s(o.mac),
+      host: s(o.host),
+      state: s(o.state),
+      sgs: (o.securityGroups as string[]).join(',') || '-',
+    }),
+  },
+} satisfies Record<string, KindView>;
+
+function s(v: unknown): string {
+  return v === undefined || v === null ? '-' : String(v);
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `tcp:22:0.0.0.0/0`, `tcp:1024-65535:sg-0a1b2c`, `icmp:10.0.0.0/8`, `all:sg-0a1b2c`. */
+export function parseRule(text: string): Obj {
+  const parts = text.split(':');
+  const fail = () =>
+    new InvalidArgumentError(
+      `"${text}" is not a rule: PROTOCOL[:PORT[-PORT]]:CIDR-or-SG, e.g. tcp:22:0.0.0.0/0, tcp:80-443:sg-0a1b2c, icmp:10.0.0.0/8`,
+    );
+  if (parts.length < 2 || parts.length > 3) throw fail();
+  const [protocol, ...rest] = parts as [string, ...string[]];
+  if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol)) throw fail();
+  const source = rest[rest.length - 1]!;
+  const rule: Obj = { protocol };
+  if (rest.length === 2) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(rest[0]!);
+    if (!m) throw fail();
+    rule.ports = [Number(m[1]), Number(m[2] ?? m[1])];
+  }
+  if (source.includes('/')) rule.cidr = source;
+  else if (/^sg-[0-9a-z]+$/.test(source)) rule.group = source;
+  else throw fail();
+  return rule;
+}
+
+export function registerServiceCommands(program: Command, io: ServiceIo): void {
+  const { out, err } = io;
+
+  /** Adds the client options to a leaf command and runs its body with a client, reporting failures. */
+  const leaf = <A extends unknown[]>(
+    cmd: Command,
+    body: (client: ApiClient, flags: ClientFlags & Record<string, unknown>, ...args: A) => Promise<void>,
+  ) =>
+    cmd
+      .addOption(
+        new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table'),
+      )
+      .option('--endpoint <url>', 'the API (default: VNET_ENDPOINT, the config file, http://127.0.0.1:7480)')
+      .option('--token <token>', 'API token (default: VNET_TOKEN, the config file)')
+      .action(async (...all: unknown[]) => {
+        const command = all[all.length - 1] as Command;
+        const flags = command.opts() as ClientFlags & Record<string, unknown>;
+        const args = all.slice(0, command.registeredArguments.length) as A;
+        const name = `vnet ${command.parent?.name()} ${command.name()}`;
+        try {
+          const client = new ApiClient(resolveConfig(flags));
+          await body(client, flags, ...args);
+        } catch (error) {
+          if (!(error instanceof CliError)) throw error;
+          const status = error instanceof ApiError ? ` (${error.status} ${error.code})` : '';
+          err.line(`${name}: ${error.message}${status}`);
+          const said = error.problems.length === 1 && error.message.includes(error.problems[0]!.message);
+          if (!said) for (const p of error.problems) err.line(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+          io.setStatus(1);
+        }
+      });
+
+  const print = (flags: ClientFlags, view: KindView, objects: Obj[], one = false) => {
+    if (flags.output === 'json') out.line(JSON.stringify(one ? objects[0] : objects, null, 2));
+    else for (const line of renderTable(objects.map(view.row))) out.line(line);
+  };
+  const printDetail = (flags: ClientFlags, o: Obj) => {
+    if (flags.output === 'json') return out.line(JSON.stringify(o, null, 2));
+    const width = Math.max(...Object.keys(o).map((k) => k.length));
+    for (const [k, v] of Object.entries(o))
+      out.line(
+        `${k.padEnd(width)}  ${k === 'ingress' || k === 'egress' ? rulesText(v) : Array.isArray(v) ? v.join(', ') || '-' : s(v)}`,
+      );
+  };
+
+  /** An id, or a name that matches exactly one object (within `where`, e.g. a VPC). */
+  const resolveRef = async (
+    client: ApiClient,
+    view: KindView,
+    ref: string,
+    where: Record<string, string> = {},
+  ) => {
+    if (new RegExp(`^${view.prefix}-[0-9a-z]+$`).test(ref)) return ref;
+    const found = await client.listAll<Obj>(`/v1/${view.collection}`, { ...where, name: ref });
+    if (found.length === 1) return String(found[0]!.id);
+    if (found.length === 0) throw new CliError(`no ${view.title} named "${ref}"`);
+    throw new CliError(
+      `"${ref}" names ${found.length} ${view.title}s (${found.map((o) => o.id).join(', ')}): use an id`,
+    );
+  };
+
+  const progress = (what: string) => {
+    if (!process.stderr.isTTY) return undefined;
+    return (n: number) => process.stderr.write(`\r\x1b[2Kfetched ${n} ${what}...`);
+  };
+  const endProgress = () => {
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+  };
+
+  /** list, get, delete: the same for every kind. */
+  const common = (
+    parent: Command,
+    view: KindView,
+    filters: { flag: string; field: string; view: KindView }[] = [],
+  ) => {
+    const list = parent.command('list').description(`list ${view.title}s`);
+    for (const f of filters)
+      list.option(`--${f.flag} <${f.flag}>`, `only those of this ${f.view.title} (id or name)`);
+    leaf(list, async (client, flags) => {
+      const query: Record<string, string> = {};
+      for (const f of filters)
+        if (typeof flags[f.flag] === 'string')
+          query[f.field] = await resolveRef(client, f.view, flags[f.flag] as string);
+      const items = await client.listAll<Obj>(`/v1/${view.collection}`, query, progress(`${view.title}s`));
+      endProgress();
+      print(flags, view, items);
+    });
+    leaf(
+      parent.command('get').description(`show one ${view.title}`).argument('<ref>', 'id or name'),
+      async (client, flags, ref: string) => {
+        const id = await resolveRef(client, view, ref);
+        printDetail(flags, await client.request<Obj>('GET', `/v1/${view.collection}/${id}`));
+      },
+    );
+    leaf(
+      parent.command('delete').description(`delete a ${view.title}`).argument('<ref>', 'id or name'),
+      async (client, flags, ref: string) => {
+        const id = await resolveRef(client, view, ref);
+        await client.request('DELETE', `/v1/${view.collection}/${id}`);
+        if (flags.output === 'json') out.line(JSON.stringify({ deleted: id }));
+        else out.line(`deleted ${view.title} ${id}`);
+      },
+    );
+  };
+
+  const create = async (client: ApiClient, view: KindView, body: Obj) =>
+    client.request<Obj>('POST', `/v1/${view.collection}`, body);
+
+  // tenants and tokens (admin)
+  const tenant = program.command('tenant').description('tenants (admin token)');
+  leaf(
+    tenant.command('create').description('create a tenant').argument('<name>'),
+    async (client, flags, name: string) => {
+      print(flags, VIEWS.tenant, [await create(client, VIEWS.tenant, { name })], true);
+    },
+  );
+  common(tenant, VIEWS.tenant);
+  const token = program.command('token').description("tenants' API tokens (admin token)");
+  leaf(
+    token
+      .command('create')
+      .description('make an API token for a tenant; it is printed this once')
+      .argument('<tenant>', 'tenant id or name')
+      .option('--name <name>', 'what the token is for', 'cli'),
+    async (client, flags, ref: string) => {
+      const id = await resolveRef(client, VIEWS.tenant, ref);
+      const t = await client.request<Obj>('POST', `/v1/tenants/${id}/tokens`, { name: flags.name });
+      if (flags.output === 'json') out.line(JSON.stringify(t, null, 2));
+      else {
+        out.line(`token ${t.id} for tenant ${t.tenant} (shown this once; the service keeps only its hash):`);
+        out.line(String(t.token));
+      }
+    },
+  );
+
+  // VPCs
+  const vpc = program.command('vpc').description('VPCs: private networks of one or more IPv4 blocks');
+  leaf(
+    vpc
+      .command('create')
+      .description('create a VPC')
+      .argument('<name>')
+      .requiredOption('--cidr <cidr>', 'an IPv4 block, e.g. 10.0.0.0/16 (repeatable, up to 5)', collect),
+    async (client, flags, name: string) => {
+      print(flags, VIEWS.vpc, [await create(client, VIEWS.vpc, { name, cidrs: flags.cidr })], true);
+    },
+  );
+  common(vpc, VIEWS.vpc);
+
+  // subnets
+  const subnet = program.command('subnet').description("subnets: a block of a VPC's addresses");
+  leaf(
+    subnet
+      .command('create')
+      .description('create a subnet')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
+      .requiredOption('--cidr <cidr>', "inside one of the VPC's blocks, e.g. 10.0.1.0/24")
+      .option('--route-table <id>', 'its route table (default: the main one)')
+      .option('--network-acl <id>', 'its network ACL (default: allow all)'),
+    async (client, flags, name: string) => {
+      const body: Obj = {
+        name,
+        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
+        cidr: flags.cidr,
+      };
+      if (flags.routeTable) body.routeTable = flags.routeTable;
+      if (flags.networkAcl) body.networkAcl = flags.networkAcl;
+      print(flags, VIEWS.subnet, [await create(client, VIEWS.subnet, body)], true);
+    },
+  );
+  common(subnet, VIEWS.subnet, [{ flag: 'vpc', field: 'vpc', view: VIEWS.vpc }]);
+
+  // security groups
+  const sg = program.command('sg').description('security groups: stateful allow rules per instance');
+  const ruleHelp = 'PROTOCOL[:PORT[-PORT]]:CIDR-or-SG, e.g. tcp:22:0.0.0.0/0 (repeatable)';
+  const collectRule = (v: string, prev: Obj[] | undefined) => [...(prev ?? []), parseRule(v)];
+  leaf(
+    sg
+      .command('create')
+      .description('create a security group')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
+      .option('--ingress <rule>', `allow in: ${ruleHelp}`, collectRule)
+      .option('--egress <rule>', `allow out: ${ruleHelp}`, collectRule),
+    async (client, flags, name: string) => {
+      const body = {
+        name,
+        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
+        ingress: flags.ingress ?? [],
+        egress: flags.egress ?? [],
+      };
+      print(flags, VIEWS.sg, [await create(client, VIEWS.sg, body)], true);
+    },
+  );
+  leaf(
+    sg
+      .command('authorize')
+      .description('add rules to a security group')
+      .argument('<sg>', 'id or name')
+      .option('--ingress <rule>', `allow in: ${ruleHelp}`, collectRule)
+      .option('--egress <rule>', `allow out: ${ruleHelp}`, collectRule),
+    async (client, flags, ref: string) => {
+      const id = await resolveRef(client, VIEWS.sg, ref);
+      const current = await client.request<Obj>('GET', `/v1/security-groups/${id}`);
+      const body = {
+        ingress: [...(current.ingress as Obj[]), ...((flags.ingress as Obj[]) ?? [])],
+        egress: [...(current.egress as Obj[]), ...((flags.egress as Obj[]) ?? [])],
+      };
+      const changed = await client.request<Obj>('PATCH', `/v1/security-groups/${id}`, body, {
+        'if-match': `"${current.version}"`,
+      });
+      print(flags, VIEWS.sg, [changed], true);
+    },
+  );
+  common(sg, VIEWS.sg, [{ flag: 'vpc', field: 'vpc', view: VIEWS.vpc }]);
+
+  // instances
+  const instance = program.command('instance').description('instances: VMs in a subnet, on a hypervisor');
+  leaf(
+    instance
+      .command('launch')
+      .description('launch an instance (its IP, MAC and hypervisor are allocated unless given)')
+      .argument('<name>')
+      .requiredOption('--subnet <subnet>', 'its subnet (id or name)')
+      .option('--ip <ip>', 'a fixed address in the subnet (not its first four or its last)')
+      .option('--sg <sg>', 'a security group id (repeatable, up to 5)', collect)
+      .option('--host <hypervisor>', 'pin to a hypervisor (default: the least loaded)'),
+    async (client, flags, name: string) => {
+      const body: Obj = {
+        name,
+        subnet: await resolveRef(client, VIEWS.subnet, String(flags.subnet)),
+        securityGroups: await Promise.all(
+          ((flags.sg as string[]) ?? []).map((g) => resolveRef(client, VIEWS.sg, g)),
+        ),
+      };
+      if (flags.ip) body.ip = flags.ip;
+      if (flags.host) body.host = flags.host;
+      print(flags, VIEWS.instance, [await create(client, VIEWS.instance, body)], true);
+    },
+  );
+  for (const action of ['start', 'stop'] as const)
+    leaf(
+      instance.command(action).description(`${action} an instance`).argument('<instance>', 'id or name'),
+      async (client, flags, ref: string) => {
+        const id = await resolveRef(client, VIEWS.instance, ref);
+        print(
+          flags,
+          VIEWS.instance,
+          [await client.request<Obj>('POST', `/v1/instances/${id}/${action}`)],
+          true,
+        );
+      },
+    );
+  leaf(
+    instance
+      .command('migrate')
+      .description('live-migrate an instance to another hypervisor')
+      .argument('<instance>', 'id or name')
+      .argument('<hypervisor>'),
+    async (client, flags, ref: string, host: string) => {
+      const id = await resolveRef(client, VIEWS.instance, ref);
+      print(
+        flags,
+        VIEWS.instance,
+        [await client.request<Obj>('POST', `/v1/instances/${id}/migrate`, { host })],
+        true,
+      );
+    },
+  );
+  common(instance, VIEWS.instance, [{ flag: 'subnet', field: 'subnet', view: VIEWS.subnet }]);
+}
