@@ -40,6 +40,7 @@ import {
   MAC_BROADCAST,
   type Mac,
   rarpAnnouncement,
+  readIpv4,
   readMac,
   readU16,
   UdpView,
@@ -279,14 +280,17 @@ export abstract class IpNode extends Device {
   }
 
   private receiveArp(iface: IpInterface, frame: Uint8Array, offset: number): void {
-    const checked = ArpView.check(frame, offset);
-    if (!checked.ok) return this.drop(`arp-${checked.error.code}`, iface.port);
-    const arp = checked.value;
+    if (!ArpView.isValid(frame, offset)) {
+      const checked = ArpView.check(frame, offset);
+      return this.drop(`arp-${checked.ok ? 'invalid' : checked.error.code}`, iface.port);
+    }
+    // The fields read in place: most ARP a station sees is another station's broadcast request.
     const now = this.now();
-    const op = arp.op;
-    const senderIp = arp.senderIp;
-    const senderMac = arp.senderMac;
-    const forUs = iface.owns(arp.targetIp);
+    const op = readU16(frame, offset + 6);
+    const senderMac = readMac(frame, offset + 8);
+    const senderIp = readIpv4(frame, offset + 14);
+    const targetIp = readIpv4(frame, offset + 24);
+    const forUs = iface.owns(targetIp);
     if (senderIp !== 0 && !isGroupMac(senderMac) && !iface.owns(senderIp)) {
       // Linux: a request for us creates the requester's entry; any other ARP refreshes an existing one,
       // and a reply completes a resolution in progress.
@@ -308,13 +312,13 @@ export abstract class IpNode extends Device {
       const reply = emitArp({
         op: ArpOp.reply,
         senderMac: iface.mac,
-        senderIp: arp.targetIp,
+        senderIp: targetIp,
         targetMac: senderMac,
         targetIp: senderIp,
       });
       this.trace(
         'arp',
-        `${formatIpv4(senderIp)} asks for ${formatIpv4(arp.targetIp)}: reply ${formatMac(iface.mac)}`,
+        `${formatIpv4(senderIp)} asks for ${formatIpv4(targetIp)}: reply ${formatMac(iface.mac)}`,
         iface.port,
       );
       this.sendFrame(iface, senderMac, EtherType.arp, reply);

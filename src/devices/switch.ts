@@ -76,6 +76,10 @@ export class Switch extends Device {
   /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
   private readonly floodPorts = new Map<number, Port[]>();
   private readonly variants = new FrameVariants();
+  /** The MAC table's number for each port, by port index (-1 until first needed). */
+  private readonly tableIds: number[] = [];
+  /** The port of each MAC table port number. */
+  private readonly byTableId: Port[] = [];
   /** The spanning tree, when enabled. */
   readonly stp: SpanningTree | null;
 
@@ -101,6 +105,7 @@ export class Switch extends Device {
 
   protected override portAdded(port: Port): void {
     this.vlanOf[port.index] = { config: DEFAULT_ACCESS, allowed: null };
+    this.tableIds[port.index] = -1;
     this.floodPorts.clear();
     this.stp?.addPort(port, this.ports.length);
   }
@@ -155,6 +160,17 @@ export class Switch extends Device {
     return port ? this.vlanOf[port.index]?.config : undefined;
   }
 
+  /** The MAC table's number for `port`. */
+  private tableId(port: Port): number {
+    let id = this.tableIds[port.index]!;
+    if (id < 0) {
+      id = this.macTable.portId(port.name);
+      this.tableIds[port.index] = id;
+      this.byTableId[id] = port;
+    }
+    return id;
+  }
+
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
     const pv = this.vlanOf[port.index]!;
@@ -206,32 +222,32 @@ export class Switch extends Device {
     const now = this.clock.now();
     if (this.stp !== null && !this.stp.canForward(port)) {
       // Learning state fills the table but forwards nothing; blocking and listening do neither (802.1D 7.4).
-      if (this.stp.canLearn(port)) this.macTable.learn(vlan, src, port.name, now);
+      if (this.stp.canLearn(port)) this.macTable.learnId(vlan, src, this.tableId(port), now);
       return this.drop('stp-not-forwarding', port);
     }
-    const learned = this.macTable.learn(vlan, src, port.name, now);
+    const learned = this.macTable.learnId(vlan, src, this.tableId(port), now);
     if (learned === 'learned') this.counters.learned++;
     else if (learned === 'moved') this.counters.moved++;
     const variants = this.variants.reset(frame, tagged, vlan);
-    const outName = isGroupMac(dst) ? undefined : this.macTable.lookup(vlan, dst, now);
+    const outId = isGroupMac(dst) ? -1 : this.macTable.lookupId(vlan, dst, now);
     const tracing = this.tracer.enabled;
     const learnNote = tracing ? learnText(learned, src, vlan, port.name) : '';
-    if (outName !== undefined) {
-      if (outName === port.name) {
+    if (outId >= 0) {
+      const out = this.byTableId[outId] ?? this.port(this.macTable.portName(outId)!);
+      if (out === port) {
         this.counters.filtered++;
         if (tracing)
           this.trace(
             'filter',
-            `${learnNote}; dst ${formatMac(dst)} is on port ${outName}, the port it came in on -> filtered`,
+            `${learnNote}; dst ${formatMac(dst)} is on port ${port.name}, the port it came in on -> filtered`,
             port,
           );
         return;
       }
-      const out = this.port(outName);
-      if (out && this.canSend(out) && this.carries(out, vlan)) {
+      if (out !== undefined && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
         out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
-        if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${outName}`, port);
+        if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${out.name}`, port);
         return;
       }
     }

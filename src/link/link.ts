@@ -42,8 +42,13 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
  * they were sent), of which only the next is in the scheduler's queue.
  */
 class Direction {
-  private done: Nanos[] = [];
-  private head = 0;
+  /**
+   * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
+   * `doneHead` (grown when full, never reallocated when it drains).
+   */
+  private done = new Float64Array(8);
+  private doneHead = 0;
+  private doneCount = 0;
   /**
    * Frames in flight, oldest first, in a ring: each frame, and beside it in one typed array when it
    * arrives, its place in the event order, and the link generation it left in (negative when the
@@ -64,21 +69,37 @@ class Direction {
 
   /** When the transmitter finishes the last frame queued so far. */
   get busyUntil(): Nanos {
-    return this.head < this.done.length ? this.done[this.done.length - 1]! : 0;
+    const n = this.doneCount;
+    return n > 0 ? this.done[(this.doneHead + n - 1) & (this.done.length - 1)]! : 0;
   }
 
   /** Frames accepted and not fully transmitted at `now` (finished ones are forgotten lazily, without events). */
   inQueue(now: Nanos): number {
-    while (this.head < this.done.length && this.done[this.head]! <= now) this.head++;
-    if (this.head === this.done.length) {
-      this.done = [];
-      this.head = 0;
+    const done = this.done;
+    const mask = done.length - 1;
+    let head = this.doneHead;
+    let n = this.doneCount;
+    while (n > 0 && done[head]! <= now) {
+      head = (head + 1) & mask;
+      n--;
     }
-    return this.done.length - this.head;
+    this.doneHead = n > 0 ? head : 0;
+    this.doneCount = n;
+    return n;
   }
 
   push(doneAt: Nanos): void {
-    this.done.push(doneAt);
+    let done = this.done;
+    const n = this.doneCount;
+    if (n === done.length) {
+      const grown = new Float64Array(n * 2);
+      for (let k = 0; k < n; k++) grown[k] = done[(this.doneHead + k) & (n - 1)]!;
+      this.done = grown;
+      this.doneHead = 0;
+      done = grown;
+    }
+    done[(this.doneHead + n) & (done.length - 1)] = doneAt;
+    this.doneCount = n + 1;
   }
 
   /** When the last frame in flight arrives (there is one). */
@@ -112,8 +133,8 @@ class Direction {
   }
 
   clear(): void {
-    this.done = [];
-    this.head = 0;
+    this.doneHead = 0;
+    this.doneCount = 0;
   }
 }
 
