@@ -41,6 +41,8 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
  * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
  * they were sent), of which only the next is in the scheduler's queue.
  */
+const EMPTY = new Uint8Array(0);
+
 class Direction {
   /**
    * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
@@ -61,10 +63,20 @@ class Direction {
   armed = false;
   /** The event of the last arrival, queued again for the next one. */
   event: Timer | null = null;
+  /**
+   * The link's generation (both directions count its downs alike), and the frames delivered: kept
+   * here so that an arrival touches the direction and not the link.
+   */
+  generation = 0;
+  delivered = 0;
+  /** The callback of the direction's arrival event. */
+  readonly next = () => this.arriveNext();
 
   constructor(
+    readonly link: Link,
     readonly from: Port,
     readonly to: Port,
+    private readonly clock: Clock,
   ) {}
 
   /** When the transmitter finishes the last frame queued so far. */
@@ -136,9 +148,43 @@ class Direction {
     this.doneHead = 0;
     this.doneCount = 0;
   }
+
+  /** Queues the event of the direction's next arrival. */
+  arm(): void {
+    const m = this.first * 3;
+    this.armed = true;
+    const clock = this.clock;
+    if (this.event !== null && clock.requeue !== undefined)
+      clock.requeue(this.event, this.meta[m]!, this.meta[m + 1]!);
+    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, this.next);
+  }
+
+  private arriveNext(): void {
+    const i = this.first;
+    const frame = this.frames[i]!;
+    const tag = this.meta[i * 3 + 2]!;
+    this.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
+    this.first = (i + 1) % this.frames.length;
+    this.inFlight--;
+    if (this.inFlight === 0) this.armed = false;
+    else this.arm();
+    this.arrive(frame, tag < 0 ? -1 - tag : tag, tag < 0);
+  }
+
+  arrive(frame: Uint8Array, generation: number, lost: boolean): void {
+    if (generation !== this.generation) {
+      this.link.dropped('link-down', this.from);
+      return;
+    }
+    if (lost) {
+      this.link.dropped('loss', this.from);
+      return;
+    }
+    this.delivered++;
+    this.to.deliver(frame);
+  }
 }
 
-const EMPTY = new Uint8Array(0);
 
 /** L3 payload length of an Ethernet frame: its length less the 14-byte header and any VLAN tags. */
 export function l3PayloadLength(frame: Uint8Array): number {
@@ -172,8 +218,9 @@ export class Link {
   up = true;
   readonly drops: DropCounters = {};
   /** Frames delivered to either end. */
-  delivered = 0;
-  private generation = 0;
+  get delivered(): number {
+    return this.ab.delivered + this.ba.delivered;
+  }
   private taps: LinkTap[] = [];
   /** Told of every frame the link drops, with the reason (the network sets it when tracing). */
   onDrop: ((reason: string, from: Port) => void) | null = null;
@@ -197,8 +244,8 @@ export class Link {
     this.loss = properties.loss ?? DEFAULT_LINK.loss;
     a.link = this;
     b.link = this;
-    this.ab = new Direction(a, b);
-    this.ba = new Direction(b, a);
+    this.ab = new Direction(this, a, b, clock);
+    this.ba = new Direction(this, b, a, clock);
   }
 
   other(port: Port): Port {
@@ -234,7 +281,7 @@ export class Link {
     const taps = this.taps;
     for (let i = 0; i < taps.length; i++) taps[i]!(frame, from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
-    const generation = this.generation;
+    const generation = dir.generation;
     const clock = this.clock;
     const arrival = done + this.delay;
     if (clock.reserve !== undefined && clock.atReserved !== undefined) {
@@ -244,60 +291,18 @@ export class Link {
       // the last one waiting, gets its own event.
       const seq = clock.reserve();
       if (dir.inFlight > 0 && arrival < dir.lastArrival()) {
-        clock.atReserved(arrival, seq, () => this.arrive(frame, from, dir.to, generation, lost));
+        clock.atReserved(arrival, seq, () => dir.arrive(frame, generation, lost));
         return;
       }
       dir.enqueue(frame, arrival, seq, generation, lost);
-      if (!dir.armed) this.arm(dir);
+      if (!dir.armed) dir.arm();
       return;
     }
-    clock.setTimer(done + this.delay - now, () => this.arrive(frame, from, dir.to, generation, lost));
+    clock.setTimer(done + this.delay - now, () => dir.arrive(frame, generation, lost));
   }
 
-  /** Queues the event of the direction's next arrival. */
-  private arm(dir: Direction): void {
-    const m = dir.first * 3;
-    dir.armed = true;
-    const clock = this.clock;
-    if (dir.event !== null && clock.requeue !== undefined)
-      clock.requeue(dir.event, dir.meta[m]!, dir.meta[m + 1]!);
-    else
-      dir.event = clock.atReserved!(
-        dir.meta[m]!,
-        dir.meta[m + 1]!,
-        dir === this.ab ? this.nextAb : this.nextBa,
-      );
-  }
-
-  private readonly nextAb = () => this.arriveNext(this.ab);
-  private readonly nextBa = () => this.arriveNext(this.ba);
-
-  private arriveNext(dir: Direction): void {
-    const i = dir.first;
-    const frame = dir.frames[i]!;
-    const tag = dir.meta[i * 3 + 2]!;
-    dir.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    dir.first = (i + 1) % dir.frames.length;
-    dir.inFlight--;
-    if (dir.inFlight === 0) dir.armed = false;
-    else this.arm(dir);
-    this.arrive(frame, dir.from, dir.to, tag < 0 ? -1 - tag : tag, tag < 0);
-  }
-
-  private arrive(frame: Uint8Array, from: Port, to: Port, generation: number, lost: boolean): void {
-    if (generation !== this.generation) {
-      this.dropped('link-down', from);
-      return;
-    }
-    if (lost) {
-      this.dropped('loss', from);
-      return;
-    }
-    this.delivered++;
-    to.deliver(frame);
-  }
-
-  private dropped(reason: string, from: Port): void {
+  /** Counts a drop (a direction reports its own through this). */
+  dropped(reason: string, from: Port): void {
     countDrop(this.drops, reason);
     this.onDrop?.(reason, from);
   }
@@ -340,7 +345,8 @@ export class Link {
     if (this.up === up) return;
     this.up = up;
     if (!up) {
-      this.generation++; // frames in flight are lost
+      this.ab.generation++; // frames in flight are lost
+      this.ba.generation++;
       this.ab.clear();
       this.ba.clear();
     }
