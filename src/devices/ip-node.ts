@@ -121,6 +121,8 @@ export abstract class IpNode extends Device {
     arpRepliesSent: 0,
   };
   private readonly byPort = new Map<Port, Map<number, IpInterface>>();
+  /** The untagged interface of each port, by port index (the common case, without two Map lookups). */
+  private readonly untaggedOn: (IpInterface | undefined)[] = [];
   /** Fragments of datagrams for this node, waiting for the rest (RFC 791). */
   private readonly reassembler = new Reassembler(
     (delay, fn) => this.setTimer(delay, fn),
@@ -171,6 +173,7 @@ export abstract class IpNode extends Device {
       this.options.arp,
     );
     vlans.set(vlanKey, iface);
+    if (vlanKey === -1 && port.index >= 0) this.untaggedOn[port.index] = iface;
     this.byName.set(iface.name, iface);
     for (const a of iface.addresses) this.ownAddresses.add(a.address);
     this.interfaces.push(iface);
@@ -236,6 +239,10 @@ export abstract class IpNode extends Device {
 
   /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
   protected interfaceOn(port: Port, vlan: number): IpInterface | undefined {
+    if (vlan === -1 && port.index >= 0) {
+      const iface = this.untaggedOn[port.index];
+      if (iface !== undefined && iface.port === port) return iface;
+    }
     return this.byPort.get(port)?.get(vlan);
   }
 
@@ -261,7 +268,7 @@ export abstract class IpNode extends Device {
       offset = 18;
       if (vlan === 0) vlan = -1; // priority tag
     }
-    const iface = this.byPort.get(port)?.get(vlan);
+    const iface = this.interfaceOn(port, vlan);
     if (iface === undefined)
       return this.drop(
         vlan === -1 ? 'no-interface' : 'unknown-vlan',

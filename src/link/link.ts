@@ -72,12 +72,67 @@ class Direction {
   /** The callback of the direction's arrival event. */
   readonly next = () => this.arriveNext();
 
+  /** The link's properties, copied here so that sending a frame reads the direction only. */
+  readonly mtu: number;
+  readonly queueFrames: number;
+  readonly delay: Nanos;
+  readonly bandwidth: number;
+  /** Set by the link. */
+  loss = 0;
+  taps: LinkTap[] = [];
+
   constructor(
     readonly link: Link,
     readonly from: Port,
     readonly to: Port,
     private readonly clock: Clock,
-  ) {}
+    private readonly rng: Rng,
+  ) {
+    this.mtu = link.mtu;
+    this.queueFrames = link.queueFrames;
+    this.delay = link.delay;
+    this.bandwidth = link.bandwidth;
+  }
+
+  /** `Link.transmit` on an up link: schedules delivery at the other end, or counts a drop. */
+  transmit(frame: Uint8Array): void {
+    // A frame no longer than MTU + 14 fits whatever its tags; only longer ones need a look.
+    if (frame.length > this.mtu + 14 && l3PayloadLength(frame) > this.mtu) {
+      this.link.dropped('mtu-exceeded', this.from);
+      return;
+    }
+    const clock = this.clock;
+    const now = clock.now();
+    // One frame is on the wire; up to `queueFrames` more may wait behind it.
+    if (this.inQueue(now) > this.queueFrames) {
+      this.link.dropped('queue-full', this.from);
+      return;
+    }
+    const start = Math.max(this.busyUntil, now);
+    // As `Link.serialisation`.
+    const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
+    this.push(done);
+    const taps = this.taps;
+    for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
+    const lost = this.loss > 0 && this.rng.chance(this.loss);
+    const generation = this.generation;
+    const arrival = done + this.delay;
+    if (clock.reserve !== undefined && clock.atReserved !== undefined) {
+      // The frame takes its place in the event order now; only the direction's next arrival is
+      // queued. Arrivals come in the order frames were sent, except after the link went down and
+      // up with frames still in flight (the transmitter starts afresh): such a frame, due before
+      // the last one waiting, gets its own event.
+      const seq = clock.reserve();
+      if (this.inFlight > 0 && arrival < this.lastArrival()) {
+        clock.atReserved(arrival, seq, () => this.arrive(frame, generation, lost));
+        return;
+      }
+      this.enqueue(frame, arrival, seq, generation, lost);
+      if (!this.armed) this.arm();
+      return;
+    }
+    clock.setTimer(done + this.delay - now, () => this.arrive(frame, generation, lost));
+  }
 
   /** When the transmitter finishes the last frame queued so far. */
   get busyUntil(): Nanos {
@@ -210,12 +265,13 @@ function invalidProperty(p: LinkProperties): string | null {
 }
 
 export class Link {
+  up = true;
+  private readonly ab: Direction;
+  private readonly ba: Direction;
   readonly delay: Nanos;
   readonly bandwidth: number;
   readonly mtu: number;
   readonly queueFrames: number;
-  loss: number;
-  up = true;
   readonly drops: DropCounters = {};
   /** Frames delivered to either end. */
   get delivered(): number {
@@ -224,14 +280,12 @@ export class Link {
   private taps: LinkTap[] = [];
   /** Told of every frame the link drops, with the reason (the network sets it when tracing). */
   onDrop: ((reason: string, from: Port) => void) | null = null;
-  private readonly ab: Direction;
-  private readonly ba: Direction;
 
   constructor(
     readonly a: Port,
     readonly b: Port,
-    private readonly clock: Clock,
-    private readonly rng: Rng,
+    clock: Clock,
+    rng: Rng,
     properties: LinkProperties = {},
   ) {
     if (a.link || b.link) throw new Error(`port ${a.link ? a.id : b.id} is already linked`);
@@ -241,11 +295,11 @@ export class Link {
     this.bandwidth = properties.bandwidth ?? DEFAULT_LINK.bandwidth;
     this.mtu = properties.mtu ?? DEFAULT_LINK.mtu;
     this.queueFrames = properties.queueFrames ?? DEFAULT_LINK.queueFrames;
-    this.loss = properties.loss ?? DEFAULT_LINK.loss;
     a.link = this;
     b.link = this;
-    this.ab = new Direction(this, a, b, clock);
-    this.ba = new Direction(this, b, a, clock);
+    this.ab = new Direction(this, a, b, clock, rng);
+    this.ba = new Direction(this, b, a, clock, rng);
+    this.loss = properties.loss ?? DEFAULT_LINK.loss;
   }
 
   other(port: Port): Port {
@@ -263,56 +317,37 @@ export class Link {
       this.dropped('link-down', from);
       return;
     }
-    // A frame no longer than MTU + 14 fits whatever its tags; only longer ones need a look.
-    if (frame.length > this.mtu + 14 && l3PayloadLength(frame) > this.mtu) {
-      this.dropped('mtu-exceeded', from);
-      return;
-    }
-    const dir = from === this.a ? this.ab : this.ba;
-    const now = this.clock.now();
-    // One frame is on the wire; up to `queueFrames` more may wait behind it.
-    if (dir.inQueue(now) > this.queueFrames) {
-      this.dropped('queue-full', from);
-      return;
-    }
-    const start = Math.max(dir.busyUntil, now);
-    const done = start + this.serialisation(frame.length);
-    dir.push(done);
-    const taps = this.taps;
-    for (let i = 0; i < taps.length; i++) taps[i]!(frame, from, start);
-    const lost = this.loss > 0 && this.rng.chance(this.loss);
-    const generation = dir.generation;
-    const clock = this.clock;
-    const arrival = done + this.delay;
-    if (clock.reserve !== undefined && clock.atReserved !== undefined) {
-      // The frame takes its place in the event order now; only the direction's next arrival is
-      // queued. Arrivals come in the order frames were sent, except after the link went down and
-      // up with frames still in flight (the transmitter starts afresh): such a frame, due before
-      // the last one waiting, gets its own event.
-      const seq = clock.reserve();
-      if (dir.inFlight > 0 && arrival < dir.lastArrival()) {
-        clock.atReserved(arrival, seq, () => dir.arrive(frame, generation, lost));
-        return;
-      }
-      dir.enqueue(frame, arrival, seq, generation, lost);
-      if (!dir.armed) dir.arm();
-      return;
-    }
-    clock.setTimer(done + this.delay - now, () => dir.arrive(frame, generation, lost));
+    (from === this.a ? this.ab : this.ba).transmit(frame);
+  }
+
+  /** The probability that a frame is lost, 0..1 (may be changed while the link runs). */
+  get loss(): number {
+    return this.ab.loss;
+  }
+
+  set loss(loss: number) {
+    this.ab.loss = loss;
+    this.ba.loss = loss;
+  }
+
+  /** Observes every frame put on the wire (after the MTU and queue checks). Returns a function that removes the tap. */
+  tap(fn: LinkTap): () => void {
+    this.setTaps([...this.taps, fn]);
+    return () => {
+      this.setTaps(this.taps.filter((t) => t !== fn));
+    };
+  }
+
+  private setTaps(taps: LinkTap[]): void {
+    this.taps = taps;
+    this.ab.taps = taps;
+    this.ba.taps = taps;
   }
 
   /** Counts a drop (a direction reports its own through this). */
   dropped(reason: string, from: Port): void {
     countDrop(this.drops, reason);
     this.onDrop?.(reason, from);
-  }
-
-  /** Observes every frame put on the wire (after the MTU and queue checks). Returns a function that removes the tap. */
-  tap(fn: LinkTap): () => void {
-    this.taps = [...this.taps, fn];
-    return () => {
-      this.taps = this.taps.filter((t) => t !== fn);
-    };
   }
 
   /** The properties this link was made with (to make another like it: a VM's new cable after a move). */
