@@ -73,8 +73,8 @@ export class Switch extends Device {
   readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
   /** Each port's VLAN configuration, by port index. */
   private readonly vlanOf: PortVlan[] = [];
-  /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
-  private readonly floodPorts = new Map<number, Port[]>();
+  /** Ports carrying each VLAN, in port order, by VLAN ID: built when first needed, dropped when a port changes. */
+  private floodPorts: (Port[] | undefined)[] = [];
   private readonly variants = new FrameVariants();
   /** The MAC table's number for each port, by port index (-1 until first needed). */
   private readonly tableIds: number[] = [];
@@ -106,7 +106,7 @@ export class Switch extends Device {
   protected override portAdded(port: Port): void {
     this.vlanOf[port.index] = { config: DEFAULT_ACCESS, allowed: null };
     this.tableIds[port.index] = -1;
-    this.floodPorts.clear();
+    this.floodPorts = [];
     this.stp?.addPort(port, this.ports.length);
   }
 
@@ -142,15 +142,15 @@ export class Switch extends Device {
       config,
       allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
     };
-    this.floodPorts.clear();
+    this.floodPorts = [];
   }
 
   /** The ports of `vlan`, in port order (a flood visits only these). */
   private portsOf(vlan: number): Port[] {
-    let list = this.floodPorts.get(vlan);
+    let list = this.floodPorts[vlan];
     if (list === undefined) {
       list = this.ports.filter((p) => this.carries(p, vlan));
-      this.floodPorts.set(vlan, list);
+      this.floodPorts[vlan] = list;
     }
     return list;
   }

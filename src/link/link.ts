@@ -69,8 +69,6 @@ class Direction {
    */
   generation = 0;
   delivered = 0;
-  /** The callback of the direction's arrival event. */
-  readonly next = () => this.arriveNext();
 
   /** The link's properties, copied here so that sending a frame reads the direction only. */
   readonly mtu: number;
@@ -211,7 +209,9 @@ class Direction {
     const clock = this.clock;
     if (this.event !== null && clock.requeue !== undefined)
       clock.requeue(this.event, this.meta[m]!, this.meta[m + 1]!);
-    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, this.next);
+    else if (clock.atReservedMethod !== undefined)
+      this.event = clock.atReservedMethod(this.meta[m]!, this.meta[m + 1]!, this.arriveNext, this);
+    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
   }
 
   private arriveNext(): void {
@@ -239,7 +239,6 @@ class Direction {
     this.to.deliver(frame);
   }
 }
-
 
 /** L3 payload length of an Ethernet frame: its length less the 14-byte header and any VLAN tags. */
 export function l3PayloadLength(frame: Uint8Array): number {

@@ -33,6 +33,8 @@ class Event implements Timer {
     public time: Nanos,
     public seq: number,
     readonly fn: () => void,
+    /** The `this` of `fn` (a method called without a closure), or undefined. */
+    readonly self: unknown = undefined,
   ) {}
   cancel(): void {
     this.cancelled = true;
@@ -105,9 +107,12 @@ export class Scheduler {
     return this.seq++;
   }
 
-  /** Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from `reserve()`. */
-  atReserved(time: Nanos, seq: number, fn: () => void): Timer {
-    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn));
+  /**
+   * Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from
+   * `reserve()`, with `self` as its `this` when given (a method, without a closure to reach it).
+   */
+  atReserved<T>(time: Nanos, seq: number, fn: (this: T) => void, self?: T): Timer {
+    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn as () => void, self));
   }
 
   /**
@@ -174,7 +179,7 @@ export class Scheduler {
       let c = first;
       let ct = keys[2 * first]!;
       let cs = keys[2 * first + 1]!;
-      const end = first + 4 < n ? first + 4 : n;
+      const end = Math.min(first + 4, n);
       for (let j = first + 1; j < end; j++) {
         const t = keys[2 * j]!;
         if (t < ct || (t === ct && keys[2 * j + 1]! < cs)) {
@@ -219,7 +224,7 @@ export class Scheduler {
       this.clock = next.time;
       events++;
       this.executed++;
-      next.fn();
+      next.fn.call(next.self);
       if (stopWhen?.()) return { reason: 'condition', events, now: this.clock };
     }
   }
