@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoPath } from './helpers/repo.js';
 
-const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'migration', 'topo'];
+const CORE = ['wire', 'sim', 'link', 'devices', 'overlay', 'migration', 'topo', 'vpc'];
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
+import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';
 import { runRun, runShow, runTrace } from './run-command.js';
 import { runTour } from './tour-command.js';
@@ -14,6 +15,13 @@ import { runTour } from './tour-command.js';
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);
   return Number(value);
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('not a number >= 0');
+  return n;
 }
 
 function positiveInteger(value: string): number {
@@ -126,6 +134,34 @@ export async function main(argv: readonly string[]): Promise<number> {
         status = runTrace(lab, opts, out, err);
       },
     );
+
+  program
+    .command('migrate')
+    .description(
+      "run a lab file's script quietly, then live-migrate a VM and print the rounds, downtime, convergence and TCP sessions",
+    )
+    .argument('<lab>', 'lab file (YAML)')
+    .argument('<vm>', 'the host that moves')
+    .argument('<destination>', 'the hypervisor it moves to: a switch, an NVE or a hub')
+    .option('--mode <mode>', 'pre-copy or post-copy', 'pre-copy')
+    .option('--memory <size>', 'VM memory (default 1GiB)')
+    .option('--page-size <size>', 'page size (default 4KiB)')
+    .option('--dirty-rate <pages/s>', 'pages dirtied per second (default 0)', nonNegativeNumber)
+    .option('--working-set <pages>', 'pages the writes are confined to', positiveInteger)
+    .option('--bandwidth <rate>', 'migration link (default 10Gbps)')
+    .option('--max-downtime <duration>', 'pre-copy stops iterating once the rest fits this (default 300ms)')
+    .option('--max-rounds <n>', 'pre-copy round limit (default 30)', positiveInteger)
+    .option('--switchover <duration>', 'device state transfer and resume (default 5ms)')
+    .option('--fault-rtt <duration>', 'post-copy page fault round trip (default 100us)')
+    .option('--announce <how>', 'rarp, garp or none (default rarp)')
+    .option('--observe <duration>', 'how long to watch after the resume (default 5s)')
+    .option('--port <port>', 'the destination port (default a new one)')
+    .option('--json', 'print the result as JSON')
+    .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
+    .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
+    .action((lab: string, vm: string, destination: string, opts: MigrateCommandOptions) => {
+      status = runMigrate(lab, vm, destination, opts, out, err);
+    });
 
   program
     .command('tour')

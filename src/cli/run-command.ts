@@ -27,7 +27,7 @@ export interface RunCommandOptions {
 }
 
 /** Reads and checks a lab file, printing every problem; undefined when it is not usable. */
-function loadLab(command: string, file: string, err: LineWriter): LabFile | undefined {
+export function loadLab(command: string, file: string, err: LineWriter): LabFile | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -53,7 +53,7 @@ function loadLab(command: string, file: string, err: LineWriter): LabFile | unde
  * A lab that passed validation can still describe something the builder refuses (an invariant the
  * checks do not cover yet): report it in one line, never with a stack trace.
  */
-function guarded(command: string, file: string, err: LineWriter, body: () => number): number {
+export function guarded(command: string, file: string, err: LineWriter, body: () => number): number {
   try {
     return body();
   } catch (error) {

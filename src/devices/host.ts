@@ -17,8 +17,9 @@ import {
 import type { DeviceContext } from './device.js';
 import { DhcpClient } from './dhcp-client.js';
 import type { IpInterface } from './ip-interface.js';
-import { IpNode, type IpNodeOptions } from './ip-node.js';
+import { IpNode, type IpNodeOptions, icmpErrorText } from './ip-node.js';
 import { type PingOptions, PingRun } from './ping.js';
+import { TcpDiscardServer, TcpEchoServer } from './tcp-apps.js';
 
 export interface HostOptions extends IpNodeOptions {
   /** Send a gratuitous ARP for each address at `start()` (default true). */
@@ -26,15 +27,6 @@ export interface HostOptions extends IpNodeOptions {
   /** Get eth0's address, mask and gateway by DHCP at `start()`. */
   readonly dhcp?: boolean;
 }
-
-const UNREACHABLE_TEXT: Record<number, string> = {
-  0: 'Destination Net Unreachable',
-  1: 'Destination Host Unreachable',
-  2: 'Destination Protocol Unreachable',
-  3: 'Destination Port Unreachable',
-  4: 'Frag needed',
-  13: 'Packet filtered',
-};
 
 export class Host extends IpNode {
   readonly kind = 'host';
@@ -155,18 +147,22 @@ export class Host extends IpNode {
     const seq = readU16(t, 6);
     const run = this.pings.get(id);
     if (!run) return;
-    const message =
-      icmp.type === IcmpType.timeExceeded
-        ? 'Time to live exceeded'
-        : icmp.type === IcmpType.destinationUnreachable
-          ? (UNREACHABLE_TEXT[icmp.code] ?? `Destination unreachable (code ${icmp.code})`) +
-            (icmp.code === 4 ? ` (mtu = ${icmp.nextHopMtu})` : '')
-          : `ICMP type ${icmp.type} code ${icmp.code}`;
+    const message = icmpErrorText(icmp.type, icmp.code, icmp.nextHopMtu);
     run.settle({ seq, status: 'error', from: formatIpv4(ip.src), message });
   }
 
   /** Echoes every datagram back to its sender (RFC 862), on port 7 by default. */
   enableUdpEcho(port = 7): void {
     this.bindUdp(port, (d) => this.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
+  }
+
+  /** A TCP echo service (RFC 862), on port 7 by default. */
+  enableTcpEcho(port = 7): TcpEchoServer {
+    return new TcpEchoServer(this.tcp, port);
+  }
+
+  /** A TCP discard service (RFC 863), on port 9 by default: the sink of bulk transfers. */
+  enableTcpDiscard(port = 9): TcpDiscardServer {
+    return new TcpDiscardServer(this.tcp, port);
   }
 }

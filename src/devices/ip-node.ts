@@ -39,6 +39,7 @@ import {
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
+  parseQuotedDatagram,
   rarpAnnouncement,
   readIpv4,
   readMac,
@@ -53,6 +54,7 @@ import { DhcpServer, type DhcpServerOptions } from './dhcp-server.js';
 import { IpInterface } from './ip-interface.js';
 import { Reassembler } from './reassembly.js';
 import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from './route-table.js';
+import { TcpStack } from './tcp-stack.js';
 
 export const DEFAULT_TTL = 64;
 
@@ -391,8 +393,11 @@ export abstract class IpNode extends Device {
           this.sendIp({ src: ip.dst, dst: ip.src, protocol: IpProtocol.icmp, payload: reply });
           return;
         }
+        if (icmp.isError && this.tcpStack !== null) this.tcpIcmpError(ip, icmp);
         return this.onIcmp(ip, icmp);
       }
+      case IpProtocol.tcp:
+        return this.tcp.receive(ip, this.ownsAddress(ip.dst));
       case IpProtocol.udp: {
         const checked = UdpView.check(ip.bytes, ip.payloadOffset, ip.end);
         if (!checked.ok) return this.drop(`udp-${checked.error.code}`, iface?.port);
@@ -404,6 +409,52 @@ export abstract class IpNode extends Device {
         this.sendIcmpError(ip, IcmpType.destinationUnreachable, 2);
         this.drop('protocol-unreachable', iface?.port, `IP protocol ${ip.protocol}`);
     }
+  }
+
+  // ---- TCP ----
+
+  private tcpStack: TcpStack | null = null;
+
+  /** This node's TCP (created on first use, or when the first TCP segment arrives). */
+  get tcp(): TcpStack {
+    if (this.tcpStack === null) {
+      const node = this;
+      this.tcpStack = new TcpStack({
+        name: this.name,
+        now: () => this.now(),
+        setTimer: (delay, fn) => this.setTimer(delay, fn),
+        sendIp: (spec) => this.sendIp(spec),
+        routeTo: (dst) => {
+          const route = this.routes.lookup(dst);
+          const iface = route ? this.iface(route.iface) : undefined;
+          const src = iface?.primary?.address;
+          return iface && src !== undefined ? { src, mtu: iface.mtu } : undefined;
+        },
+        drop: (reason, why) => this.drop(reason, undefined, why),
+        trace: (message) => this.trace('tcp', message),
+        get tracing() {
+          return node.tracer.enabled;
+        },
+      });
+    }
+    return this.tcpStack;
+  }
+
+  /** The TCP stack if anything has used it yet (counters without creating one). */
+  get tcpStarted(): TcpStack | null {
+    return this.tcpStack;
+  }
+
+  /** An ICMP error about a TCP segment of ours: the connection's soft error. */
+  private tcpIcmpError(ip: Ipv4View, icmp: IcmpView): void {
+    const quoted = parseQuotedDatagram(icmp.body);
+    if (!quoted.ok || quoted.value.protocol !== IpProtocol.tcp) return;
+    this.tcpStack?.icmpError(
+      quoted.value.src,
+      quoted.value.dst,
+      quoted.value.transport,
+      `${icmpErrorText(icmp.type, icmp.code, icmp.nextHopMtu)} from ${formatIpv4(ip.src)}`,
+    );
   }
 
   /** ICMP messages other than echo requests (echo replies, errors). */
@@ -732,6 +783,26 @@ export abstract class IpNode extends Device {
     if (this.sendIp({ src: from, dst: src, protocol: IpProtocol.icmp, payload: message }) === null)
       this.ipCounters.icmpErrorsSent++;
   }
+}
+
+const UNREACHABLE_TEXT: Record<number, string> = {
+  0: 'Destination Net Unreachable',
+  1: 'Destination Host Unreachable',
+  2: 'Destination Protocol Unreachable',
+  3: 'Destination Port Unreachable',
+  4: 'Frag needed',
+  13: 'Packet filtered',
+};
+
+/** An ICMP error in ping's words: `Destination Host Unreachable`, `Time to live exceeded`, `Frag needed (mtu = 1400)`. */
+export function icmpErrorText(type: number, code: number, nextHopMtu: number): string {
+  if (type === IcmpType.timeExceeded) return 'Time to live exceeded';
+  if (type === IcmpType.destinationUnreachable)
+    return (
+      (UNREACHABLE_TEXT[code] ?? `Destination unreachable (code ${code})`) +
+      (code === 4 ? ` (mtu = ${nextHopMtu})` : '')
+    );
+  return `ICMP type ${type} code ${code}`;
 }
 
 const NO_OPTIONS = new Uint8Array(0);

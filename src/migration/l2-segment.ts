@@ -102,6 +102,14 @@ export function enter(port: Port, tag: number | null, lookup: DeviceLookup): Pla
   return null;
 }
 
+/** Whether a switch port carries `vlan` (an access port of it, or a trunk that allows it). */
+function switchCarries(sw: Switch, port: Port, vlan: number): boolean {
+  const config = sw.portConfig(port.name);
+  if (config === undefined) return false;
+  if (config.mode === 'access') return config.vlan === vlan;
+  return config.native === vlan || config.allowed === 'all' || config.allowed.includes(vlan);
+}
+
 /** The tag a frame of `vlan` carries when it leaves a switch by `port`. */
 function switchEgressTag(sw: Switch, port: Port, vlan: number): number | null {
   const config = sw.portConfig(port.name);
@@ -151,10 +159,8 @@ function neighbours(step: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Ste
   switch (place.kind) {
     case 'switch': {
       const sw = place.device;
-      for (const port of sw.ports) {
-        const tag = switchEgressTag(sw, port, place.vlan);
-        if (enter(port, tag, lookup)?.kind === 'switch') through(port, tag);
-      }
+      for (const port of sw.ports)
+        if (switchCarries(sw, port, place.vlan)) through(port, switchEgressTag(sw, port, place.vlan));
       break;
     }
     case 'hub':
@@ -179,9 +185,10 @@ function neighbours(step: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Ste
   return out;
 }
 
-function walk(first: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] {
-  const seen = new Set<string>([placeKey(first.place)]);
-  const steps: Step[] = [first];
+/** Every place of the segment that `start` is in (breadth first, each place once): where a broadcast from `start` goes. */
+export function walkSegment(start: Place, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] {
+  const seen = new Set<string>([placeKey(start)]);
+  const steps: Step[] = [{ place: start, inPort: null, fromFabric: false }];
   for (let i = 0; i < steps.length; i++) {
     for (const next of neighbours(steps[i]!, lookup, nves)) {
       const key = placeKey(next.place);
@@ -191,11 +198,6 @@ function walk(first: Step, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] 
     }
   }
   return steps.map((s) => s.place);
-}
-
-/** Every place of the segment that `start` is in (breadth first, each place once): where a broadcast from `start` goes. */
-export function walkSegment(start: Place, lookup: DeviceLookup, nves: Map<Ipv4, Nve>): Place[] {
-  return walk({ place: start, inPort: null, fromFabric: false }, lookup, nves);
 }
 
 /** The place a NIC's frames enter: the other end of its cable, with the NIC's VLAN tag. */
@@ -211,11 +213,16 @@ export type EntryVerdict =
   | { readonly kind: 'stale'; readonly entry: string; readonly why: string };
 
 const MAX_HOPS = 64;
+/** Places a flood may visit while one entry is followed (a bound on the work of one check). */
+const MAX_FLOOD_PLACES = 4096;
 
 /**
  * Follows `place`'s table entry for `mac` (switch MAC table, or the BD's table: a local VAP or a
  * remote VTEP) and then each next device's, until it reaches `vmPort` (the VM's NIC), or an
- * entry leads nowhere (an unplugged port, another station, a loop).
+ * entry leads nowhere (an unplugged port, another station, a loop). Where a device along the way
+ * has no entry, the frame is flooded from there as the device would (not back where it came from;
+ * not back into the fabric), and each copy goes on by the next device's own table: the entry leads
+ * to the VM if one copy gets there.
  */
 export function followEntry(
   place: Place,
@@ -227,36 +234,74 @@ export function followEntry(
   /** Set when a frame enters `place` from a station by this port: with no entry there, it is flooded (and must find the VM). */
   from: Port | null = null,
 ): EntryVerdict {
+  const seen = new Set<string>();
+  const budget = { places: MAX_FLOOD_PLACES };
+  const v = follow(place, from, false, from !== null, mac, vmPort, now, lookup, nves, seen, budget);
+  return v;
+}
+
+function follow(
+  place: Place,
+  from: Port | null,
+  fromFabric: boolean,
+  /** A frame is already on its way (a flood's copy, or a station's frame): no entry means flood, not "no entry". */
+  underway: boolean,
+  mac: Mac,
+  vmPort: Port,
+  now: Nanos,
+  lookup: DeviceLookup,
+  nves: Map<Ipv4, Nve>,
+  seen: Set<string>,
+  budget: { places: number },
+): EntryVerdict {
   let here: Place = place;
   let inPort: Port | null = from;
-  let fromFabric = false;
+  let fabric = fromFabric;
   let first: string | null = null;
-  // Where an entry is missing along the way, the frame is flooded from there: does the flood find the VM?
-  const flooded = (at: Place, by: Port | null, fabric: boolean, hops: number): EntryVerdict =>
-    walk({ place: at, inPort: by, fromFabric: fabric }, lookup, nves).some(
-      (p) => p.kind === 'station' && p.iface.port === vmPort,
-    )
-      ? { kind: 'vm', hops }
-      : {
-          kind: 'stale',
-          entry: first ?? describePlace(place),
-          why: `${describePlace(at)} has no entry and its flood does not reach the VM`,
-        };
+  // No entry here: flood, and follow each copy by the next device's table.
+  const flood = (hops: number): EntryVerdict => {
+    for (const next of neighbours({ place: here, inPort, fromFabric: fabric }, lookup, nves)) {
+      if (next.place.kind === 'station') {
+        if (next.place.iface.port === vmPort) return { kind: 'vm', hops: hops + 1 };
+        continue;
+      }
+      const key = placeKey(next.place);
+      if (seen.has(key) || --budget.places < 0) continue;
+      seen.add(key);
+      const v = follow(
+        next.place,
+        next.inPort,
+        next.fromFabric,
+        true,
+        mac,
+        vmPort,
+        now,
+        lookup,
+        nves,
+        seen,
+        budget,
+      );
+      if (v.kind === 'vm') return { kind: 'vm', hops: hops + 1 + v.hops };
+    }
+    return {
+      kind: 'stale',
+      entry: first ?? describePlace(place),
+      why: `${describePlace(here)} has no entry and its flood does not reach the VM`,
+    };
+  };
   for (let hops = 0; hops < MAX_HOPS; hops++) {
     let out: Port | null = null;
     let tag: number | null = null;
     let entry = '';
     if (here.kind === 'switch') {
       const portName = here.device.macTable.lookup(here.vlan, mac, now);
-      if (portName === undefined)
-        return hops === 0 ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+      if (portName === undefined) return hops === 0 && !underway ? { kind: 'none' } : flood(hops);
       out = here.device.port(portName) ?? null;
       tag = out === null ? null : switchEgressTag(here.device, out, here.vlan);
       entry = `${describePlace(here)}: port ${portName}`;
     } else if (here.kind === 'bd') {
       const e = here.bd.lookup(mac, now);
-      if (e === undefined)
-        return hops === 0 && from === null ? { kind: 'none' } : flooded(here, inPort, fromFabric, hops);
+      if (e === undefined) return hops === 0 && !underway ? { kind: 'none' } : flood(hops);
       if (e.vap === null) {
         entry = `${describePlace(here)}: VTEP ${formatIpv4(e.vtep)}`;
         first ??= entry;
@@ -268,9 +313,15 @@ export function followEntry(
             entry: first,
             why: `no NVE with VTEP ${formatIpv4(e.vtep)} has VNI ${here.bd.vni}`,
           };
+        if (fabric)
+          return {
+            kind: 'stale',
+            entry: first,
+            why: `${describePlace(here)} does not send a frame from the fabric back into it (split horizon)`,
+          };
         here = { kind: 'bd', device: nve, bd };
         inPort = null;
-        fromFabric = true;
+        fabric = true;
         continue;
       }
       out = e.vap.port;
@@ -278,14 +329,8 @@ export function followEntry(
       tag = t === undefined ? null : t;
       entry = `${describePlace(here)}: VAP ${e.vap.name}`;
     } else if (here.kind === 'hub') {
-      // A hub repeats to every port: the VM is reached if its cable is on this hub.
-      return here.device.ports.some((p) => p.peer === vmPort)
-        ? { kind: 'vm', hops }
-        : {
-            kind: 'stale',
-            entry: first ?? here.device.name,
-            why: `the VM is not on hub ${here.device.name}`,
-          };
+      // A hub repeats to every port but the one the frame came in by.
+      return flood(hops);
     } else {
       return {
         kind: 'stale',
@@ -308,7 +353,7 @@ export function followEntry(
       return { kind: 'stale', entry: first, why: `${peer.owner}:${peer.name} drops the frame` };
     here = next;
     inPort = peer;
-    fromFabric = false;
+    fabric = false;
   }
   return {
     kind: 'stale',

@@ -28,8 +28,22 @@ import type { Device } from '../devices/device.js';
 import type { Host } from '../devices/host.js';
 import type { IpInterface } from '../devices/ip-interface.js';
 import type { Clock, Link, LinkProperties, Port } from '../link/index.js';
+import type { Nve } from '../overlay/nve.js';
 import type { Nanos } from '../sim/index.js';
-import { cidrContains, decodeFrame, formatCidr, formatIpv4, formatMac, type Ipv4 } from '../wire/index.js';
+import {
+  cidrContains,
+  decodeFrame,
+  type ForwardingKeys,
+  formatCidr,
+  formatIpv4,
+  formatMac,
+  IpProtocol,
+  type Ipv4,
+  type Mac,
+  newForwardingKeys,
+  readForwardingKeys,
+  readMac,
+} from '../wire/index.js';
 import { type Attachment, describeAttachment, prepareDestination } from './attachment.js';
 import {
   type DeviceLookup,
@@ -128,6 +142,8 @@ export class LiveMigration {
   private readonly source: Attachment;
   private readonly sourceLink: Link;
   private readonly lookup: DeviceLookup;
+  /** The fabric's NVEs by VTEP (taken at the start: a migration adds ports, not NVEs). */
+  private nves = new Map<Ipv4, Nve>();
   private destinationPort: Port | null = null;
   private startedAt: Nanos = 0;
   private stoppedAt: Nanos = 0;
@@ -184,6 +200,7 @@ export class LiveMigration {
     this.startedAt = clock.now();
     this.destinationPort = prepareDestination(this.source, this.spec.destination, this.spec.port);
     const nves = nvesByVtep(this.env.devices());
+    this.nves = nves;
     const start = placeOfNic(this.nic, this.lookup);
     this.sourcePlaces = start === null ? [] : walkSegment(start, this.lookup, nves);
     clock.setTimer(this.spec.timing.stopAfter, () => this.stop());
@@ -199,11 +216,15 @@ export class LiveMigration {
     this.lostToVmInFlight = (this.sourceLink.drops['link-down'] ?? 0) - inFlightBefore;
     // From now on, a frame for the VM's MAC (outer or inner) reaching the old hypervisor is lost.
     const vmMac = formatMac(this.nic.mac);
+    const keys = newForwardingKeys();
+    const oldPlace = this.sourcePlaces[0];
     const untaps = this.source.device.ports.map((port) =>
       port.tap((frame, direction) => {
-        if (direction !== 'rx') return;
-        const layers = decodeFrame(frame).layers;
-        if (!layers.some((l) => l.layer === 'ethernet' && l.dst === vmMac)) return;
+        if (
+          direction !== 'rx' ||
+          !frameForVmAt(oldPlace, port, this.env.clock.now(), frame, this.nic.mac, vmMac, keys)
+        )
+          return;
         this.toOldPlace++;
         if (this.convergedAt !== null) this.toOldAfterConvergence++;
       }),
@@ -220,7 +241,7 @@ export class LiveMigration {
     this.phase = 'resumed';
     this.resumedAt = clock.now();
     this.env.connectPorts(this.nic.port, port, this.sourceLink.properties);
-    const nves = nvesByVtep(this.env.devices());
+    const nves = this.nves;
     const here = placeOfNic(this.nic, this.lookup);
     const destinationPlaces = here === null ? [] : walkSegment(here, this.lookup, nves);
     this.address = this.fitCheck(destinationPlaces);
@@ -248,7 +269,7 @@ export class LiveMigration {
 
   /** Follows every candidate table's entry for the VM; records convergence the first time all lead to it. */
   private check(): boolean {
-    const nves = nvesByVtep(this.env.devices());
+    const nves = this.nves;
     const now = this.env.clock.now();
     const stale: { entry: string; why: string }[] = [];
     let checked = 0;
@@ -344,4 +365,50 @@ export class LiveMigration {
     this.untapOld?.();
     this.untapOld = null;
   }
+}
+
+/**
+ * Whether a frame arriving on `port` of the VM's old hypervisor came there for the VM: its MAC in
+ * its segment (a switch: in its VLAN, by the tag or the port's VLAN; an NVE: from the fabric with
+ * its BD's VNI), and not passing through towards the VM's new place (a switch whose table sends it
+ * out another port; an NVE's local station sending into the fabric). Tenants may reuse MACs: the
+ * segment tells their frames apart. GENEVE and NVGRE packets go through the dissector.
+ */
+function frameForVmAt(
+  place: Place | undefined,
+  port: Port,
+  now: Nanos,
+  frame: Uint8Array,
+  mac: Mac,
+  text: string,
+  keys: ForwardingKeys,
+): boolean {
+  if (place === undefined || readForwardingKeys(frame, keys) !== null) return false;
+  if (place.kind === 'switch') {
+    if (keys.dstMac !== mac) return false;
+    const config = place.device.portConfig(port.name);
+    const vlan = keys.vid >= 0 ? keys.vid : config?.mode === 'access' ? config.vlan : (config?.native ?? -1);
+    if (vlan !== place.vlan) return false;
+    // A local station sending to the VM's new place passes through (the table points elsewhere);
+    // a frame the switch floods or filters came here because somebody thinks the VM is here.
+    const out = place.device.macTable.lookup(vlan, mac, now);
+    return out === undefined || out === port.name;
+  }
+  if (place.kind === 'hub') return keys.dstMac === mac;
+  if (place.kind !== 'bd') return false;
+  const nve = place.device;
+  // From a local VAP a frame for the VM goes on into the fabric, towards its new place.
+  if (nve.vaps.isAccessPort(port)) return false;
+  if (keys.innerOffset >= 0)
+    return (
+      keys.vni === place.bd.vni &&
+      keys.innerOffset + 6 <= frame.length &&
+      readMac(frame, keys.innerOffset) === mac
+    );
+  if (keys.etherType !== 0x0800 || (keys.protocol !== IpProtocol.gre && keys.protocol !== IpProtocol.udp))
+    return false;
+  const layers = decodeFrame(frame).layers;
+  const overlay = layers.find((l) => l.layer === 'geneve' || l.layer === 'nvgre');
+  const vni = overlay === undefined ? undefined : overlay.layer === 'geneve' ? overlay.vni : overlay.vsid;
+  return vni === place.bd.vni && layers.some((l) => l.layer === 'ethernet' && l.dst === text);
 }

@@ -10,8 +10,6 @@
  * The link is modelled as a constant rate with no latency, loss or competing traffic: the network
  * side of a migration is not this module's job.
  */
-import { formatDuration } from '../topo/units.js';
-
 type Nanos = number;
 
 /** Defaults, with where they come from (see docs/migration.md). */
@@ -140,13 +138,6 @@ export interface PreCopyClosedForm {
   readonly totalTime: number;
   /** T_down = V_n / R + switchover, ns (not rounded). */
   readonly downtime: number;
-}
-
-export interface RoundRow {
-  readonly round: string;
-  readonly pages: number;
-  readonly bytes: number;
-  readonly time: string;
 }
 
 interface Link {
@@ -317,27 +308,6 @@ export function stopThreshold(params: PreCopyParams): number {
   // QEMU: stop when remaining bytes <= bandwidth × downtime-limit, i.e. the pages that fit in it.
   const byDowntime = Math.floor(maxDowntime / link.pageTime);
   return Math.min(byPages, byDowntime);
-}
-
-/** A plan's transfers as printable rows: each round, then the stop-and-copy and switchover. */
-export function roundTable(plan: MigrationPlan): RoundRow[] {
-  const row = (round: string, pages: number, bytes: number, ns: Nanos): RoundRow => ({
-    round,
-    pages,
-    bytes,
-    time: formatDuration(ns),
-  });
-  if (plan.kind === 'post-copy') {
-    return [
-      row('switchover', 0, 0, plan.switchoverCost),
-      ...plan.rounds.map((r) => row('push', r.pages, r.bytes, r.duration)),
-    ];
-  }
-  return [
-    ...plan.rounds.map((r) => row(String(r.index), r.pages, r.bytes, r.duration)),
-    row('stop-and-copy', plan.stopAndCopy.pages, plan.stopAndCopy.bytes, plan.stopAndCopy.duration),
-    row('switchover', 0, 0, plan.switchoverCost),
-  ];
 }
 
 /** Time to send `pages` over the link, ns, rounded to the nearest ns. */

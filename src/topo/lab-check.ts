@@ -35,8 +35,32 @@ export function formatIssue(issue: LabIssue): string {
   return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
 }
 
+/**
+ * Zod's issues as lab issues. A script step matches none of the step shapes when anything in it is
+ * wrong; zod then says only "Invalid input" for the whole step. The step's own shape (the one
+ * whose every problem lies inside its key, e.g. `migrate`) says what is wrong: its issues are
+ * reported instead, with their paths.
+ */
 function zodIssues(error: z.ZodError): LabIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  const out: LabIssue[] = [];
+  const add = (issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]) => {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const own = issue.errors.filter(
+        (errors) =>
+          errors.length > 0 &&
+          errors.every(
+            (e) => e.path.length > 0 && e.path[0] === errors[0]!.path[0] && e.code !== 'unrecognized_keys',
+          ),
+      );
+      if (own.length === 1) {
+        for (const inner of own[0]!) add(inner, [...prefix, ...issue.path]);
+        return;
+      }
+    }
+    out.push({ path: formatPath([...prefix, ...issue.path]), message: issue.message });
+  };
+  for (const issue of error.issues) add(issue, []);
+  return out;
 }
 
 /** Parses YAML text and validates it; returns the lab or every problem. */
@@ -95,6 +119,7 @@ function referenceIssues(data: unknown): LabIssue[] {
       for (const [kind, body] of Object.entries(step)) {
         if (typeof body !== 'object' || body === null) continue;
         for (const key of ['from', 'node', 'vm', 'to'] as const) {
+          if (key === 'to' && kind !== 'migrate') continue; // elsewhere `to` is an address
           const v = (body as Record<string, unknown>)[key];
           if (typeof v === 'string' && !names.has(v))
             issues.push({ path: `script[${i}].${kind}.${key}`, message: `unknown node "${v}"` });
@@ -345,10 +370,26 @@ function crossCheck(lab: LabFile): LabIssue[] {
   };
 
   const captureFiles = new Map<string, string>();
+  const sessions = new Map<string, string>();
   lab.script.forEach((step, i) => {
     const at = `script[${i}]`;
     if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
-    else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
+    else if ('tcp-server' in step) needNode(step['tcp-server'].node, `${at}.tcp-server.node`, ['host']);
+    else if ('tcp-bulk' in step) needNode(step['tcp-bulk'].from, `${at}.tcp-bulk.from`, ['host']);
+    else if ('tcp-session' in step) {
+      const s = step['tcp-session'];
+      needNode(s.from, `${at}.tcp-session.from`, ['host']);
+      const first = sessions.get(s.name);
+      if (first) add(`${at}.tcp-session.name`, `session "${s.name}" is already opened by ${first}`);
+      else sessions.set(s.name, `${at}.tcp-session`);
+    } else if ('tcp-status' in step) {
+      const name = step['tcp-status'].session;
+      if (!sessions.has(name))
+        add(
+          `${at}.tcp-status.session`,
+          `no tcp-session step before this one opens "${name}"${sessions.size ? ` (sessions: ${[...sessions.keys()].join(', ')})` : ''}`,
+        );
+    } else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
     else if ('path' in step) needNode(step.path.from, `${at}.path.from`, ['host']);
     else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
     else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
@@ -406,6 +447,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
         ecmp: ['router', 'nve'],
         controller: ['nve'],
         nat: ['router', 'nve'],
+        tcp: ['host', 'router'],
       };
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }

@@ -17,22 +17,12 @@ import {
   type MigrationTiming,
   postCopy,
   preCopy,
-  type RoundRow,
-  roundTable,
 } from '../migration/index.js';
 import type { Nanos } from '../sim/index.js';
+import { duration, rate, size } from './lab-quantities.js';
+import { type RoundRow, roundTable } from './migration-report.js';
 import type { Network } from './network.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
-
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
-const rate = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 10Gbps, 100Mbps)' });
-const size = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseSize(v) !== undefined, { message: 'not a size (e.g. 4KiB, 1GiB, 2GB)' });
 
 export const migrateStepSchema = z
   .strictObject({
@@ -82,8 +72,8 @@ export interface SessionOutcome {
 
 /** What the runner knows of the lab's TCP sessions. */
 export interface SessionSource {
-  /** Sessions that have `host` at either end, as seen now. */
-  sessionsOf(host: string): SessionOutcome[];
+  /** Sessions that have `host` at either end, as seen now; survived means echoes came back after `since`. */
+  sessionsOf(host: string, since: Nanos): SessionOutcome[];
 }
 
 export interface MigrateStepResult {
@@ -163,6 +153,7 @@ export function runMigrateStep(
     migration?.finish();
   }
   const vm = net.node(m.vm) as Host;
+  const network = migration.report();
   return {
     step: 'migrate',
     time: now,
@@ -179,7 +170,7 @@ export function runMigrateStep(
     bytesSent: plan.bytesSent,
     stopReason: plan.kind === 'pre-copy' ? plan.stopReason : null,
     faults: plan.kind === 'post-copy' ? plan.faults : null,
-    network: migration.report(),
-    sessions: sessions.sessionsOf(vm.name),
+    network,
+    sessions: sessions.sessionsOf(vm.name, network.resumedAt),
   };
 }

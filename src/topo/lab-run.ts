@@ -11,6 +11,12 @@ import { IpNode } from '../devices/ip-node.js';
 import type { PingResult, PingStatistics } from '../devices/ping.js';
 import { Router as RouterDevice } from '../devices/router.js';
 import { Switch } from '../devices/switch.js';
+import {
+  type TcpBulkResult,
+  TcpBulkTransfer,
+  TcpMessageClient,
+  type TcpSessionStatus,
+} from '../devices/tcp-apps.js';
 import type { Capture, Link } from '../link/index.js';
 import { Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
@@ -65,6 +71,44 @@ export type StepResult =
       /** Devices the echo reply reached, in order; empty without a reply. */
       readonly reply: string[];
     }
+  | {
+      readonly step: 'tcp-server';
+      readonly time: Nanos;
+      readonly node: string;
+      readonly port: number;
+      readonly app: 'echo' | 'discard';
+    }
+  | {
+      readonly step: 'tcp-session';
+      readonly time: Nanos;
+      readonly name: string;
+      readonly from: string;
+      readonly to: string;
+      readonly port: number;
+      readonly established: boolean;
+      readonly state: string;
+      /** The client's address and port, e.g. `10.0.0.1:32768`. */
+      readonly local: string | null;
+      /** How long the handshake took. */
+      readonly connectTime: Nanos | null;
+      readonly every: Nanos;
+      readonly size: number;
+      /** Why it failed, when it did. */
+      readonly reason: string | null;
+    }
+  | {
+      readonly step: 'tcp-status';
+      readonly time: Nanos;
+      readonly session: string;
+      readonly status: TcpSessionStatus;
+    }
+  | ({
+      readonly step: 'tcp-bulk';
+      readonly time: Nanos;
+      readonly from: string;
+      readonly to: string;
+      readonly port: number;
+    } & TcpBulkResult)
   | { readonly step: 'wait'; readonly time: Nanos; readonly duration: Nanos }
   | { readonly step: 'link'; readonly time: Nanos; readonly link: string; readonly state: 'up' | 'down' }
   | { readonly step: 'capture'; readonly time: Nanos; readonly file: string; readonly where: string }
@@ -97,11 +141,56 @@ export interface LabRunResult {
 
 class BudgetExceeded extends Error {}
 
+/** The longest a `tcp-session` step waits for its handshake (the SYN retries take about 2 minutes). */
+const SESSION_CONNECT_LIMIT: Nanos = 300e9;
+/** The longest a `tcp-bulk` step runs. */
+const BULK_LIMIT: Nanos = 3600e9;
+
+function failedBulk(bytes: number, error: unknown): TcpBulkResult {
+  return {
+    bytes,
+    done: false,
+    duration: null,
+    throughput: null,
+    retransmissions: 0,
+    fastRetransmits: 0,
+    rtoExpiries: 0,
+    failure: error instanceof Error ? error.message : String(error),
+  };
+}
+
 export class LabRunner {
   private readonly captures: { file: string; where: string; capture: Capture }[] = [];
   private eventsLeft: number;
-  /** The lab's TCP sessions, for the `migrate` step's report. */
-  private readonly sessionSource: SessionSource = { sessionsOf: () => [] };
+  /** The message sessions `tcp-session` steps opened, by name (each knows its client and server nodes). */
+  readonly tcpSessions = new Map<string, TcpMessageClient>();
+  /**
+   * The sessions of a node, as the `migrate` step reports them: survived when the session is still
+   * up, never failed, and got an echo after `since` (the VM's resume).
+   */
+  private readonly sessionSource: SessionSource = {
+    sessionsOf: (host, since) =>
+      [...this.tcpSessions.values()]
+        .filter((c) => c.from === host || c.server === host)
+        .map((c) => {
+          const s = c.status();
+          const survived = s.alive && s.failures.length === 0 && s.lastEcho !== null && s.lastEcho > since;
+          return {
+            name: c.name,
+            from: c.from,
+            to: `${s.to}:${s.port}`,
+            survived,
+            longestGap: s.largestGap,
+            retransmissions: s.retransmissions,
+            failure: survived
+              ? null
+              : (s.failures.at(-1)?.reason ??
+                (s.alive
+                  ? `no echo since the move (last at ${s.lastEcho === null ? 'never' : formatDuration(s.lastEcho)})`
+                  : s.state)),
+          };
+        }),
+  };
 
   constructor(
     readonly lab: LabFile,
@@ -241,6 +330,32 @@ export class LabRunner {
       };
     }
     if ('path' in step) return this.path(step.path.from, step.path.to, now);
+    if ('tcp-server' in step) {
+      const t = step['tcp-server'];
+      const host = this.net.node(t.node) as Host;
+      if (t.app === 'echo') host.enableTcpEcho(t.port);
+      else host.enableTcpDiscard(t.port);
+      return { step: 'tcp-server', time: now, node: t.node, port: t.port, app: t.app };
+    }
+    if ('tcp-session' in step) return this.tcpSession(step['tcp-session'], now);
+    if ('tcp-status' in step) {
+      const client = this.tcpSessions.get(step['tcp-status'].session)!;
+      return { step: 'tcp-status', time: now, session: client.name, status: client.status() };
+    }
+    if ('tcp-bulk' in step) {
+      const t = step['tcp-bulk'];
+      const host = this.net.node(t.from) as Host;
+      const userTimeout = t.userTimeout === undefined ? undefined : parseDuration(t.userTimeout)!;
+      const base = { step: 'tcp-bulk', time: now, from: t.from, to: t.to, port: t.port } as const;
+      let bulk: TcpBulkTransfer;
+      try {
+        bulk = new TcpBulkTransfer(host.tcp, ip(t.to), t.port, t.bytes, { userTimeout });
+      } catch (error) {
+        return { ...base, ...failedBulk(t.bytes, error) };
+      }
+      this.runUntil(now + BULK_LIMIT, () => bulk.settled);
+      return { ...base, ...bulk.result() };
+    }
     if ('wait' in step) {
       const d = parseDuration(step.wait)!;
       this.runUntil(now + d);
@@ -282,6 +397,53 @@ export class LabRunner {
         counters: this.deviceCounters(node),
       };
     return { step: 'show', time: now, node, table, rows: this.table(node, table) };
+  }
+
+  /** Opens a message session and runs until its handshake is over (established or failed). */
+  private tcpSession(t: Extract<LabStep, { 'tcp-session': unknown }>['tcp-session'], now: Nanos): StepResult {
+    const host = this.net.node(t.from) as Host;
+    const to = ip(t.to);
+    const every = parseDuration(t.every)!;
+    const size = t.size ?? 64;
+    const userTimeout = t.userTimeout === undefined ? undefined : parseDuration(t.userTimeout)!;
+    const server =
+      [...this.net.nodes.values()].find((n) => n instanceof IpNode && n.ownsAddress(to))?.name ?? null;
+    const base = {
+      step: 'tcp-session',
+      time: now,
+      name: t.name,
+      from: t.from,
+      to: t.to,
+      port: t.port,
+      every,
+      size,
+    } as const;
+    let client: TcpMessageClient;
+    try {
+      client = new TcpMessageClient(
+        host.tcp,
+        t.name,
+        t.from,
+        to,
+        t.port,
+        { every, size, userTimeout },
+        server,
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ...base, established: false, state: 'CLOSED', local: null, connectTime: null, reason };
+    }
+    this.tcpSessions.set(t.name, client);
+    this.runUntil(now + SESSION_CONNECT_LIMIT, () => client.settled);
+    const c = client.conn;
+    return {
+      ...base,
+      established: client.established,
+      state: c.state,
+      local: `${formatIpv4(c.local.ip)}:${c.local.port}`,
+      connectTime: c.establishedAt === null ? null : c.establishedAt - c.openedAt,
+      reason: client.established ? null : (c.closeReason ?? 'no answer yet'),
+    };
   }
 
   /**
@@ -405,6 +567,19 @@ export class LabRunner {
         return overlayTable(node, table, now);
       case 'controller':
         return this.net.overlay.table();
+      case 'tcp':
+        return (node as IpNode).tcp.connections().map((c) => ({
+          local: `${formatIpv4(c.local.ip)}:${c.local.port}`,
+          remote: `${formatIpv4(c.remote.ip)}:${c.remote.port}`,
+          state: c.state,
+          sndUna: c.sndUna,
+          sndNxt: c.sndNxt,
+          rcvNxt: c.rcvNxt,
+          cwnd: c.cwnd,
+          srtt: c.rto.srtt === null ? null : formatDuration(Math.round(c.rto.srtt / 1000) * 1000),
+          rto: formatDuration(c.rto.rto),
+          retransmits: c.stats.retransmissions,
+        }));
       case 'interfaces':
         return (node as IpNode).interfaces.map((i) => ({
           interface: i.name,
@@ -446,6 +621,8 @@ export class LabRunner {
     }
     if (node instanceof IpNode) {
       Object.assign(out, node.ipCounters);
+      const tcp = node.tcpStarted;
+      if (tcp) for (const [k, v] of Object.entries(tcp.counters)) out[`tcp:${k}`] = v;
       for (const server of node.dhcpServers)
         for (const [type, n] of Object.entries(server.sent))
           out[`dhcpSent:${type}`] = (out[`dhcpSent:${type}`] ?? 0) + n;

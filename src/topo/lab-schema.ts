@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
 import { migrateStepSchema } from './lab-migrate.js';
-import { parseDuration, parseRate } from './units.js';
+import { duration, rate } from './lab-quantities.js';
+import { parseDuration } from './units.js';
 
 const name = z
   .string()
@@ -22,12 +23,6 @@ const prefixOrAny = z.union([z.literal('any'), cidrText]);
 const macText = z
   .string()
   .refine((s) => parseMac(s) !== undefined, { message: 'not a MAC address (aa:bb:cc:dd:ee:ff)' });
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'not a duration (e.g. 1us, 10ms, 2s)' });
-const rate = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseRate(v) !== undefined, { message: 'not a bit rate (e.g. 100Mbps, 1Gbps)' });
 const vlanId = z
   .number()
   .int()
@@ -323,6 +318,7 @@ export const SHOW_TABLES = [
   'ecmp',
   'controller',
   'nat',
+  'tcp',
 ] as const;
 
 const step = z.union([
@@ -361,6 +357,48 @@ const step = z.union([
       file: z.string().regex(/^[\w.-]+\.pcap$/, 'a file name ending in .pcap'),
     }),
   }),
+  z
+    .strictObject({
+      'tcp-server': z.strictObject({
+        node: name,
+        port,
+        app: z
+          .enum(['echo', 'discard'])
+          .describe('echo (RFC 862) or discard (RFC 863), the sink of tcp-bulk'),
+      }),
+    })
+    .describe('starts a TCP server on a host (instant)'),
+  z
+    .strictObject({
+      'tcp-session': z.strictObject({
+        name,
+        from: name,
+        to: ipv4,
+        port,
+        every: duration.describe('a message this often, in the background, for the rest of the script'),
+        size: z.number().int().min(1).max(65535).optional().describe('bytes per message (default 64)'),
+        userTimeout: duration
+          .optional()
+          .describe('give up when data stays unacknowledged this long (default 60 s)'),
+      }),
+    })
+    .describe(
+      'opens a message session to an echo server; the step ends when it is established or has failed',
+    ),
+  z
+    .strictObject({ 'tcp-status': z.strictObject({ session: name }) })
+    .describe("a session's statistics at this moment"),
+  z
+    .strictObject({
+      'tcp-bulk': z.strictObject({
+        from: name,
+        to: ipv4,
+        port,
+        bytes: z.number().int().min(1).max(1_000_000_000),
+        userTimeout: duration.optional(),
+      }),
+    })
+    .describe('sends BYTES to a discard server and reports the throughput (runs until done)'),
   z.strictObject({
     show: z.strictObject({
       node: name,

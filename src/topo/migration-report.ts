@@ -3,6 +3,8 @@
  * the address fit check and each TCP session's fate; and, for a lab that migrates several times,
  * the moves side by side (the lecture's L2 vs L3 vs VXLAN argument in one table).
  */
+import type { MigrationPlan } from '../migration/index.js';
+import type { Nanos } from '../sim/index.js';
 import type { MigrateStepResult } from './lab-migrate.js';
 import type { Row } from './lab-run.js';
 import { formatDuration, formatRate, formatSize } from './units.js';
@@ -43,7 +45,7 @@ export function renderMigrate(s: MigrateStepResult): { table: Row[]; lines: stri
   );
   lines.push(
     n.convergedAfter === null
-      ? `converged: NO, ${n.staleEntries.length} table entr${n.staleEntries.length === 1 ? 'y' : 'ies'} still lead elsewhere: ${n.staleEntries
+      ? `converged: NO, ${n.staleEntries.length} table entr${n.staleEntries.length === 1 ? 'y still leads' : 'ies still lead'} elsewhere: ${n.staleEntries
           .slice(0, 3)
           .map((e) => `${e.entry} (${e.why})`)
           .join('; ')}`
@@ -74,4 +76,32 @@ export function migrationComparison(steps: readonly MigrateStepResult[]): Row[] 
           ? `${s.sessions.length} survived`
           : `${s.sessions.filter((x) => !x.survived).length} broken`,
   }));
+}
+
+export interface RoundRow {
+  readonly round: string;
+  readonly pages: number;
+  readonly bytes: number;
+  readonly time: string;
+}
+
+/** A plan's transfers as printable rows: each round, then the stop-and-copy and switchover. */
+export function roundTable(plan: MigrationPlan): RoundRow[] {
+  const row = (round: string, pages: number, bytes: number, ns: Nanos): RoundRow => ({
+    round,
+    pages,
+    bytes,
+    time: formatDuration(ns),
+  });
+  if (plan.kind === 'post-copy') {
+    return [
+      row('switchover', 0, 0, plan.switchoverCost),
+      ...plan.rounds.map((r) => row('push', r.pages, r.bytes, r.duration)),
+    ];
+  }
+  return [
+    ...plan.rounds.map((r) => row(String(r.index), r.pages, r.bytes, r.duration)),
+    row('stop-and-copy', plan.stopAndCopy.pages, plan.stopAndCopy.bytes, plan.stopAndCopy.duration),
+    row('switchover', 0, 0, plan.switchoverCost),
+  ];
 }

@@ -3,6 +3,7 @@
  * columns like the lecture's slides, and one heading per step with its virtual time.
  */
 import type { PingResult } from '../devices/ping.js';
+import type { TcpSessionStatus } from '../devices/tcp-apps.js';
 import type { MigrateStepResult } from './lab-migrate.js';
 import type { LabRunResult, Row, StepResult } from './lab-run.js';
 import { migrateHeading, migrationComparison, renderMigrate } from './migration-report.js';
@@ -52,6 +53,14 @@ function stepHeading(index: number, s: StepResult): string {
       return `[${index}] arp ${s.node} resolves ${s.ip} (${at})`;
     case 'path':
       return `[${index}] path ${s.from} -> ${s.to} (${at})`;
+    case 'tcp-server':
+      return `[${index}] tcp-server ${s.node} port ${s.port} (${at})`;
+    case 'tcp-session':
+      return `[${index}] tcp-session ${s.name}: ${s.from} -> ${s.to}:${s.port} (${at})`;
+    case 'tcp-status':
+      return `[${index}] tcp-status ${s.session} (${at})`;
+    case 'tcp-bulk':
+      return `[${index}] tcp-bulk ${s.from} -> ${s.to}:${s.port} (${at})`;
     case 'wait':
       return `[${index}] wait ${formatDuration(s.duration)} (${at})`;
     case 'link':
@@ -101,6 +110,26 @@ export function renderStep(index: number, s: StepResult): string[] {
       );
       break;
     }
+    case 'tcp-server':
+      lines.push(`${s.app} server listening on TCP port ${s.port}`);
+      break;
+    case 'tcp-session':
+      lines.push(
+        s.established
+          ? `established ${s.local} -> ${s.to}:${s.port} in ${formatDuration(s.connectTime ?? 0)}; a ${s.size}-byte message every ${formatDuration(s.every)} from now on`
+          : `failed: ${s.reason}`,
+      );
+      break;
+    case 'tcp-status':
+      lines.push(...sessionLines(s.status));
+      break;
+    case 'tcp-bulk':
+      lines.push(
+        s.done
+          ? `${s.bytes} bytes in ${formatDuration(s.duration ?? 0)}: ${formatRate(s.throughput ?? 0)} (${s.retransmissions} retransmissions, ${s.fastRetransmits} fast, ${s.rtoExpiries} RTO expiries)`
+          : `failed: ${s.failure}`,
+      );
+      break;
     case 'show':
       lines.push(...renderTable(s.rows));
       if (s.counters)
@@ -119,6 +148,29 @@ export function renderStep(index: number, s: StepResult): string[] {
       break;
   }
   return lines;
+}
+
+const at = (t: number | null) => (t === null ? 'never' : `t=${formatDuration(t)}`);
+
+function sessionLines(st: TcpSessionStatus): string[] {
+  const lines = [
+    `state ${st.state}${st.alive ? ' (alive)' : ''}`,
+    `messages: ${st.sent} sent, ${st.echoed} echoed${st.corrupt ? `, ${st.corrupt} CORRUPT bytes` : ''}; last echo ${at(st.lastEcho)}`,
+    `largest gap between echoes: ${formatDuration(st.largestGap)}${st.largestGapEnd === null ? '' : ` (ended ${at(st.largestGapEnd)})`}`,
+    `retransmissions: ${st.retransmissions} (${st.rtoExpiries} RTO expiries, ${st.fastRetransmits} fast); srtt ${st.srtt === null ? '-' : formatDuration(Math.round(st.srtt / 1000) * 1000)}, rto ${formatDuration(st.rto)}`,
+  ];
+  if (st.softError) lines.push(`last ICMP error: ${st.softError}`);
+  if (st.failures.length === 0) lines.push('failures: none');
+  for (const f of st.failures) lines.push(`failed ${at(f.time)}: ${f.reason}`);
+  return lines;
+}
+
+/** `9.412 Mbit/s`, `512 kbit/s`. */
+export function formatRate(bps: number): string {
+  if (bps >= 1e9) return `${Number((bps / 1e9).toFixed(3))} Gbit/s`;
+  if (bps >= 1e6) return `${Number((bps / 1e6).toFixed(3))} Mbit/s`;
+  if (bps >= 1e3) return `${Number((bps / 1e3).toFixed(3))} kbit/s`;
+  return `${bps} bit/s`;
 }
 
 export function renderLabRun(result: LabRunResult): string[] {

@@ -28,6 +28,36 @@ function problems(lab: unknown): string[] {
 
 const cases: { name: string; lab: unknown; want: string[] }[] = [
   {
+    name: 'migrate: a VM that is not a host, a destination that cannot host VMs, bad quantities',
+    lab: {
+      ...base,
+      script: [
+        { migrate: { vm: 'sw1', to: 'r1' } },
+        { migrate: { vm: 'A', to: 'sw9', memory: '1 gigabyte', bandwidth: 'fast', mode: 'live' } },
+        { migrate: { vm: 'A', to: 'A' } },
+      ],
+    },
+    want: [
+      'script[1].migrate.mode: Invalid option: expected one of "pre-copy"|"post-copy"',
+      'script[1].migrate.memory: not a size (e.g. 4KiB, 1GiB, 2GB)',
+      'script[1].migrate.bandwidth: not a bit rate (e.g. 100Mbps, 1Gbps)',
+      'script[1].migrate.to: unknown node "sw9"',
+    ],
+  },
+  {
+    name: 'migrate: shapes right, references wrong',
+    lab: {
+      ...base,
+      script: [{ migrate: { vm: 'sw1', to: 'r1' } }, { migrate: { vm: 'A', to: 'A' } }],
+    },
+    want: [
+      'script[0].migrate.vm: sw1 is a switch; this step needs a host',
+      'script[0].migrate.to: r1 is a router; this step needs a switch or hub or nve',
+      'script[1].migrate.to: A is a host; this step needs a switch or hub or nve',
+      'script[1].migrate.to: a VM cannot move into itself',
+    ],
+  },
+  {
     name: 'unknown node in a link, with the lecture-style path',
     lab: { ...base, links: [...base.links, { a: 'sw1', b: 'sw9' }] },
     want: ['links[3].b: unknown node "sw9"'],
@@ -166,7 +196,7 @@ test('YAML syntax errors name the line', () => {
 
 test('every example lab is valid', () => {
   const labs = readdirSync(repoPath('examples')).filter((n) => n.endsWith('.yaml'));
-  assert.equal(labs.length, 16);
+  assert.equal(labs.length, 18);
   for (const f of labs.map((n) => n.slice(0, -5))) {
     const r = parseLab(readFileSync(repoPath(`examples/${f}.yaml`), 'utf8'));
     assert.ok(r.ok, `${f}: ${r.ok ? '' : r.issues.map(formatIssue).join('; ')}`);
