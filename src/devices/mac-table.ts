@@ -20,9 +20,13 @@ import { formatMac, type Mac } from '../wire/index.js';
 
 export type LearnResult = 'learned' | 'refreshed' | 'moved' | 'table-full';
 
-/** Slot states (a live slot holds `port * 4096 + vlan`, VLANs being 0..4095). */
-const EMPTY = -1;
-const DELETED = -2;
+/**
+ * Slot states: a live slot holds `LIVE + port * 4096 + vlan` (VLANs being 0..4095); a new typed
+ * array is all zeros, so all empty.
+ */
+const EMPTY = 0;
+const DELETED = 1;
+const LIVE = 2;
 const MIN_SLOTS = 16;
 /** Doubles per slot: MAC, last seen, state. */
 const W = 3;
@@ -36,9 +40,7 @@ function slotOf(vlan: number, mac: Mac, mask: number): number {
 }
 
 function emptySlots(slots: number): Float64Array {
-  const t = new Float64Array(slots * W);
-  for (let i = 2; i < t.length; i += W) t[i] = EMPTY;
-  return t;
+  return new Float64Array(slots * W);
 }
 
 export class MacTable {
@@ -85,7 +87,7 @@ export class MacTable {
     for (let i = slotOf(vlan, mac, mask); ; i = (i + 1) & mask) {
       const state = t[W * i + 2]!;
       if (state === EMPTY) return -1;
-      if (state >= 0 && state % 4096 === vlan && t[W * i] === mac) return i;
+      if (state >= LIVE && (state - LIVE) % 4096 === vlan && t[W * i] === mac) return i;
     }
   }
 
@@ -109,7 +111,7 @@ export class MacTable {
       this.remove(slot);
       return -1;
     }
-    return Math.floor(this.table[W * slot + 2]! / 4096);
+    return Math.floor((this.table[W * slot + 2]! - LIVE) / 4096);
   }
 
   learn(vlan: number, mac: Mac, port: string, now: Nanos): LearnResult {
@@ -119,7 +121,7 @@ export class MacTable {
   /** `learn` with the port given by its number (from `portId`). */
   learnId(vlan: number, mac: Mac, id: number, now: Nanos): LearnResult {
     let slot = this.find(vlan, mac);
-    const state = id * 4096 + vlan;
+    const state = LIVE + id * 4096 + vlan;
     if (slot >= 0) {
       const t = this.table;
       if (now - t[W * slot + 1]! > this.aging(now)) {
@@ -143,7 +145,7 @@ export class MacTable {
     const t = this.table;
     const mask = this.slots - 1;
     let i = slotOf(vlan, mac, mask);
-    while (t[W * i + 2]! >= 0) i = (i + 1) & mask;
+    while (t[W * i + 2]! >= LIVE) i = (i + 1) & mask;
     if (t[W * i + 2] === DELETED) this.deleted--;
     t[W * i] = mac;
     t[W * i + 1] = now;
@@ -180,9 +182,9 @@ export class MacTable {
     const mask = slots - 1;
     for (let j = 0; j < old.length; j += W) {
       const state = old[j + 2]!;
-      if (state < 0) continue;
+      if (state < LIVE) continue;
       const mac = old[j]!;
-      let i = slotOf(state % 4096, mac, mask);
+      let i = slotOf((state - LIVE) % 4096, mac, mask);
       while (t[W * i + 2] !== EMPTY) i = (i + 1) & mask;
       t[W * i] = mac;
       t[W * i + 1] = old[j + 1]!;
@@ -197,7 +199,7 @@ export class MacTable {
     const age = this.aging(now);
     const t = this.table;
     for (let i = 0; i < this.slots; i++) {
-      if (t[W * i + 2]! < 0) continue;
+      if (t[W * i + 2]! < LIVE) continue;
       const seen = t[W * i + 1]!;
       if (now - seen > age) {
         this.remove(i);
@@ -233,7 +235,7 @@ export class MacTable {
     const t = this.table;
     for (let i = 0; i < this.slots; i++) {
       const state = t[W * i + 2]!;
-      if (state >= 0 && Math.floor(state / 4096) === id) {
+      if (state >= LIVE && Math.floor((state - LIVE) / 4096) === id) {
         this.remove(i);
         removed++;
       }
@@ -247,7 +249,7 @@ export class MacTable {
     const age = this.aging(now);
     const t = this.table;
     for (let i = 0; i < this.slots; i++) {
-      const state = t[W * i + 2]!;
+      const state = t[W * i + 2]! - LIVE;
       const seen = t[W * i + 1]!;
       if (state < 0 || now - seen > age) continue;
       const key = t[W * i]!;
