@@ -64,7 +64,8 @@ const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
 
 interface PortVlan {
   readonly config: SwitchPortConfig;
-  readonly allowed: ReadonlySet<number> | null; // null: all (trunks) or the one access VLAN
+  /** A trunk's allowed VLANs, bit `vid` set (4,096 bits); null: all (trunks) or the one access VLAN. */
+  readonly allowed: Uint32Array | null;
 }
 
 export class Switch extends Device {
@@ -140,7 +141,7 @@ export class Switch extends Device {
     }
     this.vlanOf[port.index] = {
       config,
-      allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
+      allowed: config.mode === 'trunk' && config.allowed !== 'all' ? vlanBits(config.allowed) : null,
     };
     this.floodPorts = [];
   }
@@ -176,7 +177,7 @@ export class Switch extends Device {
     const pv = this.vlanOf[port.index]!;
     const c = pv.config;
     if (c.mode === 'access') return c.vlan === vlan;
-    return c.native === vlan || pv.allowed === null || pv.allowed.has(vlan);
+    return c.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
   }
 
   protected receive(frame: Uint8Array, port: Port): void {
@@ -205,7 +206,7 @@ export class Switch extends Device {
       } else {
         if (vid === VID_RESERVED)
           return this.drop('reserved-vid', port, 'VLAN 4095 is reserved (IEEE 802.1Q Table 9-2)');
-        if (!(pv.allowed === null || pv.allowed.has(vid) || c.native === vid))
+        if (!(pv.allowed === null || hasVlan(pv.allowed, vid) || c.native === vid))
           return this.drop('vlan-not-allowed', port, `VLAN ${vid} not allowed on trunk`);
         vlan = vid;
       }
@@ -279,6 +280,17 @@ export class Switch extends Device {
     if (bpdu.value.type === 'config') this.stp.receive(port, bpdu.value);
     else this.stp.receiveTcn(port);
   }
+}
+
+/** A set of VLAN IDs as 4,096 bits. */
+function vlanBits(vlans: readonly number[]): Uint32Array {
+  const bits = new Uint32Array(128);
+  for (const v of vlans) bits[v >>> 5]! |= 1 << (v & 31);
+  return bits;
+}
+
+function hasVlan(bits: Uint32Array, vlan: number): boolean {
+  return (bits[vlan >>> 5]! & (1 << (vlan & 31))) !== 0;
 }
 
 function learnText(result: string, src: number, vlan: number, port: string): string {
