@@ -62,8 +62,13 @@ export interface SwitchCounters {
 
 const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
 
+/** A port's VLAN configuration, and the same flattened for the per-frame checks (one object to read). */
 interface PortVlan {
   readonly config: SwitchPortConfig;
+  /** The access VLAN, or -1 on a trunk. */
+  readonly access: number;
+  /** A trunk's native VLAN, or -1 (none, or an access port). */
+  readonly native: number;
   /** A trunk's allowed VLANs, bit `vid` set (4,096 bits); null: all (trunks) or the one access VLAN. */
   readonly allowed: Uint32Array | null;
 }
@@ -105,7 +110,7 @@ export class Switch extends Device {
   }
 
   protected override portAdded(port: Port): void {
-    this.vlanOf[port.index] = { config: DEFAULT_ACCESS, allowed: null };
+    this.vlanOf[port.index] = portVlan(DEFAULT_ACCESS);
     this.tableIds[port.index] = -1;
     this.floodPorts = [];
     this.stp?.addPort(port, this.ports.length);
@@ -139,10 +144,7 @@ export class Switch extends Device {
     for (const v of vlans) {
       if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
     }
-    this.vlanOf[port.index] = {
-      config,
-      allowed: config.mode === 'trunk' && config.allowed !== 'all' ? vlanBits(config.allowed) : null,
-    };
+    this.vlanOf[port.index] = portVlan(config);
     this.floodPorts = [];
   }
 
@@ -175,9 +177,8 @@ export class Switch extends Device {
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
     const pv = this.vlanOf[port.index]!;
-    const c = pv.config;
-    if (c.mode === 'access') return c.vlan === vlan;
-    return c.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
+    if (pv.access >= 0) return pv.access === vlan;
+    return pv.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
   }
 
   protected receive(frame: Uint8Array, port: Port): void {
@@ -187,7 +188,7 @@ export class Switch extends Device {
     // 01:80:c2:00:00:01-0f (pause, LACP, 802.1X, LLDP, ...) are link-local: a bridge never relays them (802.1D 7.12.6).
     if (dstMac > STP_MULTICAST && dstMac <= STP_MULTICAST + 0x0f) return this.drop('link-local-group', port);
     const pv = this.vlanOf[port.index]!;
-    const c = pv.config;
+    const access = pv.access;
     const type = readU16(frame, 12);
     let vlan: number;
     let tagged = false;
@@ -195,26 +196,26 @@ export class Switch extends Device {
       if (frame.length < 18) return this.drop('runt', port, 'cut inside its VLAN tag');
       const vid = readU16(frame, 14) & 0x0fff;
       tagged = true;
-      if (c.mode === 'access') {
+      if (access >= 0) {
         if (vid !== 0)
-          return this.drop('tagged-on-access', port, `VLAN ${vid} tag on access port (VLAN ${c.vlan})`);
-        vlan = c.vlan; // priority-tagged: belongs to the port's VLAN (IEEE 802.1Q 6.9)
+          return this.drop('tagged-on-access', port, `VLAN ${vid} tag on access port (VLAN ${access})`);
+        vlan = access; // priority-tagged: belongs to the port's VLAN (IEEE 802.1Q 6.9)
       } else if (vid === 0) {
-        if (c.native === null)
+        if (pv.native < 0)
           return this.drop('untagged-on-trunk', port, 'priority-tagged frame and no native VLAN');
-        vlan = c.native;
+        vlan = pv.native;
       } else {
         if (vid === VID_RESERVED)
           return this.drop('reserved-vid', port, 'VLAN 4095 is reserved (IEEE 802.1Q Table 9-2)');
-        if (!(pv.allowed === null || hasVlan(pv.allowed, vid) || c.native === vid))
+        if (!(pv.allowed === null || hasVlan(pv.allowed, vid) || pv.native === vid))
           return this.drop('vlan-not-allowed', port, `VLAN ${vid} not allowed on trunk`);
         vlan = vid;
       }
-    } else if (c.mode === 'access') {
-      vlan = c.vlan;
+    } else if (access >= 0) {
+      vlan = access;
     } else {
-      if (c.native === null) return this.drop('untagged-on-trunk', port, 'untagged frame and no native VLAN');
-      vlan = c.native;
+      if (pv.native < 0) return this.drop('untagged-on-trunk', port, 'untagged frame and no native VLAN');
+      vlan = pv.native;
     }
     const src = readMac(frame, 6);
     if (isGroupMac(src))
@@ -247,7 +248,7 @@ export class Switch extends Device {
       }
       if (out !== undefined && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
-        out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
+        out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
         if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${out.name}`, port);
         return;
       }
@@ -256,7 +257,7 @@ export class Switch extends Device {
     const sent: string[] | null = tracing ? [] : null;
     for (const out of this.portsOf(vlan)) {
       if (out === port || !this.canSend(out)) continue;
-      out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
+      out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
       sent?.push(out.name);
     }
     if (tracing) {
@@ -280,6 +281,17 @@ export class Switch extends Device {
     if (bpdu.value.type === 'config') this.stp.receive(port, bpdu.value);
     else this.stp.receiveTcn(port);
   }
+}
+
+function portVlan(config: SwitchPortConfig): PortVlan {
+  return config.mode === 'access'
+    ? { config, access: config.vlan, native: -1, allowed: null }
+    : {
+        config,
+        access: -1,
+        native: config.native ?? -1,
+        allowed: config.allowed !== 'all' ? vlanBits(config.allowed) : null,
+      };
 }
 
 /** A set of VLAN IDs as 4,096 bits. */
@@ -329,8 +341,8 @@ class FrameVariants {
     return this;
   }
 
-  forPort(config: SwitchPortConfig, vlan: number): Uint8Array {
-    if (config.mode === 'access' || config.native === vlan) return this.untaggedFrame();
+  forPort(pv: PortVlan, vlan: number): Uint8Array {
+    if (pv.access >= 0 || pv.native === vlan) return this.untaggedFrame();
     return this.taggedFrame(vlan);
   }
 
