@@ -38,6 +38,8 @@ export class ArpCache {
   readonly retryInterval: Nanos;
   readonly queueLimit: number;
   private readonly entries = new Map<Ipv4, ArpEntry>();
+  /** `entries.size`, kept beside the Map: a station's empty cache answers without reading the Map. */
+  private count = 0;
   readonly pending = new Map<Ipv4, PendingResolution>();
 
   constructor(options: ArpOptions = {}) {
@@ -48,10 +50,12 @@ export class ArpCache {
   }
 
   lookup(ip: Ipv4, now: Nanos): Mac | undefined {
+    if (this.count === 0) return undefined;
     const e = this.entries.get(ip);
     if (e === undefined) return undefined;
     if (now - e.updated > this.timeout) {
       this.entries.delete(ip);
+      this.count = this.entries.size;
       return undefined;
     }
     return e.mac;
@@ -71,11 +75,14 @@ export class ArpCache {
       return changed;
     }
     this.entries.set(ip, { ip, mac, updated: now });
+    this.count = this.entries.size;
     return true;
   }
 
   delete(ip: Ipv4): boolean {
-    return this.entries.delete(ip);
+    const deleted = this.entries.delete(ip);
+    this.count = this.entries.size;
+    return deleted;
   }
 
   /** Live entries sorted by IP, for `show arp`. */

@@ -46,7 +46,7 @@ export abstract class Device {
   addPort(name: string): Port {
     if (this.portsByName.has(name)) throw new Error(`${this.name} already has a port ${name}`);
     const port = new Port(this.name, name, this.ports.length);
-    port.onReceive = (frame, p) => this.receive(frame, p);
+    port.setReceiver(this);
     port.onLinkChange = (up, p) => this.linkChanged(p, up);
     this.ports.push(port);
     this.portsByName.set(name, port);
@@ -65,6 +65,11 @@ export abstract class Device {
   protected linkChanged(_port: Port, _up: boolean): void {}
 
   protected abstract receive(frame: Uint8Array, port: Port): void;
+
+  /** Called by this device's ports with each frame they receive. */
+  receiveFrame(frame: Uint8Array, port: Port): void {
+    this.receive(frame, port);
+  }
 
   /** Counts a dropped frame by reason and traces why. */
   protected drop(reason: string, port?: Port, why?: string): void {

@@ -41,6 +41,7 @@ import {
   type Mac,
   parseQuotedDatagram,
   rarpAnnouncement,
+  readIpv4,
   readMac,
   readU16,
   UdpView,
@@ -122,6 +123,8 @@ export abstract class IpNode extends Device {
     arpRepliesSent: 0,
   };
   private readonly byPort = new Map<Port, Map<number, IpInterface>>();
+  /** The untagged interface of each port, by port index (the common case, without two Map lookups). */
+  private readonly untaggedOn: (IpInterface | undefined)[] = [];
   /** Fragments of datagrams for this node, waiting for the rest (RFC 791). */
   private readonly reassembler = new Reassembler(
     (delay, fn) => this.setTimer(delay, fn),
@@ -172,6 +175,7 @@ export abstract class IpNode extends Device {
       this.options.arp,
     );
     vlans.set(vlanKey, iface);
+    if (vlanKey === -1 && port.index >= 0) this.untaggedOn[port.index] = iface;
     this.byName.set(iface.name, iface);
     for (const a of iface.addresses) this.ownAddresses.add(a.address);
     this.interfaces.push(iface);
@@ -237,6 +241,10 @@ export abstract class IpNode extends Device {
 
   /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
   protected interfaceOn(port: Port, vlan: number): IpInterface | undefined {
+    if (vlan === -1 && port.index >= 0) {
+      const iface = this.untaggedOn[port.index];
+      if (iface !== undefined && iface.port === port) return iface;
+    }
     return this.byPort.get(port)?.get(vlan);
   }
 
@@ -262,7 +270,7 @@ export abstract class IpNode extends Device {
       offset = 18;
       if (vlan === 0) vlan = -1; // priority tag
     }
-    const iface = this.byPort.get(port)?.get(vlan);
+    const iface = this.interfaceOn(port, vlan);
     if (iface === undefined)
       return this.drop(
         vlan === -1 ? 'no-interface' : 'unknown-vlan',
@@ -281,14 +289,17 @@ export abstract class IpNode extends Device {
   }
 
   private receiveArp(iface: IpInterface, frame: Uint8Array, offset: number): void {
-    const checked = ArpView.check(frame, offset);
-    if (!checked.ok) return this.drop(`arp-${checked.error.code}`, iface.port);
-    const arp = checked.value;
+    if (!ArpView.isValid(frame, offset)) {
+      const checked = ArpView.check(frame, offset);
+      return this.drop(`arp-${checked.ok ? 'invalid' : checked.error.code}`, iface.port);
+    }
+    // The fields read in place: most ARP a station sees is another station's broadcast request.
     const now = this.now();
-    const op = arp.op;
-    const senderIp = arp.senderIp;
-    const senderMac = arp.senderMac;
-    const forUs = iface.owns(arp.targetIp);
+    const op = readU16(frame, offset + 6);
+    const senderMac = readMac(frame, offset + 8);
+    const senderIp = readIpv4(frame, offset + 14);
+    const targetIp = readIpv4(frame, offset + 24);
+    const forUs = iface.owns(targetIp);
     if (senderIp !== 0 && !isGroupMac(senderMac) && !iface.owns(senderIp)) {
       // Linux: a request for us creates the requester's entry; any other ARP refreshes an existing one,
       // and a reply completes a resolution in progress.
@@ -310,13 +321,13 @@ export abstract class IpNode extends Device {
       const reply = emitArp({
         op: ArpOp.reply,
         senderMac: iface.mac,
-        senderIp: arp.targetIp,
+        senderIp: targetIp,
         targetMac: senderMac,
         targetIp: senderIp,
       });
       this.trace(
         'arp',
-        `${formatIpv4(senderIp)} asks for ${formatIpv4(arp.targetIp)}: reply ${formatMac(iface.mac)}`,
+        `${formatIpv4(senderIp)} asks for ${formatIpv4(targetIp)}: reply ${formatMac(iface.mac)}`,
         iface.port,
       );
       this.sendFrame(iface, senderMac, EtherType.arp, reply);

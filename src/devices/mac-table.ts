@@ -7,21 +7,29 @@
  * Aging is lazy (an entry past its age is treated as absent and removed when met), so the table
  * costs no timer events.
  *
- * The table is an open-addressing hash table in typed arrays (keys, VLANs, ports, last-seen times
- * side by side), so a lookup touches a cache line or two and allocates nothing, however many
- * switches and entries a fabric has: a JavaScript Map of 48-bit MACs keeps each key in a heap
- * number and each entry in an object of its own. Linear probing; deleted slots are tombstones,
- * reused by later inserts and cleared when the table is rebuilt.
+ * The table is an open-addressing hash table in one typed array, a slot's MAC, last-seen time and
+ * state (VLAN and port, or empty, or deleted) side by side in 24 bytes, so a lookup touches a
+ * cache line or two and allocates nothing, however many switches and entries a fabric has: a
+ * JavaScript Map of 48-bit MACs keeps each key in a heap number and each entry in an object of its
+ * own. Linear probing; deleted slots are tombstones, reused by later inserts and cleared when the
+ * table is rebuilt. Ports are numbered in the order the table first meets them; a switch learns
+ * and looks up by those numbers (`portId`, `learnId`, `lookupId`) without a name per frame.
  */
 import type { Nanos } from '../sim/index.js';
 import { formatMac, type Mac } from '../wire/index.js';
 
 export type LearnResult = 'learned' | 'refreshed' | 'moved' | 'table-full';
 
-/** Slot markers in the VLAN array (VLANs themselves are 0..4095). */
-const EMPTY = -1;
-const DELETED = -2;
+/**
+ * Slot states: a live slot holds `LIVE + port * 4096 + vlan` (VLANs being 0..4095); a new typed
+ * array is all zeros, so all empty.
+ */
+const EMPTY = 0;
+const DELETED = 1;
+const LIVE = 2;
 const MIN_SLOTS = 16;
+/** Doubles per slot: MAC, last seen, state. */
+const W = 3;
 
 /** A slot index for (vlan, mac) among `mask + 1` slots. */
 function slotOf(vlan: number, mac: Mac, mask: number): number {
@@ -31,11 +39,14 @@ function slotOf(vlan: number, mac: Mac, mask: number): number {
   return (h ^ (h >>> 16)) & mask;
 }
 
+function emptySlots(slots: number): Float64Array {
+  return new Float64Array(slots * W);
+}
+
 export class MacTable {
-  private keys = new Float64Array(MIN_SLOTS);
-  private vlans = new Int16Array(MIN_SLOTS).fill(EMPTY);
-  private ports = new Int32Array(MIN_SLOTS);
-  private seen = new Float64Array(MIN_SLOTS);
+  /** Slot i at [W * i, W * i + W): MAC, last seen, state. */
+  private table = emptySlots(MIN_SLOTS);
+  private slots = MIN_SLOTS;
   private count = 0;
   private deleted = 0;
   /** Port names by number, and their numbers. */
@@ -71,44 +82,57 @@ export class MacTable {
 
   /** The slot holding (vlan, mac), or -1. */
   private find(vlan: number, mac: Mac): number {
-    const vlans = this.vlans;
-    const mask = vlans.length - 1;
+    const t = this.table;
+    const mask = this.slots - 1;
     for (let i = slotOf(vlan, mac, mask); ; i = (i + 1) & mask) {
-      const v = vlans[i]!;
-      if (v === EMPTY) return -1;
-      if (v === vlan && this.keys[i] === mac) return i;
+      const state = t[W * i + 2]!;
+      if (state === EMPTY) return -1;
+      if (state >= LIVE && (state - LIVE) % 4096 === vlan && t[W * i] === mac) return i;
     }
   }
 
   private remove(slot: number): void {
-    this.vlans[slot] = DELETED;
+    this.table[W * slot + 2] = DELETED;
     this.count--;
     this.deleted++;
   }
 
   /** The port for (vlan, mac), or undefined if unknown or aged out. */
   lookup(vlan: number, mac: Mac, now: Nanos): string | undefined {
+    const id = this.lookupId(vlan, mac, now);
+    return id < 0 ? undefined : this.portNames[id];
+  }
+
+  /** The port number (see `portId`) for (vlan, mac), or -1 if unknown or aged out. */
+  lookupId(vlan: number, mac: Mac, now: Nanos): number {
     const slot = this.find(vlan, mac);
-    if (slot < 0) return undefined;
-    if (now - this.seen[slot]! > this.aging(now)) {
+    if (slot < 0) return -1;
+    if (now - this.table[W * slot + 1]! > this.aging(now)) {
       this.remove(slot);
-      return undefined;
+      return -1;
     }
-    return this.portNames[this.ports[slot]!];
+    return Math.floor((this.table[W * slot + 2]! - LIVE) / 4096);
   }
 
   learn(vlan: number, mac: Mac, port: string, now: Nanos): LearnResult {
+    return this.learnId(vlan, mac, this.portId(port), now);
+  }
+
+  /** `learn` with the port given by its number (from `portId`). */
+  learnId(vlan: number, mac: Mac, id: number, now: Nanos): LearnResult {
     let slot = this.find(vlan, mac);
-    if (slot >= 0 && now - this.seen[slot]! > this.aging(now)) {
-      this.remove(slot); // aged out: what follows is a new entry, not a refresh or a move
-      slot = -1;
-    }
-    const id = this.portId(port);
+    const state = LIVE + id * 4096 + vlan;
     if (slot >= 0) {
-      this.seen[slot] = now;
-      if (this.ports[slot] === id) return 'refreshed';
-      this.ports[slot] = id;
-      return 'moved';
+      const t = this.table;
+      if (now - t[W * slot + 1]! > this.aging(now)) {
+        this.remove(slot); // aged out: what follows is a new entry, not a refresh or a move
+        slot = -1;
+      } else {
+        t[W * slot + 1] = now;
+        if (t[W * slot + 2] === state) return 'refreshed';
+        t[W * slot + 2] = state;
+        return 'moved';
+      }
     }
     if (this.count >= this.capacity) {
       if (this.mayHaveExpired(now)) this.expire(now); // a full table under a MAC flood does not rescan per frame
@@ -117,21 +141,21 @@ export class MacTable {
         return 'table-full';
       }
     }
-    if ((this.count + this.deleted + 1) * 2 > this.vlans.length) this.rebuild(this.count + 1);
-    const vlans = this.vlans;
-    const mask = vlans.length - 1;
+    if ((this.count + this.deleted + 1) * 2 > this.slots) this.rebuild(this.count + 1);
+    const t = this.table;
+    const mask = this.slots - 1;
     let i = slotOf(vlan, mac, mask);
-    while (vlans[i]! >= 0) i = (i + 1) & mask;
-    if (vlans[i] === DELETED) this.deleted--;
-    vlans[i] = vlan;
-    this.keys[i] = mac;
-    this.ports[i] = id;
-    this.seen[i] = now;
+    while (t[W * i + 2]! >= LIVE) i = (i + 1) & mask;
+    if (t[W * i + 2] === DELETED) this.deleted--;
+    t[W * i] = mac;
+    t[W * i + 1] = now;
+    t[W * i + 2] = state;
     this.count++;
     return 'learned';
   }
 
-  private portId(port: string): number {
+  /** The number the table gives port `port` (numbers are given in the order ports are first met). */
+  portId(port: string): number {
     let id = this.portIds.get(port);
     if (id === undefined) {
       id = this.portNames.length;
@@ -141,26 +165,30 @@ export class MacTable {
     return id;
   }
 
+  /** The name of port number `id`. */
+  portName(id: number): string | undefined {
+    return this.portNames[id];
+  }
+
   /** Rehashes every live entry into a table with room for `entries` at half load, tombstones gone. */
   private rebuild(entries: number): void {
     let slots = MIN_SLOTS;
     while (slots < entries * 2) slots *= 2;
-    const { keys, vlans, ports, seen } = this;
-    this.keys = new Float64Array(slots);
-    this.vlans = new Int16Array(slots).fill(EMPTY);
-    this.ports = new Int32Array(slots);
-    this.seen = new Float64Array(slots);
+    const old = this.table;
+    const t = emptySlots(slots);
+    this.table = t;
+    this.slots = slots;
     this.deleted = 0;
     const mask = slots - 1;
-    for (let j = 0; j < vlans.length; j++) {
-      const v = vlans[j]!;
-      if (v < 0) continue;
-      let i = slotOf(v, keys[j]!, mask);
-      while (this.vlans[i] !== EMPTY) i = (i + 1) & mask;
-      this.vlans[i] = v;
-      this.keys[i] = keys[j]!;
-      this.ports[i] = ports[j]!;
-      this.seen[i] = seen[j]!;
+    for (let j = 0; j < old.length; j += W) {
+      const state = old[j + 2]!;
+      if (state < LIVE) continue;
+      const mac = old[j]!;
+      let i = slotOf((state - LIVE) % 4096, mac, mask);
+      while (t[W * i + 2] !== EMPTY) i = (i + 1) & mask;
+      t[W * i] = mac;
+      t[W * i + 1] = old[j + 1]!;
+      t[W * i + 2] = state;
     }
   }
 
@@ -169,10 +197,10 @@ export class MacTable {
     let removed = 0;
     let oldest = now;
     const age = this.aging(now);
-    const vlans = this.vlans;
-    for (let i = 0; i < vlans.length; i++) {
-      if (vlans[i]! < 0) continue;
-      const seen = this.seen[i]!;
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      if (t[W * i + 2]! < LIVE) continue;
+      const seen = t[W * i + 1]!;
       if (now - seen > age) {
         this.remove(i);
         removed++;
@@ -192,7 +220,8 @@ export class MacTable {
   /** Forgets every entry (a topology change). */
   flush(): number {
     const removed = this.count;
-    this.vlans.fill(EMPTY);
+    const t = this.table;
+    for (let i = 2; i < t.length; i += W) t[i] = EMPTY;
     this.count = 0;
     this.deleted = 0;
     return removed;
@@ -203,9 +232,10 @@ export class MacTable {
     const id = this.portIds.get(port);
     if (id === undefined) return 0;
     let removed = 0;
-    const vlans = this.vlans;
-    for (let i = 0; i < vlans.length; i++) {
-      if (vlans[i]! >= 0 && this.ports[i] === id) {
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      const state = t[W * i + 2]!;
+      if (state >= LIVE && Math.floor((state - LIVE) / 4096) === id) {
         this.remove(i);
         removed++;
       }
@@ -217,16 +247,17 @@ export class MacTable {
   entries(now: Nanos): { vlan: number; mac: string; port: string; age: Nanos }[] {
     const out: { vlan: number; mac: string; port: string; age: Nanos; key: Mac }[] = [];
     const age = this.aging(now);
-    const vlans = this.vlans;
-    for (let i = 0; i < vlans.length; i++) {
-      const v = vlans[i]!;
-      if (v < 0 || now - this.seen[i]! > age) continue;
-      const key = this.keys[i]!;
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      const state = t[W * i + 2]! - LIVE;
+      const seen = t[W * i + 1]!;
+      if (state < 0 || now - seen > age) continue;
+      const key = t[W * i]!;
       out.push({
-        vlan: v,
+        vlan: state % 4096,
         mac: formatMac(key),
-        port: this.portNames[this.ports[i]!]!,
-        age: now - this.seen[i]!,
+        port: this.portNames[Math.floor(state / 4096)]!,
+        age: now - seen,
         key,
       });
     }

@@ -62,9 +62,15 @@ export interface SwitchCounters {
 
 const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
 
+/** A port's VLAN configuration, and the same flattened for the per-frame checks (one object to read). */
 interface PortVlan {
   readonly config: SwitchPortConfig;
-  readonly allowed: ReadonlySet<number> | null; // null: all (trunks) or the one access VLAN
+  /** The access VLAN, or -1 on a trunk. */
+  readonly access: number;
+  /** A trunk's native VLAN, or -1 (none, or an access port). */
+  readonly native: number;
+  /** A trunk's allowed VLANs, bit `vid` set (4,096 bits); null: all (trunks) or the one access VLAN. */
+  readonly allowed: Uint32Array | null;
 }
 
 export class Switch extends Device {
@@ -73,9 +79,13 @@ export class Switch extends Device {
   readonly counters: SwitchCounters = { forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0 };
   /** Each port's VLAN configuration, by port index. */
   private readonly vlanOf: PortVlan[] = [];
-  /** Ports carrying each VLAN, in port order: built when first needed, dropped when a port changes. */
-  private readonly floodPorts = new Map<number, Port[]>();
+  /** Ports carrying each VLAN, in port order, by VLAN ID: built when first needed, dropped when a port changes. */
+  private floodPorts: (Port[] | undefined)[] = [];
   private readonly variants = new FrameVariants();
+  /** The MAC table's number for each port, by port index (-1 until first needed). */
+  private readonly tableIds: number[] = [];
+  /** The port of each MAC table port number. */
+  private readonly byTableId: Port[] = [];
   /** The spanning tree, when enabled. */
   readonly stp: SpanningTree | null;
 
@@ -100,8 +110,9 @@ export class Switch extends Device {
   }
 
   protected override portAdded(port: Port): void {
-    this.vlanOf[port.index] = { config: DEFAULT_ACCESS, allowed: null };
-    this.floodPorts.clear();
+    this.vlanOf[port.index] = portVlan(DEFAULT_ACCESS);
+    this.tableIds[port.index] = -1;
+    this.floodPorts = [];
     this.stp?.addPort(port, this.ports.length);
   }
 
@@ -133,19 +144,16 @@ export class Switch extends Device {
     for (const v of vlans) {
       if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
     }
-    this.vlanOf[port.index] = {
-      config,
-      allowed: config.mode === 'trunk' && config.allowed !== 'all' ? new Set(config.allowed) : null,
-    };
-    this.floodPorts.clear();
+    this.vlanOf[port.index] = portVlan(config);
+    this.floodPorts = [];
   }
 
   /** The ports of `vlan`, in port order (a flood visits only these). */
   private portsOf(vlan: number): Port[] {
-    let list = this.floodPorts.get(vlan);
+    let list = this.floodPorts[vlan];
     if (list === undefined) {
       list = this.ports.filter((p) => this.carries(p, vlan));
-      this.floodPorts.set(vlan, list);
+      this.floodPorts[vlan] = list;
     }
     return list;
   }
@@ -155,12 +163,22 @@ export class Switch extends Device {
     return port ? this.vlanOf[port.index]?.config : undefined;
   }
 
+  /** The MAC table's number for `port`. */
+  private tableId(port: Port): number {
+    let id = this.tableIds[port.index]!;
+    if (id < 0) {
+      id = this.macTable.portId(port.name);
+      this.tableIds[port.index] = id;
+      this.byTableId[id] = port;
+    }
+    return id;
+  }
+
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
     const pv = this.vlanOf[port.index]!;
-    const c = pv.config;
-    if (c.mode === 'access') return c.vlan === vlan;
-    return c.native === vlan || pv.allowed === null || pv.allowed.has(vlan);
+    if (pv.access >= 0) return pv.access === vlan;
+    return pv.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
   }
 
   protected receive(frame: Uint8Array, port: Port): void {
@@ -170,7 +188,7 @@ export class Switch extends Device {
     // 01:80:c2:00:00:01-0f (pause, LACP, 802.1X, LLDP, ...) are link-local: a bridge never relays them (802.1D 7.12.6).
     if (dstMac > STP_MULTICAST && dstMac <= STP_MULTICAST + 0x0f) return this.drop('link-local-group', port);
     const pv = this.vlanOf[port.index]!;
-    const c = pv.config;
+    const access = pv.access;
     const type = readU16(frame, 12);
     let vlan: number;
     let tagged = false;
@@ -178,26 +196,26 @@ export class Switch extends Device {
       if (frame.length < 18) return this.drop('runt', port, 'cut inside its VLAN tag');
       const vid = readU16(frame, 14) & 0x0fff;
       tagged = true;
-      if (c.mode === 'access') {
+      if (access >= 0) {
         if (vid !== 0)
-          return this.drop('tagged-on-access', port, `VLAN ${vid} tag on access port (VLAN ${c.vlan})`);
-        vlan = c.vlan; // priority-tagged: belongs to the port's VLAN (IEEE 802.1Q 6.9)
+          return this.drop('tagged-on-access', port, `VLAN ${vid} tag on access port (VLAN ${access})`);
+        vlan = access; // priority-tagged: belongs to the port's VLAN (IEEE 802.1Q 6.9)
       } else if (vid === 0) {
-        if (c.native === null)
+        if (pv.native < 0)
           return this.drop('untagged-on-trunk', port, 'priority-tagged frame and no native VLAN');
-        vlan = c.native;
+        vlan = pv.native;
       } else {
         if (vid === VID_RESERVED)
           return this.drop('reserved-vid', port, 'VLAN 4095 is reserved (IEEE 802.1Q Table 9-2)');
-        if (!(pv.allowed === null || pv.allowed.has(vid) || c.native === vid))
+        if (!(pv.allowed === null || hasVlan(pv.allowed, vid) || pv.native === vid))
           return this.drop('vlan-not-allowed', port, `VLAN ${vid} not allowed on trunk`);
         vlan = vid;
       }
-    } else if (c.mode === 'access') {
-      vlan = c.vlan;
+    } else if (access >= 0) {
+      vlan = access;
     } else {
-      if (c.native === null) return this.drop('untagged-on-trunk', port, 'untagged frame and no native VLAN');
-      vlan = c.native;
+      if (pv.native < 0) return this.drop('untagged-on-trunk', port, 'untagged frame and no native VLAN');
+      vlan = pv.native;
     }
     const src = readMac(frame, 6);
     if (isGroupMac(src))
@@ -206,32 +224,32 @@ export class Switch extends Device {
     const now = this.clock.now();
     if (this.stp !== null && !this.stp.canForward(port)) {
       // Learning state fills the table but forwards nothing; blocking and listening do neither (802.1D 7.4).
-      if (this.stp.canLearn(port)) this.macTable.learn(vlan, src, port.name, now);
+      if (this.stp.canLearn(port)) this.macTable.learnId(vlan, src, this.tableId(port), now);
       return this.drop('stp-not-forwarding', port);
     }
-    const learned = this.macTable.learn(vlan, src, port.name, now);
+    const learned = this.macTable.learnId(vlan, src, this.tableId(port), now);
     if (learned === 'learned') this.counters.learned++;
     else if (learned === 'moved') this.counters.moved++;
     const variants = this.variants.reset(frame, tagged, vlan);
-    const outName = isGroupMac(dst) ? undefined : this.macTable.lookup(vlan, dst, now);
+    const outId = isGroupMac(dst) ? -1 : this.macTable.lookupId(vlan, dst, now);
     const tracing = this.tracer.enabled;
     const learnNote = tracing ? learnText(learned, src, vlan, port.name) : '';
-    if (outName !== undefined) {
-      if (outName === port.name) {
+    if (outId >= 0) {
+      const out = this.byTableId[outId] ?? this.port(this.macTable.portName(outId)!);
+      if (out === port) {
         this.counters.filtered++;
         if (tracing)
           this.trace(
             'filter',
-            `${learnNote}; dst ${formatMac(dst)} is on port ${outName}, the port it came in on -> filtered`,
+            `${learnNote}; dst ${formatMac(dst)} is on port ${port.name}, the port it came in on -> filtered`,
             port,
           );
         return;
       }
-      const out = this.port(outName);
-      if (out && this.canSend(out) && this.carries(out, vlan)) {
+      if (out !== undefined && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
-        out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
-        if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${outName}`, port);
+        out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
+        if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${out.name}`, port);
         return;
       }
     }
@@ -239,7 +257,7 @@ export class Switch extends Device {
     const sent: string[] | null = tracing ? [] : null;
     for (const out of this.portsOf(vlan)) {
       if (out === port || !this.canSend(out)) continue;
-      out.send(variants.forPort(this.vlanOf[out.index]!.config, vlan));
+      out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
       sent?.push(out.name);
     }
     if (tracing) {
@@ -263,6 +281,28 @@ export class Switch extends Device {
     if (bpdu.value.type === 'config') this.stp.receive(port, bpdu.value);
     else this.stp.receiveTcn(port);
   }
+}
+
+function portVlan(config: SwitchPortConfig): PortVlan {
+  return config.mode === 'access'
+    ? { config, access: config.vlan, native: -1, allowed: null }
+    : {
+        config,
+        access: -1,
+        native: config.native ?? -1,
+        allowed: config.allowed !== 'all' ? vlanBits(config.allowed) : null,
+      };
+}
+
+/** A set of VLAN IDs as 4,096 bits. */
+function vlanBits(vlans: readonly number[]): Uint32Array {
+  const bits = new Uint32Array(128);
+  for (const v of vlans) bits[v >>> 5]! |= 1 << (v & 31);
+  return bits;
+}
+
+function hasVlan(bits: Uint32Array, vlan: number): boolean {
+  return (bits[vlan >>> 5]! & (1 << (vlan & 31))) !== 0;
 }
 
 function learnText(result: string, src: number, vlan: number, port: string): string {
@@ -301,8 +341,8 @@ class FrameVariants {
     return this;
   }
 
-  forPort(config: SwitchPortConfig, vlan: number): Uint8Array {
-    if (config.mode === 'access' || config.native === vlan) return this.untaggedFrame();
+  forPort(pv: PortVlan, vlan: number): Uint8Array {
+    if (pv.access >= 0 || pv.native === vlan) return this.untaggedFrame();
     return this.taggedFrame(vlan);
   }
 

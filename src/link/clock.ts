@@ -13,6 +13,8 @@ export interface Clock {
    */
   reserve?(): number;
   atReserved?(time: Nanos, seq: number, fn: () => void): Timer;
+  /** `atReserved` calling a method `fn` on `self` (no closure to allocate or to reach it through). */
+  atReservedMethod?<T>(time: Nanos, seq: number, fn: (this: T) => void, self: T): Timer;
   /** Queues again, at `time` in the place of `seq`, a timer from `atReserved` that has run. */
   requeue?(timer: Timer, time: Nanos, seq: number): void;
 }

@@ -41,9 +41,16 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
  * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
  * they were sent), of which only the next is in the scheduler's queue.
  */
+const EMPTY = new Uint8Array(0);
+
 class Direction {
-  private done: Nanos[] = [];
-  private head = 0;
+  /**
+   * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
+   * `doneHead` (grown when full, never reallocated when it drains).
+   */
+  private done = new Float64Array(8);
+  private doneHead = 0;
+  private doneCount = 0;
   /**
    * Frames in flight, oldest first, in a ring: each frame, and beside it in one typed array when it
    * arrives, its place in the event order, and the link generation it left in (negative when the
@@ -56,29 +63,108 @@ class Direction {
   armed = false;
   /** The event of the last arrival, queued again for the next one. */
   event: Timer | null = null;
+  /**
+   * The link's generation (both directions count its downs alike), and the frames delivered: kept
+   * here so that an arrival touches the direction and not the link.
+   */
+  generation = 0;
+  delivered = 0;
+
+  /** The link's properties, copied here so that sending a frame reads the direction only. */
+  readonly mtu: number;
+  readonly queueFrames: number;
+  readonly delay: Nanos;
+  readonly bandwidth: number;
+  /** Set by the link. */
+  loss = 0;
+  taps: LinkTap[] = [];
 
   constructor(
+    readonly link: Link,
     readonly from: Port,
     readonly to: Port,
-  ) {}
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+  ) {
+    this.mtu = link.mtu;
+    this.queueFrames = link.queueFrames;
+    this.delay = link.delay;
+    this.bandwidth = link.bandwidth;
+  }
+
+  /** `Link.transmit` on an up link: schedules delivery at the other end, or counts a drop. */
+  transmit(frame: Uint8Array): void {
+    // A frame no longer than MTU + 14 fits whatever its tags; only longer ones need a look.
+    if (frame.length > this.mtu + 14 && l3PayloadLength(frame) > this.mtu) {
+      this.link.dropped('mtu-exceeded', this.from);
+      return;
+    }
+    const clock = this.clock;
+    const now = clock.now();
+    // One frame is on the wire; up to `queueFrames` more may wait behind it.
+    if (this.inQueue(now) > this.queueFrames) {
+      this.link.dropped('queue-full', this.from);
+      return;
+    }
+    const start = Math.max(this.busyUntil, now);
+    // As `Link.serialisation`.
+    const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
+    this.push(done);
+    const taps = this.taps;
+    for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
+    const lost = this.loss > 0 && this.rng.chance(this.loss);
+    const generation = this.generation;
+    const arrival = done + this.delay;
+    if (clock.reserve !== undefined && clock.atReserved !== undefined) {
+      // The frame takes its place in the event order now; only the direction's next arrival is
+      // queued. Arrivals come in the order frames were sent, except after the link went down and
+      // up with frames still in flight (the transmitter starts afresh): such a frame, due before
+      // the last one waiting, gets its own event.
+      const seq = clock.reserve();
+      if (this.inFlight > 0 && arrival < this.lastArrival()) {
+        clock.atReserved(arrival, seq, () => this.arrive(frame, generation, lost));
+        return;
+      }
+      this.enqueue(frame, arrival, seq, generation, lost);
+      if (!this.armed) this.arm();
+      return;
+    }
+    clock.setTimer(done + this.delay - now, () => this.arrive(frame, generation, lost));
+  }
 
   /** When the transmitter finishes the last frame queued so far. */
   get busyUntil(): Nanos {
-    return this.head < this.done.length ? this.done[this.done.length - 1]! : 0;
+    const n = this.doneCount;
+    return n > 0 ? this.done[(this.doneHead + n - 1) & (this.done.length - 1)]! : 0;
   }
 
   /** Frames accepted and not fully transmitted at `now` (finished ones are forgotten lazily, without events). */
   inQueue(now: Nanos): number {
-    while (this.head < this.done.length && this.done[this.head]! <= now) this.head++;
-    if (this.head === this.done.length) {
-      this.done = [];
-      this.head = 0;
+    const done = this.done;
+    const mask = done.length - 1;
+    let head = this.doneHead;
+    let n = this.doneCount;
+    while (n > 0 && done[head]! <= now) {
+      head = (head + 1) & mask;
+      n--;
     }
-    return this.done.length - this.head;
+    this.doneHead = n > 0 ? head : 0;
+    this.doneCount = n;
+    return n;
   }
 
   push(doneAt: Nanos): void {
-    this.done.push(doneAt);
+    let done = this.done;
+    const n = this.doneCount;
+    if (n === done.length) {
+      const grown = new Float64Array(n * 2);
+      for (let k = 0; k < n; k++) grown[k] = done[(this.doneHead + k) & (n - 1)]!;
+      this.done = grown;
+      this.doneHead = 0;
+      done = grown;
+    }
+    done[(this.doneHead + n) & (done.length - 1)] = doneAt;
+    this.doneCount = n + 1;
   }
 
   /** When the last frame in flight arrives (there is one). */
@@ -112,12 +198,47 @@ class Direction {
   }
 
   clear(): void {
-    this.done = [];
-    this.head = 0;
+    this.doneHead = 0;
+    this.doneCount = 0;
+  }
+
+  /** Queues the event of the direction's next arrival. */
+  arm(): void {
+    const m = this.first * 3;
+    this.armed = true;
+    const clock = this.clock;
+    if (this.event !== null && clock.requeue !== undefined)
+      clock.requeue(this.event, this.meta[m]!, this.meta[m + 1]!);
+    else if (clock.atReservedMethod !== undefined)
+      this.event = clock.atReservedMethod(this.meta[m]!, this.meta[m + 1]!, this.arriveNext, this);
+    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
+  }
+
+  private arriveNext(): void {
+    const i = this.first;
+    const frame = this.frames[i]!;
+    const tag = this.meta[i * 3 + 2]!;
+    this.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
+    this.first = (i + 1) % this.frames.length;
+    this.inFlight--;
+    if (this.inFlight === 0) this.armed = false;
+    else this.arm();
+    this.arrive(frame, tag < 0 ? -1 - tag : tag, tag < 0);
+  }
+
+  arrive(frame: Uint8Array, generation: number, lost: boolean): void {
+    if (generation !== this.generation) {
+      this.link.dropped('link-down', this.from);
+      return;
+    }
+    if (lost) {
+      this.link.dropped('loss', this.from);
+      return;
+    }
+    this.delivered++;
+    this.to.deliver(frame);
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** L3 payload length of an Ethernet frame: its length less the 14-byte header and any VLAN tags. */
 export function l3PayloadLength(frame: Uint8Array): number {
@@ -143,27 +264,27 @@ function invalidProperty(p: LinkProperties): string | null {
 }
 
 export class Link {
+  up = true;
+  private readonly ab: Direction;
+  private readonly ba: Direction;
   readonly delay: Nanos;
   readonly bandwidth: number;
   readonly mtu: number;
   readonly queueFrames: number;
-  loss: number;
-  up = true;
   readonly drops: DropCounters = {};
   /** Frames delivered to either end. */
-  delivered = 0;
-  private generation = 0;
+  get delivered(): number {
+    return this.ab.delivered + this.ba.delivered;
+  }
   private taps: LinkTap[] = [];
   /** Told of every frame the link drops, with the reason (the network sets it when tracing). */
   onDrop: ((reason: string, from: Port) => void) | null = null;
-  private readonly ab: Direction;
-  private readonly ba: Direction;
 
   constructor(
     readonly a: Port,
     readonly b: Port,
-    private readonly clock: Clock,
-    private readonly rng: Rng,
+    clock: Clock,
+    rng: Rng,
     properties: LinkProperties = {},
   ) {
     if (a.link || b.link) throw new Error(`port ${a.link ? a.id : b.id} is already linked`);
@@ -173,11 +294,11 @@ export class Link {
     this.bandwidth = properties.bandwidth ?? DEFAULT_LINK.bandwidth;
     this.mtu = properties.mtu ?? DEFAULT_LINK.mtu;
     this.queueFrames = properties.queueFrames ?? DEFAULT_LINK.queueFrames;
-    this.loss = properties.loss ?? DEFAULT_LINK.loss;
     a.link = this;
     b.link = this;
-    this.ab = new Direction(a, b);
-    this.ba = new Direction(b, a);
+    this.ab = new Direction(this, a, b, clock, rng);
+    this.ba = new Direction(this, b, a, clock, rng);
+    this.loss = properties.loss ?? DEFAULT_LINK.loss;
   }
 
   other(port: Port): Port {
@@ -195,98 +316,37 @@ export class Link {
       this.dropped('link-down', from);
       return;
     }
-    // A frame no longer than MTU + 14 fits whatever its tags; only longer ones need a look.
-    if (frame.length > this.mtu + 14 && l3PayloadLength(frame) > this.mtu) {
-      this.dropped('mtu-exceeded', from);
-      return;
-    }
-    const dir = from === this.a ? this.ab : this.ba;
-    const now = this.clock.now();
-    // One frame is on the wire; up to `queueFrames` more may wait behind it.
-    if (dir.inQueue(now) > this.queueFrames) {
-      this.dropped('queue-full', from);
-      return;
-    }
-    const start = Math.max(dir.busyUntil, now);
-    const done = start + this.serialisation(frame.length);
-    dir.push(done);
-    const taps = this.taps;
-    for (let i = 0; i < taps.length; i++) taps[i]!(frame, from, start);
-    const lost = this.loss > 0 && this.rng.chance(this.loss);
-    const generation = this.generation;
-    const clock = this.clock;
-    const arrival = done + this.delay;
-    if (clock.reserve !== undefined && clock.atReserved !== undefined) {
-      // The frame takes its place in the event order now; only the direction's next arrival is
-      // queued. Arrivals come in the order frames were sent, except after the link went down and
-      // up with frames still in flight (the transmitter starts afresh): such a frame, due before
-      // the last one waiting, gets its own event.
-      const seq = clock.reserve();
-      if (dir.inFlight > 0 && arrival < dir.lastArrival()) {
-        clock.atReserved(arrival, seq, () => this.arrive(frame, from, dir.to, generation, lost));
-        return;
-      }
-      dir.enqueue(frame, arrival, seq, generation, lost);
-      if (!dir.armed) this.arm(dir);
-      return;
-    }
-    clock.setTimer(done + this.delay - now, () => this.arrive(frame, from, dir.to, generation, lost));
+    (from === this.a ? this.ab : this.ba).transmit(frame);
   }
 
-  /** Queues the event of the direction's next arrival. */
-  private arm(dir: Direction): void {
-    const m = dir.first * 3;
-    dir.armed = true;
-    const clock = this.clock;
-    if (dir.event !== null && clock.requeue !== undefined)
-      clock.requeue(dir.event, dir.meta[m]!, dir.meta[m + 1]!);
-    else
-      dir.event = clock.atReserved!(
-        dir.meta[m]!,
-        dir.meta[m + 1]!,
-        dir === this.ab ? this.nextAb : this.nextBa,
-      );
+  /** The probability that a frame is lost, 0..1 (may be changed while the link runs). */
+  get loss(): number {
+    return this.ab.loss;
   }
 
-  private readonly nextAb = () => this.arriveNext(this.ab);
-  private readonly nextBa = () => this.arriveNext(this.ba);
-
-  private arriveNext(dir: Direction): void {
-    const i = dir.first;
-    const frame = dir.frames[i]!;
-    const tag = dir.meta[i * 3 + 2]!;
-    dir.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    dir.first = (i + 1) % dir.frames.length;
-    dir.inFlight--;
-    if (dir.inFlight === 0) dir.armed = false;
-    else this.arm(dir);
-    this.arrive(frame, dir.from, dir.to, tag < 0 ? -1 - tag : tag, tag < 0);
-  }
-
-  private arrive(frame: Uint8Array, from: Port, to: Port, generation: number, lost: boolean): void {
-    if (generation !== this.generation) {
-      this.dropped('link-down', from);
-      return;
-    }
-    if (lost) {
-      this.dropped('loss', from);
-      return;
-    }
-    this.delivered++;
-    to.deliver(frame);
-  }
-
-  private dropped(reason: string, from: Port): void {
-    countDrop(this.drops, reason);
-    this.onDrop?.(reason, from);
+  set loss(loss: number) {
+    this.ab.loss = loss;
+    this.ba.loss = loss;
   }
 
   /** Observes every frame put on the wire (after the MTU and queue checks). Returns a function that removes the tap. */
   tap(fn: LinkTap): () => void {
-    this.taps = [...this.taps, fn];
+    this.setTaps([...this.taps, fn]);
     return () => {
-      this.taps = this.taps.filter((t) => t !== fn);
+      this.setTaps(this.taps.filter((t) => t !== fn));
     };
+  }
+
+  private setTaps(taps: LinkTap[]): void {
+    this.taps = taps;
+    this.ab.taps = taps;
+    this.ba.taps = taps;
+  }
+
+  /** Counts a drop (a direction reports its own through this). */
+  dropped(reason: string, from: Port): void {
+    countDrop(this.drops, reason);
+    this.onDrop?.(reason, from);
   }
 
   /** The properties this link was made with (to make another like it: a VM's new cable after a move). */
@@ -319,7 +379,8 @@ export class Link {
     if (this.up === up) return;
     this.up = up;
     if (!up) {
-      this.generation++; // frames in flight are lost
+      this.ab.generation++; // frames in flight are lost
+      this.ba.generation++;
       this.ab.clear();
       this.ba.clear();
     }

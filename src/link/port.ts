@@ -1,7 +1,8 @@
 /**
- * A port: one network interface of a device, attached to at most one link. The device sets
- * `onReceive`; `send` hands a frame to the link. A frame given to `send` must not be modified
- * afterwards (the link may deliver it later, and captures keep it).
+ * A port: one network interface of a device, attached to at most one link. The device receives
+ * its frames (`setReceiver`, a direct call), or a handler does (`onReceive`); `send` hands a frame
+ * to the link. A frame given to `send` must not be modified afterwards (the link may deliver it
+ * later, and captures keep it).
  *
  * Counters follow the interface MIB's spirit: frames and bytes in each direction, and drops by
  * reason (`no-link`, `link-down`, `mtu-exceeded`, `queue-full`, `loss` are counted where they
@@ -11,6 +12,11 @@ import { countDrop, type DropCounters } from './clock.js';
 import type { Link } from './link.js';
 
 export type FrameHandler = (frame: Uint8Array, port: Port) => void;
+
+/** What a device gives `Port.setReceiver`: it is called directly, with no closure per port. */
+export interface FrameReceiver {
+  receiveFrame(frame: Uint8Array, port: Port): void;
+}
 export type PortTap = (frame: Uint8Array, direction: 'rx' | 'tx', port: Port) => void;
 export type LinkChangeHandler = (up: boolean, port: Port) => void;
 
@@ -25,7 +31,9 @@ const ignore: FrameHandler = () => {};
 
 export class Port {
   link: Link | null = null;
-  onReceive: FrameHandler = ignore;
+  /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
+  private receiver: FrameReceiver | null = null;
+  private handler: FrameHandler = ignore;
   /** Called when the port's link goes up or down (carrier). */
   onLinkChange: LinkChangeHandler = () => {};
   // Counted on the port itself (one object fewer to touch per frame); `counters` reads them.
@@ -45,6 +53,22 @@ export class Port {
     /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
     readonly index = -1,
   ) {}
+
+  /** What the port does with a received frame; setting it replaces a receiver. */
+  get onReceive(): FrameHandler {
+    const r = this.receiver;
+    return r === null ? this.handler : (frame, port) => r.receiveFrame(frame, port);
+  }
+
+  set onReceive(handler: FrameHandler) {
+    this.handler = handler;
+    this.receiver = null;
+  }
+
+  /** Hands received frames to `receiver.receiveFrame` (a device's ports). */
+  setReceiver(receiver: FrameReceiver): void {
+    this.receiver = receiver;
+  }
 
   /** Frames and bytes in each direction so far. */
   get counters(): PortCounters {
@@ -87,7 +111,9 @@ export class Port {
     this.rxBytes += frame.length;
     const taps = this.taps;
     if (taps !== null) for (const tap of taps) tap(frame, 'rx', this);
-    this.onReceive(frame, this);
+    const receiver = this.receiver;
+    if (receiver !== null) receiver.receiveFrame(frame, this);
+    else this.handler(frame, this);
   }
 
   /** Observes every frame sent and received here (captures, traces). Returns a function that removes the tap. */

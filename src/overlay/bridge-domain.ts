@@ -6,7 +6,11 @@
  * The BD keeps:
  * - a MAC table: MAC -> a local VAP or a remote VTEP. Entries learned from traffic age out
  *   (lazily, no timer events); entries a controller installed do not, and carry a MAC mobility
- *   sequence number (RFC 7432 15) so that a move wins over a stale entry;
+ *   sequence number (RFC 7432 15) so that a move wins over a stale entry. The table is an
+ *   open-addressing hash table in one typed array (a slot's MAC, VTEP, last sighting, sequence
+ *   number and state side by side, as the switch's `MacTable` keeps its entries), so a lookup or a
+ *   learning touches a cache line or two and allocates nothing; `lookup` fills one reused entry
+ *   object per BD;
  * - the flood list: the VTEPs that share the VNI, for head-end replication of BUM traffic;
  * - the ARP suppression table: IP -> MAC of stations in the BD (local ones snooped from their ARP,
  *   remote ones from the controller), so the local NVE can answer ARP itself.
@@ -15,19 +19,47 @@ import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
 import type { Vap } from './vap.js';
 
+/**
+ * A MAC entry as `lookup` reports it: a snapshot, in an object the BD reuses for its next lookup
+ * (read it at once; the table changes only through the BD's methods).
+ */
 export interface BdMacEntry {
   readonly mac: Mac;
   /** The local attachment point, or null for a remote station. */
-  vap: Vap | null;
+  readonly vap: Vap | null;
   /** The remote VTEP (meaningful when `vap` is null). */
-  vtep: Ipv4;
+  readonly vtep: Ipv4;
   /** Installed by the control plane (never ages); learned entries age out. */
-  fromController: boolean;
+  readonly fromController: boolean;
   /** MAC mobility sequence number (RFC 7432 15.1); 0 for learned entries. */
-  seq: number;
+  readonly seq: number;
   /** Configured on this NVE (a gateway's own MAC): never moved by learning or by the controller. */
   readonly isStatic: boolean;
-  lastSeen: Nanos;
+  readonly lastSeen: Nanos;
+}
+
+type EntryRecord = { -readonly [K in keyof BdMacEntry]: BdMacEntry[K] };
+
+/** Doubles per slot: MAC, VTEP, last seen, sequence number, state. */
+const W = 5;
+/** Slot states; a live slot holds `vapId * 4 + flags`, vapId 0 for a remote station. */
+const EMPTY = -1;
+const DELETED = -2;
+const FROM_CONTROLLER = 1;
+const STATIC = 2;
+const MIN_SLOTS = 16;
+
+function slotOf(mac: Mac, mask: number): number {
+  let h = (mac >>> 0) ^ Math.imul(Math.floor(mac / 0x1_0000_0000), 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & mask;
+}
+
+function emptySlots(slots: number): Float64Array {
+  const t = new Float64Array(slots * W);
+  for (let i = 4; i < t.length; i += W) t[i] = EMPTY;
+  return t;
 }
 
 export interface ArpBinding {
@@ -56,7 +88,24 @@ export interface BdCounters {
 export type BdLearnResult = 'learned' | 'refreshed' | 'moved' | 'kept' | 'table-full';
 
 export class BridgeDomain {
-  private readonly macs = new Map<Mac, BdMacEntry>();
+  /** Slot i at [W * i, W * i + W): MAC, VTEP, last seen, sequence number, state. */
+  private table = emptySlots(MIN_SLOTS);
+  private slots = MIN_SLOTS;
+  private count = 0;
+  private deleted = 0;
+  /** VAPs by the number the table knows them by (0: none, a remote station), and their numbers. */
+  private readonly vapById: (Vap | null)[] = [null];
+  private readonly vapIds = new Map<Vap, number>();
+  /** What `lookup` returns, filled on each call. */
+  private readonly found: EntryRecord = {
+    mac: 0,
+    vap: null,
+    vtep: 0,
+    fromController: false,
+    seq: 0,
+    isStatic: false,
+    lastSeen: 0,
+  };
   readonly arp = new Map<Ipv4, ArpBinding>();
   /** Remote VTEPs of the VNI, in the order they were added. */
   readonly floodList: Ipv4[] = [];
@@ -92,69 +141,151 @@ export class BridgeDomain {
   }
 
   get size(): number {
-    return this.macs.size;
+    return this.count;
   }
 
-  /** The live entry for `mac`, or undefined (learned entries past their age are removed). */
-  lookup(mac: Mac, now: Nanos): BdMacEntry | undefined {
-    const e = this.macs.get(mac);
-    if (e === undefined) return undefined;
-    if (!e.fromController && now - e.lastSeen > this.agingTime) {
-      this.macs.delete(mac);
-      return undefined;
+  private vapId(vap: Vap): number {
+    let id = this.vapIds.get(vap);
+    if (id === undefined) {
+      id = this.vapById.length;
+      this.vapById.push(vap);
+      this.vapIds.set(vap, id);
     }
+    return id;
+  }
+
+  /** The slot of `mac`, or -1; a learned entry past its age is removed (and -1 returned). */
+  private find(mac: Mac, now: Nanos): number {
+    const t = this.table;
+    const mask = this.slots - 1;
+    for (let i = slotOf(mac, mask); ; i = (i + 1) & mask) {
+      const state = t[W * i + 4]!;
+      if (state === EMPTY) return -1;
+      if (state >= 0 && t[W * i] === mac) {
+        if ((state & FROM_CONTROLLER) === 0 && now - t[W * i + 2]! > this.agingTime) {
+          this.removeSlot(i);
+          return -1;
+        }
+        return i;
+      }
+    }
+  }
+
+  private removeSlot(slot: number): void {
+    this.table[W * slot + 4] = DELETED;
+    this.count--;
+    this.deleted++;
+  }
+
+  private insert(mac: Mac, vtep: Ipv4, lastSeen: Nanos, seq: number, state: number): void {
+    if ((this.count + this.deleted + 1) * 2 > this.slots) this.rebuild(this.count + 1);
+    const t = this.table;
+    const mask = this.slots - 1;
+    let i = slotOf(mac, mask);
+    while (t[W * i + 4]! >= 0) i = (i + 1) & mask;
+    if (t[W * i + 4] === DELETED) this.deleted--;
+    t[W * i] = mac;
+    t[W * i + 1] = vtep;
+    t[W * i + 2] = lastSeen;
+    t[W * i + 3] = seq;
+    t[W * i + 4] = state;
+    this.count++;
+  }
+
+  /** Rehashes every live entry into a table with room for `entries` at half load, tombstones gone. */
+  private rebuild(entries: number): void {
+    let slots = MIN_SLOTS;
+    while (slots < entries * 2) slots *= 2;
+    const old = this.table;
+    const t = emptySlots(slots);
+    this.table = t;
+    this.slots = slots;
+    this.deleted = 0;
+    const mask = slots - 1;
+    for (let j = 0; j < old.length; j += W) {
+      if (old[j + 4]! < 0) continue;
+      let i = slotOf(old[j]!, mask);
+      while (t[W * i + 4] !== EMPTY) i = (i + 1) & mask;
+      for (let k = 0; k < W; k++) t[W * i + k] = old[j + k]!;
+    }
+  }
+
+  /** The entry of slot `i`, in the reused record. */
+  private entryAt(i: number): BdMacEntry {
+    const t = this.table;
+    const state = t[W * i + 4]!;
+    const e = this.found;
+    e.mac = t[W * i]!;
+    e.vap = this.vapById[state >> 2]!;
+    e.vtep = t[W * i + 1]!;
+    e.fromController = (state & FROM_CONTROLLER) !== 0;
+    e.seq = t[W * i + 3]!;
+    e.isStatic = (state & STATIC) !== 0;
+    e.lastSeen = t[W * i + 2]!;
     return e;
+  }
+
+  /**
+   * The live entry for `mac`, or undefined (learned entries past their age are removed). The
+   * entry is a snapshot in an object this BD reuses: read it before the BD's next `lookup`.
+   */
+  lookup(mac: Mac, now: Nanos): BdMacEntry | undefined {
+    const i = this.find(mac, now);
+    return i < 0 ? undefined : this.entryAt(i);
   }
 
   /** Learns `mac` behind a local VAP (a frame came in from it). */
   learnLocal(mac: Mac, vap: Vap, now: Nanos): BdLearnResult {
-    const e = this.lookup(mac, now);
-    if (e !== undefined) {
-      if (e.isStatic) return e.vap === vap ? 'refreshed' : 'kept'; // a station cannot take over a gateway's MAC
-      if (e.vap === vap) {
-        e.lastSeen = now;
-        return 'refreshed';
-      }
-      e.lastSeen = now;
-      e.vap = vap;
-      e.vtep = 0;
-      e.fromController = false;
+    const i = this.find(mac, now);
+    const id = this.vapId(vap);
+    if (i >= 0) {
+      const t = this.table;
+      const state = t[W * i + 4]!;
+      if ((state & STATIC) !== 0) return state >> 2 === id ? 'refreshed' : 'kept'; // a station cannot take over a gateway's MAC
+      t[W * i + 2] = now;
+      if (state >> 2 === id) return 'refreshed';
+      t[W * i + 1] = 0;
+      t[W * i + 4] = id * 4; // learned, no longer from the controller
       this.counters.moves++;
       return 'moved';
     }
     if (!this.room(now)) return 'table-full';
-    this.macs.set(mac, { mac, vap, vtep: 0, fromController: false, seq: 0, lastSeen: now, isStatic: false });
+    this.insert(mac, 0, now, 0, id * 4);
     this.counters.learnedLocal++;
     return 'learned';
   }
 
   /** A configured local MAC (a gateway's own interface): never ages, never moves by learning. */
   addStatic(mac: Mac, vap: Vap): void {
-    this.macs.set(mac, { mac, vap, vtep: 0, fromController: true, seq: 0, lastSeen: 0, isStatic: true });
+    const state = this.vapId(vap) * 4 + FROM_CONTROLLER + STATIC;
+    const i = this.slotOfMac(mac);
+    if (i >= 0) {
+      const t = this.table;
+      t[W * i + 1] = 0;
+      t[W * i + 2] = 0;
+      t[W * i + 3] = 0;
+      t[W * i + 4] = state;
+      return;
+    }
+    this.insert(mac, 0, 0, 0, state);
   }
 
   /** Flood-and-learn: the inner source MAC of a decapsulated frame lives behind the outer source VTEP. */
   learnRemote(mac: Mac, vtep: Ipv4, now: Nanos): BdLearnResult {
-    const e = this.lookup(mac, now);
-    if (e !== undefined) {
-      if (e.fromController || e.isStatic) return 'kept';
-      e.lastSeen = now;
-      if (e.vap === null && e.vtep === vtep) return 'refreshed';
-      e.vap = null;
-      e.vtep = vtep;
+    const i = this.find(mac, now);
+    if (i >= 0) {
+      const t = this.table;
+      const state = t[W * i + 4]!;
+      if ((state & (FROM_CONTROLLER | STATIC)) !== 0) return 'kept';
+      t[W * i + 2] = now;
+      if (state >> 2 === 0 && t[W * i + 1] === vtep) return 'refreshed';
+      t[W * i + 1] = vtep;
+      t[W * i + 4] = 0;
       this.counters.moves++;
       return 'moved';
     }
     if (!this.room(now)) return 'table-full';
-    this.macs.set(mac, {
-      mac,
-      vap: null,
-      vtep,
-      fromController: false,
-      seq: 0,
-      lastSeen: now,
-      isStatic: false,
-    });
+    this.insert(mac, vtep, now, 0, 0);
     this.counters.learnedRemote++;
     return 'learned';
   }
@@ -166,44 +297,68 @@ export class BridgeDomain {
    * was installed (a full table refuses a new MAC, as it refuses learning).
    */
   installRemote(mac: Mac, vtep: Ipv4, seq: number, now: Nanos): boolean {
-    const e = this.lookup(mac, now);
-    if (e !== undefined) {
-      if (e.isStatic || (e.fromController && seq < e.seq)) return false;
-      if (e.vap !== null || e.vtep !== vtep) this.counters.moves++;
-      e.vap = null;
-      e.vtep = vtep;
-      e.fromController = true;
-      e.seq = seq;
-      e.lastSeen = now;
+    const i = this.find(mac, now);
+    if (i >= 0) {
+      const t = this.table;
+      const state = t[W * i + 4]!;
+      if ((state & STATIC) !== 0 || ((state & FROM_CONTROLLER) !== 0 && seq < t[W * i + 3]!)) return false;
+      if (state >> 2 !== 0 || t[W * i + 1] !== vtep) this.counters.moves++;
+      t[W * i + 1] = vtep;
+      t[W * i + 2] = now;
+      t[W * i + 3] = seq;
+      t[W * i + 4] = FROM_CONTROLLER;
       return true;
     }
     if (!this.room(now)) return false;
-    this.macs.set(mac, { mac, vap: null, vtep, fromController: true, seq, lastSeen: now, isStatic: false });
+    this.insert(mac, vtep, now, seq, FROM_CONTROLLER);
     this.counters.learnedRemote++;
     return true;
   }
 
+  /** The slot of `mac` whatever its age, or -1. */
+  private slotOfMac(mac: Mac): number {
+    const t = this.table;
+    const mask = this.slots - 1;
+    for (let i = slotOf(mac, mask); ; i = (i + 1) & mask) {
+      const state = t[W * i + 4]!;
+      if (state === EMPTY) return -1;
+      if (state >= 0 && t[W * i] === mac) return i;
+    }
+  }
+
   /** Forgets `mac` (a withdrawn route). */
   remove(mac: Mac): boolean {
-    return this.macs.delete(mac);
+    const i = this.slotOfMac(mac);
+    if (i < 0) return false;
+    this.removeSlot(i);
+    return true;
   }
 
   /** Forgets every entry learned on `vap` (its port went down). */
   flushVap(vap: Vap): number {
+    const id = this.vapIds.get(vap);
+    if (id === undefined) return 0;
     let n = 0;
-    for (const [mac, e] of this.macs)
-      if (e.vap === vap) {
-        this.macs.delete(mac);
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      const state = t[W * i + 4]!;
+      if (state >= 0 && state >> 2 === id) {
+        this.removeSlot(i);
         n++;
       }
+    }
     return n;
   }
 
   private room(now: Nanos): boolean {
-    if (this.macs.size < this.capacity) return true;
-    for (const [mac, e] of this.macs)
-      if (!e.fromController && now - e.lastSeen > this.agingTime) this.macs.delete(mac);
-    if (this.macs.size < this.capacity) return true;
+    if (this.count < this.capacity) return true;
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      const state = t[W * i + 4]!;
+      if (state >= 0 && (state & FROM_CONTROLLER) === 0 && now - t[W * i + 2]! > this.agingTime)
+        this.removeSlot(i);
+    }
+    if (this.count < this.capacity) return true;
     this.overflows++;
     return false;
   }
@@ -228,22 +383,23 @@ export class BridgeDomain {
   /** Live MAC entries sorted by MAC, as rows for `show`. */
   macRows(now: Nanos): { mac: string; where: string; type: string; seq: number; age: Nanos }[] {
     const rows: { key: Mac; mac: string; where: string; type: string; seq: number; age: Nanos }[] = [];
-    for (const e of this.macs.values()) {
-      if (!e.fromController && now - e.lastSeen > this.agingTime) continue;
+    const t = this.table;
+    for (let i = 0; i < this.slots; i++) {
+      const state = t[W * i + 4]!;
+      if (state < 0) continue;
+      const fromController = (state & FROM_CONTROLLER) !== 0;
+      const lastSeen = t[W * i + 2]!;
+      if (!fromController && now - lastSeen > this.agingTime) continue;
+      const mac = t[W * i]!;
+      const vap = this.vapById[state >> 2]!;
       rows.push({
-        key: e.mac,
-        mac: formatMac(e.mac),
-        where: e.vap !== null ? e.vap.name : `vtep ${formatIpv4(e.vtep)}`,
+        key: mac,
+        mac: formatMac(mac),
+        where: vap !== null ? vap.name : `vtep ${formatIpv4(t[W * i + 1]!)}`,
         type:
-          e.vap !== null
-            ? e.fromController
-              ? 'static'
-              : 'local'
-            : e.fromController
-              ? 'controller'
-              : 'learned',
-        seq: e.seq,
-        age: now - e.lastSeen,
+          vap !== null ? (fromController ? 'static' : 'local') : fromController ? 'controller' : 'learned',
+        seq: t[W * i + 3]!,
+        age: now - lastSeen,
       });
     }
     rows.sort((a, b) => a.key - b.key);

@@ -80,6 +80,7 @@ import {
 } from './encapsulation.js';
 import {
   tagForVap,
+  tagKey,
   untagFrame,
   type Vap,
   type VapEncapsulation,
@@ -449,9 +450,17 @@ export class Nve extends Router {
     const toFabric = from !== null && !localOnly;
     if (from !== null) this.counters.bumFrames++;
     const sent: string[] = [];
+    // VAPs that tag alike share one copy (a frame is not modified once sent).
+    let key = -1;
+    let copy = frame;
     for (const vap of bd.vaps) {
       if (vap === from || !vap.port.isUp) continue;
-      vap.port.send(tagForVap(frame, vap));
+      const k = tagKey(vap);
+      if (k !== key) {
+        copy = tagForVap(frame, vap);
+        key = k;
+      }
+      vap.port.send(copy);
       if (tracing) sent.push(vap.name);
     }
     if (tracing) {

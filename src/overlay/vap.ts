@@ -246,6 +246,16 @@ export function untagFrame(frame: Uint8Array, typeOffset: number): Uint8Array {
   return out;
 }
 
+/**
+ * What `tagForVap` pushes for `vap`, as a number: -1 for nothing, the VLAN ID for one tag, more
+ * than 4095 for two. VAPs with the same key get the same bytes, so a flood builds each form once.
+ */
+export function tagKey(vap: Vap): number {
+  const e = vap.encap;
+  if (e.kind === 'untagged' || (e.kind === 'vlan-binding' && !e.tagged)) return -1;
+  return e.kind === 'qinq' ? 4096 + e.outer * 4096 + e.inner : e.vid;
+}
+
 /** The frame as it leaves by `vap`: the VAP's tags pushed onto the untagged BD frame. */
 export function tagForVap(frame: Uint8Array, vap: Vap): Uint8Array {
   const e = vap.encap;

@@ -33,6 +33,8 @@ class Event implements Timer {
     public time: Nanos,
     public seq: number,
     readonly fn: () => void,
+    /** The `this` of `fn` (a method called without a closure), or undefined. */
+    readonly self: unknown = undefined,
   ) {}
   cancel(): void {
     this.cancelled = true;
@@ -58,12 +60,19 @@ export interface RunOptions {
   readonly stopWhen?: () => boolean;
 }
 
-function before(a: Event, b: Event): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
-}
+/** Slots the queue starts with (it doubles when full). */
+const MIN_CAPACITY = 256;
 
 export class Scheduler {
-  private heap: Event[] = [];
+  /**
+   * The queue: a 4-ary min-heap ordered by (time, seq). The keys sit side by side in one typed
+   * array (time at 2i, seq at 2i + 1), so sifting compares numbers in a few cache lines and never
+   * touches an event object; `events[i]` is the event of slot i. Sequence numbers are unique, so
+   * the order of events is total and does not depend on the heap's shape.
+   */
+  private keys = new Float64Array(2 * MIN_CAPACITY);
+  private events: (Event | undefined)[] = new Array(MIN_CAPACITY);
+  private size = 0;
   private seq = 0;
   private clock: Nanos = 0;
   /** Events executed since creation. */
@@ -75,7 +84,7 @@ export class Scheduler {
 
   /** Number of pending (not yet run, possibly cancelled) events. */
   get pending(): number {
-    return this.heap.length;
+    return this.size;
   }
 
   /** Runs `fn` after `delay` ns (rounded to an integer, at least 0). */
@@ -98,9 +107,12 @@ export class Scheduler {
     return this.seq++;
   }
 
-  /** Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from `reserve()`. */
-  atReserved(time: Nanos, seq: number, fn: () => void): Timer {
-    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn));
+  /**
+   * Runs `fn` at `time` (integer, not before now) in the place of sequence number `seq` from
+   * `reserve()`, with `self` as its `this` when given (a method, without a closure to reach it).
+   */
+  atReserved<T>(time: Nanos, seq: number, fn: (this: T) => void, self?: T): Timer {
+    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn as () => void, self));
   }
 
   /**
@@ -119,39 +131,72 @@ export class Scheduler {
     this.insert(event);
   }
 
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.events.length = keys.length >> 1;
+  }
+
   private insert(event: Event): Event {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(event);
+    if (this.size === this.events.length) this.grow();
+    const keys = this.keys;
+    const events = this.events;
+    const time = event.time;
+    const seq = event.seq;
+    let i = this.size++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (!before(event, p)) break;
-      heap[i] = p;
+      const parent = (i - 1) >> 2;
+      const pt = keys[2 * parent]!;
+      if (pt < time || (pt === time && keys[2 * parent + 1]! < seq)) break;
+      keys[2 * i] = pt;
+      keys[2 * i + 1] = keys[2 * parent + 1]!;
+      events[i] = events[parent];
       i = parent;
     }
-    heap[i] = event;
+    keys[2 * i] = time;
+    keys[2 * i + 1] = seq;
+    events[i] = event;
     return event;
   }
 
-  private pop(): Event | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    const n = heap.length;
+  /** Removes the first event (the queue is not empty). */
+  private pop(): void {
+    const keys = this.keys;
+    const events = this.events;
+    const n = --this.size;
+    // The last slot's event sifts down from the root.
+    const time = keys[2 * n]!;
+    const seq = keys[2 * n + 1]!;
+    const last = events[n];
+    events[n] = undefined;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const child = r < n && before(heap[r]!, heap[l]!) ? r : l;
-      if (!before(heap[child]!, last)) break;
-      heap[i] = heap[child]!;
-      i = child;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      // The smallest of up to four children.
+      let c = first;
+      let ct = keys[2 * first]!;
+      let cs = keys[2 * first + 1]!;
+      const end = Math.min(first + 4, n);
+      for (let j = first + 1; j < end; j++) {
+        const t = keys[2 * j]!;
+        if (t < ct || (t === ct && keys[2 * j + 1]! < cs)) {
+          c = j;
+          ct = t;
+          cs = keys[2 * j + 1]!;
+        }
+      }
+      if (time < ct || (time === ct && seq < cs)) break;
+      keys[2 * i] = ct;
+      keys[2 * i + 1] = cs;
+      events[i] = events[c];
+      i = c;
     }
-    heap[i] = last;
-    return top;
+    keys[2 * i] = time;
+    keys[2 * i + 1] = seq;
+    events[i] = last;
   }
 
   run(options: RunOptions = {}): RunResult {
@@ -160,7 +205,7 @@ export class Scheduler {
     const stopWhen = options.stopWhen;
     let events = 0;
     for (;;) {
-      const next = this.heap[0];
+      const next = this.size > 0 ? this.events[0]! : undefined;
       if (next === undefined) {
         if (until !== Number.POSITIVE_INFINITY && until > this.clock) this.clock = until;
         return { reason: 'quiet', events, now: this.clock };
@@ -179,7 +224,7 @@ export class Scheduler {
       this.clock = next.time;
       events++;
       this.executed++;
-      next.fn();
+      next.fn.call(next.self);
       if (stopWhen?.()) return { reason: 'condition', events, now: this.clock };
     }
   }

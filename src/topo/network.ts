@@ -82,6 +82,8 @@ export class Network {
     setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
     reserve: () => this.scheduler.reserve(),
     atReserved: (time: number, seq: number, fn: () => void) => this.scheduler.atReserved(time, seq, fn),
+    atReservedMethod: <T>(time: number, seq: number, fn: (this: T) => void, self: T) =>
+      this.scheduler.atReserved(time, seq, fn, self),
     requeue: (timer: Timer, time: number, seq: number) => this.scheduler.requeue(timer, time, seq),
   };
 

@@ -70,6 +70,17 @@ export class ArpView {
     return ok(new ArpView(bytes, offset));
   }
 
+  /** Whether `check` would accept the packet: the receive path's test, without allocating. */
+  static isValid(bytes: Uint8Array, offset = 0, end = bytes.length): boolean {
+    return (
+      end - offset >= ARP_LENGTH &&
+      readU16(bytes, offset) === HTYPE_ETHERNET &&
+      readU16(bytes, offset + 2) === EtherType.ipv4 &&
+      bytes[offset + 4] === 6 &&
+      bytes[offset + 5] === 4
+    );
+  }
+
   get op(): number {
     return readU16(this.bytes, this.offset + 6);
   }
