@@ -9,6 +9,7 @@
  * the CLI at it. Exit status: 0 after a signal; 1 when the database or the port cannot be used.
  */
 import { resolve } from 'node:path';
+import { validationHooks } from '../api/intent-checks.js';
 import { buildServer } from '../api/server.js';
 import { DEFAULT_HYPERVISORS, DEFAULT_PUBLIC_POOL, Store } from '../store/store.js';
 import type { LineWriter } from './output.js';
@@ -40,7 +41,11 @@ export async function runServe(
   let store: Store;
   let adminToken: string | undefined;
   try {
-    store = Store.open(path, { hypervisors, publicPool: options.publicPool ?? DEFAULT_PUBLIC_POOL });
+    store = Store.open(path, {
+      hypervisors,
+      publicPool: options.publicPool ?? DEFAULT_PUBLIC_POOL,
+      hooks: validationHooks(),
+    });
   } catch (error) {
     err.line(`vnet serve: ${path}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
