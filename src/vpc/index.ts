@@ -6,9 +6,11 @@
  * Imports nothing from `node:`.
  */
 export * from './addresses.js';
+export * from './apply.js';
 export * from './compile.js';
 export * from './diff.js';
 export * from './intent.js';
 export * from './plan.js';
 export * from './reach.js';
+export * from './security-group.js';
 export * from './validate.js';
