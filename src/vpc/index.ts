@@ -12,5 +12,6 @@ export * from './diff.js';
 export * from './intent.js';
 export * from './plan.js';
 export * from './reach.js';
+export * from './reach-confirm.js';
 export * from './security-group.js';
 export * from './validate.js';
