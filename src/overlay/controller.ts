@@ -86,7 +86,8 @@ export class OverlayController implements NveControlPlaneClient {
       for (const bd of nve.bridgeDomains()) {
         const want = new Set<Ipv4>();
         for (const other of this.nves)
-          if (other !== nve && other.vtep !== nve.vtep && other.bridgeDomainByVni(bd.vni)) want.add(other.vtep);
+          if (other !== nve && other.vtep !== nve.vtep && other.bridgeDomainByVni(bd.vni))
+            want.add(other.vtep);
         for (const v of [...bd.floodList])
           if (!want.has(v)) {
             bd.removeFloodTarget(v);

@@ -128,7 +128,8 @@ export interface VapVerdict {
 
 /** True for a DHCP message (UDP to port 67 or 68) in an untagged IPv4 frame. */
 function isDhcpFrame(frame: Uint8Array): boolean {
-  if (frame.length < 42 || readU16(frame, 12) !== EtherType.ipv4 || frame[23] !== IpProtocol.udp) return false;
+  if (frame.length < 42 || readU16(frame, 12) !== EtherType.ipv4 || frame[23] !== IpProtocol.udp)
+    return false;
   const l4 = 14 + (frame[14]! & 0x0f) * 4;
   if (frame.length < l4 + 4) return false;
   const dport = readU16(frame, l4 + 2);

@@ -47,8 +47,8 @@ import {
   cidrNetwork,
   formatCidr,
   formatIpv4,
-  type Ipv4,
   IpProtocol,
+  type Ipv4,
   ip,
   mac as parseMacText,
 } from '../wire/index.js';
@@ -249,8 +249,8 @@ export class VpcDataPlane {
     removals.sort((a, b) => order(b) - order(a));
     additions.sort((a, b) => order(a) - order(b));
     for (const e of removals) this.remove(ctx, e);
-    for (const m of moves) this.move(ctx, m.before, m.after);
     for (const e of additions) this.add(ctx, e);
+    for (const m of moves) this.move(ctx, m.before, m.after);
     this.applied = next;
     this.reconcile(ctx);
     if (ctx.flood) {
@@ -345,7 +345,9 @@ export class VpcDataPlane {
           return;
         }
         d.server.reserve(parseMacText(e.mac), ip(e.ip));
-        ctx.actions.push(`+ dhcp ${d.router.name} vbdif${e.vni}: reserve ${e.mac} -> ${e.ip} (${e.instance})`);
+        ctx.actions.push(
+          `+ dhcp ${d.router.name} vbdif${e.vni}: reserve ${e.mac} -> ${e.ip} (${e.instance})`,
+        );
         return;
       }
       case 'snat':
@@ -438,7 +440,16 @@ export class VpcDataPlane {
     const filter = new SecurityGroupFilter(e.instance);
     nve.setVapFilter(vap, filter);
     this.net.overlay.announce(nve, bd, mac, ip(e.ip));
-    this.instances.set(e.instance, { id: e.instance, host, nve, vap, vni: e.vni, mac: e.mac, ip: e.ip, filter });
+    this.instances.set(e.instance, {
+      id: e.instance,
+      host,
+      nve,
+      vap,
+      vni: e.vni,
+      mac: e.mac,
+      ip: e.ip,
+      filter,
+    });
     ctx.dirtyInstances.add(e.instance);
     ctx.toStart.push(host);
     ctx.actions.push(
@@ -472,7 +483,9 @@ export class VpcDataPlane {
     to.setVapFilter(s.vap, s.filter);
     this.net.overlay.announce(to, bd, parseMacText(after.mac), ip(after.ip));
     s.host.announce();
-    ctx.actions.push(`~ instance ${after.instance} moved ${before.host} -> ${after.host} (unplugged, re-plugged)`);
+    ctx.actions.push(
+      `~ instance ${after.instance} moved ${before.host} -> ${after.host} (unplugged, re-plugged)`,
+    );
   }
 
   private addSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
@@ -505,7 +518,11 @@ export class VpcDataPlane {
     this.net.addLink(vrf, internet, { aPort: 'ext', bPort: outside });
     vrf.addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'ext' });
     vrf.enableSnat('ext', publicIp);
-    internet.addStaticRoute({ prefix: { address: publicIp, prefixLength: 32 }, nextHop: base + 2, iface: outside });
+    internet.addStaticRoute({
+      prefix: { address: publicIp, prefixLength: 32 },
+      nextHop: base + 2,
+      iface: outside,
+    });
     ctx.actions.push(`+ snat ${vrf.name} ext: ${e.inside.join(',')} leave as ${e.publicIp}`);
   }
 
@@ -551,7 +568,9 @@ export class VpcDataPlane {
         if (JSON.stringify(have) === JSON.stringify(want)) continue;
         router.routes.remove((r) => r.source === 'blackhole');
         for (const c of want) router.addStaticRoute({ prefix: c, blackhole: true });
-        ctx.actions.push(`~ routes ${router.name}: local ${want.map(formatCidr).join(', ')} (no instance: dropped)`);
+        ctx.actions.push(
+          `~ routes ${router.name}: local ${want.map(formatCidr).join(', ')} (no instance: dropped)`,
+        );
       }
     }
     for (const subnet of [...ctx.dirtySubnets].sort()) {
@@ -581,13 +600,21 @@ export class VpcDataPlane {
     }
   }
 
-  private syncSubnetRoutes(ctx: Ctx, router: Router, host: string, vpc: string, subnet: string, iface: string) {
+  private syncSubnetRoutes(
+    ctx: Ctx,
+    router: Router,
+    host: string,
+    vpc: string,
+    subnet: string,
+    iface: string,
+  ) {
     const routes: Route[] = [];
     for (const r of entriesOf(ctx.next, 'vrf-route')) {
       if (r.subnet !== subnet) continue;
       const c = cidr(r.destination);
       const base = { prefix: cidrNetwork(c), prefixLength: c.prefixLength, metric: 1 };
-      if (r.target === 'blackhole') routes.push({ ...base, nextHop: null, iface: 'null0', source: 'blackhole' });
+      if (r.target === 'blackhole')
+        routes.push({ ...base, nextHop: null, iface: 'null0', source: 'blackhole' });
       else if (r.target === 'internet-gateway') {
         const border = this.fabric.border;
         if (border === null || !border.vrfs.has(vpc)) continue;
@@ -630,7 +657,11 @@ export class VpcDataPlane {
         }
         continue;
       }
-      if (current !== undefined && current.name === name && JSON.stringify(current.rules) === JSON.stringify(specs))
+      if (
+        current !== undefined &&
+        current.name === name &&
+        JSON.stringify(current.rules) === JSON.stringify(specs)
+      )
         continue;
       router.defineAcl(name, specs);
       router.applyAcl(iface, name, way);

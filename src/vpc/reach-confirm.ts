@@ -45,9 +45,20 @@ export interface ReachAnswer {
 /** How long the packet and its answer are given (the fabric's round trips take microseconds). */
 const WINDOW: Nanos = 200e6;
 
-export function confirmReach(dp: VpcDataPlane, intent: Intent, _plan: Plan, query: ReachQuery): ConfirmResult {
+export function confirmReach(
+  dp: VpcDataPlane,
+  intent: Intent,
+  _plan: Plan,
+  query: ReachQuery,
+): ConfirmResult {
   const net = dp.net;
-  const fail = (outcome: string): ConfirmResult => ({ delivered: false, outcome, trace: [], events: [], drops: [] });
+  const fail = (outcome: string): ConfirmResult => ({
+    delivered: false,
+    outcome,
+    trace: [],
+    events: [],
+    drops: [],
+  });
   const src = dp.instance(query.src);
   if (src === undefined) return fail(`${query.src} is not on the data plane (stopped or unknown)`);
   const srcInstance = intent.instances.find((i) => i.id === query.src);
@@ -58,6 +69,8 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, _plan: Plan, quer
     if (named === undefined) return fail(`unknown instance ${query.dst}`);
     dstIp = parseIpv4Address(named.ip)!;
     dst = dp.instance(named.id);
+    // A named destination must be the one that answers (not another instance with its address).
+    if (dst === undefined) return fail(`${named.id} is not on the data plane (stopped)`);
   } else {
     const ipv4 = dstIp;
     dst = [...net.nodes.values()].find(
@@ -77,6 +90,7 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, _plan: Plan, quer
   const runUntil = (done: () => boolean) => net.run({ until: start + WINDOW, stopWhen: done });
   let delivered = false;
   let outcome = 'no answer';
+  const reached = dst?.ipCounters.delivered ?? 0;
   try {
     if (query.protocol === 'icmp') {
       const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
@@ -114,7 +128,9 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, _plan: Plan, quer
         const conn = src.tcp.connect(target, port, { localPort: EPHEMERAL_PORT });
         runUntil(() => conn.state === 'ESTABLISHED' || conn.state === 'CLOSED');
         delivered = conn.state === 'ESTABLISHED';
-        outcome = delivered ? `connected to ${formatIpv4(target)}:${port} (SYN, SYN-ACK)` : `no connection (${conn.state})`;
+        outcome = delivered
+          ? `connected to ${formatIpv4(target)}:${port} (SYN, SYN-ACK)`
+          : `no connection (${conn.state})`;
         if (conn.state !== 'CLOSED') conn.abort();
         net.run({ until: net.scheduler.now() + 1e6 });
       } catch (e) {
@@ -130,6 +146,10 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, _plan: Plan, quer
     net.run({ until: net.scheduler.now() + 1e6 });
   } finally {
     for (const d of net.nodes.values()) d.setTracer(net.tracer);
+  }
+  if (delivered && dst !== undefined && dst.ipCounters.delivered === reached) {
+    delivered = false;
+    outcome = `${outcome}, but not from ${dst.name}`;
   }
   const events = log.events;
   let nodeWidth = 4;

@@ -16,7 +16,16 @@
  */
 import type { VapFilter, VapVerdict } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
-import { type Cidr, cidr, cidrContains, EtherType, formatIpv4, IpProtocol, readU16, readU32 } from '../wire/index.js';
+import {
+  type Cidr,
+  cidr,
+  cidrContains,
+  EtherType,
+  formatIpv4,
+  IpProtocol,
+  readU16,
+  readU32,
+} from '../wire/index.js';
 import type { Direction, Protocol } from './plan.js';
 
 export interface SgFilterRule {
@@ -81,7 +90,8 @@ export class SecurityGroupFilter implements VapFilter {
       if (protocol === IpProtocol.udp && (dport === 67 || dport === 68)) return null;
     } else if (protocol === IpProtocol.icmp && frame.length >= l4 + 8) {
       const type = frame[l4]!;
-      if (type === 3 || type === 11 || type === 12) return { allow: true, why: this.text('related ICMP error') };
+      if (type === 3 || type === 11 || type === 12)
+        return { allow: true, why: this.text('related ICMP error') };
       sport = dport = readU16(frame, l4 + 4);
       echoReply = type === 0;
     }
@@ -100,7 +110,12 @@ export class SecurityGroupFilter implements VapFilter {
       if (r.direction !== want) continue;
       if (r.protocol !== 'all' && PROTOCOL_NUMBER[r.protocol] !== protocol) continue;
       if (!cidrContains(r.prefix, remote)) continue;
-      if (r.ports !== null && r.protocol !== 'icmp' && r.protocol !== 'all' && (dport < r.ports[0] || dport > r.ports[1]))
+      if (
+        r.ports !== null &&
+        r.protocol !== 'icmp' &&
+        r.protocol !== 'all' &&
+        (dport < r.ports[0] || dport > r.ports[1])
+      )
         continue;
       this.flows.add(key);
       this.counters.allowed++;
