@@ -212,7 +212,8 @@ export class VpcDataPlane {
     const skipped: string[] = [];
     const byKind: Partial<Record<PlanKind, ApplyCounts>> = {};
     const count = (kind: PlanKind, what: keyof ApplyCounts) => {
-      const c = (byKind[kind] ??= { added: 0, changed: 0, removed: 0 });
+      const c = byKind[kind] ?? { added: 0, changed: 0, removed: 0 };
+      byKind[kind] = c;
       c[what]++;
     };
     for (const e of diff.added) count(e.kind, 'added');
