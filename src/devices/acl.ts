@@ -20,6 +20,8 @@ export interface AclRuleSpec {
   readonly dst?: Cidr;
   readonly srcPorts?: PortRange;
   readonly dstPorts?: PortRange;
+  /** How the rule is named in verdicts (default its position, from 1): a VPC ACL's rule number. */
+  readonly label?: string;
 }
 
 export interface PacketFields {
@@ -69,7 +71,11 @@ export class Acl {
       if (r.dst && !cidrContains(r.dst, p.dst)) continue;
       if (!inRange(p.srcPort, r.srcPorts) || !inRange(p.dstPort, r.dstPorts)) continue;
       this.hits[i]!++;
-      return { action: r.action, rule: i, text: `ACL ${this.name} rule ${i + 1} (${describeRule(r)})` };
+      return {
+        action: r.action,
+        rule: i,
+        text: `ACL ${this.name} rule ${r.label ?? i + 1} (${describeRule(r)})`,
+      };
     }
     this.implicitDenyHits++;
     return { action: 'deny', rule: -1, text: `ACL ${this.name} implicit deny` };

@@ -4,6 +4,11 @@
  * one leased to another client), remembers each client's lease by MAC (a client asking again gets
  * the same address), acknowledges requests for what it offered or leased, refuses (NAK) the rest,
  * and frees released addresses. Replies are broadcast when the client asked for it.
+ *
+ * Manual allocation (RFC 2131 1: "a client's IP address is assigned by the network administrator"):
+ * `reserve(mac, ip)` binds a client to one address, which it always gets and no one else does;
+ * with `manualOnly`, a client with no reservation gets nothing (a cloud's DHCP, which hands out only
+ * the address the service gave the instance).
  */
 import {
   type Cidr,
@@ -32,6 +37,8 @@ export interface DhcpServerOptions {
   readonly leaseTime?: number;
   /** Default router handed to clients (default: the server's address on the interface). */
   readonly router?: Ipv4;
+  /** Answer only clients with a reservation (manual allocation only). */
+  readonly manualOnly?: boolean;
 }
 
 interface Lease {
@@ -49,6 +56,7 @@ export class DhcpServer {
   readonly router: Ipv4;
   private readonly subnet: Cidr;
   private readonly leases = new Map<Mac, Lease>();
+  private readonly reservations = new Map<Mac, Ipv4>();
   /** Messages answered, by type. */
   readonly sent: Record<string, number> = {};
 
@@ -76,6 +84,25 @@ export class DhcpServer {
     this.router = options.router ?? subnet.address;
   }
 
+  /** Binds `mac` to `ip` (manual allocation); a lease of `mac` to another address is forgotten. */
+  reserve(mac: Mac, ip: Ipv4): void {
+    if (!cidrContains(this.subnet, ip))
+      throw new Error(`${this.node.name}: reservation ${formatIpv4(ip)} is outside the server's subnet`);
+    this.reservations.set(mac, ip);
+    const l = this.leases.get(mac);
+    if (l !== undefined && l.ip !== ip) this.leases.delete(mac);
+  }
+
+  /** Removes `mac`'s reservation and lease. */
+  unreserve(mac: Mac): void {
+    this.reservations.delete(mac);
+    this.leases.delete(mac);
+  }
+
+  reservation(mac: Mac): Ipv4 | undefined {
+    return this.reservations.get(mac);
+  }
+
   /** A datagram to port 67 of the node: this server answers those that came in on its interface. */
   handle(d: { iface: string | null; payload: Uint8Array }): void {
     if (d.iface !== this.iface.name) return;
@@ -85,9 +112,13 @@ export class DhcpServer {
 
   /** An address no one holds: not network, broadcast, the server's own, or leased to another MAC. */
   private freeAddress(mac: Mac): Ipv4 | undefined {
+    const reserved = this.reservations.get(mac);
+    if (reserved !== undefined) return reserved;
+    if (this.options.manualOnly) return undefined;
     const now = this.node.now();
     const taken = new Set<Ipv4>();
     for (const l of this.leases.values()) if (l.mac !== mac && l.expires > now) taken.add(l.ip);
+    for (const [m, ip] of this.reservations) if (m !== mac) taken.add(ip);
     for (let a = this.options.first; a <= this.options.last; a++) {
       if (
         a === cidrNetwork(this.subnet) ||
@@ -159,7 +190,10 @@ export class DhcpServer {
       case 'discover': {
         const address = known && known.expires > now ? known.ip : this.freeAddress(m.chaddr);
         if (address === undefined)
-          return this.node.traceEvent('dhcp', `DHCPDISCOVER from ${formatMac(m.chaddr)}: pool exhausted`);
+          return this.node.traceEvent(
+            'dhcp',
+            `DHCPDISCOVER from ${formatMac(m.chaddr)}: ${this.options.manualOnly ? 'no reservation, not answered' : 'pool exhausted'}`,
+          );
         this.leases.set(m.chaddr, {
           mac: m.chaddr,
           ip: address,

@@ -18,7 +18,8 @@ import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
 
 /** `local`: a host route for one of the node's own addresses (the lecture's /32 rows). */
 /** `evpn`: a host route the overlay controller installed in a tenant VRF (symmetric IRB). */
-export type RouteSource = 'connected' | 'local' | 'static' | 'default' | 'evpn';
+/** `blackhole`: a route that drops what it matches, counted (a VPC route table's blackhole target). */
+export type RouteSource = 'connected' | 'local' | 'static' | 'default' | 'evpn' | 'blackhole';
 
 export interface Route {
   /** Network address (host bits zero). */

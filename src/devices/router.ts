@@ -35,7 +35,7 @@ import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
 import { ecmpText, IpNode } from './ip-node.js';
 import { SourceNat } from './nat.js';
-import { type MultipathChoice, newMultipathChoice } from './route-table.js';
+import { type MultipathChoice, newMultipathChoice, type Route } from './route-table.js';
 
 export interface StaticRouteSpec {
   readonly prefix: Cidr;
@@ -43,6 +43,8 @@ export interface StaticRouteSpec {
   /** Outgoing interface; found from the next hop when omitted. */
   readonly iface?: string;
   readonly metric?: number;
+  /** Drop what the route matches (and count it as `blackhole`) instead of forwarding it. */
+  readonly blackhole?: boolean;
 }
 
 export class Router extends IpNode {
@@ -58,12 +60,40 @@ export class Router extends IpNode {
   private readonly forwardChoice: MultipathChoice = newMultipathChoice();
 
   /**
+   * Routes that apply only to packets that arrived on one interface (source-based policy routing, as
+   * a VPC subnet's own route table): for those packets, such a route is used when its prefix is
+   * longer than the main table's match (the main table wins a tie). Kept per interface, few routes.
+   */
+  private readonly interfaceRoutes = new Map<string, readonly Route[]>();
+
+  /** Sets (or, with an empty list, clears) the routes of packets arriving on `ifaceName`. */
+  setInterfaceRoutes(ifaceName: string, routes: readonly Route[]): void {
+    if (routes.length === 0) this.interfaceRoutes.delete(ifaceName);
+    else this.interfaceRoutes.set(ifaceName, routes);
+  }
+
+  interfaceRoutesOf(ifaceName: string): readonly Route[] {
+    return this.interfaceRoutes.get(ifaceName) ?? [];
+  }
+
+  /**
    * Adds a static route. Several routes for one prefix with the same metric (and different next
    * hops) are all kept and used as equal-cost paths.
    */
   addStaticRoute(spec: StaticRouteSpec): void {
     const network = cidrNetwork(spec.prefix);
     let iface = spec.iface;
+    if (spec.blackhole) {
+      this.routes.add({
+        prefix: network,
+        prefixLength: spec.prefix.prefixLength,
+        nextHop: null,
+        iface: 'null0',
+        source: 'blackhole',
+        metric: spec.metric ?? 1,
+      });
+      return;
+    }
     if (iface === undefined) {
       if (spec.nextHop === undefined)
         throw new Error(`${this.name}: route ${formatCidr(spec.prefix)} needs a next hop or an interface`);
@@ -126,6 +156,16 @@ export class Router extends IpNode {
     if (!acl) throw new Error(`${this.name}: no ACL named ${aclName}`);
     if (!this.iface(ifaceName)) throw new Error(`${this.name}: no interface named ${ifaceName}`);
     (direction === 'in' ? this.aclIn : this.aclOut).set(ifaceName, acl);
+  }
+
+  /** Takes the ACL off an interface in one direction (the ACL stays defined). */
+  unapplyAcl(ifaceName: string, direction: 'in' | 'out'): void {
+    (direction === 'in' ? this.aclIn : this.aclOut).delete(ifaceName);
+  }
+
+  /** The ACL applied on an interface in one direction, if any. */
+  appliedAcl(ifaceName: string, direction: 'in' | 'out'): Acl | undefined {
+    return (direction === 'in' ? this.aclIn : this.aclOut).get(ifaceName);
   }
 
   acl(name: string): Acl | undefined {
@@ -212,15 +252,37 @@ export class Router extends IpNode {
       return this.sendIcmpError(ip, IcmpType.timeExceeded, 0);
     }
     const choice = this.forwardChoice;
-    const route = this.routes.lookupMultipathBy(ip.dst, ip, packetFlowHash, choice);
-    const width = choice.width;
-    const index = choice.index;
-    const hash = choice.hash;
-    const candidates = tracing ? this.routes.explain(ip.dst).candidates : 0;
+    let route = this.routes.lookupMultipathBy(ip.dst, ip, packetFlowHash, choice);
+    let width = choice.width;
+    let index = choice.index;
+    let hash = choice.hash;
+    let candidates = tracing ? this.routes.explain(ip.dst).candidates : 0;
+    const own = this.interfaceRoutes.size === 0 ? undefined : this.interfaceRoutes.get(from.name);
+    if (own !== undefined) {
+      let best: Route | undefined;
+      for (const r of own) {
+        const mask = r.prefixLength === 0 ? 0 : (0xffff_ffff << (32 - r.prefixLength)) >>> 0;
+        if ((ip.dst & mask) >>> 0 !== r.prefix) continue;
+        if (tracing) candidates++;
+        if (best === undefined || r.prefixLength > best.prefixLength) best = r;
+      }
+      if (best !== undefined && (route === undefined || best.prefixLength > route.prefixLength)) {
+        route = best;
+        width = 1;
+        index = 0;
+        hash = -1;
+      }
+    }
     if (route === undefined) {
       this.drop('no-route', from.port, `no route to ${formatIpv4(ip.dst)}`);
       return this.sendIcmpError(ip, IcmpType.destinationUnreachable, 0);
     }
+    if (route.source === 'blackhole')
+      return this.drop(
+        'blackhole',
+        from.port,
+        `${formatIpv4(ip.dst)} matches ${formatIpv4(route.prefix)}/${route.prefixLength} -> blackhole`,
+      );
     const out = this.iface(route.iface);
     if (!out?.up) return this.drop('interface-down', from.port, `route via ${route.iface}, which is down`);
     const aclOut = this.aclOut.get(out.name);

@@ -29,6 +29,8 @@ export interface MacRoute {
   ip: Ipv4 | null;
   nve: Nve;
   seq: number;
+  /** The BD's tenant (the VRF its host routes go in). */
+  readonly tenant: string;
 }
 
 export class OverlayController implements NveControlPlaneClient {
@@ -72,6 +74,105 @@ export class OverlayController implements NveControlPlaneClient {
     }
   }
 
+  /**
+   * Brings the flood lists in line with the BDs the NVEs have now (BDs added or removed after
+   * `connect`): each BD's list becomes exactly the VTEPs of the other NVEs with its VNI. Returns
+   * how many entries were added and removed.
+   */
+  syncFloodLists(): { added: number; removed: number } {
+    let added = 0;
+    let removed = 0;
+    for (const nve of this.nves) {
+      for (const bd of nve.bridgeDomains()) {
+        const want = new Set<Ipv4>();
+        for (const other of this.nves)
+          if (other !== nve && other.vtep !== nve.vtep && other.bridgeDomainByVni(bd.vni))
+            want.add(other.vtep);
+        for (const v of [...bd.floodList])
+          if (!want.has(v)) {
+            bd.removeFloodTarget(v);
+            removed++;
+          }
+        for (const v of want)
+          if (!bd.floodList.includes(v)) {
+            bd.addFloodTarget(v);
+            added++;
+          }
+      }
+    }
+    return { added, removed };
+  }
+
+  /**
+   * A BD added to `nve` after `connect`: the MAC/IP routes the controller holds for its VNI are
+   * installed on it (as BGP sends its table to a new peer).
+   */
+  syncBridgeDomain(nve: Nve, bd: BridgeDomain): void {
+    if (nve.controlPlane !== 'controller') return;
+    for (const r of this.routes.values())
+      if (r.vni === bd.vni && r.nve !== nve && nve.installRemote(r.vni, r.mac, r.nve.vtep, r.seq, r.ip))
+        this.installs++;
+  }
+
+  /**
+   * A VRF added to `nve` after `connect` (what `connect` does for every VRF, for this one): the other
+   * NVEs' VRFs of the tenant on the same L3 VNI and this one learn each other's router MAC and
+   * transit address, and each gets host routes to the stations behind the other.
+   */
+  attachVrf(nve: Nve, tenant: string): void {
+    const vrf = nve.vrfs.get(tenant);
+    if (vrf === undefined || vrf.l3Vni === null) return;
+    for (const other of this.nves) {
+      const far = other.vrfs.get(tenant);
+      if (other === nve || far === undefined || far.l3Vni !== vrf.l3Vni) continue;
+      nve.installRemote(vrf.l3Vni, far.routerMac, other.vtep, 0, far.transitIp);
+      other.installRemote(vrf.l3Vni, vrf.routerMac, nve.vtep, 0, vrf.transitIp);
+    }
+    for (const r of this.routes.values()) {
+      if (r.ip === null || r.tenant !== tenant) continue;
+      if (r.nve !== nve) nve.installHostRoute(tenant, r.ip, r.nve);
+    }
+  }
+
+  /** The VRF of `tenant` leaves `nve`: the other NVEs forget its router MAC. Call before detaching it. */
+  detachVrf(nve: Nve, tenant: string): void {
+    const vrf = nve.vrfs.get(tenant);
+    if (vrf === undefined || vrf.l3Vni === null) return;
+    for (const other of this.nves) {
+      if (other === nve) continue;
+      const bd = other.bridgeDomainByVni(vrf.l3Vni);
+      if (bd === undefined) continue;
+      bd.remove(vrf.routerMac);
+      const b = bd.arp.get(vrf.transitIp);
+      if (b !== undefined && b.mac === vrf.routerMac) bd.arp.delete(vrf.transitIp);
+    }
+  }
+
+  /**
+   * Configuration, after `connect`: station (mac, ip) of `bd` is behind `nve` from now on (a VM
+   * placed, or moved: the route then wins with a higher sequence number), installed at once.
+   */
+  announce(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4): void {
+    this.install(nve, bd, mac, ip);
+  }
+
+  /** Withdraws the route of `mac` in `vni` (the station is gone): every NVE forgets it, with its host routes. */
+  withdraw(vni: number, mac: Mac): boolean {
+    const key = `${vni}/${mac}`;
+    const route = this.routes.get(key);
+    if (route === undefined) return false;
+    this.routes.delete(key);
+    for (const nve of this.nves) {
+      const bd = nve.bridgeDomainByVni(vni);
+      if (bd !== undefined) {
+        bd.remove(mac);
+        if (route.ip !== null && bd.arp.get(route.ip)?.mac === mac) bd.arp.delete(route.ip);
+      }
+      if (route.ip !== null) nve.removeHostRoute(route.tenant, route.ip);
+    }
+    return true;
+  }
+
   /** Fills every BD's flood list with the VTEPs of the other NVEs that have its VNI. */
   buildFloodLists(): void {
     for (const nve of this.nves) {
@@ -105,7 +206,7 @@ export class OverlayController implements NveControlPlaneClient {
     const known = this.routes.get(key);
     let route: MacRoute;
     if (known === undefined) {
-      route = { vni: bd.vni, mac, ip, nve, seq: 0 };
+      route = { vni: bd.vni, mac, ip, nve, seq: 0, tenant: bd.tenant };
       this.routes.set(key, route);
     } else if (known.nve !== nve) {
       known.nve = nve; // the station moved: the new location wins with a higher sequence number

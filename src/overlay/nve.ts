@@ -111,6 +111,32 @@ export interface NveOptions {
   readonly agingTime?: Nanos;
 }
 
+/**
+ * A filter on a station's VAP (a security group on a hypervisor's port to a VM): `from-station`
+ * frames are the station's egress, `to-station` frames its ingress. `check` returns null for a
+ * frame it does not judge (not IPv4, DHCP), else the verdict and why (traced, and on a drop counted
+ * under `reason`).
+ */
+export interface VapFilter {
+  readonly reason: string;
+  check(frame: Uint8Array, direction: 'from-station' | 'to-station', now: Nanos): VapVerdict | null;
+}
+
+export interface VapVerdict {
+  readonly allow: boolean;
+  readonly why: string;
+}
+
+/** True for a DHCP message (UDP to port 67 or 68) in an untagged IPv4 frame. */
+function isDhcpFrame(frame: Uint8Array): boolean {
+  if (frame.length < 42 || readU16(frame, 12) !== EtherType.ipv4 || frame[23] !== IpProtocol.udp)
+    return false;
+  const l4 = 14 + (frame[14]! & 0x0f) * 4;
+  if (frame.length < l4 + 4) return false;
+  const dport = readU16(frame, l4 + 2);
+  return dport === 67 || dport === 68;
+}
+
 /** What an NVE tells its control plane (the fabric's controller) about local stations. */
 export interface NveControlPlaneClient {
   advertise(nve: Nve, bd: BridgeDomain, mac: Mac, ip: Ipv4 | null): void;
@@ -163,6 +189,8 @@ export class Nve extends Router {
   control: NveControlPlaneClient | null = null;
   /** Tenant VRFs on this NVE, by tenant. */
   readonly vrfs = new Map<string, VrfAttachment>();
+  /** Filters on station VAPs (security groups). */
+  private readonly vapFilters = new Map<Vap, VapFilter>();
   private readonly bdById = new Map<number, BridgeDomain>();
   private readonly bdByVni = new Map<number, BridgeDomain>();
   private readonly l3Bds: BridgeDomain[] = [];
@@ -228,6 +256,59 @@ export class Nve extends Router {
   /** The BDs by id, then the L3 VNIs' BDs. */
   bridgeDomains(): BridgeDomain[] {
     return [...[...this.bdById.values()].sort((a, b) => a.id - b.id), ...this.l3Bds];
+  }
+
+  /** Removes BD `id` and its VAPs (the caller unplugs their links). Returns the VAPs removed. */
+  removeBridgeDomain(id: number): Vap[] {
+    const bd = this.bdById.get(id);
+    if (bd === undefined) return [];
+    const vaps = [...bd.vaps];
+    for (const vap of vaps) this.removeVap(vap);
+    this.bdById.delete(id);
+    this.bdByVni.delete(bd.vni);
+    this.gateways.splice(0, this.gateways.length, ...this.gateways.filter((g) => g.bd !== bd));
+    return vaps;
+  }
+
+  /** Removes an L3 VNI's BD and its VAPs. Returns the VAPs removed. */
+  removeL3BridgeDomain(vni: number): Vap[] {
+    const bd = this.bdByVni.get(vni);
+    if (bd === undefined || bd.id !== 0) return [];
+    const vaps = [...bd.vaps];
+    for (const vap of vaps) this.removeVap(vap);
+    this.bdByVni.delete(vni);
+    this.l3Bds.splice(this.l3Bds.indexOf(bd), 1);
+    return vaps;
+  }
+
+  /** Removes a sub-interface VAP (and its filter). */
+  removeVap(vap: Vap): void {
+    this.vapFilters.delete(vap);
+    this.vaps.remove(vap);
+  }
+
+  /** Sets (or with null removes) the filter of a station VAP. */
+  setVapFilter(vap: Vap, filter: VapFilter | null): void {
+    if (filter === null) this.vapFilters.delete(vap);
+    else this.vapFilters.set(vap, filter);
+  }
+
+  vapFilter(vap: Vap): VapFilter | undefined {
+    return this.vapFilters.get(vap);
+  }
+
+  /** Whether `frame` may pass `vap`'s filter in `direction`; counts and traces a drop. */
+  private filterPasses(vap: Vap, frame: Uint8Array, direction: 'from-station' | 'to-station'): boolean {
+    const f = this.vapFilters.get(vap);
+    if (f === undefined) return true;
+    const v = f.check(frame, direction, this.now());
+    if (v === null) return true;
+    if (!v.allow) {
+      this.drop(f.reason, vap.port, v.why);
+      return false;
+    }
+    if (this.tracer.enabled) this.trace(f.reason, v.why, vap.port);
+    return true;
   }
 
   private accessPort(portName: string): Port {
@@ -308,6 +389,7 @@ export class Nve extends Router {
     if (isGroupMac(src))
       return this.drop('bad-source-mac', port, `source ${formatMac(src)} is a group address`);
     const inner = untagFrame(frame, c.typeOffset);
+    if (this.vapFilters.size > 0 && !this.filterPasses(vap, inner, 'from-station')) return;
     const now = this.now();
     bd.counters.fromVaps++;
     const learned = bd.learnLocal(src, vap, now);
@@ -326,6 +408,10 @@ export class Nve extends Router {
         note = handled;
         localOnly = true;
       }
+    } else if (bd.anycastGateways.size > 0 && isGroupMac(readMac(inner, 0)) && isDhcpFrame(inner)) {
+      // Distributed DHCP (as OVN's): the local anycast gateway answers, so DHCP stays off the fabric.
+      localOnly = true;
+      if (tracing) note = `${note}; DHCP with an anycast gateway stays local`;
     }
     this.forwardInBd(bd, inner, vap, localOnly, note);
   }
@@ -425,6 +511,7 @@ export class Nve extends Router {
               `${note}; dst ${formatMac(dst)} on ${e.vap.name} -> out port ${e.vap.port.name}`,
               port,
             );
+          if (this.vapFilters.size > 0 && !this.filterPasses(e.vap, frame, 'to-station')) return;
           e.vap.port.send(tagForVap(frame, e.vap));
           return;
         }
@@ -455,6 +542,7 @@ export class Nve extends Router {
     let copy = frame;
     for (const vap of bd.vaps) {
       if (vap === from || !vap.port.isUp) continue;
+      if (this.vapFilters.size > 0 && !this.filterPasses(vap, frame, 'to-station')) continue;
       const k = tagKey(vap);
       if (k !== key) {
         copy = tagForVap(frame, vap);
@@ -701,6 +789,13 @@ export class Nve extends Router {
         `controller: ${formatMac(mac)}${ip !== null ? ` (${formatIpv4(ip)})` : ''} in VNI ${vni} is behind VTEP ${formatIpv4(vtep)}, seq ${seq}`,
       );
     return true;
+  }
+
+  /** Forgets `tenant`'s VRF (its L3 BD is removed with `removeL3BridgeDomain`). */
+  detachVrf(tenant: string): VrfAttachment | undefined {
+    const v = this.vrfs.get(tenant);
+    this.vrfs.delete(tenant);
+    return v;
   }
 
   attachVrf(vrf: VrfAttachment): void {

@@ -128,6 +128,25 @@ export class VapTable {
     return vap;
   }
 
+  /** Removes a sub-interface VAP: it leaves its BD, which forgets the MACs learned on it. */
+  remove(vap: Vap): void {
+    const p = this.byPort.get(vap.port);
+    if (p === undefined) return;
+    const e = vap.encap;
+    if (e.kind === 'untagged') {
+      if (p.untagged === vap) p.untagged = undefined;
+    } else if (e.kind === 'dot1q') {
+      if (p.dot1q.get(e.vid) === vap) p.dot1q.delete(e.vid);
+    } else if (e.kind === 'qinq') {
+      const k = qinqKey(e.outer, e.inner);
+      if (p.qinq.get(k) === vap) p.qinq.delete(k);
+    } else return;
+    const list = vap.bd.vaps;
+    const i = list.indexOf(vap);
+    if (i >= 0) list.splice(i, 1);
+    vap.bd.flushVap(vap);
+  }
+
   /**
    * Gives a port a VLAN mode, so that VLAN bindings apply to it. A new mode replaces the old one:
    * the port leaves the BDs of the VLANs it no longer carries (and forgets the MACs learned there),

@@ -260,6 +260,27 @@ export class Network {
     this.addLink(nve, vrf.router, { aPort: name, bPort: name, ...INTERNAL_LINK });
   }
 
+  /** Removes a node: unplugs its links and forgets it (its name is free again). */
+  removeNode(name: string): void {
+    const d = this.nodes.get(name);
+    if (d === undefined) return;
+    for (const p of d.ports) if (p.link !== null) this.unplug(p.link);
+    this.nodes.delete(name);
+  }
+
+  /**
+   * Removes `tenant`'s VRF from `nve` (its BDs and VBDIFs removed first): the other NVEs forget its
+   * router MAC, its L3 VNI's BD goes, and its router leaves the network.
+   */
+  removeVrf(nve: Nve, tenant: string): void {
+    const vrf = nve.vrfs.get(tenant);
+    if (vrf === undefined) return;
+    this.overlay.detachVrf(nve, tenant);
+    if (vrf.l3Vni !== null) nve.removeL3BridgeDomain(vrf.l3Vni);
+    nve.detachVrf(tenant);
+    this.removeNode(vrf.router.name);
+  }
+
   node(name: string): Device {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no node named "${name}"`);

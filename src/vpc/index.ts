@@ -6,9 +6,12 @@
  * Imports nothing from `node:`.
  */
 export * from './addresses.js';
+export * from './apply.js';
 export * from './compile.js';
 export * from './diff.js';
 export * from './intent.js';
 export * from './plan.js';
 export * from './reach.js';
+export * from './reach-confirm.js';
+export * from './security-group.js';
 export * from './validate.js';

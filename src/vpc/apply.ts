@@ -1,0 +1,700 @@
+/**
+ * Applying a compiled plan to the running simulated data plane.
+ *
+ * `VpcDataPlane` holds a `Network` and its empty service fabric (`buildFabric` with hypervisor
+ * NVEs, the controller, distributed gateways, a border and no tenants), gives the compiler its
+ * `inventory()`, and `apply(next)` diffs `next` against the plan it applied last (`diffPlans`) and
+ * changes only what differs, removals first in reverse kind order, then additions in kind order:
+ *
+ * - `vrf`: a VRF router `host/vpc` (e.g. `leaf1-srv2/vpc-a1`) on the NVE with the VPC's L3 VNI and
+ *   a transit address (169.254.0.n, n the NVE's place in the fabric), and the controller told
+ *   (`attachVrf`), so the VRFs of one L3 VNI learn each other's router MAC and VTEP.
+ * - `bridge-domain`: the BD (id = VNI) on the NVE, the controller's routes for its VNI installed,
+ *   flood lists synced; with the subnet's `anycast-gateway`, a VBDIF `vbdifN` with the gateway's
+ *   address and the one anycast MAC, and a DHCP server on it in manual allocation.
+ * - `mac-ip-route`: the instance: a host named by its id, cabled to a new port of its hypervisor
+ *   (port = instance id, an untagged VAP into the BD), announced to the controller; it gets its
+ *   address by DHCP (`dhcp-binding`: a reservation MAC -> IP on the local VRF's DHCP server) once
+ *   started at the end of the apply. A changed host is a move: unplugged from the old hypervisor
+ *   and re-plugged into the new one (not a live migration), announced again, so the controller's
+ *   route wins with a higher MAC mobility sequence number.
+ * - `vrf-route`: local routes as blackhole routes for the VPC's blocks in every VRF of the VPC (an
+ *   address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
+ *   host routes, which are longer); a subnet's own routes as routes of the packets arriving on its
+ *   VBDIF (blackhole, internet gateway via the border's VRF over the L3 VNI, an instance of a
+ *   subnet local to the NVE). Not done: peering routes, instance next hops on another NVE.
+ * - `acl-rule`: the subnet's network ACL on its VBDIF, egress rules inbound, ingress rules outbound
+ *   (the router's ACL engine; DHCP to the gateway is always allowed).
+ * - `sg-rule`: a `SecurityGroupFilter` on the instance's VAP (stateful, counted as `security-group`).
+ * - `snat`: on the border's VRF of the VPC, a link to the `internet` router with the public address,
+ *   a default route out, and source NAT. Not done: `static-nat`.
+ *
+ * Derived state is reconciled per subnet, VPC and instance touched by the diff: a table is replaced
+ * only when its content changes, so devices and tables the diff does not touch are left alone.
+ */
+import type { AclRuleSpec } from '../devices/acl.js';
+import type { DhcpServer } from '../devices/dhcp-server.js';
+import type { Host } from '../devices/host.js';
+import type { Route } from '../devices/route-table.js';
+import type { Router } from '../devices/router.js';
+import type { Nve, Vap } from '../overlay/index.js';
+import { buildFabric, type FabricBuilt } from '../topo/fabric.js';
+import { Network } from '../topo/network.js';
+import {
+  type Cidr,
+  cidr,
+  cidrBroadcast,
+  cidrNetwork,
+  formatCidr,
+  formatIpv4,
+  IpProtocol,
+  type Ipv4,
+  ip,
+  mac as parseMacText,
+} from '../wire/index.js';
+import { diffPlans } from './diff.js';
+import type { FabricInventory } from './intent.js';
+import {
+  type AclRuleEntry,
+  EMPTY_PLAN,
+  type EntryOf,
+  entriesOf,
+  entryId,
+  type MacIpRouteEntry,
+  PLAN_KINDS,
+  type Plan,
+  type PlanEntry,
+  type PlanKind,
+} from './plan.js';
+import { SecurityGroupFilter, type SgFilterRule } from './security-group.js';
+
+export interface ApplyCounts {
+  added: number;
+  changed: number;
+  removed: number;
+}
+
+export interface ApplyReport {
+  /** Plan entries added, changed and removed (the diff applied). */
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+  readonly byKind: Partial<Record<PlanKind, ApplyCounts>>;
+  /** What was done to the data plane, in order, one line each. */
+  readonly actions: readonly string[];
+  /** Entries (by `kind key`) the data plane does not implement (peering routes, static NAT...). */
+  readonly skipped: readonly string[];
+}
+
+/** One instance on the data plane. */
+export interface InstanceState {
+  readonly id: string;
+  readonly host: Host;
+  nve: Nve;
+  vap: Vap;
+  readonly vni: number;
+  readonly mac: string;
+  readonly ip: string;
+  readonly filter: SecurityGroupFilter;
+}
+
+export interface VpcDataPlaneOptions {
+  /** The border's public pool (default 203.0.113.0/24, TEST-NET-3). */
+  readonly publicPool?: string;
+}
+
+export interface ServiceFabricOptions extends VpcDataPlaneOptions {
+  readonly spines?: number;
+  readonly leaves?: number;
+  readonly serversPerLeaf?: number;
+  readonly seed?: number;
+}
+
+/**
+ * An empty service fabric, started and settled, under a `VpcDataPlane`: spines, leaves, hypervisor
+ * NVEs `leafN-srvM` (default 2 spines, 2 leaves, 2 hypervisors per leaf), the controller, a border
+ * NVE, the `internet` router and its `web` host (198.51.100.10, UDP echo on port 7); no tenant.
+ */
+export function createServiceDataPlane(options: ServiceFabricOptions = {}): VpcDataPlane {
+  const net = new Network({ seed: options.seed ?? 1 });
+  const fabric = buildFabric(net, {
+    spines: options.spines ?? 2,
+    leaves: options.leaves ?? 2,
+    serversPerLeaf: options.serversPerLeaf ?? 2,
+    vmsPerServer: 0,
+    tenants: [],
+    nve: 'hypervisor',
+    controlPlane: 'controller',
+    gateway: 'distributed',
+    external: true,
+  });
+  net.start();
+  net.run({ until: net.scheduler.now() + 10e6 });
+  return new VpcDataPlane(net, fabric, options);
+}
+
+/** The internal links inside a box (NVE to VRF), as `Network.addVrf` makes them. */
+const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
+/** The VRFs' transit addresses on their L3 VNI: 169.254.0.0/16, the NVE's place in the fabric + 1. */
+const TRANSIT_BASE = 0xa9fe_0000;
+/** Links between the border's VRFs and the internet router: 100.64.0.0/10 in /30s, one per VPC. */
+const EXTERNAL_LINKS = 0x6440_0000;
+
+const ACL_PROTOCOL: Record<string, number | undefined> = {
+  tcp: IpProtocol.tcp,
+  udp: IpProtocol.udp,
+  icmp: IpProtocol.icmp,
+  all: undefined,
+};
+
+export class VpcDataPlane {
+  private applied: Plan = EMPTY_PLAN;
+  private readonly nves = new Map<string, Nve>();
+  readonly instances = new Map<string, InstanceState>();
+  private readonly dhcp = new Map<string, { router: Router; server: DhcpServer }>();
+  private readonly publicPool: string;
+  /** Border VRF external links, by VPC: the /30 index used. */
+  private readonly external = new Map<string, number>();
+
+  constructor(
+    readonly net: Network,
+    readonly fabric: FabricBuilt,
+    options: VpcDataPlaneOptions = {},
+  ) {
+    for (const n of fabric.nves) this.nves.set(n.name, n);
+    this.publicPool = options.publicPool ?? '203.0.113.0/24';
+  }
+
+  /** The plan applied last. */
+  get plan(): Plan {
+    return this.applied;
+  }
+
+  /** What the compiler needs of this fabric: hypervisors with VTEPs and leaves, the border and its pool. */
+  inventory(): FabricInventory {
+    const border = this.fabric.border;
+    return {
+      hypervisors: this.fabric.nves
+        .filter((n) => n !== border)
+        .map((n) => ({ name: n.name, vtep: formatIpv4(n.vtep), leaf: n.name.split('-')[0]! })),
+      border: border === null ? null : { name: border.name, publicPool: this.publicPool },
+    };
+  }
+
+  nve(name: string): Nve {
+    const n = this.nves.get(name);
+    if (n === undefined) throw new Error(`no NVE named ${name} in this fabric`);
+    return n;
+  }
+
+  /** The VRF router of `vpc` on `host`, if applied. */
+  vrf(host: string, vpc: string): Router | undefined {
+    return this.nves.get(host)?.vrfs.get(vpc)?.router;
+  }
+
+  /** The host of an instance, if applied. */
+  instance(id: string): Host | undefined {
+    return this.instances.get(id)?.host;
+  }
+
+  private transitIp(nve: Nve): Ipv4 {
+    return (TRANSIT_BASE + this.fabric.nves.indexOf(nve) + 1) >>> 0;
+  }
+
+  /** Runs the simulation for `ns` (default 50 ms): DHCP and announcements settle. */
+  settle(ns = 50e6): void {
+    this.net.run({ until: this.net.scheduler.now() + ns });
+  }
+
+  apply(next: Plan): ApplyReport {
+    const diff = diffPlans(this.applied, next);
+    const actions: string[] = [];
+    const skipped: string[] = [];
+    const byKind: Partial<Record<PlanKind, ApplyCounts>> = {};
+    const count = (kind: PlanKind, what: keyof ApplyCounts) => {
+      const c = byKind[kind] ?? { added: 0, changed: 0, removed: 0 };
+      byKind[kind] = c;
+      c[what]++;
+    };
+    for (const e of diff.added) count(e.kind, 'added');
+    for (const e of diff.removed) count(e.kind, 'removed');
+    for (const c of diff.changed) count(c.kind, 'changed');
+
+    const ctx: Ctx = {
+      next,
+      actions,
+      skipped,
+      dirtySubnets: new Set(),
+      dirtyVpcs: new Set(),
+      dirtyInstances: new Set(),
+      toStart: [],
+      flood: false,
+    };
+    // A change is a removal and an addition, except where the data plane can change in place.
+    const removals: PlanEntry[] = [...diff.removed];
+    const additions: PlanEntry[] = [...diff.added];
+    const moves: { before: MacIpRouteEntry; after: MacIpRouteEntry }[] = [];
+    for (const c of diff.changed) {
+      const inPlace = c.fields.every((f) => f === 'source' || f === 'host' || f === 'vtep');
+      if (c.kind === 'mac-ip-route' && inPlace)
+        moves.push({ before: c.before as MacIpRouteEntry, after: c.after as MacIpRouteEntry });
+      else if (c.kind === 'vrf-route' || c.kind === 'acl-rule' || c.kind === 'sg-rule') {
+        this.markDirty(ctx, c.before);
+        this.markDirty(ctx, c.after);
+      } else {
+        removals.push(c.before);
+        additions.push(c.after);
+      }
+    }
+    const order = (e: PlanEntry) => PLAN_KINDS.indexOf(e.kind);
+    removals.sort((a, b) => order(b) - order(a));
+    additions.sort((a, b) => order(a) - order(b));
+    for (const e of removals) this.remove(ctx, e);
+    for (const e of additions) this.add(ctx, e);
+    for (const m of moves) this.move(ctx, m.before, m.after);
+    this.applied = next;
+    this.reconcile(ctx);
+    if (ctx.flood) {
+      const f = this.net.overlay.syncFloodLists();
+      if (f.added + f.removed > 0) actions.push(`flood lists: +${f.added} -${f.removed} VTEPs`);
+    }
+    for (const h of ctx.toStart) h.start();
+    return {
+      added: diff.added.length,
+      changed: diff.changed.length,
+      removed: diff.removed.length,
+      byKind,
+      actions,
+      skipped,
+    };
+  }
+
+  // ---- per kind ----
+
+  private markDirty(ctx: Ctx, e: PlanEntry): void {
+    switch (e.kind) {
+      case 'vrf-route':
+        if (e.subnet === null) ctx.dirtyVpcs.add(e.vpc);
+        else ctx.dirtySubnets.add(e.subnet);
+        return;
+      case 'acl-rule':
+        ctx.dirtySubnets.add(e.subnet);
+        return;
+      case 'sg-rule':
+        ctx.dirtyInstances.add(e.instance);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private remove(ctx: Ctx, e: PlanEntry): void {
+    switch (e.kind) {
+      case 'vrf-route':
+      case 'acl-rule':
+      case 'sg-rule':
+        return this.markDirty(ctx, e);
+      case 'mac-ip-route':
+        return this.removeInstance(ctx, e);
+      case 'dhcp-binding': {
+        const d = this.dhcp.get(`${e.host}/${e.vni}`);
+        if (d !== undefined && d.server.reservation(parseMacText(e.mac)) !== undefined) {
+          d.server.unreserve(parseMacText(e.mac));
+          ctx.actions.push(`- dhcp ${d.router.name} vbdif${e.vni}: reservation ${e.mac} (${e.instance})`);
+        }
+        return;
+      }
+      case 'bridge-domain':
+        return this.removeBridgeDomain(ctx, e);
+      case 'vrf': {
+        const nve = this.nve(e.host);
+        if (!nve.vrfs.has(e.vpc)) return;
+        this.net.removeVrf(nve, e.vpc);
+        this.external.delete(e.role === 'border' ? e.vpc : '');
+        ctx.actions.push(`- vrf ${e.host}/${e.vpc}`);
+        return;
+      }
+      case 'snat':
+        return this.removeSnat(ctx, e);
+      case 'static-nat':
+        return;
+      default:
+        return; // l3-vni, l2-vni, anycast-gateway: carried by the VRFs and BDs
+    }
+  }
+
+  private add(ctx: Ctx, e: PlanEntry): void {
+    switch (e.kind) {
+      case 'vrf-route':
+        if (e.target === 'peering' || (e.target === 'instance' && e.subnet !== null)) {
+          if (e.target === 'peering') ctx.skipped.push(entryId(e));
+        }
+        return this.markDirty(ctx, e);
+      case 'acl-rule':
+      case 'sg-rule':
+        return this.markDirty(ctx, e);
+      case 'vrf':
+        return this.addVrf(ctx, e);
+      case 'bridge-domain':
+        return this.addBridgeDomain(ctx, e);
+      case 'mac-ip-route':
+        return this.addInstance(ctx, e);
+      case 'dhcp-binding': {
+        const d = this.dhcp.get(`${e.host}/${e.vni}`);
+        if (d === undefined) {
+          ctx.skipped.push(entryId(e));
+          return;
+        }
+        d.server.reserve(parseMacText(e.mac), ip(e.ip));
+        ctx.actions.push(
+          `+ dhcp ${d.router.name} vbdif${e.vni}: reserve ${e.mac} -> ${e.ip} (${e.instance})`,
+        );
+        return;
+      }
+      case 'snat':
+        return this.addSnat(ctx, e);
+      case 'static-nat':
+        ctx.skipped.push(entryId(e));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private addVrf(ctx: Ctx, e: EntryOf<'vrf'>): void {
+    const nve = this.nve(e.host);
+    const transitIp = this.transitIp(nve);
+    const router = this.net.addVrf(nve, e.vpc, { l3: { vni: e.l3Vni, transitIp, prefixLength: 16 } });
+    this.net.overlay.attachVrf(nve, e.vpc);
+    ctx.dirtyVpcs.add(e.vpc);
+    ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${e.l3Vni}, transit ${formatIpv4(transitIp)}/16`);
+  }
+
+  private addBridgeDomain(ctx: Ctx, e: EntryOf<'bridge-domain'>): void {
+    const nve = this.nve(e.host);
+    const bd = nve.addBridgeDomain(e.vni, e.vni, e.vpc);
+    this.net.overlay.syncBridgeDomain(nve, bd);
+    ctx.flood = true;
+    ctx.dirtySubnets.add(e.subnet);
+    ctx.actions.push(`+ bridge-domain ${e.host} BD ${e.vni} (VNI ${e.vni}, ${e.subnet})`);
+    const gw = entriesOf(ctx.next, 'anycast-gateway').find((g) => g.subnet === e.subnet);
+    const router = nve.vrfs.get(e.vpc)?.router;
+    if (gw === undefined || router === undefined) return;
+    const name = `vbdif${e.vni}`;
+    const address = cidr(gw.address);
+    const mac = parseMacText(gw.mac);
+    const iface = router.iface(name);
+    if (iface === undefined) router.addInterface({ name, mac, addresses: [address] });
+    else router.assignAddress(iface, address);
+    bd.addStatic(mac, nve.addSubinterface(name, { kind: 'untagged' }, bd, 'anycast-gateway'));
+    bd.anycastGateways.add(address.address);
+    this.net.addLink(nve, router, { aPort: name, bPort: name, ...INTERNAL_LINK });
+    // Distributed DHCP: the local gateway hands out what the service reserved, and nothing else.
+    const key = `${e.host}/${e.vni}`;
+    const known = this.dhcp.get(key);
+    if (known === undefined || known.router !== router) {
+      const net = cidrNetwork(address);
+      const server = router.enableDhcpServer(name, {
+        first: (net + 4) >>> 0,
+        last: (cidrBroadcast(address) - 1) >>> 0,
+        router: address.address,
+        manualOnly: true,
+      });
+      router.start();
+      this.dhcp.set(key, { router, server });
+    }
+    ctx.actions.push(
+      `+ anycast-gateway ${router.name} ${name} ${gw.address} ${gw.mac}, DHCP (manual allocation)`,
+    );
+  }
+
+  private removeBridgeDomain(ctx: Ctx, e: EntryOf<'bridge-domain'>): void {
+    const nve = this.nve(e.host);
+    if (nve.bridgeDomain(e.vni) === undefined) return;
+    const router = nve.vrfs.get(e.vpc)?.router;
+    const name = `vbdif${e.vni}`;
+    const iface = router?.iface(name);
+    if (router !== undefined && iface !== undefined) {
+      const link = router.port(name)?.link;
+      if (link) this.net.unplug(link);
+      router.clearAddresses(iface);
+      router.setInterfaceRoutes(name, []);
+      router.unapplyAcl(name, 'in');
+      router.unapplyAcl(name, 'out');
+    }
+    for (const vap of nve.removeBridgeDomain(e.vni)) {
+      const link = vap.port.link;
+      if (link) this.net.unplug(link);
+    }
+    ctx.flood = true;
+    ctx.actions.push(`- bridge-domain ${e.host} BD ${e.vni} (${e.subnet})`);
+  }
+
+  private addInstance(ctx: Ctx, e: MacIpRouteEntry): void {
+    const nve = this.nve(e.host);
+    const bd = nve.bridgeDomainByVni(e.vni);
+    if (bd === undefined) throw new Error(`${e.host} has no BD for VNI ${e.vni} (apply the plan whole)`);
+    const mac = parseMacText(e.mac);
+    const host = this.net.addHost(e.instance, { mac, dhcp: true });
+    const vap = nve.addSubinterface(e.instance, { kind: 'untagged' }, bd);
+    this.net.addLink(host, nve, { bPort: e.instance });
+    const filter = new SecurityGroupFilter(e.instance);
+    nve.setVapFilter(vap, filter);
+    this.net.overlay.announce(nve, bd, mac, ip(e.ip));
+    this.instances.set(e.instance, {
+      id: e.instance,
+      host,
+      nve,
+      vap,
+      vni: e.vni,
+      mac: e.mac,
+      ip: e.ip,
+      filter,
+    });
+    ctx.dirtyInstances.add(e.instance);
+    ctx.toStart.push(host);
+    ctx.actions.push(
+      `+ instance ${e.instance} on ${e.host} port ${e.instance} (BD ${e.vni}), ${e.mac}; controller: ${e.ip} behind ${e.vtep}`,
+    );
+  }
+
+  private removeInstance(ctx: Ctx, e: MacIpRouteEntry): void {
+    const s = this.instances.get(e.instance);
+    if (s === undefined) return;
+    s.nve.removeVap(s.vap);
+    this.net.removeNode(s.host.name);
+    this.net.overlay.withdraw(s.vni, parseMacText(s.mac));
+    this.instances.delete(e.instance);
+    ctx.actions.push(`- instance ${e.instance} from ${s.nve.name}; controller: route ${e.key} withdrawn`);
+  }
+
+  /** Unplug and re-plug: the instance keeps its address; the controller's route moves (seq + 1). */
+  private move(ctx: Ctx, before: MacIpRouteEntry, after: MacIpRouteEntry): void {
+    const s = this.instances.get(after.instance);
+    if (s === undefined) return this.addInstance(ctx, after);
+    const to = this.nve(after.host);
+    const bd = to.bridgeDomainByVni(after.vni);
+    if (bd === undefined) throw new Error(`${after.host} has no BD for VNI ${after.vni}`);
+    s.nve.removeVap(s.vap);
+    const nic = s.host.port('eth0')!;
+    if (nic.link) this.net.unplug(nic.link);
+    s.vap = to.addSubinterface(after.instance, { kind: 'untagged' }, bd);
+    this.net.connectPorts(nic, to.port(after.instance)!);
+    s.nve = to;
+    to.setVapFilter(s.vap, s.filter);
+    this.net.overlay.announce(to, bd, parseMacText(after.mac), ip(after.ip));
+    s.host.announce();
+    ctx.actions.push(
+      `~ instance ${after.instance} moved ${before.host} -> ${after.host} (unplugged, re-plugged)`,
+    );
+  }
+
+  private addSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
+    const border = this.fabric.border;
+    const internet = this.fabric.internet;
+    const vrf = border?.vrfs.get(e.vpc)?.router;
+    if (border === null || internet === null || vrf === undefined) {
+      ctx.skipped.push(entryId(e));
+      return;
+    }
+    let n = 0;
+    const used = new Set(this.external.values());
+    while (used.has(n)) n++;
+    this.external.set(e.vpc, n);
+    const base = (EXTERNAL_LINKS + n * 4) >>> 0;
+    const publicIp = ip(e.publicIp);
+    const outside = `to-${e.vpc}`;
+    if (internet.iface(outside) === undefined)
+      internet.addInterface({ name: outside, mac: this.net.allocateMac(), addresses: [] });
+    const out = internet.iface(outside)!;
+    internet.assignAddress(out, { address: base + 1, prefixLength: 30 });
+    vrf.addInterface({
+      name: 'ext',
+      mac: this.net.allocateMac(),
+      addresses: [
+        { address: base + 2, prefixLength: 30 },
+        { address: publicIp, prefixLength: 32 },
+      ],
+    });
+    this.net.addLink(vrf, internet, { aPort: 'ext', bPort: outside });
+    vrf.addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'ext' });
+    vrf.enableSnat('ext', publicIp);
+    internet.addStaticRoute({
+      prefix: { address: publicIp, prefixLength: 32 },
+      nextHop: base + 2,
+      iface: outside,
+    });
+    ctx.actions.push(`+ snat ${vrf.name} ext: ${e.inside.join(',')} leave as ${e.publicIp}`);
+  }
+
+  private removeSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
+    const internet = this.fabric.internet;
+    const vrf = this.fabric.border?.vrfs.get(e.vpc)?.router;
+    const outside = `to-${e.vpc}`;
+    if (internet !== null) {
+      internet.routes.remove((r) => r.iface === outside);
+      const out = internet.iface(outside);
+      if (out !== undefined) internet.clearAddresses(out);
+      const link = internet.port(outside)?.link;
+      if (link) this.net.unplug(link);
+    }
+    if (vrf !== undefined) {
+      vrf.nats.delete('ext');
+      vrf.routes.remove((r) => r.iface === 'ext');
+      const ext = vrf.iface('ext');
+      if (ext !== undefined) vrf.clearAddresses(ext);
+    }
+    this.external.delete(e.vpc);
+    ctx.actions.push(`- snat ${e.border}/${e.vpc}`);
+  }
+
+  // ---- reconciliation of derived tables ----
+
+  private reconcile(ctx: Ctx): void {
+    const next = ctx.next;
+    const vrfs = entriesOf(next, 'vrf');
+    for (const vpc of [...ctx.dirtyVpcs].sort()) {
+      const want = entriesOf(next, 'vrf-route')
+        .filter((r) => r.vpc === vpc && r.subnet === null && r.target === 'local')
+        .map((r) => cidr(r.destination))
+        .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
+      for (const v of vrfs.filter((x) => x.vpc === vpc)) {
+        const router = this.vrf(v.host, vpc);
+        if (router === undefined) continue;
+        const have = router.routes
+          .routes()
+          .filter((r) => r.source === 'blackhole')
+          .map((r) => ({ address: r.prefix, prefixLength: r.prefixLength }))
+          .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
+        if (JSON.stringify(have) === JSON.stringify(want)) continue;
+        router.routes.remove((r) => r.source === 'blackhole');
+        for (const c of want) router.addStaticRoute({ prefix: c, blackhole: true });
+        ctx.actions.push(
+          `~ routes ${router.name}: local ${want.map(formatCidr).join(', ')} (no instance: dropped)`,
+        );
+      }
+    }
+    for (const subnet of [...ctx.dirtySubnets].sort()) {
+      for (const b of entriesOf(next, 'bridge-domain').filter((x) => x.subnet === subnet)) {
+        const router = this.vrf(b.host, b.vpc);
+        const name = `vbdif${b.vni}`;
+        if (router === undefined || router.iface(name) === undefined) continue;
+        this.syncSubnetRoutes(ctx, router, b.host, b.vpc, subnet, name);
+        this.syncSubnetAcl(ctx, router, subnet, name);
+      }
+    }
+    for (const id of [...ctx.dirtyInstances].sort()) {
+      const s = this.instances.get(id);
+      if (s === undefined) continue;
+      const rules: SgFilterRule[] = entriesOf(next, 'sg-rule')
+        .filter((r) => r.instance === id)
+        .map((r) => ({
+          direction: r.direction,
+          protocol: r.protocol,
+          ports: r.ports,
+          cidr: r.cidr,
+          source: r.source,
+        }));
+      if (JSON.stringify(rules) === JSON.stringify(s.filter.ruleList)) continue;
+      s.filter.setRules(rules);
+      ctx.actions.push(`~ security groups of ${id} on ${s.nve.name} port ${id}: ${rules.length} rules`);
+    }
+  }
+
+  private syncSubnetRoutes(
+    ctx: Ctx,
+    router: Router,
+    host: string,
+    vpc: string,
+    subnet: string,
+    iface: string,
+  ) {
+    const routes: Route[] = [];
+    for (const r of entriesOf(ctx.next, 'vrf-route')) {
+      if (r.subnet !== subnet) continue;
+      const c = cidr(r.destination);
+      const base = { prefix: cidrNetwork(c), prefixLength: c.prefixLength, metric: 1 };
+      if (r.target === 'blackhole')
+        routes.push({ ...base, nextHop: null, iface: 'null0', source: 'blackhole' });
+      else if (r.target === 'internet-gateway') {
+        const border = this.fabric.border;
+        if (border === null || !border.vrfs.has(vpc)) continue;
+        routes.push({ ...base, nextHop: this.transitIp(border), iface: 'l3vni', source: 'static' });
+      } else if (r.target === 'instance' && r.nextHop !== null) {
+        const target = this.instances.get(r.via ?? '');
+        if (target === undefined || target.nve.name !== host) continue; // not done: an appliance on another NVE
+        routes.push({ ...base, nextHop: ip(r.nextHop), iface: `vbdif${target.vni}`, source: 'static' });
+      }
+    }
+    if (JSON.stringify(routes) === JSON.stringify(router.interfaceRoutesOf(iface))) return;
+    router.setInterfaceRoutes(iface, routes);
+    ctx.actions.push(
+      `~ routes ${router.name} from ${iface} (${subnet}): ${routes.map((r) => `${formatIpv4(r.prefix)}/${r.prefixLength} ${r.source === 'blackhole' ? 'blackhole' : `via ${formatIpv4(r.nextHop ?? 0)}`}`).join(', ') || 'none'}`,
+    );
+  }
+
+  private syncSubnetAcl(ctx: Ctx, router: Router, subnet: string, iface: string) {
+    const rules = entriesOf(ctx.next, 'acl-rule')
+      .filter((r) => r.subnet === subnet)
+      .sort((a, b) => a.number - b.number);
+    for (const direction of ['egress', 'ingress'] as const) {
+      const mine = rules.filter((r) => r.direction === direction);
+      const way = direction === 'egress' ? 'in' : 'out';
+      const specs = mine.map((r) => aclSpec(r));
+      // DHCP to the gateway (from an instance with no address yet) is never filtered.
+      if (direction === 'egress' && specs.length > 0)
+        specs.unshift({
+          action: 'permit',
+          protocol: IpProtocol.udp,
+          dstPorts: { from: 67, to: 67 },
+          label: 'dhcp',
+        });
+      const name = `${mine[0]?.acl ?? 'acl'}/${direction}/${subnet}`;
+      const current = router.appliedAcl(iface, way);
+      if (specs.length === 0) {
+        if (current !== undefined) {
+          router.unapplyAcl(iface, way);
+          ctx.actions.push(`- acl ${router.name} ${iface} ${way}`);
+        }
+        continue;
+      }
+      if (
+        current !== undefined &&
+        current.name === name &&
+        JSON.stringify(current.rules) === JSON.stringify(specs)
+      )
+        continue;
+      router.defineAcl(name, specs);
+      router.applyAcl(iface, name, way);
+      ctx.actions.push(`~ acl ${router.name} ${iface} ${way}: ${name}, ${mine.length} rules`);
+    }
+  }
+}
+
+interface Ctx {
+  readonly next: Plan;
+  readonly actions: string[];
+  readonly skipped: string[];
+  readonly dirtySubnets: Set<string>;
+  readonly dirtyVpcs: Set<string>;
+  readonly dirtyInstances: Set<string>;
+  readonly toStart: Host[];
+  flood: boolean;
+}
+
+function aclSpec(r: AclRuleEntry): AclRuleSpec {
+  const c: Cidr = cidr(r.cidr);
+  const protocol = ACL_PROTOCOL[r.protocol];
+  const ports =
+    r.ports !== null && (r.protocol === 'tcp' || r.protocol === 'udp')
+      ? { dstPorts: { from: r.ports[0], to: r.ports[1] } }
+      : {};
+  const where = r.direction === 'egress' ? { dst: c } : { src: c };
+  return {
+    action: r.action === 'allow' ? 'permit' : 'deny',
+    ...(protocol === undefined ? {} : { protocol }),
+    ...where,
+    ...ports,
+    label: String(r.number),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Reachability confirmed on the data plane: `confirmReach` sends one real packet from the source
+ * instance to the destination through the simulated fabric the plan was applied to, with tracing
+ * on, and says whether it made the round trip, with every device's decision on the way.
+ *
+ * - tcp: a SYN from port `EPHEMERAL_PORT` (49152, the client port `analyzeReach` checks replies
+ *   against) to the port; delivered when the SYN-ACK comes back (the connection is established).
+ *   A listener is opened on the destination for the check (and both ends are aborted after).
+ * - udp: a datagram from port 49152 to the port; delivered when the destination's echo comes
+ *   back (an echo is bound on the destination's port for the check).
+ * - icmp: an echo request; delivered when the echo reply comes back.
+ *
+ * The round trip is what `analyzeReach` judges too (a stateless ACL must let the reply through),
+ * so `reach` runs both and says whether they agree. A destination given as an address is reached
+ * when some host of the network has it (the `web` host behind the internet router); instance ids
+ * are looked up on the data plane.
+ */
+import { Host } from '../devices/host.js';
+import { type TraceEvent, TraceLog } from '../devices/trace.js';
+import type { Nanos } from '../sim/index.js';
+import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
+import type { VpcDataPlane } from './apply.js';
+import type { Intent } from './intent.js';
+import type { Plan } from './plan.js';
+import { analyzeReach, EPHEMERAL_PORT, type ReachQuery, type ReachResult } from './reach.js';
+
+export interface ConfirmResult {
+  readonly delivered: boolean;
+  /** What the sender saw. */
+  readonly outcome: string;
+  /** The trace, one line per decision: `time us  node  port  message`. */
+  readonly trace: readonly string[];
+  readonly events: readonly TraceEvent[];
+  /** The drops on the way, `node: reason`. */
+  readonly drops: readonly string[];
+}
+
+export interface ReachAnswer {
+  readonly analysis: ReachResult;
+  readonly confirmation: ConfirmResult;
+  /** True when the static analysis and the data plane agree. */
+  readonly agree: boolean;
+}
+
+/** How long the packet and its answer are given (the fabric's round trips take microseconds). */
+const WINDOW: Nanos = 200e6;
+
+export function confirmReach(
+  dp: VpcDataPlane,
+  intent: Intent,
+  _plan: Plan,
+  query: ReachQuery,
+): ConfirmResult {
+  const net = dp.net;
+  const fail = (outcome: string): ConfirmResult => ({
+    delivered: false,
+    outcome,
+    trace: [],
+    events: [],
+    drops: [],
+  });
+  const src = dp.instance(query.src);
+  if (src === undefined) return fail(`${query.src} is not on the data plane (stopped or unknown)`);
+  const srcInstance = intent.instances.find((i) => i.id === query.src);
+  let dstIp: Ipv4 | undefined = parseIpv4Address(query.dst);
+  let dst: Host | undefined;
+  if (dstIp === undefined) {
+    const named = intent.instances.find((i) => i.id === query.dst && i.tenant === srcInstance?.tenant);
+    if (named === undefined) return fail(`unknown instance ${query.dst}`);
+    dstIp = parseIpv4Address(named.ip)!;
+    dst = dp.instance(named.id);
+    // A named destination must be the one that answers (not another instance with its address).
+    if (dst === undefined) return fail(`${named.id} is not on the data plane (stopped)`);
+  } else {
+    const ipv4 = dstIp;
+    dst = [...net.nodes.values()].find(
+      (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),
+    );
+    if (dst === undefined) {
+      const owner = [...dp.instances.values()].find((s) => s.host.ownsAddress(ipv4));
+      dst = owner?.host;
+    }
+  }
+  const target = dstIp;
+  const port = query.port ?? 0;
+
+  const log = new TraceLog();
+  for (const d of net.nodes.values()) d.setTracer(log);
+  const start = net.scheduler.now();
+  const runUntil = (done: () => boolean) => net.run({ until: start + WINDOW, stopWhen: done });
+  let delivered = false;
+  let outcome = 'no answer';
+  const reached = dst?.ipCounters.delivered ?? 0;
+  try {
+    if (query.protocol === 'icmp') {
+      const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
+      runUntil(() => ping.done);
+      const r = ping.results[0];
+      delivered = r?.status === 'reply';
+      outcome = delivered
+        ? `echo reply from ${r!.from} after ${((r!.rtt ?? 0) / 1000).toFixed(3)} us`
+        : r?.status === 'error'
+          ? `${r.message} (from ${r.from})`
+          : r?.status === 'not-sent'
+            ? `not sent: ${r.message}`
+            : 'no echo reply';
+    } else if (query.protocol === 'udp') {
+      const bound = dst !== undefined && !dst.isBound(port);
+      if (bound) dst!.bindUdp(port, (d) => dst!.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
+      let answered = false;
+      src.bindUdp(EPHEMERAL_PORT, (d) => {
+        if (d.src === target && d.srcPort === port) answered = true;
+      });
+      const sent = src.sendUdp(EPHEMERAL_PORT, target, port, new TextEncoder().encode('vnet reach'));
+      runUntil(() => answered);
+      src.unbindUdp(EPHEMERAL_PORT);
+      if (bound) dst!.unbindUdp(port);
+      delivered = answered;
+      outcome = !sent
+        ? 'not sent: no route'
+        : answered
+          ? `echo from ${formatIpv4(target)}:${port}`
+          : 'no echo';
+    } else {
+      const listening = dst !== undefined && !dst.tcp.isListening(port);
+      if (listening) dst!.tcp.listen(port, () => {});
+      try {
+        const conn = src.tcp.connect(target, port, { localPort: EPHEMERAL_PORT });
+        runUntil(() => conn.state === 'ESTABLISHED' || conn.state === 'CLOSED');
+        delivered = conn.state === 'ESTABLISHED';
+        outcome = delivered
+          ? `connected to ${formatIpv4(target)}:${port} (SYN, SYN-ACK)`
+          : `no connection (${conn.state})`;
+        if (conn.state !== 'CLOSED') conn.abort();
+        net.run({ until: net.scheduler.now() + 1e6 });
+      } catch (e) {
+        outcome = `not sent: ${(e as Error).message}`;
+      }
+      if (dst !== undefined) {
+        for (const c of dst.tcp.connections())
+          if (c.remote.port === EPHEMERAL_PORT && c.local.port === port && c.state !== 'CLOSED') c.abort();
+      }
+      net.run({ until: net.scheduler.now() + 1e6 });
+      if (listening) dst!.tcp.unlisten(port);
+    }
+    net.run({ until: net.scheduler.now() + 1e6 });
+  } finally {
+    for (const d of net.nodes.values()) d.setTracer(net.tracer);
+  }
+  if (delivered && dst !== undefined && dst.ipCounters.delivered === reached) {
+    delivered = false;
+    outcome = `${outcome}, but not from ${dst.name}`;
+  }
+  const events = log.events;
+  let nodeWidth = 4;
+  let portWidth = 4;
+  for (const e of events) {
+    nodeWidth = Math.max(nodeWidth, e.node.length);
+    portWidth = Math.max(portWidth, (e.port ?? '').length);
+  }
+  const trace = events.map(
+    (e) =>
+      `${((e.time - start) / 1000).toFixed(3).padStart(9)} us  ${e.node.padEnd(nodeWidth)}  ${(e.port ?? '').padEnd(portWidth)}  ${e.message}`,
+  );
+  const drops = events.filter((e) => e.kind === 'drop').map((e) => `${e.node}: ${e.message}`);
+  return { delivered, outcome, trace, events, drops };
+}
+
+/** The static answer and the data plane's, side by side. */
+export function reach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ReachAnswer {
+  const analysis = analyzeReach(intent, plan, query);
+  const confirmation = confirmReach(dp, intent, plan, query);
+  return { analysis, confirmation, agree: analysis.allowed === confirmation.delivered };
+}

@@ -1,0 +1,280 @@
+/**
+ * Applying plans to the simulated data plane: an empty service fabric (2 spines, 2 leaves, 2
+ * hypervisors per leaf, a border) takes a small intent's plan: instances get their addresses by
+ * DHCP from their subnet's local gateway, ping across leaves and subnets, two tenants with the
+ * same CIDRs stay apart; a second apply changes only what differs (same router objects, actions
+ * about the new things only); removing an instance removes its host, its MAC route and the VRF it
+ * alone needed; a move re-plugs it with a higher MAC mobility sequence number; then the golden
+ * plan: security groups, network ACLs, blackhole routes and source NAT, seen in traces.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  compile,
+  confirmReach,
+  createServiceDataPlane,
+  type Intent,
+  type VpcDataPlane,
+  validate,
+} from '../../src/vpc/index.js';
+import { formatIpv4, ip } from '../../src/wire/index.js';
+import { edited, goldenIntent } from '../helpers/vpc.js';
+
+/** Two tenants with the same 10.0.0.0/16; tenant a has two subnets. */
+export function smallIntent(): Intent {
+  const open = (id: string, tenant: string, vpc: string) => ({
+    id,
+    tenant,
+    vpc,
+    name: 'open',
+    ingress: [{ protocol: 'all' as const, cidr: '10.0.0.0/16' }],
+    egress: [{ protocol: 'all' as const, cidr: '0.0.0.0/0' }],
+  });
+  const inst = (
+    id: string,
+    tenant: string,
+    subnet: string,
+    ipText: string,
+    n: number,
+    host: string,
+    sg: string,
+  ) => ({
+    id,
+    tenant,
+    subnet,
+    name: id,
+    ip: ipText,
+    mac: `0a:00:00:00:00:0${n}`,
+    securityGroups: [sg],
+    host,
+    state: 'running' as const,
+  });
+  return {
+    tenants: [
+      { id: 'tenant-a', name: 'acme' },
+      { id: 'tenant-b', name: 'globex' },
+    ],
+    vpcs: [
+      { id: 'vpc-a', tenant: 'tenant-a', name: 'prod', cidrs: ['10.0.0.0/16'] },
+      { id: 'vpc-b', tenant: 'tenant-b', name: 'prod', cidrs: ['10.0.0.0/16'] },
+    ],
+    subnets: [
+      { id: 'subnet-a1', tenant: 'tenant-a', vpc: 'vpc-a', name: 'web', cidr: '10.0.1.0/24' },
+      { id: 'subnet-a2', tenant: 'tenant-a', vpc: 'vpc-a', name: 'db', cidr: '10.0.2.0/24' },
+      { id: 'subnet-b1', tenant: 'tenant-b', vpc: 'vpc-b', name: 'web', cidr: '10.0.1.0/24' },
+    ],
+    routeTables: [],
+    internetGateways: [],
+    elasticIps: [],
+    peerings: [],
+    securityGroups: [open('sg-a', 'tenant-a', 'vpc-a'), open('sg-b', 'tenant-b', 'vpc-b')],
+    networkAcls: [],
+    instances: [
+      inst('i-a1', 'tenant-a', 'subnet-a1', '10.0.1.10', 1, 'leaf1-srv1', 'sg-a'),
+      inst('i-a2', 'tenant-a', 'subnet-a2', '10.0.2.10', 2, 'leaf2-srv2', 'sg-a'),
+      inst('i-a3', 'tenant-a', 'subnet-a1', '10.0.1.11', 3, 'leaf2-srv1', 'sg-a'),
+      inst('i-b1', 'tenant-b', 'subnet-b1', '10.0.1.10', 4, 'leaf1-srv1', 'sg-b'),
+      inst('i-b2', 'tenant-b', 'subnet-b1', '10.0.1.11', 5, 'leaf2-srv1', 'sg-b'),
+    ],
+  };
+}
+
+function applied(intent: Intent): { dp: VpcDataPlane; plan: ReturnType<typeof compile> } {
+  const dp = createServiceDataPlane();
+  assert.deepEqual(validate(intent, dp.inventory()), []);
+  const plan = compile(intent, dp.inventory());
+  dp.apply(plan);
+  dp.settle();
+  return { dp, plan };
+}
+
+function pingOk(dp: VpcDataPlane, from: string, to: string): boolean {
+  const run = dp.instance(from)!.ping(ip(to), { count: 1, timeout: 100e6 });
+  dp.settle(150e6);
+  return run.results[0]?.status === 'reply';
+}
+
+test('the plan applied onto an empty service fabric: every instance gets its address by DHCP', () => {
+  const intent = smallIntent();
+  const dp = createServiceDataPlane();
+  const plan = compile(intent, dp.inventory());
+  const report = dp.apply(plan);
+  assert.equal(report.added, plan.entries.length);
+  assert.equal(report.changed + report.removed, 0);
+  assert.deepEqual(report.skipped, []);
+  dp.settle();
+  for (const i of intent.instances) {
+    const host = dp.instance(i.id)!;
+    assert.equal(host.dhcpClient?.state, 'bound', i.id);
+    assert.deepEqual(
+      host.interfaces[0]!.addresses.map((a) => `${formatIpv4(a.address)}/${a.prefixLength}`),
+      [`${i.ip}/24`],
+    );
+    assert.equal(formatIpv4(host.gateway!), i.ip.replace(/\.\d+$/, '.1'));
+  }
+  // Named for traces: the VRF router of a VPC on a hypervisor, the instance's port.
+  assert.equal(dp.vrf('leaf1-srv1', 'vpc-a')!.name, 'leaf1-srv1/vpc-a');
+  assert.ok(dp.nve('leaf1-srv1').port('i-a1')?.link);
+});
+
+test('instances of one VPC ping across leaves and subnets; tenants with the same CIDRs stay apart', () => {
+  const { dp } = applied(smallIntent());
+  assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'), 'across leaves and subnets (symmetric IRB)');
+  assert.ok(pingOk(dp, 'i-a1', '10.0.1.11'), 'same subnet, across leaves (VXLAN bridging)');
+  assert.ok(pingOk(dp, 'i-b1', '10.0.1.11'), 'tenant b to its own 10.0.1.11');
+  // 10.0.1.10 is i-a1 and i-b1, on the same hypervisor: each tenant reaches its own.
+  const a1 = dp.instance('i-a1')!;
+  const b1 = dp.instance('i-b1')!;
+  const a = a1.ipCounters.delivered;
+  const b = b1.ipCounters.delivered;
+  assert.ok(pingOk(dp, 'i-a3', '10.0.1.10'));
+  assert.equal(a1.ipCounters.delivered, a + 1);
+  assert.equal(b1.ipCounters.delivered, b);
+  // Tenant b has no 10.0.2.10: i-a2's address is not reachable from it.
+  assert.ok(!pingOk(dp, 'i-b1', '10.0.2.10'));
+});
+
+test('a second apply changes only what differs', () => {
+  const intent = smallIntent();
+  const { dp } = applied(intent);
+  const routerBefore = dp.vrf('leaf1-srv1', 'vpc-a')!;
+  const hostBefore = dp.instance('i-a1')!;
+  const aclsBefore = dp.vrf('leaf2-srv2', 'vpc-a')!.routes;
+  const next = edited(intent, (d) => {
+    d.instances.push({
+      ...d.instances[1],
+      id: 'i-a4',
+      name: 'i-a4',
+      ip: '10.0.2.11',
+      mac: '0a:00:00:00:00:06',
+      host: 'leaf1-srv2',
+    });
+  });
+  const report = dp.apply(compile(next, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.deepEqual(report.byKind, {
+    vrf: { added: 1, changed: 0, removed: 0 },
+    'bridge-domain': { added: 1, changed: 0, removed: 0 },
+    'mac-ip-route': { added: 1, changed: 0, removed: 0 },
+    'dhcp-binding': { added: 1, changed: 0, removed: 0 },
+    'sg-rule': { added: 2, changed: 0, removed: 0 },
+  });
+  assert.equal(report.added, 6);
+  for (const line of report.actions)
+    assert.match(line, /leaf1-srv2|i-a4|flood lists/, `only the new things are touched: ${line}`);
+  assert.equal(dp.vrf('leaf1-srv1', 'vpc-a'), routerBefore);
+  assert.equal(dp.instance('i-a1'), hostBefore);
+  assert.equal(dp.vrf('leaf2-srv2', 'vpc-a')!.routes, aclsBefore);
+  assert.equal(formatIpv4(dp.instance('i-a4')!.interfaces[0]!.addresses[0]!.address), '10.0.2.11');
+  assert.ok(pingOk(dp, 'i-a4', '10.0.1.10'));
+  // The same plan again: nothing to do.
+  const again = dp.apply(dp.plan);
+  assert.equal(again.added + again.changed + again.removed, 0);
+  assert.deepEqual(again.actions, []);
+});
+
+test('removing an instance removes its host, its MAC route and the VRF only it needed', () => {
+  const intent = smallIntent();
+  const { dp } = applied(intent);
+  const mac = '0a:00:00:00:00:02';
+  assert.ok(dp.net.overlay.table().some((r) => r.mac === mac));
+  const next = edited(intent, (d) => {
+    d.instances = d.instances.filter((i: { id: string }) => i.id !== 'i-a2');
+  });
+  const report = dp.apply(compile(next, dp.inventory(), dp.plan));
+  assert.equal(report.byKind['mac-ip-route']?.removed, 1);
+  assert.equal(dp.instance('i-a2'), undefined);
+  assert.equal(dp.net.nodes.has('i-a2'), false);
+  assert.ok(!dp.net.overlay.table().some((r) => r.mac === mac));
+  assert.equal(dp.vrf('leaf2-srv2', 'vpc-a'), undefined);
+  assert.equal(dp.net.nodes.has('leaf2-srv2/vpc-a'), false);
+  assert.equal(dp.nve('leaf2-srv2').bridgeDomainByVni(100001), undefined);
+  // The host routes to it are gone from every other VRF.
+  const hostRoute = dp
+    .vrf('leaf1-srv1', 'vpc-a')!
+    .routes.routes()
+    .find((r) => r.prefix === ip('10.0.2.10'));
+  assert.equal(hostRoute, undefined);
+  assert.ok(pingOk(dp, 'i-a1', '10.0.1.11'), 'the rest still works');
+  // And back: the instance returns, by DHCP again.
+  dp.apply(compile(intent, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'));
+});
+
+test('changing an instance host re-plugs it: the controller route moves with a higher sequence number', () => {
+  const intent = smallIntent();
+  const { dp } = applied(intent);
+  const host = dp.instance('i-a3')!;
+  const next = edited(intent, (d) => {
+    d.instances.find((i: { id: string }) => i.id === 'i-a3').host = 'leaf1-srv2';
+  });
+  const report = dp.apply(compile(next, dp.inventory(), dp.plan));
+  assert.equal(report.byKind['mac-ip-route']?.changed, 1);
+  assert.ok(report.actions.some((a) => a.includes('moved leaf2-srv1 -> leaf1-srv2')));
+  assert.equal(dp.instance('i-a3'), host, 'the same VM, moved');
+  const route = dp.net.overlay.table().find((r) => r.mac === '0a:00:00:00:00:03')!;
+  assert.equal(route.nve, 'leaf1-srv2');
+  assert.equal(route.seq, 1);
+  assert.ok(pingOk(dp, 'i-a1', '10.0.1.11'));
+  assert.ok(pingOk(dp, 'i-a2', '10.0.1.11'));
+});
+
+test('golden plan: security groups are stateful and drop by group; network ACLs drop by rule number', () => {
+  const intent = goldenIntent();
+  const { dp, plan } = applied(intent);
+  // sg-a2 lets sg-a1's members in on 5432: the SYN-ACK comes back through connection tracking.
+  const ok = confirmReach(dp, intent, plan, { src: 'i-a1', dst: 'i-a3', protocol: 'tcp', port: 5432 });
+  assert.ok(ok.delivered, ok.outcome);
+  assert.ok(ok.trace.some((l) => l.includes('security group of i-a3: sg-a2/ingress[0] allows tcp')));
+  assert.ok(ok.trace.some((l) => l.includes('belongs to a tracked flow')));
+  // No ICMP in sg-a2: dropped at i-a3's port on its hypervisor, counted.
+  const before = dp.nve('leaf1-srv2').drops['security-group'] ?? 0;
+  const no = confirmReach(dp, intent, plan, { src: 'i-a1', dst: 'i-a3', protocol: 'icmp' });
+  assert.ok(!no.delivered);
+  assert.deepEqual(no.drops, [
+    'leaf1-srv2: drop (security-group): security group of i-a3: no ingress rule of sg-a2 allows icmp 10.0.1.10 -> 10.0.2.10',
+  ]);
+  assert.equal(dp.nve('leaf1-srv2').drops['security-group'], before + 1);
+  // acl-a1 ingress rule 90 denies ssh from the db subnet, on web's gateway.
+  const acl = confirmReach(dp, intent, plan, { src: 'i-a3', dst: 'i-a1', protocol: 'tcp', port: 22 });
+  assert.ok(!acl.delivered);
+  assert.match(
+    acl.drops.join('\n'),
+    /leaf1-srv1\/vpc-a1: drop \(acl-deny\): ACL acl-a1\/ingress\/subnet-a1 rule 90/,
+  );
+});
+
+test('golden plan, edited: a blackhole route drops and counts; source NAT through the border', () => {
+  const intent = edited(goldenIntent(), (d) => {
+    d.routeTables[0].routes.push({ destination: '192.168.0.0/16', target: { kind: 'blackhole' } });
+    // Let web answer replies from the internet (ephemeral ports) on udp too.
+    d.networkAcls[0].ingress.push({
+      number: 130,
+      action: 'allow',
+      protocol: 'udp',
+      ports: [1024, 65535],
+      cidr: '0.0.0.0/0',
+    });
+  });
+  const { dp } = applied(goldenIntent());
+  const plan = compile(intent, dp.inventory(), dp.plan);
+  const report = dp.apply(plan);
+  assert.deepEqual(report.byKind, {
+    'vrf-route': { added: 1, changed: 0, removed: 0 },
+    'acl-rule': { added: 1, changed: 0, removed: 0 },
+  });
+  const vrf = dp.vrf('leaf1-srv1', 'vpc-a1')!;
+  const bh = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '192.168.1.1', protocol: 'icmp' });
+  assert.ok(!bh.delivered);
+  assert.deepEqual(bh.drops, [
+    'leaf1-srv1/vpc-a1: drop (blackhole): 192.168.1.1 matches 192.168.0.0/16 -> blackhole',
+  ]);
+  assert.equal(vrf.drops.blackhole, 1);
+  // Out through the border's VRF: the internet sees the VPC's source NAT address.
+  const snat = plan.entries.find((e) => e.kind === 'snat')!;
+  const web = dp.fabric.web!;
+  const out = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 });
+  assert.ok(out.delivered, `${out.outcome}\n${out.trace.join('\n')}`);
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), (snat as { publicIp: string }).publicIp);
+});
