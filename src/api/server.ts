@@ -5,8 +5,10 @@
  *   internet-gateways, elastic-ips, peerings, security-groups, network-acls, instances): POST
  *   creates, GET lists (`?limit=&cursor=`, oldest first, `next` cursor; `?name=` and the kind's
  *   reference filters such as `?vpc=`), GET/PATCH/PUT/DELETE `/:id`. Instances also have
- *   `/start`, `/stop` and `/migrate` (501 until the data plane is wired); `/v1/reach` and `/v1/plan`
- *   are 501 too.
+ *   `/start`, `/stop` and `/migrate` (501 until live migration is wired through the service);
+ *   `POST /v1/reach` (the static analysis and a real packet through the simulated fabric) and
+ *   `GET /v1/plan` (the tenant's part of the compiled plan) when the server has a runtime (501
+ *   otherwise).
  * - `/v1/tenants` (admin): tenants, and `/v1/tenants/:id/tokens` their API tokens. `/v1/fabric`
  *   (admin): the hypervisors and their load.
  * - `GET /openapi.json`: the OpenAPI 3.1 document, from the zod schemas. `GET /healthz`.
@@ -24,9 +26,12 @@ import { type Problem, parseBody, ServiceError } from '../store/errors.js';
 import { KINDS, type KindSpec } from '../store/kinds.js';
 import { MAX_PAGE, type Principal, type Store, type StoredObject } from '../store/store.js';
 import { openApiDocument } from './openapi.js';
+import type { ServiceRuntime } from './service-runtime.js';
 
 export interface ServerOptions {
   readonly store: Store;
+  /** The simulated fabric the intent is applied to (`vnet serve` has one): answers plan and reach. */
+  readonly runtime?: ServiceRuntime;
   /** Fastify's request log (pino) to stdout. */
   readonly logger?: boolean;
 }
@@ -52,6 +57,14 @@ function canonical(value: unknown): string {
 }
 
 const tokenBody = z.strictObject({ name: z.string().min(1).max(64).optional() });
+
+/** `POST /v1/reach`: from an instance to an instance or an address, by protocol and port. */
+const reachBody = z.strictObject({
+  src: z.string().min(1),
+  dst: z.string().min(1),
+  protocol: z.enum(['tcp', 'udp', 'icmp']),
+  port: z.number().int().min(1).max(65535).optional(),
+});
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { store } = options;
@@ -224,13 +237,39 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     store.get(tenantOf(request), 'instance', request.params.id);
     throw notWired('live migration');
   });
+  const runtime = options.runtime;
   app.post('/v1/reach', async (request) => {
-    tenantOf(request);
-    throw notWired('reachability analysis');
+    const tenant = tenantOf(request);
+    if (runtime === undefined) throw notWired('reachability analysis');
+    const query = parseBody(reachBody, request.body ?? {});
+    // Another tenant's instance is unknown, exactly as a missing one.
+    for (const [field, id] of [
+      ['src', query.src],
+      ['dst', query.dst],
+    ] as const)
+      if (/^i-/.test(id) && !runtime.ownsInstance(tenant, id))
+        throw new ServiceError(404, 'not-found', `no instance ${id}`, [
+          { path: field, message: `no instance ${id}` },
+        ]);
+    if (!/^i-/.test(query.src))
+      throw new ServiceError(400, 'invalid-request', 'src must be an instance id', [
+        { path: 'src', message: 'an instance id like i-0a1b2c' },
+      ]);
+    const answer = runtime.reach(query);
+    return {
+      allowed: answer.analysis.allowed,
+      delivered: answer.confirmation.delivered,
+      agree: answer.agree,
+      hops: answer.analysis.hops,
+      outcome: answer.confirmation.outcome,
+      drops: answer.confirmation.drops,
+      trace: answer.confirmation.trace,
+    };
   });
   app.get('/v1/plan', async (request) => {
-    tenantOf(request);
-    throw notWired('the plan');
+    const tenant = tenantOf(request);
+    if (runtime === undefined) throw notWired('the plan');
+    return { entries: runtime.planOf(tenant), text: runtime.planText(tenant) };
   });
 
   app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request, reply) => {

@@ -9,9 +9,9 @@
  * the CLI at it. Exit status: 0 after a signal; 1 when the database or the port cannot be used.
  */
 import { resolve } from 'node:path';
-import { validationHooks } from '../api/intent-checks.js';
 import { buildServer } from '../api/server.js';
-import { DEFAULT_HYPERVISORS, DEFAULT_PUBLIC_POOL, Store } from '../store/store.js';
+import { ServiceRuntime } from '../api/service-runtime.js';
+import { DEFAULT_PUBLIC_POOL, Store } from '../store/store.js';
 import type { LineWriter } from './output.js';
 
 export const DEFAULT_DB = '.vnet/vnet.db';
@@ -32,19 +32,25 @@ export async function runServe(
   err: LineWriter,
 ): Promise<number> {
   const path = resolve(options.db ?? DEFAULT_DB);
+  // The simulated fabric the intent is applied to: its hypervisors are where instances can run.
+  const runtime = new ServiceRuntime({ publicPool: options.publicPool ?? DEFAULT_PUBLIC_POOL });
   const hypervisors = options.hypervisors
     ? options.hypervisors
         .split(',')
         .map((h) => h.trim())
         .filter((h) => h !== '')
-    : DEFAULT_HYPERVISORS;
+    : runtime.hypervisors();
   let store: Store;
   let adminToken: string | undefined;
   try {
     store = Store.open(path, {
       hypervisors,
       publicPool: options.publicPool ?? DEFAULT_PUBLIC_POOL,
-      hooks: validationHooks(),
+      hooks: runtime.hooks((error) =>
+        err.line(
+          `vnet serve: applying the intent failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      ),
     });
   } catch (error) {
     err.line(`vnet serve: ${path}: ${error instanceof Error ? error.message : String(error)}`);
@@ -57,7 +63,7 @@ export async function runServe(
     store.close();
     return 1;
   }
-  const app = buildServer({ store, logger: options.log });
+  const app = buildServer({ store, logger: options.log, runtime });
   const host = options.host ?? '127.0.0.1';
   try {
     await app.listen({ port: options.port ?? DEFAULT_PORT, host });
@@ -69,7 +75,7 @@ export async function runServe(
     store.close();
     return 1;
   }
-  // A restart rebuilds the data plane from the stored intent (a no-op until the compiler is wired).
+  // A restart rebuilds the data plane from the stored intent: compiled and applied to the new fabric.
   store.publish();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../../src/api/server.js';
+import type { ServiceRuntime } from '../../src/api/service-runtime.js';
 import { Store, type StoreOptions } from '../../src/store/store.js';
 
 export interface Reply {
@@ -32,11 +33,13 @@ export function tempDb(prefix = 'vnet-api-'): string {
   return join(mkdtempSync(join(tmpdir(), prefix)), 'vnet.db');
 }
 
-export async function startService(options: StoreOptions & { dbPath?: string } = {}): Promise<TestService> {
+export async function startService(
+  options: StoreOptions & { dbPath?: string; runtime?: ServiceRuntime } = {},
+): Promise<TestService> {
   const dbPath = options.dbPath ?? tempDb();
   const store = Store.open(dbPath, options);
   const adminToken = store.ensureAdminToken().created ?? store.createToken(null, 'test admin').token;
-  const app = buildServer({ store });
+  const app = buildServer({ store, runtime: options.runtime });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const request: TestService['request'] = async (method, path, o = {}) => {
