@@ -5,7 +5,8 @@
  *   internet-gateways, elastic-ips, peerings, security-groups, network-acls, instances): POST
  *   creates, GET lists (`?limit=&cursor=`, oldest first, `next` cursor; `?name=` and the kind's
  *   reference filters such as `?vpc=`), GET/PATCH/PUT/DELETE `/:id`. Instances also have
- *   `/start`, `/stop` and `/migrate` (501 until live migration is wired through the service);
+ *   `/start`, `/stop` and `/migrate` (a move to another hypervisor, keeping MAC and IP; 501
+ *   without a runtime);
  *   `POST /v1/reach` (the static analysis and a real packet through the simulated fabric) and
  *   `GET /v1/plan` (the tenant's part of the compiled plan) when the server has a runtime (501
  *   otherwise).
@@ -57,6 +58,9 @@ function canonical(value: unknown): string {
 }
 
 const tokenBody = z.strictObject({ name: z.string().min(1).max(64).optional() });
+
+/** `POST /v1/instances/:id/migrate`: the hypervisor it moves to. */
+const migrateBody = z.strictObject({ host: z.string().min(1) });
 
 /** `POST /v1/reach`: from an instance to an instance or an address, by protocol and port. */
 const reachBody = z.strictObject({
@@ -233,9 +237,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       'not-implemented',
       `${what} is not wired to the data plane yet: the intent is stored, and this answers once the compiler and the simulated fabric are connected`,
     );
-  app.post<{ Params: IdParams }>('/v1/instances/:id/migrate', async (request) => {
-    store.get(tenantOf(request), 'instance', request.params.id);
-    throw notWired('live migration');
+  app.post<{ Params: IdParams }>('/v1/instances/:id/migrate', async (request, reply) => {
+    const tenant = tenantOf(request);
+    store.get(tenant, 'instance', request.params.id);
+    if (options.runtime === undefined) throw notWired('live migration');
+    const { host } = parseBody(migrateBody, request.body ?? {});
+    return sendObject(reply, store.moveInstance(tenant, request.params.id, host));
   });
   const runtime = options.runtime;
   app.post('/v1/reach', async (request) => {

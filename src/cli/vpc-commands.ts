@@ -7,6 +7,8 @@
  *   vnet subnet create NAME --vpc VPC --cidr C [--route-table RTB] [--network-acl ACL] | list [--vpc] | get | delete
  *   vnet sg create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete | authorize
  *   vnet instance launch NAME --subnet S [--ip IP] [--sg SG]... [--host H] | list [--subnet] | get | start | stop | migrate | delete
+ *   vnet reach SRC DST [--proto tcp|udp|icmp] [--port N]   (the analysis, then a real packet)
+ *   vnet plan                                               (your part of the compiled plan)
  *
  * Objects are named by id (`vpc-0a1b2c3d4e5f`) or by name when that name is unambiguous. Each
  * command takes `--output table|json` (table by default), `--endpoint` and `--token`. Exit status:
@@ -153,7 +155,8 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
         const command = all[all.length - 1] as Command;
         const flags = command.opts() as ClientFlags & Record<string, unknown>;
         const args = all.slice(0, command.registeredArguments.length) as A;
-        const name = `vnet ${command.parent?.name()} ${command.name()}`;
+        const parent = command.parent?.parent ? `${command.parent.name()} ` : '';
+        const name = `vnet ${parent}${command.name()}`;
         try {
           const client = new ApiClient(resolveConfig(flags));
           await body(client, flags, ...args);
@@ -406,4 +409,52 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
     },
   );
   common(instance, VIEWS.instance, [{ flag: 'subnet', field: 'subnet', view: VIEWS.subnet }]);
+
+  // reachability and the plan
+  leaf(
+    program
+      .command('reach')
+      .description(
+        'would traffic pass? the analysis of the plan, hop by hop, then one real packet through the fabric',
+      )
+      .argument('<src>', 'the source instance (id or name)')
+      .argument('<dst>', 'the destination instance (id or name) or an IPv4 address')
+      .addOption(
+        new Option('--proto <protocol>', 'tcp, udp or icmp').choices(['tcp', 'udp', 'icmp']).default('icmp'),
+      )
+      .option('--port <port>', 'the destination port (tcp, udp)', (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('not a port 1..65535');
+        return n;
+      }),
+    async (client, flags, src: string, dst: string) => {
+      const body: Obj = {
+        src: await resolveRef(client, VIEWS.instance, src),
+        dst: /^\d+\.\d+\.\d+\.\d+$/.test(dst) ? dst : await resolveRef(client, VIEWS.instance, dst),
+        protocol: flags.proto,
+      };
+      if (flags.port !== undefined) body.port = flags.port;
+      const r = await client.request<Obj>('POST', '/v1/reach', body);
+      if (flags.output === 'json') return out.line(JSON.stringify(r, null, 2));
+      for (const h of r.hops as Obj[])
+        out.line(
+          `${h.verdict === 'pass' ? 'pass ' : 'BLOCK'}  ${s(h.step)}: ${s(h.why)}${h.source ? ` [${s(h.source)}]` : ''}`,
+        );
+      out.line(
+        `analysis: ${r.allowed ? 'allowed' : 'blocked'}; data plane: ${s(r.outcome)}${r.agree ? '' : ' (THEY DISAGREE)'}`,
+      );
+      for (const d of r.drops as string[]) out.line(`  drop at ${d}`);
+      if (!r.agree) io.setStatus(1);
+    },
+  );
+  leaf(
+    program
+      .command('plan')
+      .description('your part of the compiled plan: what the fabric is configured with for your objects'),
+    async (client, flags) => {
+      const r = await client.request<Obj>('GET', '/v1/plan');
+      if (flags.output === 'json') return out.line(JSON.stringify(r.entries, null, 2));
+      for (const line of r.text as string[]) out.line(line);
+    },
+  );
 }

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'ip-taken'
   | 'exhausted'
   | 'version-mismatch'
+  | 'already-there'
   | 'idempotency-key-reused'
   | 'not-implemented'
   | 'internal';

@@ -665,6 +665,29 @@ export class Store {
     });
   }
 
+  /**
+   * Moves an instance to another hypervisor (a migration: the data plane re-places it, keeping its
+   * MAC and IP). 400 for a hypervisor the fabric does not have, 409 when it is there already.
+   */
+  moveInstance(tenant: string, id: string, host: string): StoredObject {
+    return this.tx(() => {
+      const row = this.row('instance', id, tenant);
+      const body = JSON.parse(row.body) as Body;
+      if (!this.hypervisors.includes(host)) {
+        const message = `no hypervisor "${host}" (the fabric has ${this.hypervisors.join(', ') || 'none'})`;
+        throw new ServiceError(400, 'invalid-request', message, [{ path: 'host', message }]);
+      }
+      if (body.host === host) throw new ServiceError(409, 'already-there', `${id} already runs on ${host}`);
+      body.host = host;
+      const at = this.stamp();
+      this.db
+        .prepare('UPDATE objects SET body = ?, updated = ?, version = version + 1 WHERE id = ?')
+        .run(JSON.stringify(body), at, id);
+      this.dirty = true;
+      return { body, created: row.created, updated: at, version: row.version + 1 };
+    });
+  }
+
   /** Deletes an object; a 409 listing what still uses it when anything does. */
   delete(tenant: string | null, kind: ObjectKind, id: string, options: { ifVersion?: number } = {}): void {
     this.tx(() => {

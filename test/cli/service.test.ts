@@ -153,9 +153,12 @@ test('errors: the API message and every problem on stderr, exit status 1', async
     noToken.stderr,
     /no token: send .* \(no token given: use --token, VNET_TOKEN or the config file\) \(401 unauthorized\)/,
   );
-  const migrate = await vnet(['instance', 'migrate', 'web1', 'leaf2-srv1']);
+  const migrate = await vnet(['instance', 'migrate', 'web1', 'nowhere']);
   assert.equal(migrate.status, 1);
-  assert.match(migrate.stderr, /live migration is not wired to the data plane yet.*\(501 not-implemented\)/);
+  assert.match(
+    migrate.stderr,
+    /no hypervisor "nowhere" \(the fabric has leaf1-srv1, .*\) \(400 invalid-request\)/,
+  );
   const rule = await vnet(['sg', 'create', 'x', '--vpc', 'prod', '--ingress', 'tcp:22']);
   assert.equal(rule.status, 2);
   assert.match(rule.stderr, /"tcp:22" is not a rule/);
@@ -174,4 +177,43 @@ test('connection refused names the endpoint', async () => {
     r.stderr,
     `vnet vpc list: cannot reach the vnet API at http://127.0.0.1:${port}: connection refused (is \`vnet serve\` running there? set --endpoint or VNET_ENDPOINT)\n`,
   );
+});
+
+test('vnet reach and vnet plan against the running fabric; vnet instance migrate moves an instance', async () => {
+  const run = async (...args: string[]) => {
+    const r = await vnet(args);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await run('vpc', 'create', 'reachvpc', '--cidr', '10.77.0.0/16');
+  await run('subnet', 'create', 'r1', '--vpc', 'reachvpc', '--cidr', '10.77.1.0/24');
+  await run(
+    'sg',
+    'create',
+    'pingers',
+    '--vpc',
+    'reachvpc',
+    '--ingress',
+    'icmp:10.77.0.0/16',
+    '--egress',
+    'all:0.0.0.0/0',
+  );
+  const sg = JSON.parse(await run('sg', 'get', 'pingers', '--output', 'json')).id;
+  await run('instance', 'launch', 'ra', '--subnet', 'r1', '--sg', sg, '--host', 'leaf1-srv1');
+  await run('instance', 'launch', 'rb', '--subnet', 'r1', '--sg', sg, '--host', 'leaf2-srv2');
+  const ok = await run('reach', 'ra', 'rb', '--proto', 'icmp');
+  assert.match(ok, /^analysis: allowed; data plane: .+$/m);
+  const blocked = await vnet(['reach', 'ra', 'rb', '--proto', 'tcp', '--port', '443']);
+  assert.equal(blocked.status, 0, blocked.stderr);
+  assert.match(blocked.stdout, /^BLOCK {2}.+\[sg-[0-9a-z]+\]$/m);
+  assert.match(blocked.stdout, /^analysis: blocked; data plane: /m);
+  const plan = await run('plan');
+  assert.match(plan, /^\+ bridge-domain leaf1-srv1\/vni \d+ /m);
+  assert.match(plan, /^Plan: \d+ to add, 0 to change, 0 to destroy\.$/m);
+  const moved = JSON.parse(await run('instance', 'migrate', 'ra', 'leaf2-srv1', '--output', 'json'));
+  assert.equal(moved.host, 'leaf2-srv1');
+  assert.match(await run('reach', 'ra', 'rb', '--proto', 'icmp'), /^analysis: allowed; data plane: /m);
+  const again = await vnet(['instance', 'migrate', 'ra', 'leaf2-srv1']);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already runs on leaf2-srv1 \(409 already-there\)/);
 });
