@@ -1,6 +1,7 @@
 /**
  * `vnet serve` as a process: SIGKILL it at any moment and start it again on the same database:
- * every acknowledged change is there. SIGTERM stops it cleanly.
+ * every acknowledged change is there, and the data plane is rebuilt from it (reachability answers,
+ * real packets included, are unchanged). SIGTERM stops it cleanly.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -30,6 +31,54 @@ test('kill -9 the server, start it again: tenants, tokens, objects and allocatio
   assert.ok(burst.every((r) => r.status === 201));
   const stopped = await call(first.url, token, 'POST', `/v1/instances/${burst[0]!.body.id}/stop`);
   assert.equal(stopped.body.state, 'stopped');
+  // Reachability on the data plane before the kill: a group that lets ICMP in, on two instances.
+  const sg = (
+    await call(first.url, token, 'POST', '/v1/security-groups', {
+      name: 'icmp',
+      vpc: vpc.id,
+      ingress: [{ protocol: 'icmp', cidr: '10.0.0.0/16' }],
+      egress: [{ protocol: 'all', cidr: '0.0.0.0/0' }],
+    })
+  ).body;
+  const pair = await Promise.all(
+    ['leaf1-srv1', 'leaf2-srv2'].map(
+      async (host, i) =>
+        (
+          await call(first.url, token, 'POST', '/v1/instances', {
+            name: `pinger${i}`,
+            subnet: subnet.id,
+            securityGroups: [sg.id],
+            host,
+          })
+        ).body,
+    ),
+  );
+  const queries = [
+    { src: pair[0].id, dst: pair[1].id, protocol: 'icmp' },
+    { src: pair[0].id, dst: pair[1].id, protocol: 'tcp', port: 22 },
+    { src: burst[1]!.body.id, dst: pair[1].id, protocol: 'icmp' },
+  ];
+  const answers = async (url: string) =>
+    Promise.all(
+      queries.map(async (q) => {
+        const r = (await call(url, token, 'POST', '/v1/reach', q)).body;
+        return [
+          r.allowed,
+          r.delivered,
+          r.agree,
+          r.hops.map((h: { step: string; verdict: string }) => `${h.step} ${h.verdict}`),
+        ];
+      }),
+    );
+  const before = await answers(first.url);
+  assert.deepEqual(
+    before.map((a) => a.slice(0, 3)),
+    [
+      [true, true, true],
+      [false, false, true],
+      [false, false, true],
+    ],
+  );
   first.child.kill('SIGKILL');
   assert.equal((await first.exited()).signal, 'SIGKILL');
 
@@ -39,16 +88,21 @@ test('kill -9 the server, start it again: tenants, tokens, objects and allocatio
     assert.equal((await call(second.url, admin, 'GET', '/v1/tenants')).body.items[0].id, tenant.id);
     assert.deepEqual((await call(second.url, token, 'GET', `/v1/vpcs/${vpc.id}`)).body, vpc);
     const instances = (await call(second.url, token, 'GET', '/v1/instances?limit=100')).body.items;
-    assert.equal(instances.length, 40);
-    assert.deepEqual(instances.map((i: { id: string }) => i.id).sort(), burst.map((r) => r.body.id).sort());
+    assert.equal(instances.length, 42);
+    // The data plane is rebuilt from the stored intent: the same answers, packets included.
+    assert.deepEqual(await answers(second.url), before);
+    assert.deepEqual(
+      instances.map((i: { id: string }) => i.id).sort(),
+      [...burst.map((r) => r.body.id), ...pair.map((p) => p.id)].sort(),
+    );
     assert.equal(instances.find((i: { id: string }) => i.id === burst[0]!.body.id).state, 'stopped');
-    assert.equal(new Set(instances.map((i: { ip: string }) => i.ip)).size, 40);
+    assert.equal(new Set(instances.map((i: { ip: string }) => i.ip)).size, 42);
     // Allocation carries on where it was: the next address, a MAC never handed out before.
     const next = (
       await call(second.url, token, 'POST', '/v1/instances', { name: 'after', subnet: subnet.id })
     ).body;
-    assert.equal(next.ip, '10.0.1.44');
-    assert.equal(next.mac, '02:76:6e:00:00:29');
+    assert.equal(next.ip, '10.0.1.46');
+    assert.equal(next.mac, '02:76:6e:00:00:2b');
   } finally {
     second.child.kill('SIGTERM');
     const exit = await second.exited();
