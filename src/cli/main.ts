@@ -204,6 +204,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .option('--public-pool <cidr>', 'where elastic IPs come from (default 203.0.113.0/24)')
     .option('--log', 'log every request (JSON lines on stdout)')
+    .option('--demo', 'load the demo (two tenants, VPCs, security groups, instances) into an empty database')
     .action(async (opts: ServeCommandOptions) => {
       status = await runServe(opts, out, err);
     });

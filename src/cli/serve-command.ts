@@ -9,6 +9,7 @@
  * the CLI at it. Exit status: 0 after a signal; 1 when the database or the port cannot be used.
  */
 import { resolve } from 'node:path';
+import { type DemoTenant, loadDemo } from '../api/demo.js';
 import { buildServer } from '../api/server.js';
 import { ServiceRuntime } from '../api/service-runtime.js';
 import { DEFAULT_PUBLIC_POOL, Store } from '../store/store.js';
@@ -24,6 +25,8 @@ export interface ServeCommandOptions {
   readonly hypervisors?: string;
   readonly publicPool?: string;
   readonly log?: boolean;
+  /** Load the demo into an empty database. */
+  readonly demo?: boolean;
 }
 
 export async function runServe(
@@ -89,6 +92,37 @@ export async function runServe(
   );
   if (adminToken) out.line(`vnet serve: admin token (shown this once; it is stored hashed): ${adminToken}`);
   out.line(`vnet serve: listening on ${endpoint} (OpenAPI document at ${endpoint}/openapi.json)`);
+  if (options.demo) {
+    if (store.list(null, 'tenant').items.length === 0) {
+      let demo: DemoTenant[];
+      try {
+        demo = loadDemo(store);
+      } catch (error) {
+        err.line(`vnet serve: the demo could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+        demo = [];
+      }
+      if (demo.length > 0) {
+        out.line(
+          `vnet serve: demo loaded: tenants ${demo.map((t) => t.name).join(' and ')}, each with a VPC 10.0.0.0/16 (the same addresses), subnets web and db, an internet gateway, security groups web and db, instances web1, web2 and db1 on three racks`,
+        );
+        for (const t of demo) out.line(`vnet serve: ${t.name}'s token (shown this once): ${t.token}`);
+        out.line(`vnet serve: try, as ${demo[0]!.name}:`);
+        for (const line of [
+          `export VNET_ENDPOINT=${endpoint} VNET_TOKEN=${demo[0]!.token}`,
+          './bin/vnet instance list',
+          './bin/vnet reach web1 db1 --proto tcp --port 5432',
+          './bin/vnet reach db1 web1 --proto tcp --port 22',
+          './bin/vnet reach web1 198.51.100.10 --proto icmp',
+          './bin/vnet instance migrate web1 leaf2-srv2',
+          './bin/vnet plan',
+        ])
+          out.line(`  ${line}`);
+      }
+    } else
+      out.line(
+        'vnet serve: --demo: the database already holds tenants (the demo loads into an empty one only; new tokens: vnet token create blue)',
+      );
+  }
   out.line(`vnet serve: point the CLI at it: export VNET_ENDPOINT=${endpoint} VNET_TOKEN=<a token>`);
   out.flush();
 

@@ -1,5 +1,5 @@
 /**
- * `vnet tour` (what `npm start` runs): the lecture's journey, one lab after another, in order:
+ * `vnet tour` (what `npm run tour` runs): the lecture's journey, one lab after another, in order:
  * a hub, a learning switch, chained switches, subnets and a router, ARP, department VLANs, then a
  * switching loop (cut off by its event budget) and the same loop healed by spanning tree. Each
  * lab is introduced by its description and printed as `vnet run` prints it.
