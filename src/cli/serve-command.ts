@@ -98,7 +98,9 @@ export async function runServe(
       try {
         demo = loadDemo(store);
       } catch (error) {
-        err.line(`vnet serve: the demo could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+        err.line(
+          `vnet serve: the demo could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+        );
         demo = [];
       }
       if (demo.length > 0) {
