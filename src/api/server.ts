@@ -18,6 +18,9 @@
  * another tenant's id answers 404 exactly as a missing one does, so ids leak nothing. The admin
  * token manages tenants, tokens and the fabric, and is refused (403) on tenants' collections.
  *
+ * Dry runs: `?dryRun=true` on any change (create, update, delete, start, stop, migrate) checks it
+ * and rolls it back, answering the object as it would be and the tenant's plan difference.
+ *
  * Errors: `{ error: { code, message, problems: [{ path, message }] } }`, every problem listed.
  */
 import { createHash } from 'node:crypto';
@@ -170,11 +173,37 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true, schema: store.schemaVersion }));
 
+  /**
+   * `?dryRun=true` on a change: it is run and checked as usual, then rolled back; the answer is
+   * the object as it would be and the plan's difference for the tenant (terraform's plan).
+   */
+  const dryRun = (request: FastifyRequest): boolean => {
+    const v = (request.query as Record<string, unknown> | undefined)?.dryRun;
+    if (v === undefined) return false;
+    if (v === 'true' || v === '1' || v === '') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new ServiceError(400, 'invalid-request', 'dryRun is true or false', [
+      { path: 'dryRun', message: 'true or false' },
+    ]);
+  };
+  const previewed = (
+    reply: FastifyReply,
+    tenant: string | null,
+    change: () => StoredObject | undefined,
+  ): FastifyReply => {
+    const { result, intent } = store.preview(change);
+    const plan = options.runtime?.previewPlan(tenant, intent) ?? null;
+    return reply
+      .code(200)
+      .send({ dryRun: true, object: result === undefined ? null : present(result), plan });
+  };
+
   type IdParams = { id: string };
   for (const spec of Object.values(KINDS)) {
     const base = `/v1/${spec.collection}`;
     app.post(base, async (request, reply) => {
       const owner = ownerFor(spec, request);
+      if (dryRun(request)) return previewed(reply, owner, () => store.create(owner, spec.kind, request.body));
       const create = () => ({ status: 201, body: present(store.create(owner, spec.kind, request.body)) });
       const key = request.headers['idempotency-key'];
       let result: { status: number; body: Record<string, unknown>; replayed?: boolean };
@@ -208,17 +237,25 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       app.route<{ Params: IdParams }>({
         method,
         url: `${base}/:id`,
-        handler: async (request, reply) =>
-          sendObject(
-            reply,
-            store.update(ownerFor(spec, request), spec.kind, request.params.id, request.body, {
+        handler: async (request, reply) => {
+          const owner = ownerFor(spec, request);
+          const update = () =>
+            store.update(owner, spec.kind, request.params.id, request.body, {
               replace: method === 'PUT',
               ifVersion: ifMatch(request),
-            }),
-          ),
+            });
+          return dryRun(request) ? previewed(reply, owner, update) : sendObject(reply, update());
+        },
       });
     app.delete<{ Params: IdParams }>(`${base}/:id`, async (request, reply) => {
-      store.delete(ownerFor(spec, request), spec.kind, request.params.id, { ifVersion: ifMatch(request) });
+      const owner = ownerFor(spec, request);
+      const remove = () => store.delete(owner, spec.kind, request.params.id, { ifVersion: ifMatch(request) });
+      if (dryRun(request))
+        return previewed(reply, owner, () => {
+          remove();
+          return undefined;
+        });
+      remove();
       return reply.code(204).send();
     });
   }
@@ -227,9 +264,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     ['start', 'running'],
     ['stop', 'stopped'],
   ] as const)
-    app.post<{ Params: IdParams }>(`/v1/instances/:id/${action}`, async (request, reply) =>
-      sendObject(reply, store.setInstanceState(tenantOf(request), request.params.id, state)),
-    );
+    app.post<{ Params: IdParams }>(`/v1/instances/:id/${action}`, async (request, reply) => {
+      const tenant = tenantOf(request);
+      const change = () => store.setInstanceState(tenant, request.params.id, state);
+      return dryRun(request) ? previewed(reply, tenant, change) : sendObject(reply, change());
+    });
 
   const notWired = (what: string) =>
     new ServiceError(
@@ -242,7 +281,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     store.get(tenant, 'instance', request.params.id);
     if (options.runtime === undefined) throw notWired('live migration');
     const { host } = parseBody(migrateBody, request.body ?? {});
-    return sendObject(reply, store.moveInstance(tenant, request.params.id, host));
+    const move = () => store.moveInstance(tenant, request.params.id, host);
+    return dryRun(request) ? previewed(reply, tenant, move) : sendObject(reply, move());
   });
   const runtime = options.runtime;
   app.post('/v1/reach', async (request) => {

@@ -94,6 +94,30 @@ export class ServiceRuntime {
     return renderPlanDiff(diffPlans(EMPTY_PLAN, { ...EMPTY_PLAN, entries }));
   }
 
+  /**
+   * What a change would do to `tenant`'s part of the plan (a dry run): `intent` compiled as it
+   * would be, against the plan applied now. Nothing is applied.
+   */
+  previewPlan(
+    tenant: string | null,
+    intent: Intent,
+  ): { added: number; changed: number; removed: number; text: string[] } {
+    const next = compile(intent, this.dataPlane.inventory(), this.current);
+    const owners = ownerIndex(this.intent);
+    for (const [id, owner] of ownerIndex(intent)) owners.set(id, owner);
+    const mine = (e: PlanEntry) => tenant === null || owners.get(e.source.split('/')[0]!) === tenant;
+    const diff = diffPlans(
+      { ...this.current, entries: this.current.entries.filter(mine) },
+      { ...next, entries: next.entries.filter(mine) },
+    );
+    return {
+      added: diff.added.length,
+      changed: diff.changed.length,
+      removed: diff.removed.length,
+      text: renderPlanDiff(diff),
+    };
+  }
+
   /** Whether `tenant` owns instance `id`. */
   ownsInstance(tenant: string, id: string): boolean {
     return this.intent.instances.some((i) => i.id === id && i.tenant === tenant);

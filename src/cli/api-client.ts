@@ -91,8 +91,25 @@ function networkReason(error: unknown): string {
   }
 }
 
+/** What a dry run answered: the change was checked and rolled back (thrown to end the command). */
+export class DryRunAnswer extends Error {
+  constructor(
+    readonly answer: {
+      object: Record<string, unknown> | null;
+      plan: { added: number; changed: number; removed: number; text: string[] } | null;
+    },
+  ) {
+    super('dry run');
+    this.name = 'DryRunAnswer';
+  }
+}
+
 export class ApiClient {
-  constructor(readonly config: ClientConfig) {}
+  /** With `dryRun`, the first change this client sends is a dry run, and its answer ends the command. */
+  constructor(
+    readonly config: ClientConfig,
+    readonly dryRun = false,
+  ) {}
 
   async request<T>(
     method: string,
@@ -101,6 +118,8 @@ export class ApiClient {
     headers: Record<string, string> = {},
   ): Promise<T> {
     const { endpoint, token } = this.config;
+    const preview = this.dryRun && method !== 'GET';
+    if (preview) path = `${path}${path.includes('?') ? '&' : '?'}dryRun=true`;
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (token) h.authorization = `Bearer ${token}`;
     if (body !== undefined) h['content-type'] = 'application/json';
@@ -136,6 +155,7 @@ export class ApiClient {
         message += ' (no token given: use --token, VNET_TOKEN or the config file)';
       throw new ApiError(response.status, e?.code ?? 'http', message, e?.problems ?? []);
     }
+    if (preview) throw new DryRunAnswer(json as DryRunAnswer['answer']);
     return json as T;
   }
 

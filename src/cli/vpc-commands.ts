@@ -18,7 +18,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Row } from '../topo/lab-run.js';
 import { renderTable } from '../topo/report.js';
-import { ApiClient, ApiError, CliError, resolveConfig } from './api-client.js';
+import { ApiClient, ApiError, CliError, DryRunAnswer, resolveConfig } from './api-client.js';
 import type { LineWriter } from './output.js';
 
 type Obj = Record<string, unknown>;
@@ -151,6 +151,7 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
       )
       .option('--endpoint <url>', 'the API (default: VNET_ENDPOINT, the config file, http://127.0.0.1:7480)')
       .option('--token <token>', 'API token (default: VNET_TOKEN, the config file)')
+      .option('--dry-run', 'check the change and show what it would do to the plan, without making it')
       .action(async (...all: unknown[]) => {
         const command = all[all.length - 1] as Command;
         const flags = command.opts() as ClientFlags & Record<string, unknown>;
@@ -158,9 +159,15 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
         const parent = command.parent?.parent ? `${command.parent.name()} ` : '';
         const name = `vnet ${parent}${command.name()}`;
         try {
-          const client = new ApiClient(resolveConfig(flags));
+          const client = new ApiClient(resolveConfig(flags), flags.dryRun === true);
           await body(client, flags, ...args);
         } catch (error) {
+          if (error instanceof DryRunAnswer) {
+            const plan = error.answer.plan;
+            if (flags.output === 'json') out.line(JSON.stringify(error.answer, null, 2));
+            else for (const line of plan?.text ?? ['(no plan: the server runs no fabric)']) out.line(line);
+            return;
+          }
           if (!(error instanceof CliError)) throw error;
           const status = error instanceof ApiError ? ` (${error.status} ${error.code})` : '';
           err.line(`${name}: ${error.message}${status}`);

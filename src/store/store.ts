@@ -49,6 +49,9 @@ import { notFound, type Problem, parseBody, ServiceError } from './errors.js';
 import { type Body, KINDS, type Reference } from './kinds.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 
+/** Thrown inside a previewed change to roll it back. */
+const ROLLBACK = Symbol('rollback');
+
 /** The hypervisors of the default fabric (2 leaves, 2 servers each), until the fabric is wired. */
 export const DEFAULT_HYPERVISORS: readonly string[] = [
   'leaf1-srv1',
@@ -243,6 +246,11 @@ export class Store {
                 problems,
               );
           }
+          if (this.previewing !== null) {
+            // A dry run: everything was checked; keep the intent as it would be, and undo.
+            this.previewing.intent = this.loadIntent();
+            throw ROLLBACK;
+          }
           return r;
         })
         .immediate();
@@ -258,6 +266,35 @@ export class Store {
     }
     return result;
   }
+
+  /**
+   * Runs a change as `tx` would (every check, the validator hook included) but keeps nothing:
+   * returns its result and the intent as it would be, then rolls the transaction back. What a
+   * `?dryRun=true` request and `vnet ... --dry-run` show the plan of.
+   */
+  preview<T>(fn: () => T): { result: T; intent: Intent } {
+    if (this.depth > 0) throw new Error('internal: preview inside a transaction');
+    let result: T | undefined;
+    const previewing: { intent: Intent | null } = { intent: null };
+    this.previewing = previewing;
+    try {
+      this.tx(() => {
+        result = fn();
+        this.dirty = true; // a change that changes nothing is still previewed
+        return result;
+      });
+    } catch (error) {
+      if (error !== ROLLBACK) throw error;
+    } finally {
+      this.previewing = null;
+      this.dirty = false;
+    }
+    if (previewing.intent === null) throw new Error('internal: the previewed change did not run');
+    return { result: result as T, intent: previewing.intent };
+  }
+
+  /** Set while `preview` runs a change: the intent it would make. */
+  private previewing: { intent: Intent | null } | null = null;
 
   /** Hands the stored intent to `hooks.changed` (after each change; `vnet serve` calls it at start). */
   publish(): void {

@@ -116,3 +116,42 @@ test('deleting an instance removes it from the data plane', async () => {
   assert.equal(runtime.dataPlane.instance(vm.id), undefined);
   assert.ok(!runtime.dataPlane.net.nodes.has(vm.id));
 });
+
+test('a dry run shows what a change would do to the plan, and changes nothing', async () => {
+  const vpc = (await as('acme', 'POST', '/v1/vpcs', { name: 'dry', cidrs: ['10.60.0.0/16'] })).body;
+  const subnet = (await as('acme', 'POST', '/v1/subnets', { name: 'd', vpc: vpc.id, cidr: '10.60.1.0/24' }))
+    .body;
+  const nodes = runtime.dataPlane.net.nodes.size;
+  const before = (await as('acme', 'GET', '/v1/instances')).body.items.length;
+  const r = await as('acme', 'POST', '/v1/instances?dryRun=true', {
+    name: 'maybe',
+    subnet: subnet.id,
+    host: 'leaf2-srv2',
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.dryRun, true);
+  assert.equal(r.body.object.ip, '10.60.1.4');
+  const text: string[] = r.body.plan.text;
+  assert.ok(
+    text.some((l) => /^\+ bridge-domain leaf2-srv2\/vni \d+ \(subnet-/.test(l)),
+    text.join('\n'),
+  );
+  assert.ok(text.some((l) => /^\+ mac-ip-route vni \d+\/02:76:6e:/.test(l)));
+  assert.equal(text.at(-1), `Plan: ${r.body.plan.added} to add, 0 to change, 0 to destroy.`);
+  // Nothing stored, nothing applied, and the allocation was not used up.
+  assert.equal((await as('acme', 'GET', '/v1/instances')).body.items.length, before);
+  assert.equal(runtime.dataPlane.net.nodes.size, nodes);
+  const real = (
+    await as('acme', 'POST', '/v1/instances', { name: 'maybe', subnet: subnet.id, host: 'leaf2-srv2' })
+  ).body;
+  assert.equal(real.ip, '10.60.1.4');
+  // Deleting it, dry: the plan loses exactly what the launch added.
+  const del = await as('acme', 'DELETE', `/v1/instances/${real.id}?dryRun=true`);
+  assert.equal(del.status, 200);
+  assert.equal(del.body.plan.removed, r.body.plan.added);
+  assert.ok(runtime.dataPlane.instance(real.id), 'still there');
+  // A dry run that would fail fails as the change would.
+  const inUse = await as('acme', 'DELETE', `/v1/subnets/${subnet.id}?dryRun=true`);
+  assert.equal(inUse.status, 409);
+  assert.equal((await as('acme', 'POST', `/v1/instances?dryRun=maybe`, {})).status, 400);
+});

@@ -217,3 +217,23 @@ test('vnet reach and vnet plan against the running fabric; vnet instance migrate
   assert.equal(again.status, 1);
   assert.match(again.stderr, /already runs on leaf2-srv1 \(409 already-there\)/);
 });
+
+test('--dry-run prints the plan difference of a change and makes none', async () => {
+  await vnet(['vpc', 'create', 'dryvpc', '--cidr', '10.88.0.0/16']);
+  await vnet(['subnet', 'create', 'dry1', '--vpc', 'dryvpc', '--cidr', '10.88.1.0/24']);
+  const dry = await vnet([
+    'instance',
+    'launch',
+    'ghost',
+    '--subnet',
+    'dry1',
+    '--host',
+    'leaf1-srv2',
+    '--dry-run',
+  ]);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /^\+ mac-ip-route vni \d+\/02:76:6e:[0-9a-f:]+ \(i-[0-9a-z]+\)$/m);
+  assert.match(dry.stdout, /^Plan: \d+ to add, 0 to change, 0 to destroy\.$/m);
+  const list = await vnet(['instance', 'list', '--subnet', 'dry1', '--output', 'json']);
+  assert.deepEqual(JSON.parse(list.stdout), []);
+});
