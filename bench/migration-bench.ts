@@ -22,10 +22,10 @@ import type { Host } from '../src/devices/host.js';
 import { TcpMessageClient } from '../src/devices/tcp-apps.js';
 import type { LiveMigration } from '../src/migration/index.js';
 import { preCopy } from '../src/migration/index.js';
-import { buildFabric, type FabricSpec, type FabricVm } from '../src/topo/fabric.js';
+import { buildFabric, type FabricVm } from '../src/topo/fabric.js';
 import { planTiming } from '../src/topo/lab-migrate.js';
 import { Network } from '../src/topo/network.js';
-import { cidr } from '../src/wire/index.js';
+import { benchFabricSpec } from './overlay-bench.js';
 
 const SECOND = 1e9;
 
@@ -61,17 +61,7 @@ export function runMigrationScenario(
 ) {
   const t0 = performance.now();
   const net = new Network({ seed: 1 });
-  const spec: FabricSpec = {
-    ...size,
-    nve: placement,
-    controlPlane,
-    tenants: Array.from({ length: size.tenants }, (_, i) => ({
-      name: `t${i + 1}`,
-      subnets: [cidr('10.0.0.0/16')],
-    })),
-    link: { queueFrames: 100_000 },
-  };
-  const fabric = buildFabric(net, spec);
+  const fabric = buildFabric(net, benchFabricSpec(controlPlane, size, placement));
   net.start();
   const t1 = performance.now();
   // The fabric comes up: every VM's gratuitous ARP reaches every VM of its tenant (flooded in its BD).

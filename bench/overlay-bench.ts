@@ -46,6 +46,24 @@ export interface OverlayBenchResult {
 
 const GAP = 5_000;
 
+/** The benchmarks' fabric: `tenants` tenants all in 10.0.0.0/16 (the same MACs and IPs), deep link queues. */
+export function benchFabricSpec(
+  controlPlane: 'flood-and-learn' | 'controller',
+  size: { spines: number; leaves: number; serversPerLeaf: number; vmsPerServer: number; tenants: number },
+  placement: 'leaf' | 'hypervisor' = 'leaf',
+): FabricSpec {
+  return {
+    ...size,
+    nve: placement,
+    controlPlane,
+    tenants: Array.from({ length: size.tenants }, (_, i) => ({
+      name: `t${i + 1}`,
+      subnets: [cidr('10.0.0.0/16')],
+    })),
+    link: { queueFrames: 100_000 },
+  };
+}
+
 function range(values: number[]): { min: number; max: number } {
   return { min: Math.min(...values), max: Math.max(...values) };
 }
@@ -57,17 +75,7 @@ export function runOverlayScenario(
 ): OverlayBenchResult {
   const t0 = performance.now();
   const net = new Network({ seed: 1 });
-  const spec: FabricSpec = {
-    ...size,
-    nve: placement,
-    controlPlane,
-    tenants: Array.from({ length: size.tenants }, (_, i) => ({
-      name: `t${i + 1}`,
-      subnets: [cidr('10.0.0.0/16')],
-    })),
-    link: { queueFrames: 100_000 },
-  };
-  const fabric = buildFabric(net, spec);
+  const fabric = buildFabric(net, benchFabricSpec(controlPlane, size, placement));
   net.start();
   const t1 = performance.now();
   // VM k of a tenant pings the tenant's VM k + (VMs per leaf of the tenant), which sits on the next leaf.

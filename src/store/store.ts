@@ -693,13 +693,18 @@ export class Store {
       const body = JSON.parse(row.body) as Body;
       if (body.state === state) return this.stored(row);
       body.state = state;
-      const at = this.stamp();
-      this.db
-        .prepare('UPDATE objects SET body = ?, updated = ?, version = version + 1 WHERE id = ?')
-        .run(JSON.stringify(body), at, id);
-      this.dirty = true;
-      return { body, created: row.created, updated: at, version: row.version + 1 };
+      return this.rewrite(row, body);
     });
+  }
+
+  /** Stores a service-made change of an object's body (no request fields: nothing to re-check but the schema). */
+  private rewrite(row: { id: string; created: string; version: number }, body: Body): StoredObject {
+    const at = this.stamp();
+    this.db
+      .prepare('UPDATE objects SET body = ?, updated = ?, version = version + 1 WHERE id = ?')
+      .run(JSON.stringify(body), at, row.id);
+    this.dirty = true;
+    return { body, created: row.created, updated: at, version: row.version + 1 };
   }
 
   /**
@@ -716,12 +721,7 @@ export class Store {
       }
       if (body.host === host) throw new ServiceError(409, 'already-there', `${id} already runs on ${host}`);
       body.host = host;
-      const at = this.stamp();
-      this.db
-        .prepare('UPDATE objects SET body = ?, updated = ?, version = version + 1 WHERE id = ?')
-        .run(JSON.stringify(body), at, id);
-      this.dirty = true;
-      return { body, created: row.created, updated: at, version: row.version + 1 };
+      return this.rewrite(row, body);
     });
   }
 
