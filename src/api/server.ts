@@ -282,7 +282,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (options.runtime === undefined) throw notWired('live migration');
     const { host } = parseBody(migrateBody, request.body ?? {});
     const move = () => store.moveInstance(tenant, request.params.id, host);
-    return dryRun(request) ? previewed(reply, tenant, move) : sendObject(reply, move());
+    if (dryRun(request)) return previewed(reply, tenant, move);
+    const moved = move();
+    // The change was applied (compiled, and the instance live-migrated on the data plane) before the answer.
+    const migration = options.runtime?.dataPlane.migrated.get(request.params.id) ?? null;
+    return reply.header('etag', `"${moved.version}"`).send({ ...present(moved), migration });
   });
   const runtime = options.runtime;
   app.post('/v1/reach', async (request) => {

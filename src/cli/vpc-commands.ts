@@ -407,12 +407,14 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
       .argument('<hypervisor>'),
     async (client, flags, ref: string, host: string) => {
       const id = await resolveRef(client, VIEWS.instance, ref);
-      print(
-        flags,
-        VIEWS.instance,
-        [await client.request<Obj>('POST', `/v1/instances/${id}/migrate`, { host })],
-        true,
-      );
+      const moved = await client.request<Obj>('POST', `/v1/instances/${id}/migrate`, { host });
+      const { migration, ...instance } = moved as Obj & { migration?: Obj | null };
+      if (flags.output === 'json') return out.line(JSON.stringify(moved, null, 2));
+      print(flags, VIEWS.instance, [instance], true);
+      if (migration)
+        out.line(
+          `live migration ${s(migration.from)} -> ${s(migration.to)}: ${((migration.totalTime as number) / 1e6).toFixed(3)} ms in all, ${((migration.downtime as number) / 1e6).toFixed(3)} ms down; ${migration.convergedAfter === null ? 'NOT converged' : `converged ${((migration.convergedAfter as number) / 1e3).toFixed(0)} us after the resume`}; ${s(migration.framesLostToVm)} frames lost`,
+        );
     },
   );
   common(instance, VIEWS.instance, [{ flag: 'subnet', field: 'subnet', view: VIEWS.subnet }]);

@@ -15,8 +15,8 @@
  * - `mac-ip-route`: the instance: a host named by its id, cabled to a new port of its hypervisor
  *   (port = instance id, an untagged VAP into the BD), announced to the controller; it gets its
  *   address by DHCP (`dhcp-binding`: a reservation MAC -> IP on the local VRF's DHCP server) once
- *   started at the end of the apply. A changed host is a move: unplugged from the old hypervisor
- *   and re-plugged into the new one (not a live migration), announced again, so the controller's
+ *   started at the end of the apply. A changed host is a live migration (src/migration): pre-copy
+ *   rounds, the stop, the resume at the new hypervisor, a RARP announcement, so the controller's
  *   route wins with a higher MAC mobility sequence number.
  * - `vrf-route`: local routes as blackhole routes for the VPC's blocks in every VRF of the VPC (an
  *   address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
@@ -37,8 +37,16 @@ import type { DhcpServer } from '../devices/dhcp-server.js';
 import type { Host } from '../devices/host.js';
 import type { Route } from '../devices/route-table.js';
 import type { Router } from '../devices/router.js';
+import {
+  type LiveMigration,
+  type MigrationNetworkReport,
+  type PreCopyPlan,
+  preCopy,
+} from '../migration/index.js';
 import type { Nve, Vap } from '../overlay/index.js';
+import type { Nanos } from '../sim/index.js';
 import { buildFabric, type FabricBuilt } from '../topo/fabric.js';
+import { planTiming } from '../topo/lab-migrate.js';
 import { Network } from '../topo/network.js';
 import {
   type Cidr,
@@ -203,7 +211,20 @@ export class VpcDataPlane {
 
   /** Runs the simulation for `ns` (default 50 ms): DHCP and announcements settle. */
   settle(ns = 50e6): void {
-    this.net.run({ until: this.net.scheduler.now() + ns });
+    const now = this.net.scheduler.now();
+    // Long enough for every live migration under way to resume and converge, plus `ns`.
+    let until = now + ns;
+    for (const { plan } of this.migrations.values()) until = Math.max(until, now + plan.totalTime + ns);
+    this.net.run({ until });
+    for (const done of this.afterMigrations.splice(0)) done();
+    if (this.migrations.size > 0) this.net.run({ until: this.net.scheduler.now() + ns });
+    if (this.migrations.size === 0) return;
+    this.migrated.clear();
+    for (const [id, { migration, plan }] of this.migrations) {
+      migration.finish();
+      this.migrated.set(id, { ...migration.report(), totalTime: plan.totalTime, pagesSent: plan.pagesSent });
+    }
+    this.migrations.clear();
   }
 
   apply(next: Plan): ApplyReport {
@@ -249,16 +270,20 @@ export class VpcDataPlane {
     const order = (e: PlanEntry) => PLAN_KINDS.indexOf(e.kind);
     removals.sort((a, b) => order(b) - order(a));
     additions.sort((a, b) => order(a) - order(b));
-    for (const e of removals) this.remove(ctx, e);
+    // While instances live-migrate, they run at their old place until their stop: what the plan
+    // removes (a BD or VRF they leave behind) goes once they have resumed, in `settle`.
+    const now = moves.length > 0 ? [] : removals;
+    for (const e of now) this.remove(ctx, e);
     for (const e of additions) this.add(ctx, e);
     for (const m of moves) this.move(ctx, m.before, m.after);
     this.applied = next;
-    this.reconcile(ctx);
-    if (ctx.flood) {
-      const f = this.net.overlay.syncFloodLists();
-      if (f.added + f.removed > 0) actions.push(`flood lists: +${f.added} -${f.removed} VTEPs`);
-    }
-    for (const h of ctx.toStart) h.start();
+    this.finishChanges(ctx);
+    if (moves.length > 0 && removals.length > 0)
+      this.afterMigrations.push(() => {
+        const later: Ctx = { ...ctx, toStart: [], flood: false };
+        for (const e of removals) this.remove(later, e);
+        this.finishChanges(later);
+      });
     return {
       added: diff.added.length,
       changed: diff.changed.length,
@@ -268,6 +293,19 @@ export class VpcDataPlane {
       skipped,
     };
   }
+
+  /** Routes, rules and filters of what changed; flood lists; hosts to start. */
+  private finishChanges(ctx: Ctx): void {
+    this.reconcile(ctx);
+    if (ctx.flood) {
+      const f = this.net.overlay.syncFloodLists();
+      if (f.added + f.removed > 0) ctx.actions.push(`flood lists: +${f.added} -${f.removed} VTEPs`);
+    }
+    for (const h of ctx.toStart) h.start();
+  }
+
+  /** Removals waiting for the live migrations under way to resume (run by `settle`). */
+  private readonly afterMigrations: (() => void)[] = [];
 
   // ---- per kind ----
 
@@ -469,25 +507,43 @@ export class VpcDataPlane {
   }
 
   /** Unplug and re-plug: the instance keeps its address; the controller's route moves (seq + 1). */
+  /**
+   * A changed host is a live migration (src/migration): the memory model's pre-copy timing, the VM
+   * unplugged at its stop and plugged at the destination's new VAP (same VNI, the same security
+   * group filter) at its resume, announced by RARP; the controller moves its route with MAC mobility.
+   * `settle` runs the simulation until every migration has resumed and converged.
+   */
   private move(ctx: Ctx, before: MacIpRouteEntry, after: MacIpRouteEntry): void {
     const s = this.instances.get(after.instance);
     if (s === undefined) return this.addInstance(ctx, after);
     const to = this.nve(after.host);
     const bd = to.bridgeDomainByVni(after.vni);
     if (bd === undefined) throw new Error(`${after.host} has no BD for VNI ${after.vni}`);
-    s.nve.removeVap(s.vap);
-    const nic = s.host.port('eth0')!;
-    if (nic.link) this.net.unplug(nic.link);
-    s.vap = to.addSubinterface(after.instance, { kind: 'untagged' }, bd);
-    this.net.connectPorts(nic, to.port(after.instance)!);
-    s.nve = to;
-    to.setVapFilter(s.vap, s.filter);
-    this.net.overlay.announce(to, bd, parseMacText(after.mac), ip(after.ip));
-    s.host.announce();
+    const plan = preCopy(this.migrationModel);
+    const migration = this.net.migrate(s.host, to, { timing: planTiming(plan), port: after.instance });
+    const vap = to.vaps.all().find((v) => v.port.name === after.instance && v.bd === bd);
+    if (vap === undefined) throw new Error(`${after.host}: no VAP was made for ${after.instance}`);
+    to.setVapFilter(vap, s.filter);
+    const old = { nve: s.nve, vap: s.vap };
+    migration.onResumed(() => {
+      old.nve.removeVap(old.vap);
+      s.nve = to;
+      s.vap = vap;
+      this.net.overlay.announce(to, bd, parseMacText(after.mac), ip(after.ip));
+    });
+    this.migrations.set(after.instance, { migration, plan });
     ctx.actions.push(
-      `~ instance ${after.instance} moved ${before.host} -> ${after.host} (unplugged, re-plugged)`,
+      `~ instance ${after.instance} live-migrating ${before.host} -> ${after.host} (pre-copy: ${plan.rounds.length} live round${plan.rounds.length === 1 ? '' : 's'}, ${(plan.downtime / 1e6).toFixed(3)} ms down)`,
     );
   }
+
+  /** Live migrations started by the last applies, by instance, until `settle` ends them. */
+  private readonly migrations = new Map<string, { migration: LiveMigration; plan: PreCopyPlan }>();
+  /** The reports of the migrations the last `settle` that had any finished, by instance. */
+  readonly migrated = new Map<string, MigrationNetworkReport & { totalTime: Nanos; pagesSent: number }>();
+
+  /** The memory model of an instance's migration (the intent has no memory size: 1 GiB, 10,000 dirty pages/s, 10 Gbit/s). */
+  migrationModel = { memoryBytes: 2 ** 30, dirtyRate: 10_000, bandwidth: 10e9 };
 
   private addSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
     const border = this.fabric.border;

@@ -58,6 +58,13 @@ test('vnet serve --demo: two tenants, the same addresses, and the reach answers 
       host: 'leaf2-srv2',
     });
     assert.equal(moved.body.host, 'leaf2-srv2');
+    // A live migration on the data plane: pre-copy, a short stop, the tables converged.
+    const m = moved.body.migration;
+    assert.equal(m.from, `leaf1-srv1:${blue.web1.id}`);
+    assert.equal(m.to, `leaf2-srv2:${blue.web1.id}`);
+    assert.ok(m.downtime > 0 && m.downtime < 100e6, `downtime ${m.downtime}`);
+    assert.ok(m.convergedAfter !== null);
+    assert.equal(m.toOldPlaceAfterConvergence, 0);
     assert.deepEqual(await reach('web1', 'db1', 'tcp', 5432), [true, true, true]);
   } finally {
     first.child.kill('SIGTERM');

@@ -202,7 +202,7 @@ test('removing an instance removes its host, its MAC route and the VRF only it n
   assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'));
 });
 
-test('changing an instance host re-plugs it: the controller route moves with a higher sequence number', () => {
+test('changing an instance host live-migrates it: pre-copy, then the controller route moves with a higher sequence number', () => {
   const intent = smallIntent();
   const { dp } = applied(intent);
   const host = dp.instance('i-a3')!;
@@ -211,7 +211,22 @@ test('changing an instance host re-plugs it: the controller route moves with a h
   });
   const report = dp.apply(compile(next, dp.inventory(), dp.plan));
   assert.equal(report.byKind['mac-ip-route']?.changed, 1);
-  assert.ok(report.actions.some((a) => a.includes('moved leaf2-srv1 -> leaf1-srv2')));
+  assert.ok(
+    report.actions.some((a) =>
+      /^~ instance i-a3 live-migrating leaf2-srv1 -> leaf1-srv2 \(pre-copy: 1 live round, \d+\.\d{3} ms down\)$/.test(
+        a,
+      ),
+    ),
+    report.actions.join('\n'),
+  );
+  // The ping's settle runs the simulation through the whole migration (it waits for the resume).
+  assert.ok(pingOk(dp, 'i-a1', '10.0.1.11'));
+  dp.settle();
+  const m = dp.migrated.get('i-a3')!;
+  assert.equal(m.from, 'leaf2-srv1:i-a3');
+  assert.equal(m.to, 'leaf1-srv2:i-a3');
+  assert.ok(m.convergedAfter !== null, JSON.stringify(m.staleEntries));
+  assert.equal(m.toOldPlaceAfterConvergence, 0);
   assert.equal(dp.instance('i-a3'), host, 'the same VM, moved');
   const route = dp.net.overlay.table().find((r) => r.mac === '0a:00:00:00:00:03')!;
   assert.equal(route.nve, 'leaf1-srv2');
