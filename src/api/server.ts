@@ -283,9 +283,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const { host } = parseBody(migrateBody, request.body ?? {});
     const move = () => store.moveInstance(tenant, request.params.id, host);
     if (dryRun(request)) return previewed(reply, tenant, move);
+    // A report left by an earlier migration of this instance is not this one's (a stopped instance
+    // moves without a live migration; a failed apply migrates nothing).
+    const migrated = options.runtime.dataPlane.migrated;
+    migrated.delete(request.params.id);
     const moved = move();
     // The change was applied (compiled, and the instance live-migrated on the data plane) before the answer.
-    const migration = options.runtime?.dataPlane.migrated.get(request.params.id) ?? null;
+    const migration = migrated.get(request.params.id) ?? null;
     return reply.header('etag', `"${moved.version}"`).send({ ...present(moved), migration });
   });
   const runtime = options.runtime;
