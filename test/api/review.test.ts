@@ -36,7 +36,9 @@ test('migrating a stopped instance answers no migration, not the report of an ea
 
 test("a dry run of a tenant's token creation or deletion makes and deletes none", async () => {
   const before = await svc.request('GET', `/v1/tenants/${tenant.id}/tokens`);
-  const dry = await svc.request('POST', `/v1/tenants/${tenant.id}/tokens?dryRun=true`, { body: { name: 'x' } });
+  const dry = await svc.request('POST', `/v1/tenants/${tenant.id}/tokens?dryRun=true`, {
+    body: { name: 'x' },
+  });
   assert.equal(dry.status, 200, JSON.stringify(dry.body));
   assert.equal(dry.body.dryRun, true);
   assert.equal(dry.body.object.token, undefined, 'no secret for a token that does not exist');
