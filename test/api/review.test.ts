@@ -63,3 +63,45 @@ test('a demo that cannot be loaded leaves nothing behind', () => {
     store.close();
   }
 });
+
+test("reach to an address finds the tenant's own instance, never another tenant's with the same address", async () => {
+  const first = await svc.tenant('first');
+  const second = await svc.tenant('second');
+  const ids: Record<string, string[]> = {};
+  for (const t of [first, second]) {
+    const call = (method: string, path: string, body?: unknown) =>
+      svc.request(method, path, { token: t.token, body });
+    const vpc = (await call('POST', '/v1/vpcs', { name: 'v', cidrs: ['10.5.0.0/16'] })).body;
+    const subnet = (await call('POST', '/v1/subnets', { name: 's', vpc: vpc.id, cidr: '10.5.1.0/24' })).body;
+    const sg = (
+      await call('POST', '/v1/security-groups', {
+        name: 'g',
+        vpc: vpc.id,
+        ingress: [{ protocol: 'icmp', cidr: '10.5.0.0/16' }],
+        egress: [{ protocol: 'all', cidr: '0.0.0.0/0' }],
+      })
+    ).body;
+    ids[t.id] = [];
+    for (const [name, host] of [
+      ['a', 'leaf1-srv1'],
+      ['b', 'leaf2-srv2'],
+    ]) {
+      const r = await call('POST', '/v1/instances', {
+        name,
+        subnet: subnet.id,
+        securityGroups: [sg.id],
+        host,
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      ids[t.id]!.push(r.body.id);
+    }
+  }
+  const [a] = ids[second.id]!;
+  const r = await svc.request('POST', '/v1/reach', {
+    token: second.token,
+    body: { src: a, dst: '10.5.1.5', protocol: 'icmp' },
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  for (const other of ids[first.id]!) assert.ok(!JSON.stringify(r.body).includes(other), r.body.outcome);
+  assert.deepEqual([r.body.allowed, r.body.delivered, r.body.agree], [true, true, true], r.body.outcome);
+});
