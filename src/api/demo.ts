@@ -19,6 +19,12 @@ export interface DemoTenant {
 }
 
 export function loadDemo(store: Store): DemoTenant[] {
+  // One transaction: a demo that cannot be loaded (e.g. a fabric without its hypervisors) leaves
+  // nothing behind, so the next `--demo` start still finds an empty database.
+  return store.tx(() => load(store));
+}
+
+function load(store: Store): DemoTenant[] {
   const out: DemoTenant[] = [];
   for (const name of ['blue', 'green']) {
     const tenant = store.create(null, 'tenant', { name }).body;

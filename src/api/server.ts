@@ -283,9 +283,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const { host } = parseBody(migrateBody, request.body ?? {});
     const move = () => store.moveInstance(tenant, request.params.id, host);
     if (dryRun(request)) return previewed(reply, tenant, move);
+    // A report left by an earlier migration of this instance is not this one's (a stopped instance
+    // moves without a live migration; a failed apply migrates nothing).
+    const migrated = options.runtime.dataPlane.migrated;
+    migrated.delete(request.params.id);
     const moved = move();
     // The change was applied (compiled, and the instance live-migrated on the data plane) before the answer.
-    const migration = options.runtime?.dataPlane.migrated.get(request.params.id) ?? null;
+    const migration = migrated.get(request.params.id) ?? null;
     return reply.header('etag', `"${moved.version}"`).send({ ...present(moved), migration });
   });
   const runtime = options.runtime;
@@ -326,7 +330,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request, reply) => {
     requireAdmin(request);
     const body = parseBody(tokenBody, request.body ?? {});
-    return reply.code(201).send(store.createToken(request.params.id, body.name ?? 'token'));
+    const create = () => store.createToken(request.params.id, body.name ?? 'token');
+    if (dryRun(request)) {
+      // Checked and rolled back: the token as it would be, without a secret that exists nowhere.
+      const { token: _secret, ...info } = store.preview(create).result;
+      return reply.code(200).send({ dryRun: true, object: info, plan: null });
+    }
+    return reply.code(201).send(create());
   });
   app.get<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request) => {
     requireAdmin(request);
@@ -336,7 +346,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     '/v1/tenants/:id/tokens/:tokenId',
     async (request, reply) => {
       requireAdmin(request);
-      store.deleteToken(request.params.id, request.params.tokenId);
+      const remove = () => store.deleteToken(request.params.id, request.params.tokenId);
+      if (dryRun(request)) {
+        store.preview(remove);
+        return reply.code(200).send({ dryRun: true, object: null, plan: null });
+      }
+      remove();
       return reply.code(204).send();
     },
   );

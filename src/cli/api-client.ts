@@ -155,7 +155,9 @@ export class ApiClient {
         message += ' (no token given: use --token, VNET_TOKEN or the config file)';
       throw new ApiError(response.status, e?.code ?? 'http', message, e?.problems ?? []);
     }
-    if (preview) throw new DryRunAnswer(json as DryRunAnswer['answer']);
+    // Only a change answers a dry run; a question (`POST /v1/reach`) answers as usual.
+    if (preview && (json as { dryRun?: unknown } | undefined)?.dryRun === true)
+      throw new DryRunAnswer(json as DryRunAnswer['answer']);
     return json as T;
   }
 

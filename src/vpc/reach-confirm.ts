@@ -77,7 +77,13 @@ export function confirmReach(
       (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),
     );
     if (dst === undefined) {
-      const owner = [...dp.instances.values()].find((s) => s.host.ownsAddress(ipv4));
+      // Only the source's tenant's instances (tenants share addresses), those of its VPC first.
+      const vpcOf = (subnet: string) => intent.subnets.find((n) => n.id === subnet)?.vpc;
+      const srcVpc = srcInstance === undefined ? undefined : vpcOf(srcInstance.subnet);
+      const mine = intent.instances
+        .filter((i) => i.tenant === srcInstance?.tenant)
+        .sort((x, y) => Number(vpcOf(y.subnet) === srcVpc) - Number(vpcOf(x.subnet) === srcVpc));
+      const owner = mine.map((i) => dp.instances.get(i.id)).find((s) => s?.host.ownsAddress(ipv4));
       dst = owner?.host;
     }
   }

@@ -216,6 +216,9 @@ test('vnet reach and vnet plan against the running fabric; vnet instance migrate
   const again = await vnet(['instance', 'migrate', 'ra', 'leaf2-srv1']);
   assert.equal(again.status, 1);
   assert.match(again.stderr, /already runs on leaf2-srv1 \(409 already-there\)/);
+  // A question changes nothing: --dry-run (every command takes it) still answers it.
+  const asked = await run('reach', 'ra', 'rb', '--proto', 'icmp', '--dry-run');
+  assert.match(asked, /^analysis: allowed; data plane: /m);
 });
 
 test('--dry-run prints the plan difference of a change and makes none', async () => {
