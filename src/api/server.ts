@@ -324,7 +324,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/v1/plan', async (request) => {
     const tenant = tenantOf(request);
     if (runtime === undefined) throw notWired('the plan');
-    return { entries: runtime.planOf(tenant), text: runtime.planText(tenant) };
+    return { entries: runtime.planOf(tenant), text: runtime.planText(tenant), applyError: runtime.lastError };
   });
 
   app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request, reply) => {

@@ -46,13 +46,15 @@ function ownerIndex(intent: Intent): Map<string, string> {
 }
 
 export class ServiceRuntime {
-  readonly dataPlane: VpcDataPlane;
+  dataPlane: VpcDataPlane;
   private intent: Intent = EMPTY_INTENT;
   private current: Plan = EMPTY_PLAN;
   /** The last apply's report (what changed on the data plane). */
   lastApply: ApplyReport | null = null;
+  /** Why the last apply failed (then the fabric was rebuilt from the whole plan), or null. */
+  lastError: string | null = null;
 
-  constructor(options: ServiceRuntimeOptions = {}) {
+  constructor(private readonly options: ServiceRuntimeOptions = {}) {
     this.dataPlane = createServiceDataPlane(options);
   }
 
@@ -74,11 +76,26 @@ export class ServiceRuntime {
   /** Compiles `intent` (VNIs stable against the plan applied last) and applies the difference. */
   sync(intent: Intent): ApplyReport {
     const plan = compile(intent, this.dataPlane.inventory(), this.current);
-    const report = this.dataPlane.apply(plan);
-    this.dataPlane.settle();
+    let report: ApplyReport;
+    try {
+      report = this.dataPlane.apply(plan);
+      this.dataPlane.settle();
+      this.lastError = null;
+    } catch (error) {
+      // A data plane left half-changed cannot be trusted to take the next diff: rebuild a fresh
+      // fabric and apply the whole plan to it (what a restart does), then say so.
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.dataPlane = createServiceDataPlane(this.options);
+      report = this.dataPlane.apply(plan);
+      this.dataPlane.settle();
+    }
     this.intent = intent;
     this.current = plan;
     this.lastApply = report;
+    if (this.lastError !== null)
+      throw new Error(
+        `applying the change failed (${this.lastError}); the fabric was rebuilt from the whole plan`,
+      );
     return report;
   }
 

@@ -155,3 +155,39 @@ test('a dry run shows what a change would do to the plan, and changes nothing', 
   assert.equal(inUse.status, 409);
   assert.equal((await as('acme', 'POST', `/v1/instances?dryRun=maybe`, {})).status, 400);
 });
+
+test('an apply that fails half-way: the change stays committed, the fabric is rebuilt from the whole plan, and the plan says why', async () => {
+  const vpc = (await as('acme', 'POST', '/v1/vpcs', { name: 'flaky', cidrs: ['10.70.0.0/16'] })).body;
+  const subnet = (await as('acme', 'POST', '/v1/subnets', { name: 'f', vpc: vpc.id, cidr: '10.70.1.0/24' }))
+    .body;
+  const broken = runtime.dataPlane;
+  const apply = broken.apply.bind(broken);
+  let calls = 0;
+  broken.apply = (plan) => {
+    calls++;
+    apply(plan);
+    throw new Error('injected failure');
+  };
+  const vm = await as('acme', 'POST', '/v1/instances', {
+    name: 'survivor',
+    subnet: subnet.id,
+    host: 'leaf2-srv1',
+  });
+  assert.equal(vm.status, 201, 'the change is committed and acknowledged');
+  assert.equal(calls, 1);
+  assert.notEqual(runtime.dataPlane, broken, 'a fresh fabric');
+  assert.ok(runtime.dataPlane.instance(vm.body.id), 'with the whole plan applied');
+  const plan = (await as('acme', 'GET', '/v1/plan')).body;
+  assert.match(plan.applyError, /injected failure/);
+  // The next change applies normally again.
+  const other = await as('acme', 'POST', '/v1/instances', {
+    name: 'next',
+    subnet: subnet.id,
+    host: 'leaf1-srv1',
+  });
+  assert.equal(other.status, 201);
+  assert.equal((await as('acme', 'GET', '/v1/plan')).body.applyError, null);
+  const r = await as('acme', 'POST', '/v1/reach', { src: vm.body.id, dst: other.body.id, protocol: 'icmp' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.agree, true);
+});
