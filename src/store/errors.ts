@@ -3,7 +3,9 @@
  * with every problem and its path when there are several (`cidrs[1]: not an IPv4 prefix`). The
  * store throws them; the API turns them into `{ error: { code, message, problems } }`.
  */
+
 import type { z } from 'zod';
+import { formatPath } from '../topo/lab-check.js';
 
 export interface Problem {
   /** Where in the request body (`routes[0].target.id`); empty for the whole request. */
@@ -44,17 +46,8 @@ export function notFound(kind: string, id: string): ServiceError {
   return new ServiceError(404, 'not-found', `no ${kind} ${id}`);
 }
 
-/** `routes[0].target.id`, as lab files' problems are written (src/topo/lab-check.ts). */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(key)))
-      out += out === '' ? String(key) : `.${String(key)}`;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
+/** `routes[0].target.id`: the path of a problem, written as lab files' problems are. */
+export { formatPath };
 
 /** Every zod issue as a problem with its path; unknown fields one problem each, at their own path. */
 export function zodProblems(error: z.ZodError): Problem[] {
