@@ -6,6 +6,13 @@
  *   vnet vpc create NAME --cidr C [--cidr C]... | list | get | delete
  *   vnet subnet create NAME --vpc VPC --cidr C [--route-table RTB] [--network-acl ACL] | list [--vpc] | get | delete
  *   vnet sg create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete | authorize
+ *   vnet subnet associate SUBNET [--route-table RTB] [--network-acl ACL]
+ *   vnet route-table create NAME --vpc VPC [--route DEST=TARGET]... | list [--vpc] | get | delete
+ *   vnet route-table route add TABLE DEST TARGET | route delete TABLE DEST
+ *   vnet igw create NAME --vpc VPC | list [--vpc] | get | delete
+ *   vnet eip allocate NAME [--instance I] | associate EIP INSTANCE | disassociate EIP | list | get | release
+ *   vnet peering create NAME --vpc A --peer-vpc B | list [--vpc] | get | delete
+ *   vnet nacl create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete
  *   vnet instance launch NAME --subnet S [--ip IP] [--sg SG]... [--host H] | list [--subnet] | get | start | stop | migrate | delete
  *   vnet reach SRC DST [--proto tcp|udp|icmp] [--port N]   (the analysis, then a real packet)
  *   vnet plan                                               (your part of the compiled plan)
@@ -18,6 +25,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Row } from '../topo/lab-run.js';
 import { renderTable } from '../topo/report.js';
+import { parseCidr } from '../wire/index.js';
 import { ApiClient, ApiError, CliError, DryRunAnswer, resolveConfig } from './api-client.js';
 import type { LineWriter } from './output.js';
 
@@ -49,8 +57,14 @@ const rulesText = (rules: unknown) =>
     .map((r) => {
       const ports = r.ports as [number, number] | undefined;
       const range = ports ? `:${ports[0] === ports[1] ? ports[0] : ports.join('-')}` : '';
-      return `${r.protocol}${range}:${r.cidr ?? r.group}`;
+      const acl = r.number === undefined ? '' : `${r.number}:${r.action}:`;
+      return `${acl}${r.protocol}${range}:${r.cidr ?? r.group}`;
     })
+    .join(' ') || '-';
+
+const routesText = (routes: unknown) =>
+  ((routes ?? []) as { destination: string; target: { kind: string; id?: string } }[])
+    .map((r) => `${r.destination}->${r.target.id ?? r.target.kind}`)
     .join(' ') || '-';
 
 const VIEWS = {
@@ -80,6 +94,47 @@ const VIEWS = {
     title: 'security group',
     collection: 'security-groups',
     prefix: 'sg',
+    row: (o: Obj) => ({
+      id: s(o.id),
+      name: s(o.name),
+      vpc: s(o.vpc),
+      ingress: rulesText(o.ingress),
+      egress: rulesText(o.egress),
+    }),
+  },
+  routeTable: {
+    command: 'route-table',
+    title: 'route table',
+    collection: 'route-tables',
+    prefix: 'rtb',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), vpc: s(o.vpc), routes: routesText(o.routes) }),
+  },
+  igw: {
+    command: 'igw',
+    title: 'internet gateway',
+    collection: 'internet-gateways',
+    prefix: 'igw',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), vpc: s(o.vpc) }),
+  },
+  eip: {
+    command: 'eip',
+    title: 'elastic IP',
+    collection: 'elastic-ips',
+    prefix: 'eip',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), address: s(o.address), instance: s(o.instance) }),
+  },
+  peering: {
+    command: 'peering',
+    title: 'peering',
+    collection: 'peerings',
+    prefix: 'pcx',
+    row: (o: Obj) => ({ id: s(o.id), name: s(o.name), vpc: s(o.vpc), 'peer vpc': s(o.peerVpc) }),
+  },
+  nacl: {
+    command: 'nacl',
+    title: 'network ACL',
+    collection: 'network-acls',
+    prefix: 'acl',
     row: (o: Obj) => ({
       id: s(o.id),
       name: s(o.name),
@@ -137,6 +192,58 @@ export function parseRule(text: string): Obj {
   return rule;
 }
 
+/**
+ * `100:allow:tcp:80:0.0.0.0/0`, `110:deny:tcp:1024-65535:10.0.0.0/8`, `200:allow:all:0.0.0.0/0`:
+ * a network ACL rule, NUMBER:ACTION:PROTOCOL[:PORT[-PORT]]:CIDR.
+ */
+export function parseAclRule(text: string): Obj {
+  const fail = (what: string) =>
+    new InvalidArgumentError(
+      `"${text}" is not a network ACL rule: ${what}; the form is NUMBER:allow|deny:PROTOCOL[:PORT[-PORT]]:CIDR, e.g. 100:allow:tcp:80:0.0.0.0/0, 200:deny:all:10.0.0.0/8`,
+    );
+  const parts = text.split(':');
+  if (parts.length < 4 || parts.length > 5) throw fail(`${parts.length} parts, not 4 or 5`);
+  const [number, action, protocol] = parts as [string, string, string];
+  const n = Number(number);
+  if (!/^\d+$/.test(number) || n < 1 || n > 32766) throw fail(`the rule number "${number}" is not 1..32766`);
+  if (action !== 'allow' && action !== 'deny') throw fail(`the action "${action}" is not allow or deny`);
+  if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol))
+    throw fail(`the protocol "${protocol}" is not tcp, udp, icmp or all`);
+  const rule: Obj = { number: n, action, protocol };
+  if (parts.length === 5) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(parts[3]!);
+    const [a, b] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [];
+    if (a === undefined || b === undefined || a > 65535 || b > 65535 || a > b)
+      throw fail(`the ports "${parts[3]}" are not PORT or PORT-PORT within 0..65535`);
+    if (protocol !== 'tcp' && protocol !== 'udp') throw fail(`ports are for tcp and udp, not ${protocol}`);
+    rule.ports = [a, b];
+  }
+  const cidr = parts[parts.length - 1]!;
+  if (parseCidr(cidr) === undefined) throw fail(`"${cidr}" is not an IPv4 prefix (a.b.c.d/len)`);
+  rule.cidr = cidr;
+  return rule;
+}
+
+/** A route's destination: an IPv4 prefix. */
+export function parseDestination(text: string): string {
+  if (parseCidr(text) === undefined)
+    throw new InvalidArgumentError(`"${text}" is not a route destination: an IPv4 prefix (a.b.c.d/len)`);
+  return text;
+}
+
+/** `--route DEST=TARGET`: the target (an id, `blackhole` or a name) is resolved later. */
+export function parseRouteOption(text: string): { destination: string; target: string } {
+  const eq = text.indexOf('=');
+  if (eq < 0 || eq === text.length - 1)
+    throw new InvalidArgumentError(
+      `"${text}" is not a route: DEST=TARGET, e.g. 0.0.0.0/0=igw-0a1b2c, 10.2.0.0/16=pcx-0a1b2c, 10.9.0.0/16=blackhole`,
+    );
+  return { destination: parseDestination(text.slice(0, eq)), target: text.slice(eq + 1) };
+}
+
+/** A usage mistake found once the command runs: its message, exit status 2. */
+class UsageError extends Error {}
+
 export function registerServiceCommands(program: Command, io: ServiceIo): void {
   const { out, err } = io;
 
@@ -156,8 +263,9 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
         const command = all[all.length - 1] as Command;
         const flags = command.opts() as ClientFlags & Record<string, unknown>;
         const args = all.slice(0, command.registeredArguments.length) as A;
-        const parent = command.parent?.parent ? `${command.parent.name()} ` : '';
-        const name = `vnet ${parent}${command.name()}`;
+        const path: string[] = [];
+        for (let c: Command | null = command; c?.parent; c = c.parent) path.unshift(c.name());
+        const name = `vnet ${path.join(' ')}`;
         try {
           const client = new ApiClient(resolveConfig(flags), flags.dryRun === true);
           await body(client, flags, ...args);
@@ -166,6 +274,11 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
             const plan = error.answer.plan;
             if (flags.output === 'json') out.line(JSON.stringify(error.answer, null, 2));
             else for (const line of plan?.text ?? ['(no plan: the server runs no fabric)']) out.line(line);
+            return;
+          }
+          if (error instanceof UsageError) {
+            err.line(`${name}: ${error.message}`);
+            io.setStatus(2);
             return;
           }
           if (!(error instanceof CliError)) throw error;
@@ -186,7 +299,7 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
     const width = Math.max(...Object.keys(o).map((k) => k.length));
     for (const [k, v] of Object.entries(o))
       out.line(
-        `${k.padEnd(width)}  ${k === 'ingress' || k === 'egress' ? rulesText(v) : Array.isArray(v) ? v.join(', ') || '-' : s(v)}`,
+        `${k.padEnd(width)}  ${k === 'ingress' || k === 'egress' ? rulesText(v) : k === 'routes' ? routesText(v) : Array.isArray(v) ? v.join(', ') || '-' : s(v)}`,
       );
   };
 
@@ -219,6 +332,7 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
     parent: Command,
     view: KindView,
     filters: { flag: string; field: string; view: KindView }[] = [],
+    remove = { verb: 'delete', done: 'deleted' },
   ) => {
     const list = parent.command('list').description(`list ${view.title}s`);
     for (const f of filters)
@@ -240,12 +354,15 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
       },
     );
     leaf(
-      parent.command('delete').description(`delete a ${view.title}`).argument('<ref>', 'id or name'),
+      parent
+        .command(remove.verb)
+        .description(`${remove.verb} a ${view.title}`)
+        .argument('<ref>', 'id or name'),
       async (client, flags, ref: string) => {
         const id = await resolveRef(client, view, ref);
         await client.request('DELETE', `/v1/${view.collection}/${id}`);
-        if (flags.output === 'json') out.line(JSON.stringify({ deleted: id }));
-        else out.line(`deleted ${view.title} ${id}`);
+        if (flags.output === 'json') out.line(JSON.stringify({ [remove.done]: id }));
+        else out.line(`${remove.done} ${view.title} ${id}`);
       },
     );
   };
@@ -317,6 +434,250 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
     },
   );
   common(subnet, VIEWS.subnet, [{ flag: 'vpc', field: 'vpc', view: VIEWS.vpc }]);
+  leaf(
+    subnet
+      .command('associate')
+      .description('associate a subnet with a route table and/or a network ACL')
+      .argument('<subnet>', 'id or name')
+      .option('--route-table <rtb>', 'a route table of the same VPC (id or name)')
+      .option('--network-acl <acl>', 'a network ACL of the same VPC (id or name)'),
+    async (client, flags, ref: string) => {
+      if (flags.routeTable === undefined && flags.networkAcl === undefined)
+        throw new UsageError('give --route-table, --network-acl or both');
+      const id = await resolveRef(client, VIEWS.subnet, ref);
+      const current = await client.request<Obj>('GET', `/v1/subnets/${id}`);
+      const where = { vpc: String(current.vpc) };
+      const body: Obj = {};
+      if (typeof flags.routeTable === 'string')
+        body.routeTable = await resolveRef(client, VIEWS.routeTable, flags.routeTable, where);
+      if (typeof flags.networkAcl === 'string')
+        body.networkAcl = await resolveRef(client, VIEWS.nacl, flags.networkAcl, where);
+      printDetail(flags, await client.request<Obj>('PATCH', `/v1/subnets/${id}`, body));
+    },
+  );
+
+  // route tables
+  const inVpc = [{ flag: 'vpc', field: 'vpc', view: VIEWS.vpc }];
+  /** A route target: `blackhole`, an id (igw-, pcx-, i-), or the name of one of those. */
+  const resolveTarget = async (client: ApiClient, vpc: string, text: string): Promise<Obj> => {
+    if (text === 'blackhole') return { kind: 'blackhole' };
+    const kinds = [
+      ['igw', 'internet-gateway', 'internet-gateways', { vpc }],
+      ['pcx', 'peering', 'peerings', {}],
+      ['i', 'instance', 'instances', {}],
+    ] as const;
+    for (const [prefix, kind] of kinds)
+      if (new RegExp(`^${prefix}-[0-9a-z]+$`).test(text)) return { kind, id: text };
+    const found: Obj[] = [];
+    for (const [, kind, collection, where] of kinds)
+      for (const o of await client.listAll<Obj>(`/v1/${collection}`, { ...where, name: text }))
+        found.push({ kind, id: String(o.id) });
+    if (found.length === 1) return found[0]!;
+    if (found.length === 0)
+      throw new CliError(
+        `no internet gateway of ${vpc}, peering or instance named "${text}" to route to (a target is igw-..., pcx-..., i-..., blackhole or one of their names)`,
+      );
+    throw new CliError(`"${text}" names ${found.map((f) => f.id).join(', ')}: use an id`);
+  };
+  const routeTable = program
+    .command('route-table')
+    .description("route tables: where a subnet's traffic leaving the VPC goes");
+  leaf(
+    routeTable
+      .command('create')
+      .description('create a route table')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
+      .option(
+        '--route <DEST=TARGET>',
+        'a route, e.g. 0.0.0.0/0=igw-0a1b2c; TARGET is igw-..., pcx-..., i-..., blackhole or a name (repeatable)',
+        (v: string, prev: { destination: string; target: string }[] | undefined) => [
+          ...(prev ?? []),
+          parseRouteOption(v),
+        ],
+      ),
+    async (client, flags, name: string) => {
+      const vpcId = await resolveRef(client, VIEWS.vpc, String(flags.vpc));
+      const routes = [];
+      for (const r of (flags.route as { destination: string; target: string }[]) ?? [])
+        routes.push({ destination: r.destination, target: await resolveTarget(client, vpcId, r.target) });
+      print(
+        flags,
+        VIEWS.routeTable,
+        [await create(client, VIEWS.routeTable, { name, vpc: vpcId, routes })],
+        true,
+      );
+    },
+  );
+  common(routeTable, VIEWS.routeTable, inVpc);
+  const route = routeTable.command('route').description("a route table's routes");
+  /** Reads the table, changes its routes, and writes them back if nobody changed it meanwhile. */
+  const changeRoutes = async (
+    client: ApiClient,
+    ref: string,
+    change: (routes: Obj[], vpc: string) => Promise<Obj[]>,
+  ) => {
+    const id = await resolveRef(client, VIEWS.routeTable, ref);
+    const current = await client.request<Obj>('GET', `/v1/route-tables/${id}`);
+    const routes = await change(current.routes as Obj[], String(current.vpc));
+    return client.request<Obj>(
+      'PATCH',
+      `/v1/route-tables/${id}`,
+      { routes },
+      {
+        'if-match': `"${current.version}"`,
+      },
+    );
+  };
+  leaf(
+    route
+      .command('add')
+      .description('add a route to a route table')
+      .argument('<table>', 'id or name')
+      .argument('<destination>', 'an IPv4 prefix, e.g. 0.0.0.0/0', parseDestination)
+      .argument(
+        '<target>',
+        'igw-..., pcx-..., i-..., blackhole, or the name of a gateway, peering or instance',
+      ),
+    async (client, flags, ref: string, destination: string, target: string) => {
+      const changed = await changeRoutes(client, ref, async (routes, vpc) => [
+        ...routes,
+        { destination, target: await resolveTarget(client, vpc, target) },
+      ]);
+      print(flags, VIEWS.routeTable, [changed], true);
+    },
+  );
+  leaf(
+    route
+      .command('delete')
+      .description('delete the route to a destination from a route table')
+      .argument('<table>', 'id or name')
+      .argument('<destination>', 'the IPv4 prefix of the route', parseDestination),
+    async (client, flags, ref: string, destination: string) => {
+      const changed = await changeRoutes(client, ref, async (routes) => {
+        const kept = routes.filter((r) => r.destination !== destination);
+        if (kept.length === routes.length) throw new CliError(`${ref} has no route to ${destination}`);
+        return kept;
+      });
+      print(flags, VIEWS.routeTable, [changed], true);
+    },
+  );
+
+  // internet gateways
+  const igw = program.command('igw').description("internet gateways: a VPC's way out to the internet");
+  leaf(
+    igw
+      .command('create')
+      .description('create an internet gateway')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'its VPC (id or name)'),
+    async (client, flags, name: string) => {
+      const vpcId = await resolveRef(client, VIEWS.vpc, String(flags.vpc));
+      print(flags, VIEWS.igw, [await create(client, VIEWS.igw, { name, vpc: vpcId })], true);
+    },
+  );
+  common(igw, VIEWS.igw, inVpc);
+
+  // elastic IPs
+  const eip = program
+    .command('eip')
+    .description('elastic IPs: public addresses, bound to an instance or not');
+  leaf(
+    eip
+      .command('allocate')
+      .description("allocate an elastic IP from the border's public pool")
+      .argument('<name>')
+      .option('--instance <instance>', 'bind it to this instance (id or name)'),
+    async (client, flags, name: string) => {
+      const body: Obj = { name };
+      if (typeof flags.instance === 'string')
+        body.instance = await resolveRef(client, VIEWS.instance, flags.instance);
+      print(flags, VIEWS.eip, [await create(client, VIEWS.eip, body)], true);
+    },
+  );
+  leaf(
+    eip
+      .command('associate')
+      .description('bind an elastic IP to an instance')
+      .argument('<eip>', 'id or name')
+      .argument('<instance>', 'id or name'),
+    async (client, flags, ref: string, instanceRef: string) => {
+      const id = await resolveRef(client, VIEWS.eip, ref);
+      const instanceId = await resolveRef(client, VIEWS.instance, instanceRef);
+      print(
+        flags,
+        VIEWS.eip,
+        [await client.request<Obj>('PATCH', `/v1/elastic-ips/${id}`, { instance: instanceId })],
+        true,
+      );
+    },
+  );
+  leaf(
+    eip
+      .command('disassociate')
+      .description('unbind an elastic IP from its instance (the address stays allocated)')
+      .argument('<eip>', 'id or name'),
+    async (client, flags, ref: string) => {
+      const id = await resolveRef(client, VIEWS.eip, ref);
+      print(
+        flags,
+        VIEWS.eip,
+        [await client.request<Obj>('PATCH', `/v1/elastic-ips/${id}`, { instance: null })],
+        true,
+      );
+    },
+  );
+  common(eip, VIEWS.eip, [{ flag: 'instance', field: 'instance', view: VIEWS.instance }], {
+    verb: 'release',
+    done: 'released',
+  });
+
+  // peerings
+  const peering = program.command('peering').description('peerings: two VPCs of the tenant joined');
+  leaf(
+    peering
+      .command('create')
+      .description('peer two VPCs (their blocks must not overlap; add routes to the peering in both)')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'one VPC (id or name)')
+      .requiredOption('--peer-vpc <vpc>', 'the other VPC (id or name)'),
+    async (client, flags, name: string) => {
+      const body = {
+        name,
+        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
+        peerVpc: await resolveRef(client, VIEWS.vpc, String(flags.peerVpc)),
+      };
+      print(flags, VIEWS.peering, [await create(client, VIEWS.peering, body)], true);
+    },
+  );
+  common(peering, VIEWS.peering, inVpc);
+
+  // network ACLs
+  const nacl = program
+    .command('nacl')
+    .description('network ACLs: stateless numbered allow/deny rules per subnet');
+  const aclHelp =
+    'NUMBER:allow|deny:PROTOCOL[:PORT[-PORT]]:CIDR, e.g. 100:allow:tcp:80:0.0.0.0/0 (repeatable)';
+  const collectAcl = (v: string, prev: Obj[] | undefined) => [...(prev ?? []), parseAclRule(v)];
+  leaf(
+    nacl
+      .command('create')
+      .description('create a network ACL (what no rule allows is denied)')
+      .argument('<name>')
+      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
+      .option('--ingress <rule>', `in: ${aclHelp}`, collectAcl)
+      .option('--egress <rule>', `out: ${aclHelp}`, collectAcl),
+    async (client, flags, name: string) => {
+      const body = {
+        name,
+        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
+        ingress: flags.ingress ?? [],
+        egress: flags.egress ?? [],
+      };
+      print(flags, VIEWS.nacl, [await create(client, VIEWS.nacl, body)], true);
+    },
+  );
+  common(nacl, VIEWS.nacl, inVpc);
 
   // security groups
   const sg = program.command('sg').description('security groups: stateful allow rules per instance');

@@ -240,3 +240,156 @@ test('--dry-run prints the plan difference of a change and makes none', async ()
   const list = await vnet(['instance', 'list', '--subnet', 'dry1', '--output', 'json']);
   assert.deepEqual(JSON.parse(list.stdout), []);
 });
+
+/** Runs `vnet ARGS --output json`, expects success, and parses the answer. */
+async function json(...args: string[]) {
+  const r = await vnet([...args, '--output', 'json']);
+  assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+test('route-table with an internet gateway route, associated to a subnet; route add / delete', async () => {
+  const vpc = await json('vpc', 'create', 'netvpc', '--cidr', '10.60.0.0/16');
+  const subnet = await json('subnet', 'create', 'pub', '--vpc', 'netvpc', '--cidr', '10.60.1.0/24');
+  const igw = await json('igw', 'create', 'gw', '--vpc', 'netvpc');
+  assert.match(igw.id, /^igw-/);
+  assert.equal(igw.vpc, vpc.id);
+  assert.deepEqual(
+    (await json('igw', 'list', '--vpc', 'netvpc')).map((g: { id: string }) => g.id),
+    [igw.id],
+  );
+  const rtb = await json('route-table', 'create', 'public', '--vpc', 'netvpc', '--route', '0.0.0.0/0=gw');
+  assert.match(rtb.id, /^rtb-/);
+  assert.deepEqual(rtb.routes, [
+    { destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: igw.id } },
+  ]);
+  const associated = await json('subnet', 'associate', 'pub', '--route-table', 'public');
+  assert.equal(associated.id, subnet.id);
+  assert.equal(associated.routeTable, rtb.id);
+  assert.equal((await json('subnet', 'get', subnet.id)).routeTable, rtb.id);
+  const added = await json('route-table', 'route', 'add', 'public', '10.99.0.0/16', 'blackhole');
+  assert.deepEqual(added.routes[1], { destination: '10.99.0.0/16', target: { kind: 'blackhole' } });
+  const table = await vnet(['route-table', 'list', '--vpc', 'netvpc']);
+  assert.match(
+    table.stdout,
+    new RegExp(
+      `^${rtb.id} +public +${vpc.id} +0\\.0\\.0\\.0/0->${igw.id} 10\\.99\\.0\\.0/16->blackhole$`,
+      'm',
+    ),
+  );
+  const deleted = await json('route-table', 'route', 'delete', 'public', '10.99.0.0/16');
+  assert.deepEqual(deleted.routes, rtb.routes);
+  const none = await vnet(['route-table', 'route', 'delete', 'public', '10.99.0.0/16']);
+  assert.equal(none.status, 1);
+  assert.equal(none.stderr, 'vnet route-table route delete: public has no route to 10.99.0.0/16\n');
+  const noTarget = await vnet(['route-table', 'route', 'add', 'public', '10.98.0.0/16', 'nowhere']);
+  assert.equal(noTarget.status, 1);
+  assert.match(noTarget.stderr, /no internet gateway of vpc-\w+, peering or instance named "nowhere"/);
+});
+
+test('eip allocate, associate to an instance, disassociate, release', async () => {
+  const vm = await json('instance', 'launch', 'pub1', '--subnet', 'pub');
+  const eip = await json('eip', 'allocate', 'web-ip');
+  assert.match(eip.id, /^eip-/);
+  assert.match(eip.address, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(eip.instance, undefined);
+  const bound = await json('eip', 'associate', 'web-ip', 'pub1');
+  assert.equal(bound.instance, vm.id);
+  assert.equal(bound.address, eip.address);
+  assert.deepEqual(
+    (await json('eip', 'list', '--instance', 'pub1')).map((e: { id: string }) => e.id),
+    [eip.id],
+  );
+  assert.equal((await json('eip', 'get', 'web-ip')).instance, vm.id);
+  const unbound = await json('eip', 'disassociate', 'web-ip');
+  assert.equal(unbound.instance, undefined);
+  const again = await json('eip', 'allocate', 'web-ip2', '--instance', vm.id);
+  assert.equal(again.instance, vm.id);
+  assert.deepEqual(await json('eip', 'release', 'web-ip'), { released: eip.id });
+  assert.deepEqual(
+    (await json('eip', 'list')).map((e: { id: string }) => e.id),
+    [again.id],
+  );
+});
+
+test('peering between two VPCs of the tenant, with routes both ways', async () => {
+  const a = await json('vpc', 'create', 'peer-a', '--cidr', '10.61.0.0/16');
+  const b = await json('vpc', 'create', 'peer-b', '--cidr', '10.62.0.0/16');
+  const pcx = await json('peering', 'create', 'a-b', '--vpc', 'peer-a', '--peer-vpc', 'peer-b');
+  assert.match(pcx.id, /^pcx-/);
+  assert.equal(pcx.vpc, a.id);
+  assert.equal(pcx.peerVpc, b.id);
+  assert.deepEqual(
+    (await json('peering', 'list', '--vpc', 'peer-a')).map((p: { id: string }) => p.id),
+    [pcx.id],
+  );
+  await json('route-table', 'create', 'to-b', '--vpc', 'peer-a');
+  await json('route-table', 'create', 'to-a', '--vpc', 'peer-b');
+  const ab = await json('route-table', 'route', 'add', 'to-b', '10.62.0.0/16', 'a-b');
+  const ba = await json('route-table', 'route', 'add', 'to-a', '10.61.0.0/16', pcx.id);
+  assert.deepEqual(ab.routes, [{ destination: '10.62.0.0/16', target: { kind: 'peering', id: pcx.id } }]);
+  assert.deepEqual(ba.routes, [{ destination: '10.61.0.0/16', target: { kind: 'peering', id: pcx.id } }]);
+  assert.equal(ab.vpc, a.id);
+  assert.equal(ba.vpc, b.id);
+});
+
+test('nacl create with numbered rules, associated to a subnet; malformed rules are usage errors', async () => {
+  const acl = await json(
+    'nacl',
+    'create',
+    'edge',
+    '--vpc',
+    'netvpc',
+    '--ingress',
+    '100:allow:tcp:80-443:0.0.0.0/0',
+    '--ingress',
+    '200:deny:all:10.0.0.0/8',
+    '--egress',
+    '100:allow:all:0.0.0.0/0',
+  );
+  assert.match(acl.id, /^acl-/);
+  assert.deepEqual(acl.ingress, [
+    { number: 100, action: 'allow', protocol: 'tcp', ports: [80, 443], cidr: '0.0.0.0/0' },
+    { number: 200, action: 'deny', protocol: 'all', cidr: '10.0.0.0/8' },
+  ]);
+  assert.deepEqual(acl.egress, [{ number: 100, action: 'allow', protocol: 'all', cidr: '0.0.0.0/0' }]);
+  assert.equal((await json('subnet', 'associate', 'pub', '--network-acl', 'edge')).networkAcl, acl.id);
+  const table = await vnet(['nacl', 'get', 'edge']);
+  assert.match(table.stdout, /^ingress +100:allow:tcp:80-443:0\.0\.0\.0\/0 200:deny:all:10\.0\.0\.0\/8$/m);
+
+  const bad = await vnet([
+    'nacl',
+    'create',
+    'x',
+    '--vpc',
+    'netvpc',
+    '--ingress',
+    '100:permit:tcp:22:0.0.0.0/0',
+  ]);
+  assert.equal(bad.status, 2);
+  assert.match(
+    bad.stderr,
+    /"100:permit:tcp:22:0\.0\.0\.0\/0" is not a network ACL rule: the action "permit" is not allow or deny;/,
+  );
+  const icmpPorts = await vnet([
+    'nacl',
+    'create',
+    'x',
+    '--vpc',
+    'netvpc',
+    '--egress',
+    '1:allow:icmp:8:0.0.0.0/0',
+  ]);
+  assert.equal(icmpPorts.status, 2);
+  assert.match(icmpPorts.stderr, /ports are for tcp and udp, not icmp/);
+  const route = await vnet(['route-table', 'create', 'x', '--vpc', 'netvpc', '--route', '0.0.0.0/0']);
+  assert.equal(route.status, 2);
+  assert.match(route.stderr, /"0\.0\.0\.0\/0" is not a route: DEST=TARGET/);
+  const dest = await vnet(['route-table', 'route', 'add', 'public', '10.0.0.0', 'gw']);
+  assert.equal(dest.status, 2);
+  assert.match(dest.stderr, /"10\.0\.0\.0" is not a route destination/);
+  const nothing = await vnet(['subnet', 'associate', 'pub']);
+  assert.equal(nothing.status, 2);
+  assert.equal(nothing.stderr, 'vnet subnet associate: give --route-table, --network-acl or both\n');
+  assert.equal((await vnet(['nacl', 'list', '-o', 'json'])).stdout.includes('"x"'), false);
+});
