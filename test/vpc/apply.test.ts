@@ -293,3 +293,109 @@ test('golden plan, edited: a blackhole route drops and counts; source NAT throug
   assert.ok(out.delivered, `${out.outcome}\n${out.trace.join('\n')}`);
   assert.equal(formatIpv4(web.udpLog.at(-1)!.src), (snat as { publicIp: string }).publicIp);
 });
+
+/** Tenant a gets a second VPC (10.1.0.0/16) peered with vpc-a, routes on both sides for subnet-a1 and subnet-c1. */
+function peeredIntent(): Intent {
+  return edited(smallIntent(), (d) => {
+    d.vpcs.push({ id: 'vpc-c', tenant: 'tenant-a', name: 'shared', cidrs: ['10.1.0.0/16'] });
+    d.subnets.push({ id: 'subnet-c1', tenant: 'tenant-a', vpc: 'vpc-c', name: 'svc', cidr: '10.1.1.0/24' });
+    d.peerings.push({ id: 'pcx-1', tenant: 'tenant-a', name: 'a-c', vpc: 'vpc-a', peerVpc: 'vpc-c' });
+    const rtb = (id: string, vpc: string, destination: string) => ({
+      id,
+      tenant: 'tenant-a',
+      vpc,
+      name: id,
+      routes: [{ destination, target: { kind: 'peering', id: 'pcx-1' } }],
+    });
+    d.routeTables.push(rtb('rtb-a', 'vpc-a', '10.1.0.0/16'), rtb('rtb-c', 'vpc-c', '10.0.0.0/16'));
+    d.subnets[0].routeTable = 'rtb-a';
+    d.subnets.at(-1).routeTable = 'rtb-c';
+    d.securityGroups.push({
+      id: 'sg-c',
+      tenant: 'tenant-a',
+      vpc: 'vpc-c',
+      name: 'open',
+      ingress: [{ protocol: 'all', cidr: '10.0.0.0/8' }],
+      egress: [{ protocol: 'all', cidr: '0.0.0.0/0' }],
+    });
+    d.securityGroups[0].ingress.push({ protocol: 'all', cidr: '10.1.0.0/16' });
+    // i-c1 on a hypervisor with no VRF of vpc-a, i-c2 on one with vpc-a's and vpc-b's.
+    d.instances.push(
+      {
+        ...d.instances[0],
+        id: 'i-c1',
+        name: 'i-c1',
+        subnet: 'subnet-c1',
+        ip: '10.1.1.10',
+        mac: '0a:00:00:00:00:07',
+        host: 'leaf1-srv2',
+        securityGroups: ['sg-c'],
+      },
+      {
+        ...d.instances[0],
+        id: 'i-c2',
+        name: 'i-c2',
+        subnet: 'subnet-c1',
+        ip: '10.1.1.11',
+        mac: '0a:00:00:00:00:08',
+        host: 'leaf1-srv1',
+        securityGroups: ['sg-c'],
+      },
+    );
+  });
+}
+
+test('a peering carries packets both ways between the peered VPCs, only for subnets routed to it', () => {
+  const intent = peeredIntent();
+  const dp = createServiceDataPlane();
+  assert.deepEqual(validate(intent, dp.inventory()), []);
+  const plan = compile(intent, dp.inventory());
+  const report = dp.apply(plan);
+  assert.deepEqual(report.skipped, []);
+  assert.ok(
+    report.actions.some((a) => /^\+ peering link leaf1-srv1: /.test(a)),
+    report.actions.join('\n'),
+  );
+  // vpc-a has no instance on leaf1-srv2: a VRF of it is made there for the peering.
+  assert.ok(
+    report.actions.some((a) => /^\+ vrf leaf1-srv2\/vpc-a: L3 VNI \d+, for peering vpc-a <-> vpc-c$/.test(a)),
+    report.actions.join('\n'),
+  );
+  assert.ok(dp.vrf('leaf1-srv2', 'vpc-a') !== undefined);
+  dp.settle();
+  assert.ok(pingOk(dp, 'i-a1', '10.1.1.10'), 'a -> c, other hypervisor');
+  assert.ok(pingOk(dp, 'i-a3', '10.1.1.11'), 'a (subnet-a1, other leaf) -> c');
+  assert.ok(pingOk(dp, 'i-c1', '10.0.1.10'), 'c -> a');
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.11'), 'c -> a, across leaves');
+  for (const [src, dst] of [
+    ['i-a1', 'i-c1'],
+    ['i-c1', 'i-a3'],
+  ] as const) {
+    const r = confirmReach(dp, intent, plan, { src, dst, protocol: 'tcp', port: 8080 });
+    assert.ok(r.delivered, `${src} -> ${dst}: ${r.outcome}`);
+  }
+  // subnet-a2 has no route to the peering: its packets go nowhere, and c's answers to it neither.
+  assert.ok(!pingOk(dp, 'i-a2', '10.1.1.10'));
+  assert.ok(!pingOk(dp, 'i-c1', '10.0.2.10'));
+  // Tenant b's 10.0.1.10 is not reached through a's peering.
+  const b1 = dp.instance('i-b1')!.ipCounters.delivered;
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
+  assert.equal(dp.instance('i-b1')!.ipCounters.delivered, b1);
+  // The peering removed: the links and the VRFs made for it go, and nothing crosses.
+  const next = edited(intent, (d) => {
+    d.peerings = [];
+    d.routeTables = [];
+    for (const s of d.subnets) delete s.routeTable;
+  });
+  const gone = dp.apply(compile(next, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(
+    gone.actions.some((a) => /^- peering link /.test(a)),
+    gone.actions.join('\n'),
+  );
+  assert.ok(gone.actions.includes('- vrf leaf1-srv2/vpc-a (made for a peering)'), gone.actions.join('\n'));
+  assert.equal(dp.vrf('leaf1-srv2', 'vpc-a'), undefined);
+  assert.equal(dp.net.nodes.has('leaf1-srv2/vpc-a'), false);
+  assert.ok(!pingOk(dp, 'i-a1', '10.1.1.10'));
+  assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'));
+});

@@ -1,7 +1,8 @@
 /**
  * Reachability confirmed by a real packet: on the golden plan, the static analysis and the data
- * plane agree flow by flow (except across the peering, which the data plane does not carry yet);
- * then a fast-check property: random small intents (validated clean), applied onto an empty
+ * plane agree flow by flow (across the peering too);
+ * then a fast-check property: random small intents (validated clean; two VPCs, most often
+ * peered, with peering routes in some subnets' tables), applied onto an empty
  * service fabric, and for random instance pairs and protocols `analyzeReach(...).allowed ===
  * confirmReach(...).delivered`.
  */
@@ -43,11 +44,14 @@ test('golden plan: the analysis and one real packet agree, flow by flow', () => 
     assert.equal(r.analysis.allowed, allowed, JSON.stringify(q));
     assert.ok(r.agree, `${JSON.stringify(q)}: ${r.confirmation.outcome}\n${r.confirmation.trace.join('\n')}`);
   }
-  // Not carried by the data plane yet: routes to a peering (the analysis allows it).
+  // Across the peering (routes both sides): the analysis allows it and the packet gets there.
   const peered = reach(dp, intent, plan, { src: 'i-a1', dst: 'i-a4', protocol: 'tcp', port: 8080 });
   assert.equal(peered.analysis.allowed, true);
-  assert.equal(peered.confirmation.delivered, false);
-  assert.equal(peered.agree, false);
+  assert.ok(peered.agree, `${peered.confirmation.outcome}\n${peered.confirmation.trace.join('\n')}`);
+  assert.ok(
+    peered.confirmation.trace.some((l) => /pcx-vpc-a2/.test(l)),
+    'over the peering link',
+  );
 });
 
 test('a confirmation carries the trace, hop by hop', () => {
@@ -105,6 +109,14 @@ const ruleArb = fc.record({
 type RuleDraft = { protocol: string; ports?: [number, number]; remote: string; group?: string };
 
 const intentArb = fc.record({
+  /** A peering between vpc-1 and vpc-2 (most often), routed to from some subnets' tables. */
+  peering: fc.record({
+    on: fc.nat(3).map((k) => k > 0),
+    routes: fc.oneof(
+      fc.constant(['subnet-1', 'subnet-2', 'subnet-3']),
+      fc.subarray(['subnet-1', 'subnet-2', 'subnet-3']),
+    ),
+  }),
   instances: fc.array(
     fc.record({
       subnet: fc.constantFrom(0, 0, 1, 1, 2),
@@ -201,6 +213,22 @@ function buildIntent(d: any): Intent {
   for (const dir of ['ingress', 'egress'] as const)
     if (d.acl.allowAll[dir])
       acl[dir].push({ number: 250, action: 'allow', protocol: 'all', cidr: '0.0.0.0/0' });
+  const peered: string[] = d.peering.on ? d.peering.routes : [];
+  const routeTables = peered.map((subnet) => {
+    const vpc = SUBNETS.find((s) => s.id === subnet)!.vpc;
+    return {
+      id: `rtb-${subnet}`,
+      tenant: 'tenant-1',
+      vpc,
+      name: subnet,
+      routes: [
+        {
+          destination: vpc === 'vpc-1' ? '10.1.0.0/16' : '10.0.0.0/16',
+          target: { kind: 'peering', id: 'pcx-1' },
+        },
+      ],
+    };
+  });
   return {
     tenants: [{ id: 'tenant-1', name: 'acme' }],
     vpcs: [
@@ -214,11 +242,14 @@ function buildIntent(d: any): Intent {
       name: s.id,
       cidr: s.cidr,
       ...(d.acl.on.includes(s.id) ? { networkAcl: 'acl-1' } : {}),
+      ...(peered.includes(s.id) ? { routeTable: `rtb-${s.id}` } : {}),
     })),
-    routeTables: [],
+    routeTables,
     internetGateways: [],
     elasticIps: [],
-    peerings: [],
+    peerings: d.peering.on
+      ? [{ id: 'pcx-1', tenant: 'tenant-1', name: 'one-two', vpc: 'vpc-1', peerVpc: 'vpc-2' }]
+      : [],
     securityGroups,
     networkAcls: [acl],
     instances,
