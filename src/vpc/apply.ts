@@ -32,7 +32,11 @@
  *   (the router's ACL engine; DHCP to the gateway is always allowed).
  * - `sg-rule`: a `SecurityGroupFilter` on the instance's VAP (stateful, counted as `security-group`).
  * - `snat`: on the border's VRF of the VPC, a link to the `internet` router with the public address,
- *   a default route out, and source NAT. Not done: `static-nat`.
+ *   a default route out, and source NAT (hairpin: a packet from inside for that address goes out
+ *   and back in through the NAT).
+ * - `static-nat`: the elastic IP as 1:1 NAT on that link (`Router.addStaticNat`), before the source
+ *   NAT: the instance's packets leave as it, ports kept; packets for it from the internet get the
+ *   instance's address and reach it by the EVPN host route; the internet routes it to the VRF.
  *
  * Derived state is reconciled per subnet, VPC and instance touched by the diff: a table is replaced
  * only when its content changes, so devices and tables the diff does not touch are left alone.
@@ -95,7 +99,7 @@ export interface ApplyReport {
   readonly byKind: Partial<Record<PlanKind, ApplyCounts>>;
   /** What was done to the data plane, in order, one line each. */
   readonly actions: readonly string[];
-  /** Entries (by `kind key`) the data plane does not implement (static NAT). */
+  /** Entries (by `kind key`) the data plane cannot apply (a static NAT of a VPC with no source NAT...). */
   readonly skipped: readonly string[];
 }
 
@@ -374,7 +378,7 @@ export class VpcDataPlane {
       case 'snat':
         return this.removeSnat(ctx, e);
       case 'static-nat':
-        return;
+        return this.removeStaticNat(ctx, e);
       default:
         return; // l3-vni, l2-vni, anycast-gateway: carried by the VRFs and BDs
     }
@@ -408,8 +412,7 @@ export class VpcDataPlane {
       case 'snat':
         return this.addSnat(ctx, e);
       case 'static-nat':
-        ctx.skipped.push(entryId(e));
-        return;
+        return this.addStaticNat(ctx, e);
       default:
         return;
     }
@@ -602,6 +605,49 @@ export class VpcDataPlane {
       iface: outside,
     });
     ctx.actions.push(`+ snat ${vrf.name} ext: ${e.inside.join(',')} leave as ${e.publicIp}`);
+    // The VPC's elastic IPs applied before (a changed source NAT is a removal and an addition).
+    for (const s of entriesOf(ctx.next, 'static-nat'))
+      if (s.vpc === e.vpc && this.staticNatsApplied.has(s.publicIp)) this.installStaticNat(s);
+  }
+
+  /** Elastic IPs on the border, by public address. */
+  private readonly staticNatsApplied = new Set<string>();
+
+  /** 1:1 NAT on the border VRF's `ext` of the VPC, and the internet's route to the public address. */
+  private installStaticNat(e: EntryOf<'static-nat'>): boolean {
+    const internet = this.fabric.internet;
+    const vrf = this.fabric.border?.vrfs.get(e.vpc)?.router;
+    const n = this.external.get(e.vpc);
+    if (internet === null || internet === undefined || vrf === undefined || n === undefined) return false;
+    if (vrf.iface('ext') === undefined) return false;
+    const publicIp = ip(e.publicIp);
+    vrf.addStaticNat('ext', publicIp, ip(e.insideIp));
+    internet.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    internet.addStaticRoute({
+      prefix: { address: publicIp, prefixLength: 32 },
+      nextHop: (EXTERNAL_LINKS + n * 4 + 2) >>> 0,
+      iface: `to-${e.vpc}`,
+    });
+    return true;
+  }
+
+  private addStaticNat(ctx: Ctx, e: EntryOf<'static-nat'>): void {
+    if (!this.installStaticNat(e)) {
+      ctx.skipped.push(entryId(e));
+      return;
+    }
+    this.staticNatsApplied.add(e.publicIp);
+    ctx.actions.push(
+      `+ static-nat ${e.border}/${e.vpc} ext: ${e.publicIp} <-> ${e.insideIp} (${e.instance})`,
+    );
+  }
+
+  private removeStaticNat(ctx: Ctx, e: EntryOf<'static-nat'>): void {
+    if (!this.staticNatsApplied.delete(e.publicIp)) return;
+    const publicIp = ip(e.publicIp);
+    this.fabric.border?.vrfs.get(e.vpc)?.router.removeStaticNat('ext', publicIp);
+    this.fabric.internet?.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    ctx.actions.push(`- static-nat ${e.border}/${e.vpc} ext: ${e.publicIp} (${e.instance})`);
   }
 
   private removeSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
@@ -617,6 +663,7 @@ export class VpcDataPlane {
     }
     if (vrf !== undefined) {
       vrf.nats.delete('ext');
+      vrf.staticNats.delete('ext');
       vrf.routes.remove((r) => r.iface === 'ext');
       const ext = vrf.iface('ext');
       if (ext !== undefined) vrf.clearAddresses(ext);

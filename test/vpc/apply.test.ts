@@ -5,7 +5,8 @@
  * same CIDRs stay apart; a second apply changes only what differs (same router objects, actions
  * about the new things only); removing an instance removes its host, its MAC route and the VRF it
  * alone needed; a move re-plugs it with a higher MAC mobility sequence number; then the golden
- * plan: security groups, network ACLs, blackhole routes and source NAT, seen in traces.
+ * plan: security groups, network ACLs, blackhole routes, source NAT and an elastic IP (1:1 NAT),
+ * seen in traces; a peering between two VPCs carries packets both ways.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -286,12 +287,16 @@ test('golden plan, edited: a blackhole route drops and counts; source NAT throug
     'leaf1-srv1/vpc-a1: drop (blackhole): 192.168.1.1 matches 192.168.0.0/16 -> blackhole',
   ]);
   assert.equal(vrf.drops.blackhole, 1);
-  // Out through the border's VRF: the internet sees the VPC's source NAT address.
+  // Out through the border's VRF: the internet sees the VPC's source NAT address (i-a1, with an
+  // elastic IP, is seen as that).
   const snat = plan.entries.find((e) => e.kind === 'snat')!;
   const web = dp.fabric.web!;
-  const out = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 });
+  const out = confirmReach(dp, intent, plan, { src: 'i-a2', dst: '198.51.100.10', protocol: 'udp', port: 7 });
   assert.ok(out.delivered, `${out.outcome}\n${out.trace.join('\n')}`);
   assert.equal(formatIpv4(web.udpLog.at(-1)!.src), (snat as { publicIp: string }).publicIp);
+  const own = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 });
+  assert.ok(own.delivered, `${own.outcome}\n${own.trace.join('\n')}`);
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), '203.0.113.10');
 });
 
 /** Tenant a gets a second VPC (10.1.0.0/16) peered with vpc-a, routes on both sides for subnet-a1 and subnet-c1. */
@@ -398,4 +403,63 @@ test('a peering carries packets both ways between the peered VPCs, only for subn
   assert.equal(dp.net.nodes.has('leaf1-srv2/vpc-a'), false);
   assert.ok(!pingOk(dp, 'i-a1', '10.1.1.10'));
   assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'));
+});
+
+test('golden plan: an elastic IP is 1:1 NAT on the border: web reaches the instance by it, and its traffic leaves as it', () => {
+  const intent = goldenIntent();
+  const dp = createServiceDataPlane();
+  const plan = compile(intent, dp.inventory());
+  const report = dp.apply(plan);
+  assert.deepEqual(report.skipped, []);
+  assert.ok(
+    report.actions.includes('+ static-nat border/vpc-a1 ext: 203.0.113.10 <-> 10.0.1.10 (i-a1)'),
+    report.actions.join('\n'),
+  );
+  dp.settle();
+  const web = dp.fabric.web!;
+  const snat = plan.entries.find((e) => e.kind === 'snat') as { publicIp: string };
+  // Out: i-a1 leaves as its elastic IP, not as the VPC's source NAT address (which i-a2 still uses).
+  const a1 = dp.instance('i-a1')!;
+  a1.bindUdp(40000, () => {});
+  assert.ok(a1.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), '203.0.113.10');
+  assert.equal(web.udpLog.at(-1)!.srcPort, 40000, '1:1 NAT keeps the port');
+  const a2 = dp.instance('i-a2')!;
+  a2.bindUdp(40000, () => {});
+  assert.ok(a2.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), snat.publicIp);
+  // In: web pings and connects to the elastic IP; i-a1 answers (sg-a1 lets 443 in from anywhere).
+  const before = a1.ipCounters.delivered;
+  const ping = web.ping(ip('203.0.113.10'), { count: 1, timeout: 100e6 });
+  dp.settle(150e6);
+  // sg-a1 has no icmp ingress rule: the echo reaches i-a1's port and is dropped there.
+  assert.notEqual(ping.results[0]?.status, 'reply');
+  assert.equal(a1.ipCounters.delivered, before);
+  a1.tcp.listen(443, () => {});
+  const conn = web.tcp.connect(ip('203.0.113.10'), 443);
+  dp.settle();
+  assert.equal(conn.state, 'ESTABLISHED');
+  const server = a1.tcp.connections().find((c) => c.local.port === 443)!;
+  assert.equal(formatIpv4(server.remote.ip), '198.51.100.10', 'the instance sees the real client');
+  // The elastic IP released: web no longer gets in, i-a1 leaves by source NAT again.
+  const next = compile(
+    edited(intent, (d) => {
+      d.elasticIps = [];
+    }),
+    dp.inventory(),
+    dp.plan,
+  );
+  const gone = dp.apply(next);
+  assert.ok(
+    gone.actions.includes('- static-nat border/vpc-a1 ext: 203.0.113.10 (i-a1)'),
+    gone.actions.join('\n'),
+  );
+  const again = web.tcp.connect(ip('203.0.113.10'), 443);
+  dp.settle();
+  assert.notEqual(again.state, 'ESTABLISHED');
+  assert.ok(a1.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), snat.publicIp);
 });

@@ -38,6 +38,11 @@ test('golden plan: the analysis and one real packet agree, flow by flow', () => 
     [{ src: 'i-b1', dst: 'i-b2', protocol: 'udp', port: 53 }, false],
     [{ src: 'i-a1', dst: 'i-a5', protocol: 'tcp', port: 5432 }, false],
     [{ src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 }, false],
+    [{ src: 'i-a1', dst: '198.51.100.10', protocol: 'tcp', port: 80 }, true],
+    // i-a1's elastic IP, from i-a2: out through the border and back in (hairpin), 1:1 NAT to i-a1.
+    [{ src: 'i-a2', dst: '203.0.113.10', protocol: 'tcp', port: 443 }, true],
+    [{ src: 'i-a2', dst: '203.0.113.10', protocol: 'icmp' }, false],
+    [{ src: 'i-a4', dst: '203.0.113.10', protocol: 'tcp', port: 443 }, false],
   ];
   for (const [q, allowed] of flows) {
     const r = reach(dp, intent, plan, q);
