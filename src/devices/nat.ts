@@ -189,3 +189,105 @@ function rewrite(
   if (protocol === IpProtocol.udp && sum === 0) sum = 0xffff;
   writeU16(p, sumAt, sum);
 }
+
+export interface StaticNatCounters {
+  translatedOut: number;
+  translatedIn: number;
+}
+
+/**
+ * Static 1:1 NAT (RFC 2663 4.1.1, "basic NAT", one address for one) on one interface of a router,
+ * as a cloud's elastic IP: a packet leaving by the interface from an inside address gets its public
+ * address as its source, any protocol, ports untouched; a packet arriving on the interface for a
+ * public address is given the inside address as its destination before it is routed. Checksums are
+ * updated incrementally (RFC 1624): the IPv4 header's, and TCP's and UDP's over the pseudo-header.
+ */
+export class StaticNat {
+  private readonly byPublic = new Map<Ipv4, Ipv4>();
+  private readonly byInside = new Map<Ipv4, Ipv4>();
+  readonly counters: StaticNatCounters = { translatedOut: 0, translatedIn: 0 };
+
+  constructor(
+    /** The interface the NAT sits on. */
+    readonly iface: string,
+  ) {}
+
+  get size(): number {
+    return this.byPublic.size;
+  }
+
+  add(publicIp: Ipv4, insideIp: Ipv4): void {
+    this.remove(publicIp);
+    const before = this.byInside.get(insideIp);
+    if (before !== undefined) this.byPublic.delete(before);
+    this.byPublic.set(publicIp, insideIp);
+    this.byInside.set(insideIp, publicIp);
+  }
+
+  remove(publicIp: Ipv4): boolean {
+    const inside = this.byPublic.get(publicIp);
+    if (inside === undefined) return false;
+    this.byPublic.delete(publicIp);
+    this.byInside.delete(inside);
+    return true;
+  }
+
+  /** The inside address `publicIp` stands for. */
+  insideOf(publicIp: Ipv4): Ipv4 | undefined {
+    return this.byPublic.get(publicIp);
+  }
+
+  /** The public address of `insideIp`. */
+  publicOf(insideIp: Ipv4): Ipv4 | undefined {
+    return this.byInside.get(insideIp);
+  }
+
+  /** Translates a packet leaving by the NAT's interface, in place; false when its source has no public address. */
+  translateOut(packet: Uint8Array): boolean {
+    const publicIp = this.byInside.get(readU32(packet, 12));
+    if (publicIp === undefined) return false;
+    rewriteAddress(packet, 12, publicIp);
+    this.counters.translatedOut++;
+    return true;
+  }
+
+  /** A packet arriving for a public address: the inside packet (a new buffer), or null when it has none. */
+  translateIn(packet: Uint8Array, offset: number, end: number): Uint8Array | null {
+    const inside = this.byPublic.get(readU32(packet, offset + 16));
+    if (inside === undefined) return null;
+    const copy = allocBytes(end - offset);
+    copy.set(packet.subarray(offset, end));
+    rewriteAddress(copy, 16, inside);
+    this.counters.translatedIn++;
+    return copy;
+  }
+
+  table(): { public: string; inside: string }[] {
+    return [...this.byPublic].map(([p, i]) => ({ public: formatIpv4(p), inside: formatIpv4(i) }));
+  }
+}
+
+/** Replaces the address at `addrAt` (12 source, 16 destination), fixing the IPv4 checksum and a TCP or UDP one (RFC 1624). */
+function rewriteAddress(p: Uint8Array, addrAt: number, addr: Ipv4): void {
+  const ihl = (p[0]! & 0x0f) * 4;
+  const protocol = p[9]!;
+  const oldAddr = readU32(p, addrAt);
+  const hi = (w: number) => w >>> 16;
+  const lo = (w: number) => w & 0xffff;
+  let ipSum = readU16(p, 10);
+  ipSum = incrementalChecksumUpdate(ipSum, hi(oldAddr), hi(addr));
+  ipSum = incrementalChecksumUpdate(ipSum, lo(oldAddr), lo(addr));
+  writeU16(p, 10, ipSum);
+  writeU32(p, addrAt, addr);
+  // Only the first fragment carries the L4 header; ICMP's checksum does not cover the addresses.
+  if ((readU16(p, 6) & 0x1fff) !== 0) return;
+  if (protocol !== IpProtocol.tcp && protocol !== IpProtocol.udp) return;
+  const sumAt = ihl + (protocol === IpProtocol.tcp ? 16 : 6);
+  if (p.length < sumAt + 2) return;
+  let sum = readU16(p, sumAt);
+  if (protocol === IpProtocol.udp && sum === 0) return; // no checksum sent
+  sum = incrementalChecksumUpdate(sum, hi(oldAddr), hi(addr));
+  sum = incrementalChecksumUpdate(sum, lo(oldAddr), lo(addr));
+  if (protocol === IpProtocol.udp && sum === 0) sum = 0xffff;
+  writeU16(p, sumAt, sum);
+}

@@ -34,7 +34,7 @@ import {
 import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
 import { ecmpText, IpNode } from './ip-node.js';
-import { SourceNat } from './nat.js';
+import { SourceNat, StaticNat } from './nat.js';
 import { type MultipathChoice, newMultipathChoice, type Route } from './route-table.js';
 
 export interface StaticRouteSpec {
@@ -55,6 +55,8 @@ export class Router extends IpNode {
   /** Packets forwarded by an ECMP choice (a prefix with 2 or more equal-cost routes), per outgoing interface. */
   /** Source NAT per interface (a border's way out of the overlay). */
   readonly nats = new Map<string, SourceNat>();
+  /** Static 1:1 NATs by interface (elastic IPs), before the interface's source NAT. */
+  readonly staticNats = new Map<string, StaticNat>();
   readonly ecmpChoices: Record<string, number> = {};
   /** Filled by each forwarding lookup (read at once: forwarding may re-enter via ICMP errors). */
   private readonly forwardChoice: MultipathChoice = newMultipathChoice();
@@ -129,8 +131,72 @@ export class Router extends IpNode {
     return nat;
   }
 
+  /**
+   * Hairpin NAT (RFC 4787 6): a packet from the inside for the source NAT address of another
+   * interface goes out and back in through that NAT: its source translated as it would leave (1:1
+   * NAT first), its destination as a reply coming back; undefined when no NAT of this router has it.
+   */
+  private hairpin(ip: Ipv4View, iface: IpInterface): Ipv4View | undefined {
+    for (const [name, nat] of this.nats) {
+      if (nat.publicIp !== ip.dst) continue;
+      const copy = allocBytes(ip.end - ip.offset);
+      copy.set(ip.bytes.subarray(ip.offset, ip.end));
+      const one = this.staticNats.get(name);
+      if (!(one?.translateOut(copy) ?? false) && !nat.translateOut(copy)) return undefined;
+      const back = nat.translateIn(copy, 0, copy.length);
+      const view = back === null ? undefined : Ipv4View.check(back);
+      if (view === undefined || !view.ok) return undefined;
+      if (this.tracer.enabled)
+        this.trace(
+          'nat',
+          `NAT: hairpin through ${name}: ${formatIpv4(ip.src)} -> ${formatIpv4(ip.dst)} is ${formatIpv4(view.value.src)} -> ${formatIpv4(view.value.dst)}`,
+          iface.port,
+        );
+      return view.value;
+    }
+    return undefined;
+  }
+
+  /** Static 1:1 NAT on `ifaceName`: `publicIp` stands for `insideIp` both ways (an elastic IP). */
+  addStaticNat(ifaceName: string, publicIp: Ipv4, insideIp: Ipv4): StaticNat {
+    if (!this.iface(ifaceName)) throw new Error(`${this.name}: no interface named ${ifaceName}`);
+    let nat = this.staticNats.get(ifaceName);
+    if (nat === undefined) {
+      nat = new StaticNat(ifaceName);
+      this.staticNats.set(ifaceName, nat);
+    }
+    nat.add(publicIp, insideIp);
+    return nat;
+  }
+
+  removeStaticNat(ifaceName: string, publicIp: Ipv4): boolean {
+    const nat = this.staticNats.get(ifaceName);
+    if (nat === undefined) return false;
+    const removed = nat.remove(publicIp);
+    if (nat.size === 0) this.staticNats.delete(ifaceName);
+    return removed;
+  }
+
   protected override inbound(ip: Ipv4View, iface: IpInterface): Ipv4View {
+    const one = this.staticNats.get(iface.name);
+    if (one !== undefined && one.insideOf(ip.dst) !== undefined) {
+      const inside = one.translateIn(ip.bytes, ip.offset, ip.end);
+      const view = inside === null ? undefined : Ipv4View.check(inside);
+      if (view?.ok) {
+        if (this.tracer.enabled)
+          this.trace(
+            'nat',
+            `NAT: ${formatIpv4(ip.dst)} is ${formatIpv4(view.value.dst)} inside (1:1 NAT)`,
+            iface.port,
+          );
+        return view.value;
+      }
+    }
     const nat = this.nats.get(iface.name);
+    if (nat === undefined && one === undefined) {
+      const hairpin = this.hairpin(ip, iface);
+      if (hairpin !== undefined) return hairpin;
+    }
     if (nat === undefined || ip.dst !== nat.publicIp) return ip;
     const inside = nat.translateIn(ip.bytes, ip.offset, ip.end);
     if (inside === null) return ip;
@@ -210,7 +276,7 @@ export class Router extends IpNode {
 
   /** Whether packets arriving on `iface` pass an inbound ACL or a NAT before delivery. */
   protected filtersInbound(iface: IpInterface): boolean {
-    return this.aclIn.has(iface.name) || this.nats.has(iface.name);
+    return this.aclIn.has(iface.name) || this.nats.has(iface.name) || this.staticNats.has(iface.name);
   }
 
   /** An inbound ACL filters every packet entering its interface, those for the router itself included (as Cisco's `ip access-group in`). */
@@ -316,8 +382,16 @@ export class Router extends IpNode {
     const packet = frame === undefined ? allocBytes(length) : frame.subarray(14, 14 + length);
     packet.set(ip.bytes.subarray(ip.offset, ip.end));
     decrementTtl(packet);
+    const one = this.staticNats.get(out.name);
     const nat = this.nats.get(out.name);
-    if (nat?.translateOut(packet) && tracing)
+    if (one?.translateOut(packet)) {
+      if (tracing)
+        this.trace(
+          'nat',
+          `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(one.publicOf(ip.src)!)} (1:1 NAT)`,
+          from.port,
+        );
+    } else if (nat?.translateOut(packet) && tracing)
       this.trace(
         'nat',
         `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(nat.publicIp)}`,

@@ -22,12 +22,21 @@
  *   address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
  *   host routes, which are longer); a subnet's own routes as routes of the packets arriving on its
  *   VBDIF (blackhole, internet gateway via the border's VRF over the L3 VNI, an instance of a
- *   subnet local to the NVE). Not done: peering routes, instance next hops on another NVE.
+ *   subnet local to the NVE, a peering over the peering link). Not done: instance next hops on
+ *   another NVE.
+ * - peerings (derived from the `peering` routes): on every hypervisor with a VRF of either peered
+ *   VPC, the VRFs of both (one added for the peering where the plan has none) and an internal link
+ *   `pcx-<peer>` between them (198.18.0.0/15, a /30 per pair); a subnet's peering route sends the
+ *   peer's CIDR over it to the peer's VRF, which routes by its own connected and EVPN host routes.
  * - `acl-rule`: the subnet's network ACL on its VBDIF, egress rules inbound, ingress rules outbound
  *   (the router's ACL engine; DHCP to the gateway is always allowed).
  * - `sg-rule`: a `SecurityGroupFilter` on the instance's VAP (stateful, counted as `security-group`).
  * - `snat`: on the border's VRF of the VPC, a link to the `internet` router with the public address,
- *   a default route out, and source NAT. Not done: `static-nat`.
+ *   a default route out, and source NAT (hairpin: a packet from inside for that address goes out
+ *   and back in through the NAT).
+ * - `static-nat`: the elastic IP as 1:1 NAT on that link (`Router.addStaticNat`), before the source
+ *   NAT: the instance's packets leave as it, ports kept; packets for it from the internet get the
+ *   instance's address and reach it by the EVPN host route; the internet routes it to the VRF.
  *
  * Derived state is reconciled per subnet, VPC and instance touched by the diff: a table is replaced
  * only when its content changes, so devices and tables the diff does not touch are left alone.
@@ -90,7 +99,7 @@ export interface ApplyReport {
   readonly byKind: Partial<Record<PlanKind, ApplyCounts>>;
   /** What was done to the data plane, in order, one line each. */
   readonly actions: readonly string[];
-  /** Entries (by `kind key`) the data plane does not implement (peering routes, static NAT...). */
+  /** Entries (by `kind key`) the data plane cannot apply (a static NAT of a VPC with no source NAT...). */
   readonly skipped: readonly string[];
 }
 
@@ -147,6 +156,14 @@ const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
 const TRANSIT_BASE = 0xa9fe_0000;
 /** Links between the border's VRFs and the internet router: 100.64.0.0/10 in /30s, one per VPC. */
 const EXTERNAL_LINKS = 0x6440_0000;
+/** Peering links between the two VPCs' VRFs on one hypervisor: 198.18.0.0/15 in /30s, one per peering pair. */
+const PEERING_LINKS = 0xc612_0000;
+
+/** The two VPCs of a peering, in order, and their key `a|b`. */
+function peeringPair(x: string, y: string): { key: string; a: string; b: string } {
+  const [a, b] = x < y ? [x, y] : [y, x];
+  return { key: `${a}|${b}`, a, b };
+}
 
 const ACL_PROTOCOL: Record<string, number | undefined> = {
   tcp: IpProtocol.tcp,
@@ -163,6 +180,12 @@ export class VpcDataPlane {
   private readonly publicPool: string;
   /** Border VRF external links, by VPC: the /30 index used. */
   private readonly external = new Map<string, number>();
+  /** VRFs (`host/vpc`) the data plane added only to carry a peering (the plan has no VRF there). */
+  private readonly peeringVrfs = new Set<string>();
+  /** Peering pairs (`a|b`): the /30 index of their links. */
+  private readonly peeringIndex = new Map<string, number>();
+  /** Peering links made, `host/a|b`. */
+  private readonly peeringLinks = new Set<string>();
 
   constructor(
     readonly net: Network,
@@ -355,7 +378,7 @@ export class VpcDataPlane {
       case 'snat':
         return this.removeSnat(ctx, e);
       case 'static-nat':
-        return;
+        return this.removeStaticNat(ctx, e);
       default:
         return; // l3-vni, l2-vni, anycast-gateway: carried by the VRFs and BDs
     }
@@ -364,9 +387,6 @@ export class VpcDataPlane {
   private add(ctx: Ctx, e: PlanEntry): void {
     switch (e.kind) {
       case 'vrf-route':
-        if (e.target === 'peering' || (e.target === 'instance' && e.subnet !== null)) {
-          if (e.target === 'peering') ctx.skipped.push(entryId(e));
-        }
         return this.markDirty(ctx, e);
       case 'acl-rule':
       case 'sg-rule':
@@ -392,8 +412,7 @@ export class VpcDataPlane {
       case 'snat':
         return this.addSnat(ctx, e);
       case 'static-nat':
-        ctx.skipped.push(entryId(e));
-        return;
+        return this.addStaticNat(ctx, e);
       default:
         return;
     }
@@ -401,6 +420,11 @@ export class VpcDataPlane {
 
   private addVrf(ctx: Ctx, e: EntryOf<'vrf'>): void {
     const nve = this.nve(e.host);
+    if (this.peeringVrfs.delete(`${e.host}/${e.vpc}`) && nve.vrfs.has(e.vpc)) {
+      ctx.dirtyVpcs.add(e.vpc);
+      ctx.actions.push(`~ vrf ${e.host}/${e.vpc}: made for a peering, now in the plan`);
+      return;
+    }
     const transitIp = this.transitIp(nve);
     const router = this.net.addVrf(nve, e.vpc, { l3: { vni: e.l3Vni, transitIp, prefixLength: 16 } });
     this.net.overlay.attachVrf(nve, e.vpc);
@@ -581,6 +605,49 @@ export class VpcDataPlane {
       iface: outside,
     });
     ctx.actions.push(`+ snat ${vrf.name} ext: ${e.inside.join(',')} leave as ${e.publicIp}`);
+    // The VPC's elastic IPs applied before (a changed source NAT is a removal and an addition).
+    for (const s of entriesOf(ctx.next, 'static-nat'))
+      if (s.vpc === e.vpc && this.staticNatsApplied.has(s.publicIp)) this.installStaticNat(s);
+  }
+
+  /** Elastic IPs on the border, by public address. */
+  private readonly staticNatsApplied = new Set<string>();
+
+  /** 1:1 NAT on the border VRF's `ext` of the VPC, and the internet's route to the public address. */
+  private installStaticNat(e: EntryOf<'static-nat'>): boolean {
+    const internet = this.fabric.internet;
+    const vrf = this.fabric.border?.vrfs.get(e.vpc)?.router;
+    const n = this.external.get(e.vpc);
+    if (internet === null || internet === undefined || vrf === undefined || n === undefined) return false;
+    if (vrf.iface('ext') === undefined) return false;
+    const publicIp = ip(e.publicIp);
+    vrf.addStaticNat('ext', publicIp, ip(e.insideIp));
+    internet.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    internet.addStaticRoute({
+      prefix: { address: publicIp, prefixLength: 32 },
+      nextHop: (EXTERNAL_LINKS + n * 4 + 2) >>> 0,
+      iface: `to-${e.vpc}`,
+    });
+    return true;
+  }
+
+  private addStaticNat(ctx: Ctx, e: EntryOf<'static-nat'>): void {
+    if (!this.installStaticNat(e)) {
+      ctx.skipped.push(entryId(e));
+      return;
+    }
+    this.staticNatsApplied.add(e.publicIp);
+    ctx.actions.push(
+      `+ static-nat ${e.border}/${e.vpc} ext: ${e.publicIp} <-> ${e.insideIp} (${e.instance})`,
+    );
+  }
+
+  private removeStaticNat(ctx: Ctx, e: EntryOf<'static-nat'>): void {
+    if (!this.staticNatsApplied.delete(e.publicIp)) return;
+    const publicIp = ip(e.publicIp);
+    this.fabric.border?.vrfs.get(e.vpc)?.router.removeStaticNat('ext', publicIp);
+    this.fabric.internet?.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    ctx.actions.push(`- static-nat ${e.border}/${e.vpc} ext: ${e.publicIp} (${e.instance})`);
   }
 
   private removeSnat(ctx: Ctx, e: EntryOf<'snat'>): void {
@@ -596,6 +663,7 @@ export class VpcDataPlane {
     }
     if (vrf !== undefined) {
       vrf.nats.delete('ext');
+      vrf.staticNats.delete('ext');
       vrf.routes.remove((r) => r.iface === 'ext');
       const ext = vrf.iface('ext');
       if (ext !== undefined) vrf.clearAddresses(ext);
@@ -606,8 +674,134 @@ export class VpcDataPlane {
 
   // ---- reconciliation of derived tables ----
 
+  /**
+   * Peerings: for each pair of peered VPCs (a peering route in either), on every hypervisor with a
+   * VRF of either VPC, both VPCs' VRFs (one added for the peering when the plan has none there) and
+   * an internal link between them, `pcx-<peer>` on each side. A subnet's peering route sends the
+   * peer's CIDR over that link into the peer's VRF on the same hypervisor, which reaches the peer's
+   * instances by its own connected and EVPN host routes over its L3 VNI. The packets from the link
+   * are routed by the VRF's main table only, so only a subnet whose table has the route gets across.
+   */
+  private reconcilePeerings(ctx: Ctx): void {
+    const next = ctx.next;
+    const l3 = new Map(entriesOf(next, 'l3-vni').map((e) => [e.vpc, e.vni] as const));
+    const hostsOf = (vpc: string) =>
+      entriesOf(next, 'vrf')
+        .filter((v) => v.vpc === vpc && v.role === 'hypervisor')
+        .map((v) => v.host);
+    const pairs = new Map<string, { a: string; b: string }>();
+    for (const r of entriesOf(next, 'vrf-route'))
+      if (r.target === 'peering' && r.nextHop !== null && l3.has(r.vpc) && l3.has(r.nextHop)) {
+        const p = peeringPair(r.vpc, r.nextHop);
+        pairs.set(p.key, p);
+      }
+    const wantVrfs = new Set<string>();
+    const wantLinks = new Set<string>();
+    for (const [key, { a, b }] of [...pairs].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      const ha = hostsOf(a);
+      const hb = hostsOf(b);
+      if (ha.length === 0 || hb.length === 0) continue; // one side has no instance: nothing to carry
+      let n = this.peeringIndex.get(key);
+      if (n === undefined) {
+        const used = new Set(this.peeringIndex.values());
+        n = 0;
+        while (used.has(n)) n++;
+        this.peeringIndex.set(key, n);
+      }
+      for (const host of [...new Set([...ha, ...hb])].sort()) {
+        const nve = this.nve(host);
+        for (const vpc of [a, b]) {
+          const k = `${host}/${vpc}`;
+          if (!nve.vrfs.has(vpc)) {
+            const router = this.net.addVrf(nve, vpc, {
+              l3: { vni: l3.get(vpc)!, transitIp: this.transitIp(nve), prefixLength: 16 },
+            });
+            this.net.overlay.attachVrf(nve, vpc);
+            this.peeringVrfs.add(k);
+            ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
+          }
+          if (this.peeringVrfs.has(k)) wantVrfs.add(k);
+        }
+        wantLinks.add(`${host}/${key}`);
+        this.wirePeering(ctx, host, a, b, n);
+      }
+    }
+    for (const link of [...this.peeringLinks].sort()) {
+      if (wantLinks.has(link)) continue;
+      const [host, key] = [link.slice(0, link.indexOf('/')), link.slice(link.indexOf('/') + 1)];
+      const [a, b] = key.split('|') as [string, string];
+      this.unwirePeering(host, a, b);
+      this.peeringLinks.delete(link);
+      this.markPeeringSubnets(ctx, a, b);
+      ctx.actions.push(`- peering link ${host}: ${a} <-> ${b}`);
+    }
+    for (const k of [...this.peeringVrfs].sort()) {
+      if (wantVrfs.has(k)) continue;
+      const [host, vpc] = k.split('/') as [string, string];
+      this.net.removeVrf(this.nve(host), vpc);
+      this.peeringVrfs.delete(k);
+      ctx.actions.push(`- vrf ${k} (made for a peering)`);
+    }
+    for (const [key] of [...this.peeringIndex]) if (!pairs.has(key)) this.peeringIndex.delete(key);
+  }
+
+  private wirePeering(ctx: Ctx, host: string, a: string, b: string, n: number): void {
+    const ra = this.vrf(host, a)!;
+    const rb = this.vrf(host, b)!;
+    const pa = ra.port(`pcx-${b}`);
+    const pb = rb.port(`pcx-${a}`);
+    const link = pa?.link;
+    if (link !== null && link !== undefined && (link.a === pb || link.b === pb)) return;
+    this.unwirePeering(host, a, b);
+    const base = (PEERING_LINKS + n * 4) >>> 0;
+    for (const [router, name, address] of [
+      [ra, `pcx-${b}`, base + 1],
+      [rb, `pcx-${a}`, base + 2],
+    ] as const) {
+      const iface = router.iface(name);
+      if (iface === undefined)
+        router.addInterface({
+          name,
+          mac: this.net.allocateMac(),
+          addresses: [{ address, prefixLength: 30 }],
+        });
+      else router.assignAddress(iface, { address, prefixLength: 30 });
+    }
+    this.net.addLink(ra, rb, { aPort: `pcx-${b}`, bPort: `pcx-${a}`, ...INTERNAL_LINK });
+    this.peeringLinks.add(`${host}/${a}|${b}`);
+    this.markPeeringSubnets(ctx, a, b);
+    ctx.actions.push(
+      `+ peering link ${host}: ${ra.name} pcx-${b} ${formatIpv4(base + 1)}/30 <-> ${rb.name} pcx-${a} ${formatIpv4(base + 2)}/30`,
+    );
+  }
+
+  /** The subnets with a route across the peering of `a` and `b`: their routes follow the links. */
+  private markPeeringSubnets(ctx: Ctx, a: string, b: string): void {
+    for (const r of entriesOf(ctx.next, 'vrf-route'))
+      if (
+        r.target === 'peering' &&
+        r.subnet !== null &&
+        peeringPair(r.vpc, r.nextHop ?? '').key === `${a}|${b}`
+      )
+        ctx.dirtySubnets.add(r.subnet);
+  }
+
+  private unwirePeering(host: string, a: string, b: string): void {
+    for (const [router, name] of [
+      [this.vrf(host, a), `pcx-${b}`],
+      [this.vrf(host, b), `pcx-${a}`],
+    ] as const) {
+      if (router === undefined) continue;
+      const link = router.port(name)?.link;
+      if (link) this.net.unplug(link);
+      const iface = router.iface(name);
+      if (iface !== undefined) router.clearAddresses(iface);
+    }
+  }
+
   private reconcile(ctx: Ctx): void {
     const next = ctx.next;
+    this.reconcilePeerings(ctx);
     const vrfs = entriesOf(next, 'vrf');
     for (const vpc of [...ctx.dirtyVpcs].sort()) {
       const want = entriesOf(next, 'vrf-route')
@@ -676,6 +870,12 @@ export class VpcDataPlane {
         const border = this.fabric.border;
         if (border === null || !border.vrfs.has(vpc)) continue;
         routes.push({ ...base, nextHop: this.transitIp(border), iface: 'l3vni', source: 'static' });
+      } else if (r.target === 'peering' && r.nextHop !== null) {
+        const p = peeringPair(vpc, r.nextHop);
+        const n = this.peeringIndex.get(p.key);
+        if (n === undefined || this.vrf(host, r.nextHop) === undefined) continue;
+        const peerIp = (PEERING_LINKS + n * 4 + (vpc === p.a ? 2 : 1)) >>> 0;
+        routes.push({ ...base, nextHop: peerIp, iface: `pcx-${r.nextHop}`, source: 'static' });
       } else if (r.target === 'instance' && r.nextHop !== null) {
         const target = this.instances.get(r.via ?? '');
         if (target === undefined || target.nve.name !== host) continue; // not done: an appliance on another NVE

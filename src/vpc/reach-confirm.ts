@@ -12,8 +12,8 @@
  *
  * The round trip is what `analyzeReach` judges too (a stateless ACL must let the reply through),
  * so `reach` runs both and says whether they agree. A destination given as an address is reached
- * when some host of the network has it (the `web` host behind the internet router); instance ids
- * are looked up on the data plane.
+ * when some host of the network has it (the `web` host behind the internet router), or by the
+ * instance an elastic IP of the plan is bound to; instance ids are looked up on the data plane.
  */
 import { Host } from '../devices/host.js';
 import { type TraceEvent, TraceLog } from '../devices/trace.js';
@@ -21,7 +21,7 @@ import type { Nanos } from '../sim/index.js';
 import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
 import type { Intent } from './intent.js';
-import type { Plan } from './plan.js';
+import { entriesOf, type Plan } from './plan.js';
 import { analyzeReach, EPHEMERAL_PORT, type ReachQuery, type ReachResult } from './reach.js';
 
 export interface ConfirmResult {
@@ -45,12 +45,7 @@ export interface ReachAnswer {
 /** How long the packet and its answer are given (the fabric's round trips take microseconds). */
 const WINDOW: Nanos = 200e6;
 
-export function confirmReach(
-  dp: VpcDataPlane,
-  intent: Intent,
-  _plan: Plan,
-  query: ReachQuery,
-): ConfirmResult {
+export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ConfirmResult {
   const net = dp.net;
   const fail = (outcome: string): ConfirmResult => ({
     delivered: false,
@@ -72,6 +67,12 @@ export function confirmReach(
     // A named destination must be the one that answers (not another instance with its address).
     if (dst === undefined) return fail(`${named.id} is not on the data plane (stopped)`);
   } else {
+    const ipv4 = dstIp;
+    // An elastic IP: the instance it is bound to answers (1:1 NAT on the border).
+    const eip = entriesOf(plan, 'static-nat').find((e) => e.publicIp === formatIpv4(ipv4));
+    if (eip !== undefined) dst = dp.instance(eip.instance);
+  }
+  if (dst === undefined && parseIpv4Address(query.dst) !== undefined) {
     const ipv4 = dstIp;
     dst = [...net.nodes.values()].find(
       (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),

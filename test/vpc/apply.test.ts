@@ -5,7 +5,8 @@
  * same CIDRs stay apart; a second apply changes only what differs (same router objects, actions
  * about the new things only); removing an instance removes its host, its MAC route and the VRF it
  * alone needed; a move re-plugs it with a higher MAC mobility sequence number; then the golden
- * plan: security groups, network ACLs, blackhole routes and source NAT, seen in traces.
+ * plan: security groups, network ACLs, blackhole routes, source NAT and an elastic IP (1:1 NAT),
+ * seen in traces; a peering between two VPCs carries packets both ways.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -286,10 +287,179 @@ test('golden plan, edited: a blackhole route drops and counts; source NAT throug
     'leaf1-srv1/vpc-a1: drop (blackhole): 192.168.1.1 matches 192.168.0.0/16 -> blackhole',
   ]);
   assert.equal(vrf.drops.blackhole, 1);
-  // Out through the border's VRF: the internet sees the VPC's source NAT address.
+  // Out through the border's VRF: the internet sees the VPC's source NAT address (i-a1, with an
+  // elastic IP, is seen as that).
   const snat = plan.entries.find((e) => e.kind === 'snat')!;
   const web = dp.fabric.web!;
-  const out = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 });
+  const out = confirmReach(dp, intent, plan, { src: 'i-a2', dst: '198.51.100.10', protocol: 'udp', port: 7 });
   assert.ok(out.delivered, `${out.outcome}\n${out.trace.join('\n')}`);
   assert.equal(formatIpv4(web.udpLog.at(-1)!.src), (snat as { publicIp: string }).publicIp);
+  const own = confirmReach(dp, intent, plan, { src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 });
+  assert.ok(own.delivered, `${own.outcome}\n${own.trace.join('\n')}`);
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), '203.0.113.10');
+});
+
+/** Tenant a gets a second VPC (10.1.0.0/16) peered with vpc-a, routes on both sides for subnet-a1 and subnet-c1. */
+function peeredIntent(): Intent {
+  return edited(smallIntent(), (d) => {
+    d.vpcs.push({ id: 'vpc-c', tenant: 'tenant-a', name: 'shared', cidrs: ['10.1.0.0/16'] });
+    d.subnets.push({ id: 'subnet-c1', tenant: 'tenant-a', vpc: 'vpc-c', name: 'svc', cidr: '10.1.1.0/24' });
+    d.peerings.push({ id: 'pcx-1', tenant: 'tenant-a', name: 'a-c', vpc: 'vpc-a', peerVpc: 'vpc-c' });
+    const rtb = (id: string, vpc: string, destination: string) => ({
+      id,
+      tenant: 'tenant-a',
+      vpc,
+      name: id,
+      routes: [{ destination, target: { kind: 'peering', id: 'pcx-1' } }],
+    });
+    d.routeTables.push(rtb('rtb-a', 'vpc-a', '10.1.0.0/16'), rtb('rtb-c', 'vpc-c', '10.0.0.0/16'));
+    d.subnets[0].routeTable = 'rtb-a';
+    d.subnets.at(-1).routeTable = 'rtb-c';
+    d.securityGroups.push({
+      id: 'sg-c',
+      tenant: 'tenant-a',
+      vpc: 'vpc-c',
+      name: 'open',
+      ingress: [{ protocol: 'all', cidr: '10.0.0.0/8' }],
+      egress: [{ protocol: 'all', cidr: '0.0.0.0/0' }],
+    });
+    d.securityGroups[0].ingress.push({ protocol: 'all', cidr: '10.1.0.0/16' });
+    // i-c1 on a hypervisor with no VRF of vpc-a, i-c2 on one with vpc-a's and vpc-b's.
+    d.instances.push(
+      {
+        ...d.instances[0],
+        id: 'i-c1',
+        name: 'i-c1',
+        subnet: 'subnet-c1',
+        ip: '10.1.1.10',
+        mac: '0a:00:00:00:00:07',
+        host: 'leaf1-srv2',
+        securityGroups: ['sg-c'],
+      },
+      {
+        ...d.instances[0],
+        id: 'i-c2',
+        name: 'i-c2',
+        subnet: 'subnet-c1',
+        ip: '10.1.1.11',
+        mac: '0a:00:00:00:00:08',
+        host: 'leaf1-srv1',
+        securityGroups: ['sg-c'],
+      },
+    );
+  });
+}
+
+test('a peering carries packets both ways between the peered VPCs, only for subnets routed to it', () => {
+  const intent = peeredIntent();
+  const dp = createServiceDataPlane();
+  assert.deepEqual(validate(intent, dp.inventory()), []);
+  const plan = compile(intent, dp.inventory());
+  const report = dp.apply(plan);
+  assert.deepEqual(report.skipped, []);
+  assert.ok(
+    report.actions.some((a) => /^\+ peering link leaf1-srv1: /.test(a)),
+    report.actions.join('\n'),
+  );
+  // vpc-a has no instance on leaf1-srv2: a VRF of it is made there for the peering.
+  assert.ok(
+    report.actions.some((a) => /^\+ vrf leaf1-srv2\/vpc-a: L3 VNI \d+, for peering vpc-a <-> vpc-c$/.test(a)),
+    report.actions.join('\n'),
+  );
+  assert.ok(dp.vrf('leaf1-srv2', 'vpc-a') !== undefined);
+  dp.settle();
+  assert.ok(pingOk(dp, 'i-a1', '10.1.1.10'), 'a -> c, other hypervisor');
+  assert.ok(pingOk(dp, 'i-a3', '10.1.1.11'), 'a (subnet-a1, other leaf) -> c');
+  assert.ok(pingOk(dp, 'i-c1', '10.0.1.10'), 'c -> a');
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.11'), 'c -> a, across leaves');
+  for (const [src, dst] of [
+    ['i-a1', 'i-c1'],
+    ['i-c1', 'i-a3'],
+  ] as const) {
+    const r = confirmReach(dp, intent, plan, { src, dst, protocol: 'tcp', port: 8080 });
+    assert.ok(r.delivered, `${src} -> ${dst}: ${r.outcome}`);
+  }
+  // subnet-a2 has no route to the peering: its packets go nowhere, and c's answers to it neither.
+  assert.ok(!pingOk(dp, 'i-a2', '10.1.1.10'));
+  assert.ok(!pingOk(dp, 'i-c1', '10.0.2.10'));
+  // Tenant b's 10.0.1.10 is not reached through a's peering.
+  const b1 = dp.instance('i-b1')!.ipCounters.delivered;
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
+  assert.equal(dp.instance('i-b1')!.ipCounters.delivered, b1);
+  // The peering removed: the links and the VRFs made for it go, and nothing crosses.
+  const next = edited(intent, (d) => {
+    d.peerings = [];
+    d.routeTables = [];
+    for (const s of d.subnets) delete s.routeTable;
+  });
+  const gone = dp.apply(compile(next, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(
+    gone.actions.some((a) => /^- peering link /.test(a)),
+    gone.actions.join('\n'),
+  );
+  assert.ok(gone.actions.includes('- vrf leaf1-srv2/vpc-a (made for a peering)'), gone.actions.join('\n'));
+  assert.equal(dp.vrf('leaf1-srv2', 'vpc-a'), undefined);
+  assert.equal(dp.net.nodes.has('leaf1-srv2/vpc-a'), false);
+  assert.ok(!pingOk(dp, 'i-a1', '10.1.1.10'));
+  assert.ok(pingOk(dp, 'i-a1', '10.0.2.10'));
+});
+
+test('golden plan: an elastic IP is 1:1 NAT on the border: web reaches the instance by it, and its traffic leaves as it', () => {
+  const intent = goldenIntent();
+  const dp = createServiceDataPlane();
+  const plan = compile(intent, dp.inventory());
+  const report = dp.apply(plan);
+  assert.deepEqual(report.skipped, []);
+  assert.ok(
+    report.actions.includes('+ static-nat border/vpc-a1 ext: 203.0.113.10 <-> 10.0.1.10 (i-a1)'),
+    report.actions.join('\n'),
+  );
+  dp.settle();
+  const web = dp.fabric.web!;
+  const snat = plan.entries.find((e) => e.kind === 'snat') as { publicIp: string };
+  // Out: i-a1 leaves as its elastic IP, not as the VPC's source NAT address (which i-a2 still uses).
+  const a1 = dp.instance('i-a1')!;
+  a1.bindUdp(40000, () => {});
+  assert.ok(a1.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), '203.0.113.10');
+  assert.equal(web.udpLog.at(-1)!.srcPort, 40000, '1:1 NAT keeps the port');
+  const a2 = dp.instance('i-a2')!;
+  a2.bindUdp(40000, () => {});
+  assert.ok(a2.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), snat.publicIp);
+  // In: web pings and connects to the elastic IP; i-a1 answers (sg-a1 lets 443 in from anywhere).
+  const before = a1.ipCounters.delivered;
+  const ping = web.ping(ip('203.0.113.10'), { count: 1, timeout: 100e6 });
+  dp.settle(150e6);
+  // sg-a1 has no icmp ingress rule: the echo reaches i-a1's port and is dropped there.
+  assert.notEqual(ping.results[0]?.status, 'reply');
+  assert.equal(a1.ipCounters.delivered, before);
+  a1.tcp.listen(443, () => {});
+  const conn = web.tcp.connect(ip('203.0.113.10'), 443);
+  dp.settle();
+  assert.equal(conn.state, 'ESTABLISHED');
+  const server = a1.tcp.connections().find((c) => c.local.port === 443)!;
+  assert.equal(formatIpv4(server.remote.ip), '198.51.100.10', 'the instance sees the real client');
+  // The elastic IP released: web no longer gets in, i-a1 leaves by source NAT again.
+  const next = compile(
+    edited(intent, (d) => {
+      d.elasticIps = [];
+    }),
+    dp.inventory(),
+    dp.plan,
+  );
+  const gone = dp.apply(next);
+  assert.ok(
+    gone.actions.includes('- static-nat border/vpc-a1 ext: 203.0.113.10 (i-a1)'),
+    gone.actions.join('\n'),
+  );
+  const again = web.tcp.connect(ip('203.0.113.10'), 443);
+  dp.settle();
+  assert.notEqual(again.state, 'ESTABLISHED');
+  assert.ok(a1.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
+  dp.settle();
+  assert.equal(formatIpv4(web.udpLog.at(-1)!.src), snat.publicIp);
 });

@@ -1,7 +1,9 @@
 /**
  * Reachability confirmed by a real packet: on the golden plan, the static analysis and the data
- * plane agree flow by flow (except across the peering, which the data plane does not carry yet);
- * then a fast-check property: random small intents (validated clean), applied onto an empty
+ * plane agree flow by flow (across the peering too);
+ * then a fast-check property: random small intents (validated clean; two VPCs, most often
+ * peered, with peering routes in some subnets' tables; an internet gateway with an elastic IP; the
+ * elastic IP and the internet's `web` among the destinations), applied onto an empty
  * service fabric, and for random instance pairs and protocols `analyzeReach(...).allowed ===
  * confirmReach(...).delivered`.
  */
@@ -37,17 +39,25 @@ test('golden plan: the analysis and one real packet agree, flow by flow', () => 
     [{ src: 'i-b1', dst: 'i-b2', protocol: 'udp', port: 53 }, false],
     [{ src: 'i-a1', dst: 'i-a5', protocol: 'tcp', port: 5432 }, false],
     [{ src: 'i-a1', dst: '198.51.100.10', protocol: 'udp', port: 7 }, false],
+    [{ src: 'i-a1', dst: '198.51.100.10', protocol: 'tcp', port: 80 }, true],
+    // i-a1's elastic IP, from i-a2: out through the border and back in (hairpin), 1:1 NAT to i-a1.
+    [{ src: 'i-a2', dst: '203.0.113.10', protocol: 'tcp', port: 443 }, true],
+    [{ src: 'i-a2', dst: '203.0.113.10', protocol: 'icmp' }, false],
+    [{ src: 'i-a4', dst: '203.0.113.10', protocol: 'tcp', port: 443 }, false],
   ];
   for (const [q, allowed] of flows) {
     const r = reach(dp, intent, plan, q);
     assert.equal(r.analysis.allowed, allowed, JSON.stringify(q));
     assert.ok(r.agree, `${JSON.stringify(q)}: ${r.confirmation.outcome}\n${r.confirmation.trace.join('\n')}`);
   }
-  // Not carried by the data plane yet: routes to a peering (the analysis allows it).
+  // Across the peering (routes both sides): the analysis allows it and the packet gets there.
   const peered = reach(dp, intent, plan, { src: 'i-a1', dst: 'i-a4', protocol: 'tcp', port: 8080 });
   assert.equal(peered.analysis.allowed, true);
-  assert.equal(peered.confirmation.delivered, false);
-  assert.equal(peered.agree, false);
+  assert.ok(peered.agree, `${peered.confirmation.outcome}\n${peered.confirmation.trace.join('\n')}`);
+  assert.ok(
+    peered.confirmation.trace.some((l) => /pcx-vpc-a2/.test(l)),
+    'over the peering link',
+  );
 });
 
 test('a confirmation carries the trace, hop by hop', () => {
@@ -76,6 +86,9 @@ test('a confirmation carries the trace, hop by hop', () => {
   );
 });
 
+/** The elastic IP of the property's intents (from the border's pool), and the internet's `web`. */
+const EIP = '203.0.113.10';
+const WEB = '198.51.100.10';
 const HOSTS = ['leaf1-srv1', 'leaf1-srv2', 'leaf2-srv1', 'leaf2-srv2'];
 const SUBNETS = [
   { id: 'subnet-1', vpc: 'vpc-1', cidr: '10.0.1.0/24' },
@@ -105,6 +118,20 @@ const ruleArb = fc.record({
 type RuleDraft = { protocol: string; ports?: [number, number]; remote: string; group?: string };
 
 const intentArb = fc.record({
+  /** An internet gateway for vpc-1 (most often), routed to from some of its subnets, and an elastic IP. */
+  internet: fc.record({
+    on: fc.nat(2).map((k) => k > 0),
+    routes: fc.oneof(fc.constant(['subnet-1', 'subnet-2']), fc.subarray(['subnet-1', 'subnet-2'])),
+    eip: fc.option(fc.nat(4), { nil: undefined, freq: 4 }),
+  }),
+  /** A peering between vpc-1 and vpc-2 (most often), routed to from some subnets' tables. */
+  peering: fc.record({
+    on: fc.nat(3).map((k) => k > 0),
+    routes: fc.oneof(
+      fc.constant(['subnet-1', 'subnet-2', 'subnet-3']),
+      fc.subarray(['subnet-1', 'subnet-2', 'subnet-3']),
+    ),
+  }),
   instances: fc.array(
     fc.record({
       subnet: fc.constantFrom(0, 0, 1, 1, 2),
@@ -201,6 +228,28 @@ function buildIntent(d: any): Intent {
   for (const dir of ['ingress', 'egress'] as const)
     if (d.acl.allowAll[dir])
       acl[dir].push({ number: 250, action: 'allow', protocol: 'all', cidr: '0.0.0.0/0' });
+  const peered: string[] = d.peering.on ? d.peering.routes : [];
+  const outbound: string[] = d.internet.on ? d.internet.routes : [];
+  const routeTables = SUBNETS.filter((s) => peered.includes(s.id) || outbound.includes(s.id)).map((s) => ({
+    id: `rtb-${s.id}`,
+    tenant: 'tenant-1',
+    vpc: s.vpc,
+    name: s.id,
+    routes: [
+      ...(peered.includes(s.id)
+        ? [
+            {
+              destination: s.vpc === 'vpc-1' ? '10.1.0.0/16' : '10.0.0.0/16',
+              target: { kind: 'peering', id: 'pcx-1' },
+            },
+          ]
+        : []),
+      ...(outbound.includes(s.id)
+        ? [{ destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: 'igw-1' } }]
+        : []),
+    ],
+  }));
+  const eipOf = d.internet.on && d.internet.eip !== undefined ? d.internet.eip % instances.length : -1;
   return {
     tenants: [{ id: 'tenant-1', name: 'acme' }],
     vpcs: [
@@ -214,11 +263,17 @@ function buildIntent(d: any): Intent {
       name: s.id,
       cidr: s.cidr,
       ...(d.acl.on.includes(s.id) ? { networkAcl: 'acl-1' } : {}),
+      ...(routeTables.some((t) => t.id === `rtb-${s.id}`) ? { routeTable: `rtb-${s.id}` } : {}),
     })),
-    routeTables: [],
-    internetGateways: [],
-    elasticIps: [],
-    peerings: [],
+    routeTables,
+    internetGateways: d.internet.on ? [{ id: 'igw-1', tenant: 'tenant-1', vpc: 'vpc-1', name: 'out' }] : [],
+    elasticIps:
+      eipOf >= 0 && instances[eipOf].subnet !== 'subnet-3'
+        ? [{ id: 'eip-1', tenant: 'tenant-1', name: 'eip', address: EIP, instance: `i-${eipOf}` }]
+        : [],
+    peerings: d.peering.on
+      ? [{ id: 'pcx-1', tenant: 'tenant-1', name: 'one-two', vpc: 'vpc-1', peerVpc: 'vpc-2' }]
+      : [],
     securityGroups,
     networkAcls: [acl],
     instances,
@@ -232,7 +287,10 @@ test('property: the static analysis and the data plane agree on random small int
       fc.array(
         fc.record({
           src: fc.nat(4),
-          dst: fc.nat(4),
+          dst: fc.oneof(
+            { weight: 4, arbitrary: fc.nat(4) },
+            { weight: 1, arbitrary: fc.constantFrom(EIP, WEB) },
+          ),
           protocol: fc.constantFrom('tcp', 'udp', 'icmp'),
           port: fc.constantFrom(22, 80, 443, 5000),
         }),
@@ -248,12 +306,19 @@ test('property: the static analysis and the data plane agree on random small int
         const n = intent.instances.length;
         for (const q of queries) {
           const src = q.src % n;
-          const dst = q.dst % n;
-          if (src === dst) continue;
+          // The elastic IP when it is bound to a running instance (the plan has its 1:1 NAT; the
+          // analysis takes any other internet address as reachable, and no host has it), else web.
+          const dst =
+            typeof q.dst === 'number'
+              ? `i-${q.dst % n}`
+              : q.dst === EIP && !plan.entries.some((e) => e.kind === 'static-nat')
+                ? WEB
+                : q.dst;
+          if (`i-${src}` === dst) continue;
           const query: ReachQuery =
             q.protocol === 'icmp'
-              ? { src: `i-${src}`, dst: `i-${dst}`, protocol: 'icmp' }
-              : { src: `i-${src}`, dst: `i-${dst}`, protocol: q.protocol, port: q.port };
+              ? { src: `i-${src}`, dst, protocol: 'icmp' }
+              : { src: `i-${src}`, dst, protocol: q.protocol, port: q.port };
           const a = analyzeReach(intent, plan, query);
           const c = confirmReach(dp, intent, plan, query);
           assert.equal(
