@@ -429,8 +429,22 @@ export class VpcDataPlane {
     const transitIp = this.transitIp(nve);
     const router = this.net.addVrf(nve, e.vpc, { l3: { vni: e.l3Vni, transitIp, prefixLength: 16 } });
     this.net.overlay.attachVrf(nve, e.vpc);
+    this.forgetOldRouterMac(nve, e.vpc);
     ctx.dirtyVpcs.add(e.vpc);
     ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${e.l3Vni}, transit ${formatIpv4(transitIp)}/16`);
+  }
+
+  /**
+   * A VRF made again where one was removed has the same transit address and a new router MAC: the
+   * other VRFs of its L3 VNI forget the old MAC in their ARP caches and ask again (the NVEs' ARP
+   * suppression answers with the new one).
+   */
+  private forgetOldRouterMac(nve: Nve, vpc: string): void {
+    const transit = this.transitIp(nve);
+    for (const other of this.nves.values()) {
+      const v = other === nve ? undefined : other.vrfs.get(vpc);
+      v?.router.iface(v.l3Iface)?.arp.delete(transit);
+    }
   }
 
   private addBridgeDomain(ctx: Ctx, e: EntryOf<'bridge-domain'>): void {
@@ -730,6 +744,7 @@ export class VpcDataPlane {
               l3: { vni: l3.get(vpc)!, transitIp: this.transitIp(nve), prefixLength: 16 },
             });
             this.net.overlay.attachVrf(nve, vpc);
+            this.forgetOldRouterMac(nve, vpc);
             this.peeringVrfs.add(k);
             ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
           }
@@ -781,6 +796,9 @@ export class VpcDataPlane {
       else router.assignAddress(iface, { address, prefixLength: 30 });
     }
     this.net.addLink(ra, rb, { aPort: `pcx-${b}`, bPort: `pcx-${a}`, ...INTERNAL_LINK });
+    // A side made anew (a VRF removed and made again) has a new MAC: the other side asks again.
+    ra.iface(`pcx-${b}`)!.arp.delete(base + 2);
+    rb.iface(`pcx-${a}`)!.arp.delete(base + 1);
     this.peeringLinks.add(`${host}/${a}|${b}`);
     this.markPeeringSubnets(ctx, a, b);
     ctx.actions.push(

@@ -386,6 +386,29 @@ test('a peering carries packets both ways between the peered VPCs, only for subn
   const b1 = dp.instance('i-b1')!.ipCounters.delivered;
   assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
   assert.equal(dp.instance('i-b1')!.ipCounters.delivered, b1);
+  // i-a1 goes: the plan drops vpc-a's VRF on leaf1-srv1, the peering keeps one there for i-c2.
+  const without = edited(intent, (d) => {
+    d.instances = d.instances.filter((i: { id: string }) => i.id !== 'i-a1');
+  });
+  const r1 = dp.apply(compile(without, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(r1.actions.includes('- vrf leaf1-srv1/vpc-a'), r1.actions.join('\n'));
+  assert.ok(
+    r1.actions.some((a) => a.startsWith('+ vrf leaf1-srv1/vpc-a: L3 VNI')),
+    r1.actions.join('\n'),
+  );
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.11'), 'c -> a from leaf1-srv1, through the VRF kept for the peering');
+  // And back: the plan's VRF is the one the peering made.
+  const kept = dp.vrf('leaf1-srv1', 'vpc-a');
+  const r2 = dp.apply(compile(intent, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(
+    r2.actions.includes('~ vrf leaf1-srv1/vpc-a: made for a peering, now in the plan'),
+    r2.actions.join('\n'),
+  );
+  assert.equal(dp.vrf('leaf1-srv1', 'vpc-a'), kept);
+  assert.ok(pingOk(dp, 'i-a1', '10.1.1.10'));
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
   // The peering removed: the links and the VRFs made for it go, and nothing crosses.
   const next = edited(intent, (d) => {
     d.peerings = [];
