@@ -39,8 +39,10 @@
  *   NAT: the instance's packets leave as it, ports kept; packets for it from the internet get the
  *   instance's address and reach it by the EVPN host route; the internet routes it to the VRF.
  *
- * Derived state is reconciled per subnet, VPC and instance touched by the diff: a table is replaced
- * only when its content changes, so devices and tables the diff does not touch are left alone.
+ * Derived state is reconciled per subnet, VPC and instance touched by the diff (peering links and
+ * VRFs, and the routes of packets arriving on the L3 VNI, against the whole plan each time): a table
+ * is replaced only when its content changes, so devices and tables the diff does not touch are left
+ * alone.
  */
 import type { AclRuleSpec } from '../devices/acl.js';
 import type { DhcpServer } from '../devices/dhcp-server.js';
