@@ -21,9 +21,10 @@
  * - `vrf-route`: local routes as blackhole routes for the VPC's blocks in every VRF of the VPC (an
  *   address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
  *   host routes, which are longer); a subnet's own routes as routes of the packets arriving on its
- *   VBDIF (blackhole, internet gateway via the border's VRF over the L3 VNI, an instance of a
- *   subnet local to the NVE, a peering over the peering link). Not done: instance next hops on
- *   another NVE.
+ *   VBDIF (blackhole, internet gateway via the border's VRF over the L3 VNI, a peering over the
+ *   peering link, an instance: on the same NVE next hop its address on its VBDIF, on another NVE
+ *   the VRF beside it over the L3 VNI, whose routes of packets arriving on the L3 VNI send the
+ *   destination on to the instance; the routes follow an instance that moves, once it resumes).
  * - peerings (derived from the `peering` routes): on every hypervisor with a VRF of either peered
  *   VPC, the VRFs of both (one added for the peering where the plan has none) and an internal link
  *   `pcx-<peer>` between them (198.18.0.0/15, a /30 per pair); a subnet's peering route sends the
@@ -38,8 +39,10 @@
  *   NAT: the instance's packets leave as it, ports kept; packets for it from the internet get the
  *   instance's address and reach it by the EVPN host route; the internet routes it to the VRF.
  *
- * Derived state is reconciled per subnet, VPC and instance touched by the diff: a table is replaced
- * only when its content changes, so devices and tables the diff does not touch are left alone.
+ * Derived state is reconciled per subnet, VPC and instance touched by the diff (peering links and
+ * VRFs, and the routes of packets arriving on the L3 VNI, against the whole plan each time): a table
+ * is replaced only when its content changes, so devices and tables the diff does not touch are left
+ * alone.
  */
 import type { AclRuleSpec } from '../devices/acl.js';
 import type { DhcpServer } from '../devices/dhcp-server.js';
@@ -428,8 +431,22 @@ export class VpcDataPlane {
     const transitIp = this.transitIp(nve);
     const router = this.net.addVrf(nve, e.vpc, { l3: { vni: e.l3Vni, transitIp, prefixLength: 16 } });
     this.net.overlay.attachVrf(nve, e.vpc);
+    this.forgetOldRouterMac(nve, e.vpc);
     ctx.dirtyVpcs.add(e.vpc);
     ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${e.l3Vni}, transit ${formatIpv4(transitIp)}/16`);
+  }
+
+  /**
+   * A VRF made again where one was removed has the same transit address and a new router MAC: the
+   * other VRFs of its L3 VNI forget the old MAC in their ARP caches and ask again (the NVEs' ARP
+   * suppression answers with the new one).
+   */
+  private forgetOldRouterMac(nve: Nve, vpc: string): void {
+    const transit = this.transitIp(nve);
+    for (const other of this.nves.values()) {
+      const v = other === nve ? undefined : other.vrfs.get(vpc);
+      v?.router.iface(v.l3Iface)?.arp.delete(transit);
+    }
   }
 
   private addBridgeDomain(ctx: Ctx, e: EntryOf<'bridge-domain'>): void {
@@ -527,6 +544,7 @@ export class VpcDataPlane {
     this.net.removeNode(s.host.name);
     this.net.overlay.withdraw(s.vni, parseMacText(s.mac));
     this.instances.delete(e.instance);
+    ctx.dirtyInstances.add(e.instance);
     ctx.actions.push(`- instance ${e.instance} from ${s.nve.name}; controller: route ${e.key} withdrawn`);
   }
 
@@ -556,6 +574,17 @@ export class VpcDataPlane {
       this.net.overlay.announce(to, bd, parseMacText(after.mac), ip(after.ip));
     });
     this.migrations.set(after.instance, { migration, plan });
+    // Once it has resumed, the routes to it follow it.
+    this.afterMigrations.push(() => {
+      this.reconcile({
+        ...ctx,
+        toStart: [],
+        flood: false,
+        dirtySubnets: new Set(),
+        dirtyVpcs: new Set(),
+        dirtyInstances: new Set([after.instance]),
+      });
+    });
     ctx.actions.push(
       `~ instance ${after.instance} live-migrating ${before.host} -> ${after.host} (pre-copy: ${plan.rounds.length} live round${plan.rounds.length === 1 ? '' : 's'}, ${(plan.downtime / 1e6).toFixed(3)} ms down)`,
     );
@@ -717,6 +746,7 @@ export class VpcDataPlane {
               l3: { vni: l3.get(vpc)!, transitIp: this.transitIp(nve), prefixLength: 16 },
             });
             this.net.overlay.attachVrf(nve, vpc);
+            this.forgetOldRouterMac(nve, vpc);
             this.peeringVrfs.add(k);
             ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
           }
@@ -768,6 +798,9 @@ export class VpcDataPlane {
       else router.assignAddress(iface, { address, prefixLength: 30 });
     }
     this.net.addLink(ra, rb, { aPort: `pcx-${b}`, bPort: `pcx-${a}`, ...INTERNAL_LINK });
+    // A side made anew (a VRF removed and made again) has a new MAC: the other side asks again.
+    ra.iface(`pcx-${b}`)!.arp.delete(base + 2);
+    rb.iface(`pcx-${a}`)!.arp.delete(base + 1);
     this.peeringLinks.add(`${host}/${a}|${b}`);
     this.markPeeringSubnets(ctx, a, b);
     ctx.actions.push(
@@ -802,6 +835,11 @@ export class VpcDataPlane {
   private reconcile(ctx: Ctx): void {
     const next = ctx.next;
     this.reconcilePeerings(ctx);
+    // Routes to an instance follow it: the subnets routing to an instance added, moved or removed.
+    for (const r of entriesOf(next, 'vrf-route'))
+      if (r.target === 'instance' && r.subnet !== null && ctx.dirtyInstances.has(r.via ?? ''))
+        ctx.dirtySubnets.add(r.subnet);
+    this.syncApplianceRoutes(ctx);
     const vrfs = entriesOf(next, 'vrf');
     for (const vpc of [...ctx.dirtyVpcs].sort()) {
       const want = entriesOf(next, 'vrf-route')
@@ -851,6 +889,44 @@ export class VpcDataPlane {
     }
   }
 
+  /**
+   * Routes to an instance from a subnet on another hypervisor arrive over the L3 VNI at the VRF
+   * beside the instance: there, routes of the packets arriving on the L3 VNI send each such
+   * destination on to the instance (on its VBDIF, next hop its address). The main table's routes
+   * (the VPC's own addresses) are longer, so only the routed destinations take them; when two
+   * subnets route one destination to two instances on one hypervisor, the first route (by key) wins.
+   */
+  private syncApplianceRoutes(ctx: Ctx): void {
+    for (const v of entriesOf(ctx.next, 'vrf')) {
+      if (v.role !== 'hypervisor') continue;
+      const vrf = this.nve(v.host).vrfs.get(v.vpc);
+      if (vrf === undefined || vrf.l3Vni === null) continue;
+      const routes: Route[] = [];
+      for (const r of entriesOf(ctx.next, 'vrf-route')) {
+        if (r.vpc !== v.vpc || r.subnet === null || r.target !== 'instance' || r.nextHop === null) continue;
+        const target = this.instances.get(r.via ?? '');
+        if (target === undefined || target.nve.name !== v.host) continue;
+        const c = cidr(r.destination);
+        const prefix = cidrNetwork(c);
+        if (routes.some((x) => x.prefix === prefix && x.prefixLength === c.prefixLength)) continue;
+        routes.push({
+          prefix,
+          prefixLength: c.prefixLength,
+          metric: 1,
+          nextHop: ip(r.nextHop),
+          iface: `vbdif${target.vni}`,
+          source: 'static',
+        });
+      }
+      const router = vrf.router;
+      if (JSON.stringify(routes) === JSON.stringify(router.interfaceRoutesOf(vrf.l3Iface))) continue;
+      router.setInterfaceRoutes(vrf.l3Iface, routes);
+      ctx.actions.push(
+        `~ routes ${router.name} from ${vrf.l3Iface} (to instances here): ${routes.map((r) => `${formatIpv4(r.prefix)}/${r.prefixLength} via ${formatIpv4(r.nextHop ?? 0)}`).join(', ') || 'none'}`,
+      );
+    }
+  }
+
   private syncSubnetRoutes(
     ctx: Ctx,
     router: Router,
@@ -878,8 +954,15 @@ export class VpcDataPlane {
         routes.push({ ...base, nextHop: peerIp, iface: `pcx-${r.nextHop}`, source: 'static' });
       } else if (r.target === 'instance' && r.nextHop !== null) {
         const target = this.instances.get(r.via ?? '');
-        if (target === undefined || target.nve.name !== host) continue; // not done: an appliance on another NVE
-        routes.push({ ...base, nextHop: ip(r.nextHop), iface: `vbdif${target.vni}`, source: 'static' });
+        if (target === undefined) continue;
+        if (target.nve.name === host)
+          routes.push({ ...base, nextHop: ip(r.nextHop), iface: `vbdif${target.vni}`, source: 'static' });
+        else {
+          // Over the L3 VNI to the VRF beside the instance, which sends it on to the instance.
+          const far = target.nve.vrfs.get(vpc);
+          if (far === undefined || far.l3Vni === null) continue;
+          routes.push({ ...base, nextHop: far.transitIp, iface: far.l3Iface, source: 'static' });
+        }
       }
     }
     if (JSON.stringify(routes) === JSON.stringify(router.interfaceRoutesOf(iface))) return;

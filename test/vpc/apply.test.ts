@@ -386,6 +386,29 @@ test('a peering carries packets both ways between the peered VPCs, only for subn
   const b1 = dp.instance('i-b1')!.ipCounters.delivered;
   assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
   assert.equal(dp.instance('i-b1')!.ipCounters.delivered, b1);
+  // i-a1 goes: the plan drops vpc-a's VRF on leaf1-srv1, the peering keeps one there for i-c2.
+  const without = edited(intent, (d) => {
+    d.instances = d.instances.filter((i: { id: string }) => i.id !== 'i-a1');
+  });
+  const r1 = dp.apply(compile(without, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(r1.actions.includes('- vrf leaf1-srv1/vpc-a'), r1.actions.join('\n'));
+  assert.ok(
+    r1.actions.some((a) => a.startsWith('+ vrf leaf1-srv1/vpc-a: L3 VNI')),
+    r1.actions.join('\n'),
+  );
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.11'), 'c -> a from leaf1-srv1, through the VRF kept for the peering');
+  // And back: the plan's VRF is the one the peering made.
+  const kept = dp.vrf('leaf1-srv1', 'vpc-a');
+  const r2 = dp.apply(compile(intent, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.ok(
+    r2.actions.includes('~ vrf leaf1-srv1/vpc-a: made for a peering, now in the plan'),
+    r2.actions.join('\n'),
+  );
+  assert.equal(dp.vrf('leaf1-srv1', 'vpc-a'), kept);
+  assert.ok(pingOk(dp, 'i-a1', '10.1.1.10'));
+  assert.ok(pingOk(dp, 'i-c2', '10.0.1.10'));
   // The peering removed: the links and the VRFs made for it go, and nothing crosses.
   const next = edited(intent, (d) => {
     d.peerings = [];
@@ -462,4 +485,53 @@ test('golden plan: an elastic IP is 1:1 NAT on the border: web reaches the insta
   assert.ok(a1.sendUdp(40000, ip('198.51.100.10'), 7, new TextEncoder().encode('hi')));
   dp.settle();
   assert.equal(formatIpv4(web.udpLog.at(-1)!.src), snat.publicIp);
+});
+
+test('a route to an instance on another hypervisor goes over the L3 VNI to the VRF beside it, and follows it when it moves', () => {
+  // subnet-a1 routes 192.168.0.0/16 to i-a2 (an appliance of subnet-a2 on leaf2-srv2).
+  const intent = edited(smallIntent(), (d) => {
+    d.routeTables.push({
+      id: 'rtb-a',
+      tenant: 'tenant-a',
+      vpc: 'vpc-a',
+      name: 'via-appliance',
+      routes: [{ destination: '192.168.0.0/16', target: { kind: 'instance', id: 'i-a2' } }],
+    });
+    d.subnets[0].routeTable = 'rtb-a';
+  });
+  const { dp, plan } = applied(intent);
+  const sent = (from: string) => {
+    const appliance = dp.instance('i-a2')!;
+    const before = appliance.ipCounters.received;
+    const h = dp.instance(from)!;
+    if (!h.isBound(40000)) h.bindUdp(40000, () => {});
+    assert.ok(h.sendUdp(40000, ip('192.168.1.1'), 9, new TextEncoder().encode('via')));
+    dp.settle();
+    return appliance.ipCounters.received - before;
+  };
+  const route = dp.vrf('leaf1-srv1', 'vpc-a')!.interfaceRoutesOf('vbdif100000')[0]!;
+  const transit = (host: string) => dp.nve(host).vrfs.get('vpc-a')!.transitIp;
+  assert.equal(route.nextHop, transit('leaf2-srv2'), "leaf2-srv2's VRF over the L3 VNI");
+  assert.equal(route.iface, 'l3vni');
+  const there = dp.vrf('leaf2-srv2', 'vpc-a')!.interfaceRoutesOf('l3vni');
+  assert.deepEqual(
+    there.map((r) => `${formatIpv4(r.prefix)}/${r.prefixLength} ${formatIpv4(r.nextHop!)} ${r.iface}`),
+    ['192.168.0.0/16 10.0.2.10 vbdif100001'],
+  );
+  assert.equal(sent('i-a1'), 1, 'from leaf1-srv1');
+  assert.equal(sent('i-a3'), 1, 'from leaf2-srv1');
+  // Tenant b's subnet has no such route: its packets for 192.168.0.0/16 do not get there.
+  assert.equal(sent('i-b1'), 0);
+  // The appliance moves to leaf1-srv2: the routes follow it once it has resumed.
+  const moved = edited(intent, (d) => {
+    d.instances.find((i: { id: string }) => i.id === 'i-a2').host = 'leaf1-srv2';
+  });
+  dp.apply(compile(moved, dp.inventory(), plan));
+  dp.settle();
+  assert.equal(
+    dp.vrf('leaf1-srv1', 'vpc-a')!.interfaceRoutesOf('vbdif100000')[0]!.nextHop,
+    transit('leaf1-srv2'),
+  );
+  assert.equal(sent('i-a1'), 1);
+  assert.equal(sent('i-a3'), 1);
 });
