@@ -370,6 +370,36 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
   const create = async (client: ApiClient, view: KindView, body: Obj) =>
     client.request<Obj>('POST', `/v1/${view.collection}`, body);
 
+  /** `create NAME --vpc V [--ingress RULE]... [--egress RULE]...`: a VPC's rule set (a security group, a network ACL). */
+  const rulesCreate = (
+    parent: Command,
+    view: KindView,
+    description: string,
+    [inWord, outWord]: readonly [string, string],
+    help: string,
+    parse: (text: string) => Obj,
+  ) => {
+    const collect = (v: string, prev: Obj[] | undefined) => [...(prev ?? []), parse(v)];
+    leaf(
+      parent
+        .command('create')
+        .description(description)
+        .argument('<name>')
+        .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
+        .option('--ingress <rule>', `${inWord}: ${help}`, collect)
+        .option('--egress <rule>', `${outWord}: ${help}`, collect),
+      async (client, flags, name: string) => {
+        const body = {
+          name,
+          vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
+          ingress: flags.ingress ?? [],
+          egress: flags.egress ?? [],
+        };
+        print(flags, view, [await create(client, view, body)], true);
+      },
+    );
+  };
+
   // tenants and tokens (admin)
   const tenant = program.command('tenant').description('tenants (admin token)');
   leaf(
@@ -658,49 +688,21 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
     .description('network ACLs: stateless numbered allow/deny rules per subnet');
   const aclHelp =
     'NUMBER:allow|deny:PROTOCOL[:PORT[-PORT]]:CIDR, e.g. 100:allow:tcp:80:0.0.0.0/0 (repeatable)';
-  const collectAcl = (v: string, prev: Obj[] | undefined) => [...(prev ?? []), parseAclRule(v)];
-  leaf(
-    nacl
-      .command('create')
-      .description('create a network ACL (what no rule allows is denied)')
-      .argument('<name>')
-      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
-      .option('--ingress <rule>', `in: ${aclHelp}`, collectAcl)
-      .option('--egress <rule>', `out: ${aclHelp}`, collectAcl),
-    async (client, flags, name: string) => {
-      const body = {
-        name,
-        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
-        ingress: flags.ingress ?? [],
-        egress: flags.egress ?? [],
-      };
-      print(flags, VIEWS.nacl, [await create(client, VIEWS.nacl, body)], true);
-    },
+  rulesCreate(
+    nacl,
+    VIEWS.nacl,
+    'create a network ACL (what no rule allows is denied)',
+    ['in', 'out'],
+    aclHelp,
+    parseAclRule,
   );
   common(nacl, VIEWS.nacl, inVpc);
 
   // security groups
   const sg = program.command('sg').description('security groups: stateful allow rules per instance');
   const ruleHelp = 'PROTOCOL[:PORT[-PORT]]:CIDR-or-SG, e.g. tcp:22:0.0.0.0/0 (repeatable)';
+  rulesCreate(sg, VIEWS.sg, 'create a security group', ['allow in', 'allow out'], ruleHelp, parseRule);
   const collectRule = (v: string, prev: Obj[] | undefined) => [...(prev ?? []), parseRule(v)];
-  leaf(
-    sg
-      .command('create')
-      .description('create a security group')
-      .argument('<name>')
-      .requiredOption('--vpc <vpc>', 'its VPC (id or name)')
-      .option('--ingress <rule>', `allow in: ${ruleHelp}`, collectRule)
-      .option('--egress <rule>', `allow out: ${ruleHelp}`, collectRule),
-    async (client, flags, name: string) => {
-      const body = {
-        name,
-        vpc: await resolveRef(client, VIEWS.vpc, String(flags.vpc)),
-        ingress: flags.ingress ?? [],
-        egress: flags.egress ?? [],
-      };
-      print(flags, VIEWS.sg, [await create(client, VIEWS.sg, body)], true);
-    },
-  );
   leaf(
     sg
       .command('authorize')
