@@ -13,13 +13,19 @@ const key = (p: { path: string; message: string }) => `${p.path}\n${p.message}`;
 
 export function validationHooks(fabric?: FabricInventory, next: IntentHooks = {}): IntentHooks {
   let known = new Set<string>();
+  // The problems of the intent `check` last saw: a committed change is announced to `changed`
+  // right after its check, with the same intent, so it is validated once, not twice.
+  let checked: Set<string> | null = null;
   return {
     check(intent: Intent) {
-      const fresh = validate(intent, fabric).filter((p) => !known.has(key(p)));
+      const problems = validate(intent, fabric);
+      checked = new Set(problems.map(key));
+      const fresh = problems.filter((p) => !known.has(key(p)));
       return [...fresh, ...(next.check?.(intent) ?? [])];
     },
     changed(intent: Intent) {
-      known = new Set(validate(intent, fabric).map(key));
+      known = checked ?? new Set(validate(intent, fabric).map(key));
+      checked = null;
       return next.changed?.(intent);
     },
     onError: next.onError,

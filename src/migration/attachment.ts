@@ -24,11 +24,6 @@ export function describeAttachment(a: Attachment): string {
   return `${a.device.name}:${a.port.name}`;
 }
 
-/** Kinds of device a VM can be attached to (a hypervisor's vSwitch or NVE, or a hub). */
-export function canHostVms(device: Device): boolean {
-  return device instanceof Switch || device instanceof Nve || device instanceof Hub;
-}
-
 /** The first name `prefix1`, `prefix2`, ... that `device` has no port by. */
 function freePortName(device: Device, prefix: string): string {
   for (let n = 1; ; n++) if (!device.port(`${prefix}${n}`)) return `${prefix}${n}`;
