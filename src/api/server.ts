@@ -191,8 +191,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     tenant: string | null,
     change: () => StoredObject | undefined,
   ): FastifyReply => {
-    const { result, intent } = store.preview(change);
-    const plan = options.runtime?.previewPlan(tenant, intent) ?? null;
+    const { result, intent, tenants } = store.preview(change);
+    const plan = options.runtime?.previewPlan(tenant, intent, tenants) ?? null;
     return reply
       .code(200)
       .send({ dryRun: true, object: result === undefined ? null : present(result), plan });

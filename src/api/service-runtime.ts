@@ -11,13 +11,14 @@
  * tenant's instance is unknown here as everywhere in the API (404).
  */
 import type { IntentHooks } from '../store/store.js';
-import { type ApplyReport, createServiceDataPlane, type VpcDataPlane } from '../vpc/apply.js';
-import { compile } from '../vpc/compile.js';
+import { type ApplyCounts, type ApplyReport, createServiceDataPlane, type VpcDataPlane } from '../vpc/apply.js';
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
-import { EMPTY_PLAN, type Plan, type PlanEntry } from '../vpc/plan.js';
+import { compareEntries, EMPTY_PLAN, entriesOf, PLAN_VERSION, type Plan, type PlanEntry } from '../vpc/plan.js';
 import type { ReachQuery } from '../vpc/reach.js';
 import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
+import { type PartChange, TenantPlans } from '../vpc/tenant-plans.js';
+import { parseIpv4Address } from '../wire/index.js';
 import { validationHooks } from './intent-checks.js';
 
 export interface ServiceRuntimeOptions {
@@ -27,28 +28,51 @@ export interface ServiceRuntimeOptions {
   readonly publicPool?: string;
 }
 
-/** A plan entry's owner: the tenant of the intent object it came from (`sg-2/ingress[0]` -> sg-2's). */
-function ownerIndex(intent: Intent): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const list of [
-    intent.vpcs,
-    intent.subnets,
-    intent.routeTables,
-    intent.internetGateways,
-    intent.elasticIps,
-    intent.peerings,
-    intent.securityGroups,
-    intent.networkAcls,
-    intent.instances,
-  ])
-    for (const o of list) owners.set(o.id, o.tenant);
-  return owners;
+/** Several parts' reports as one (counts summed, actions in part order). */
+function mergeReports(reports: readonly ApplyReport[]): ApplyReport {
+  const byKind: Record<string, ApplyCounts> = {};
+  for (const r of reports)
+    for (const [kind, c] of Object.entries(r.byKind)) {
+      const sum = byKind[kind] ?? { added: 0, changed: 0, removed: 0 };
+      sum.added += c.added;
+      sum.changed += c.changed;
+      sum.removed += c.removed;
+      byKind[kind] = sum;
+    }
+  return {
+    added: reports.reduce((n, r) => n + r.added, 0),
+    changed: reports.reduce((n, r) => n + r.changed, 0),
+    removed: reports.reduce((n, r) => n + r.removed, 0),
+    byKind,
+    actions: reports.flatMap((r) => r.actions),
+    skipped: reports.flatMap((r) => r.skipped),
+  };
+}
+
+/** Intents of several tenants as one. */
+function mergeIntents(parts: readonly Intent[]): Intent {
+  if (parts.length === 1) return parts[0]!;
+  const out: Record<string, unknown[]> = {};
+  for (const key of Object.keys(EMPTY_INTENT) as (keyof Intent)[])
+    out[key] = parts.flatMap((p) => p[key] as readonly unknown[]);
+  return out as unknown as Intent;
+}
+
+/** Plans of several tenants as one, in plan order. */
+function mergePlans(parts: readonly Plan[]): Plan {
+  if (parts.length === 0) return EMPTY_PLAN;
+  if (parts.length === 1) return parts[0]!;
+  return { version: PLAN_VERSION, entries: parts.flatMap((p) => p.entries).sort(compareEntries) };
 }
 
 export class ServiceRuntime {
   dataPlane: VpcDataPlane;
-  private intent: Intent = EMPTY_INTENT;
-  private current: Plan = EMPTY_PLAN;
+  private plans: TenantPlans;
+  /** Elastic IPs bound on the border, by address: the tenant whose instance answers there. */
+  private readonly eipOwner = new Map<string, string>();
+  /** The tenant of each instance, and each tenant's instances (the API's ownership question, without a scan). */
+  private readonly instanceOwner = new Map<string, string>();
+  private readonly instancesOf = new Map<string, string[]>();
   /** The last apply's report (what changed on the data plane). */
   lastApply: ApplyReport | null = null;
   /** Why the last apply failed (then the fabric was rebuilt from the whole plan), or null. */
@@ -56,6 +80,7 @@ export class ServiceRuntime {
 
   constructor(private readonly options: ServiceRuntimeOptions = {}) {
     this.dataPlane = createServiceDataPlane(options);
+    this.plans = new TenantPlans(this.dataPlane.inventory());
   }
 
   /** The hypervisors instances can be placed on. */
@@ -66,31 +91,34 @@ export class ServiceRuntime {
   /** The store's hooks: relation checks against this fabric, and compile + apply after each change. */
   hooks(onError?: (error: unknown) => void): IntentHooks {
     return validationHooks(this.dataPlane.inventory(), {
-      changed: (intent) => {
-        this.sync(intent);
+      changed: (intent, tenants) => {
+        this.sync(intent, tenants);
       },
       onError,
     });
   }
 
-  /** Compiles `intent` (VNIs stable against the plan applied last) and applies the difference. */
-  sync(intent: Intent): ApplyReport {
-    const plan = compile(intent, this.dataPlane.inventory(), this.current);
+  /**
+   * Compiles the tenants in `tenants` with their objects in `intent` (VNIs stable against the
+   * plans applied last; `tenants` null: `intent` is the whole intent) and applies each tenant's
+   * difference to the data plane.
+   */
+  sync(intent: Intent, tenants: ReadonlySet<string> | null = null): ApplyReport {
+    const changes = this.plans.update(intent, tenants);
+    this.index(changes);
     let report: ApplyReport;
     try {
-      report = this.dataPlane.apply(plan);
+      report = mergeReports(changes.map((c) => this.dataPlane.apply(c.after, c.tenant)));
       this.dataPlane.settle();
       this.lastError = null;
     } catch (error) {
       // A data plane left half-changed cannot be trusted to take the next diff: rebuild a fresh
-      // fabric and apply the whole plan to it (what a restart does), then say so.
+      // fabric and apply every tenant's plan to it (what a restart does), then say so.
       this.lastError = error instanceof Error ? error.message : String(error);
       this.dataPlane = createServiceDataPlane(this.options);
-      report = this.dataPlane.apply(plan);
+      report = mergeReports(this.plans.plans().map((c) => this.dataPlane.apply(c.after, c.tenant)));
       this.dataPlane.settle();
     }
-    this.intent = intent;
-    this.current = plan;
     this.lastApply = report;
     if (this.lastError !== null)
       throw new Error(
@@ -99,34 +127,49 @@ export class ServiceRuntime {
     return report;
   }
 
+  /** Keeps the ownership indexes in line with the changed parts. */
+  private index(changes: readonly PartChange[]): void {
+    for (const { tenant, before, after } of changes) {
+      for (const e of entriesOf(before, 'static-nat'))
+        if (this.eipOwner.get(e.publicIp) === tenant) this.eipOwner.delete(e.publicIp);
+      for (const e of entriesOf(after, 'static-nat')) this.eipOwner.set(e.publicIp, tenant);
+    }
+    for (const { tenant } of changes) {
+      for (const id of this.instancesOf.get(tenant) ?? []) this.instanceOwner.delete(id);
+      const ids = this.plans.intentOf(tenant).instances.map((i) => i.id);
+      for (const id of ids) this.instanceOwner.set(id, tenant);
+      if (ids.length > 0) this.instancesOf.set(tenant, ids);
+      else this.instancesOf.delete(tenant);
+    }
+  }
+
   /** The entries of the applied plan that `tenant`'s objects produced. */
   planOf(tenant: string): PlanEntry[] {
-    const owners = ownerIndex(this.intent);
-    return this.current.entries.filter((e) => owners.get(e.source.split('/')[0]!) === tenant);
+    return [...this.plans.planOf(tenant).entries];
   }
 
   /** The tenant's plan as a terraform-style listing (every entry as an addition to an empty plan). */
   planText(tenant: string): string[] {
-    const entries = this.planOf(tenant);
-    return renderPlanDiff(diffPlans(EMPTY_PLAN, { ...EMPTY_PLAN, entries }));
+    return renderPlanDiff(diffPlans(EMPTY_PLAN, this.plans.planOf(tenant)));
   }
 
   /**
-   * What a change would do to `tenant`'s part of the plan (a dry run): `intent` compiled as it
-   * would be, against the plan applied now. Nothing is applied.
+   * What a change would do to the plan (a dry run): `intent` holds the touched tenants' objects as
+   * they would be, each compiled against the plan applied now; shown for `tenant`'s part (every
+   * touched tenant's for an admin, `tenant` null). Nothing is applied.
    */
   previewPlan(
     tenant: string | null,
     intent: Intent,
+    tenants: ReadonlySet<string>,
   ): { added: number; changed: number; removed: number; text: string[] } {
-    const next = compile(intent, this.dataPlane.inventory(), this.current);
-    const owners = ownerIndex(this.intent);
-    for (const [id, owner] of ownerIndex(intent)) owners.set(id, owner);
-    const mine = (e: PlanEntry) => tenant === null || owners.get(e.source.split('/')[0]!) === tenant;
-    const diff = diffPlans(
-      { ...this.current, entries: this.current.entries.filter(mine) },
-      { ...next, entries: next.entries.filter(mine) },
-    );
+    const shown = [...tenants].filter((t) => tenant === null || t === tenant).sort();
+    const before = mergePlans(shown.map((t) => this.plans.planOf(t)));
+    const after = shown.map((t) => {
+      const part = ofTenant(intent, t);
+      return part.tenants.length === 0 ? EMPTY_PLAN : this.plans.preview(t, part);
+    });
+    const diff = diffPlans(before, mergePlans(after));
     return {
       added: diff.added.length,
       changed: diff.changed.length,
@@ -137,11 +180,32 @@ export class ServiceRuntime {
 
   /** Whether `tenant` owns instance `id`. */
   ownsInstance(tenant: string, id: string): boolean {
-    return this.intent.instances.some((i) => i.id === id && i.tenant === tenant);
+    return this.instanceOwner.get(id) === tenant;
   }
 
-  /** Reachability between a tenant's instances (or to an address): the analysis and a real packet. */
+  /**
+   * Reachability between a tenant's instances (or to an address): the analysis and a real packet.
+   * It reads the source's tenant, and the tenant whose elastic IP the destination is, if another.
+   */
   reach(query: ReachQuery): ReachAnswer {
-    return reach(this.dataPlane, this.intent, this.current, query);
+    const tenant = this.instanceOwner.get(query.src);
+    const tenants = tenant === undefined ? [] : [tenant];
+    if (parseIpv4Address(query.dst) !== undefined) {
+      const owner = this.eipOwner.get(query.dst);
+      if (owner !== undefined && owner !== tenant) tenants.push(owner);
+    }
+    const intent = tenants.length === 0 ? EMPTY_INTENT : mergeIntents(tenants.map((t) => this.plans.intentOf(t)));
+    const plan = tenants.length === 0 ? EMPTY_PLAN : mergePlans(tenants.map((t) => this.plans.planOf(t)));
+    return reach(this.dataPlane, intent, plan, query);
   }
+}
+
+/** `tenant`'s objects of `intent`. */
+function ofTenant(intent: Intent, tenant: string): Intent {
+  const out: Record<string, unknown[]> = {};
+  for (const key of Object.keys(EMPTY_INTENT) as (keyof Intent)[])
+    out[key] = (intent[key] as readonly { id: string; tenant?: string }[]).filter((o) =>
+      key === 'tenants' ? o.id === tenant : o.tenant === tenant,
+    );
+  return out as unknown as Intent;
 }

@@ -36,6 +36,9 @@ export interface MacRoute {
 export class OverlayController implements NveControlPlaneClient {
   readonly nves: Nve[] = [];
   private readonly routes = new Map<string, MacRoute>();
+  /** The routes by VNI and by tenant: what a BD or VRF added later needs, without a scan of all. */
+  private readonly routesByVni = new Map<number, Set<MacRoute>>();
+  private readonly routesByTenant = new Map<string, Set<MacRoute>>();
   /** Routes advertised and installs made, for `show`. */
   advertisements = 0;
   installs = 0;
@@ -79,27 +82,52 @@ export class OverlayController implements NveControlPlaneClient {
    * `connect`): each BD's list becomes exactly the VTEPs of the other NVEs with its VNI. Returns
    * how many entries were added and removed.
    */
-  syncFloodLists(): { added: number; removed: number } {
+  syncFloodLists(vnis?: ReadonlySet<number>): { added: number; removed: number } {
     let added = 0;
     let removed = 0;
+    if (vnis !== undefined) {
+      // Only these VNIs' BDs: the NVEs holding each, and each holder's list from the others.
+      for (const vni of vnis) {
+        const holders = this.nves.filter((n) => n.bridgeDomainByVni(vni) !== undefined);
+        for (const nve of holders) {
+          const r = this.syncFloodList(nve, nve.bridgeDomainByVni(vni)!, holders);
+          added += r.added;
+          removed += r.removed;
+        }
+      }
+      return { added, removed };
+    }
     for (const nve of this.nves) {
       for (const bd of nve.bridgeDomains()) {
-        const want = new Set<Ipv4>();
-        for (const other of this.nves)
-          if (other !== nve && other.vtep !== nve.vtep && other.bridgeDomainByVni(bd.vni))
-            want.add(other.vtep);
-        for (const v of [...bd.floodList])
-          if (!want.has(v)) {
-            bd.removeFloodTarget(v);
-            removed++;
-          }
-        for (const v of want)
-          if (!bd.floodList.includes(v)) {
-            bd.addFloodTarget(v);
-            added++;
-          }
+        const r = this.syncFloodList(nve, bd, this.nves);
+        added += r.added;
+        removed += r.removed;
       }
     }
+    return { added, removed };
+  }
+
+  /** `bd` of `nve`'s flood list becomes the VTEPs of the other NVEs among `candidates` with its VNI. */
+  private syncFloodList(
+    nve: Nve,
+    bd: BridgeDomain,
+    candidates: readonly Nve[],
+  ): { added: number; removed: number } {
+    let added = 0;
+    let removed = 0;
+    const want = new Set<Ipv4>();
+    for (const other of candidates)
+      if (other !== nve && other.vtep !== nve.vtep && other.bridgeDomainByVni(bd.vni)) want.add(other.vtep);
+    for (const v of [...bd.floodList])
+      if (!want.has(v)) {
+        bd.removeFloodTarget(v);
+        removed++;
+      }
+    for (const v of want)
+      if (!bd.floodList.includes(v)) {
+        bd.addFloodTarget(v);
+        added++;
+      }
     return { added, removed };
   }
 
@@ -109,8 +137,8 @@ export class OverlayController implements NveControlPlaneClient {
    */
   syncBridgeDomain(nve: Nve, bd: BridgeDomain): void {
     if (nve.controlPlane !== 'controller') return;
-    for (const r of this.routes.values())
-      if (r.vni === bd.vni && r.nve !== nve && nve.installRemote(r.vni, r.mac, r.nve.vtep, r.seq, r.ip))
+    for (const r of this.routesByVni.get(bd.vni) ?? [])
+      if (r.nve !== nve && nve.installRemote(r.vni, r.mac, r.nve.vtep, r.seq, r.ip))
         this.installs++;
   }
 
@@ -128,8 +156,8 @@ export class OverlayController implements NveControlPlaneClient {
       nve.installRemote(vrf.l3Vni, far.routerMac, other.vtep, 0, far.transitIp);
       other.installRemote(vrf.l3Vni, vrf.routerMac, nve.vtep, 0, vrf.transitIp);
     }
-    for (const r of this.routes.values()) {
-      if (r.ip === null || r.tenant !== tenant) continue;
+    for (const r of this.routesByTenant.get(tenant) ?? []) {
+      if (r.ip === null) continue;
       if (r.nve !== nve) nve.installHostRoute(tenant, r.ip, r.nve);
     }
   }
@@ -162,6 +190,8 @@ export class OverlayController implements NveControlPlaneClient {
     const route = this.routes.get(key);
     if (route === undefined) return false;
     this.routes.delete(key);
+    this.routesByVni.get(route.vni)?.delete(route);
+    this.routesByTenant.get(route.tenant)?.delete(route);
     for (const nve of this.nves) {
       const bd = nve.bridgeDomainByVni(vni);
       if (bd !== undefined) {
@@ -208,6 +238,8 @@ export class OverlayController implements NveControlPlaneClient {
     if (known === undefined) {
       route = { vni: bd.vni, mac, ip, nve, seq: 0, tenant: bd.tenant };
       this.routes.set(key, route);
+      indexed(this.routesByVni, route.vni).add(route);
+      indexed(this.routesByTenant, route.tenant).add(route);
     } else if (known.nve !== nve) {
       known.nve = nve; // the station moved: the new location wins with a higher sequence number
       known.seq++;
@@ -251,4 +283,13 @@ export class OverlayController implements NveControlPlaneClient {
         seq: r.seq,
       }));
   }
+}
+
+function indexed<K>(index: Map<K, Set<MacRoute>>, key: K): Set<MacRoute> {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  return set;
 }

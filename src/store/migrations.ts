@@ -71,6 +71,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'instances per hypervisor, kept by triggers',
+    sql: `
+      -- The scheduler's question (which hypervisor runs fewest instances) in one small table, so
+      -- placing an instance does not count every instance of the service.
+      CREATE TABLE hypervisor_load (host TEXT PRIMARY KEY, instances INTEGER NOT NULL);
+      INSERT INTO hypervisor_load (host, instances)
+        SELECT json_extract(body, '$.host'), count(*) FROM objects WHERE kind = 'instance'
+        GROUP BY json_extract(body, '$.host');
+      CREATE TRIGGER hypervisor_load_insert AFTER INSERT ON objects WHEN NEW.kind = 'instance'
+      BEGIN
+        INSERT INTO hypervisor_load (host, instances) VALUES (json_extract(NEW.body, '$.host'), 1)
+          ON CONFLICT (host) DO UPDATE SET instances = instances + 1;
+      END;
+      CREATE TRIGGER hypervisor_load_delete AFTER DELETE ON objects WHEN OLD.kind = 'instance'
+      BEGIN
+        UPDATE hypervisor_load SET instances = instances - 1 WHERE host = json_extract(OLD.body, '$.host');
+      END;
+      CREATE TRIGGER hypervisor_load_move AFTER UPDATE OF body ON objects
+        WHEN NEW.kind = 'instance'
+          AND json_extract(OLD.body, '$.host') IS NOT json_extract(NEW.body, '$.host')
+      BEGIN
+        UPDATE hypervisor_load SET instances = instances - 1 WHERE host = json_extract(OLD.body, '$.host');
+        INSERT INTO hypervisor_load (host, instances) VALUES (json_extract(NEW.body, '$.host'), 1)
+          ON CONFLICT (host) DO UPDATE SET instances = instances + 1;
+      END;
+    `,
+  },
 ];
 
 /** Applies the missing migrations; returns the schema version now in force. */

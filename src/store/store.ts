@@ -66,11 +66,20 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
 
+/**
+ * The compiler's seam. A change hands over only the tenants it touched (`tenants`) and their
+ * objects (`intent`: each touched tenant's object and everything it owns), so checking and applying
+ * a change costs what its tenants hold, not what the service holds. What crosses tenants (names of
+ * tenants, instance MACs, elastic IP addresses, ids) is kept unique by the database's indexes.
+ */
 export interface IntentHooks {
-  /** Inside the transaction, with the intent as it would be: any problem aborts the change (422). */
-  check?(intent: Intent): readonly Problem[];
-  /** After each committed change, and at start: recompile and apply. Errors go to `onError`. */
-  changed?(intent: Intent): void | Promise<void>;
+  /** Inside the transaction, with the touched tenants' intent as it would be: any problem aborts the change (422). */
+  check?(intent: Intent, tenants: ReadonlySet<string>): readonly Problem[];
+  /**
+   * After each committed change (the touched tenants and their intent now), and at start (`tenants`
+   * null: the whole intent): recompile and apply. Errors go to `onError`.
+   */
+  changed?(intent: Intent, tenants: ReadonlySet<string> | null): void | Promise<void>;
   onError?(error: unknown): void;
 }
 
@@ -179,6 +188,14 @@ export class Store {
   private readonly now: () => Date;
   private depth = 0;
   private dirty = false;
+  /** The tenants the transaction under way changed objects of. */
+  private touched = new Set<string>();
+
+  /** Marks the transaction as a change to `tenant`'s objects. */
+  private touch(tenant: string): void {
+    this.dirty = true;
+    this.touched.add(tenant);
+  }
 
   private constructor(
     private readonly db: Database.Database,
@@ -231,13 +248,14 @@ export class Store {
     if (this.depth > 0) return fn();
     this.depth++;
     this.dirty = false;
+    this.touched = new Set();
     let result: T;
     try {
       result = this.db
         .transaction(() => {
           const r = fn();
           if (this.dirty && this.hooks.check) {
-            const problems = this.hooks.check(this.loadIntent());
+            const problems = this.hooks.check(this.loadIntentOf(this.touched), this.touched);
             if (problems.length > 0)
               throw new ServiceError(
                 422,
@@ -248,7 +266,8 @@ export class Store {
           }
           if (this.previewing !== null) {
             // A dry run: everything was checked; keep the intent as it would be, and undo.
-            this.previewing.intent = this.loadIntent();
+            this.previewing.intent = this.loadIntentOf(this.touched);
+            this.previewing.tenants = this.touched;
             throw ROLLBACK;
           }
           return r;
@@ -262,7 +281,7 @@ export class Store {
     }
     if (this.dirty) {
       this.dirty = false;
-      this.publish();
+      this.publish(this.touched);
     }
     return result;
   }
@@ -272,10 +291,13 @@ export class Store {
    * returns its result and the intent as it would be, then rolls the transaction back. What a
    * `?dryRun=true` request and `vnet ... --dry-run` show the plan of.
    */
-  preview<T>(fn: () => T): { result: T; intent: Intent } {
+  preview<T>(fn: () => T): { result: T; intent: Intent; tenants: ReadonlySet<string> } {
     if (this.depth > 0) throw new Error('internal: preview inside a transaction');
     let result: T | undefined;
-    const previewing: { intent: Intent | null } = { intent: null };
+    const previewing: { intent: Intent | null; tenants: ReadonlySet<string> } = {
+      intent: null,
+      tenants: new Set(),
+    };
     this.previewing = previewing;
     try {
       this.tx(() => {
@@ -290,19 +312,24 @@ export class Store {
       this.dirty = false;
     }
     if (previewing.intent === null) throw new Error('internal: the previewed change did not run');
-    return { result: result as T, intent: previewing.intent };
+    return { result: result as T, intent: previewing.intent, tenants: previewing.tenants };
   }
 
-  /** Set while `preview` runs a change: the intent it would make. */
-  private previewing: { intent: Intent | null } | null = null;
+  /** Set while `preview` runs a change: the touched tenants' intent it would make. */
+  private previewing: { intent: Intent | null; tenants: ReadonlySet<string> } | null = null;
 
-  /** Hands the stored intent to `hooks.changed` (after each change; `vnet serve` calls it at start). */
-  publish(): void {
+  /**
+   * Hands the stored intent to `hooks.changed`: the touched tenants' after each change, or the
+   * whole intent (`vnet serve` calls it so at start).
+   */
+  publish(tenants?: ReadonlySet<string>): void {
     const changed = this.hooks.changed;
     if (!changed) return;
     const report = (error: unknown) => (this.hooks.onError ?? (() => {}))(error);
     try {
-      Promise.resolve(changed(this.loadIntent())).catch(report);
+      const result =
+        tenants === undefined ? changed(this.loadIntent(), null) : changed(this.loadIntentOf(tenants), tenants);
+      Promise.resolve(result).catch(report);
     } catch (error) {
       report(error);
     }
@@ -534,12 +561,10 @@ export class Store {
       }
     } else {
       const load = new Map<string, number>();
-      for (const r of this.db
-        .prepare(
-          `SELECT json_extract(body, '$.host') AS host, count(*) AS n FROM objects
-           WHERE kind = 'instance' GROUP BY host`,
-        )
-        .all() as { host: string; n: number }[])
+      for (const r of this.db.prepare('SELECT host, instances AS n FROM hypervisor_load').all() as {
+        host: string;
+        n: number;
+      }[])
         load.set(r.host, r.n);
       const host = leastLoaded(this.hypervisors, load);
       if (host === undefined)
@@ -595,7 +620,7 @@ export class Store {
         )
         .run(id, kind, owner, scope, full.name, JSON.stringify(full), at, at);
       this.writeRefs(id, refs);
-      this.dirty = true;
+      this.touch(owner);
       return { body: full, created: at, updated: at, version: 1 };
     });
   }
@@ -681,7 +706,7 @@ export class Store {
         )
         .run(scope, full.name, JSON.stringify(full), at, id);
       this.writeRefs(id, refs);
-      this.dirty = true;
+      this.touch(row.tenant);
       return { body: full, created: row.created, updated: at, version: row.version + 1 };
     });
   }
@@ -698,12 +723,15 @@ export class Store {
   }
 
   /** Stores a service-made change of an object's body (no request fields: nothing to re-check but the schema). */
-  private rewrite(row: { id: string; created: string; version: number }, body: Body): StoredObject {
+  private rewrite(
+    row: { id: string; tenant: string; created: string; version: number },
+    body: Body,
+  ): StoredObject {
     const at = this.stamp();
     this.db
       .prepare('UPDATE objects SET body = ?, updated = ?, version = version + 1 WHERE id = ?')
       .run(JSON.stringify(body), at, row.id);
-    this.dirty = true;
+    this.touch(row.tenant);
     return { body, created: row.created, updated: at, version: row.version + 1 };
   }
 
@@ -759,7 +787,7 @@ export class Store {
         );
       }
       this.db.prepare('DELETE FROM objects WHERE id = ?').run(id);
-      this.dirty = true;
+      this.touch(row.tenant);
     });
   }
 
@@ -790,14 +818,28 @@ export class Store {
     return out as unknown as Intent;
   }
 
+  /**
+   * The objects of `tenants` (each tenant's own object and everything it owns), in the intent
+   * shapes, in creation order: what a change to those tenants is checked and compiled with.
+   */
+  loadIntentOf(tenants: ReadonlySet<string>): Intent {
+    const out: Record<string, unknown[]> = {};
+    for (const key of Object.keys(EMPTY_INTENT)) out[key] = [];
+    const rows: { seq: number; kind: ObjectKind; body: string }[] = [];
+    const select = this.db.prepare('SELECT seq, kind, body FROM objects WHERE tenant = ?');
+    for (const tenant of tenants) rows.push(...(select.all(tenant) as typeof rows));
+    rows.sort((a, b) => a.seq - b.seq);
+    for (const row of rows) out[OBJECT_KINDS[row.kind].key]!.push(JSON.parse(row.body));
+    return out as unknown as Intent;
+  }
+
   /** Instances per hypervisor (every configured one, zero included). */
   hypervisorLoad(): { name: string; instances: number }[] {
     const load = new Map(this.hypervisors.map((h) => [h, 0]));
-    for (const r of this.db
-      .prepare(
-        `SELECT json_extract(body, '$.host') AS host, count(*) AS n FROM objects WHERE kind = 'instance' GROUP BY host`,
-      )
-      .all() as { host: string; n: number }[])
+    for (const r of this.db.prepare('SELECT host, instances AS n FROM hypervisor_load').all() as {
+      host: string;
+      n: number;
+    }[])
       load.set(r.host, r.n);
     return [...load].map(([name, instances]) => ({ name, instances }));
   }

@@ -76,12 +76,14 @@ import { diffPlans } from './diff.js';
 import type { FabricInventory } from './intent.js';
 import {
   type AclRuleEntry,
+  compareEntries,
   EMPTY_PLAN,
   type EntryOf,
   entriesOf,
   entryId,
   type MacIpRouteEntry,
   PLAN_KINDS,
+  PLAN_VERSION,
   type Plan,
   type PlanEntry,
   type PlanKind,
@@ -176,19 +178,27 @@ const ACL_PROTOCOL: Record<string, number | undefined> = {
 };
 
 export class VpcDataPlane {
-  private applied: Plan = EMPTY_PLAN;
+  /**
+   * The plans applied, by part (the service applies one part per tenant, see tenant-plans.ts; a
+   * caller with one whole plan uses the part ''). A part holds whole tenants: everything its
+   * entries name (subnets, VPCs, instances, peered VPCs) is in the same part, so a part's apply
+   * and its reconciliation read only that part's plan and cost what the part holds.
+   */
+  private readonly parts = new Map<string, Plan>();
   private readonly nves = new Map<string, Nve>();
   readonly instances = new Map<string, InstanceState>();
   private readonly dhcp = new Map<string, { router: Router; server: DhcpServer }>();
   private readonly publicPool: string;
   /** Border VRF external links, by VPC: the /30 index used. */
   private readonly external = new Map<string, number>();
-  /** VRFs (`host/vpc`) the data plane added only to carry a peering (the plan has no VRF there). */
-  private readonly peeringVrfs = new Set<string>();
-  /** Peering pairs (`a|b`): the /30 index of their links. */
+  /** VRFs (`host/vpc`) the data plane added only to carry a peering (the plan has no VRF there), and their part. */
+  private readonly peeringVrfs = new Map<string, string>();
+  /** The part of each peering pair with an index. */
+  private readonly peeringPart = new Map<string, string>();
+  /** Peering pairs (`a|b`): the /30 index of their links (unique over every part). */
   private readonly peeringIndex = new Map<string, number>();
-  /** Peering links made, `host/a|b`. */
-  private readonly peeringLinks = new Set<string>();
+  /** Peering links made, `host/a|b`, and the part they belong to. */
+  private readonly peeringLinks = new Map<string, string>();
 
   constructor(
     readonly net: Network,
@@ -199,9 +209,17 @@ export class VpcDataPlane {
     this.publicPool = options.publicPool ?? '203.0.113.0/24';
   }
 
-  /** The plan applied last. */
+  /** The plan applied: every part's entries, in plan order. */
   get plan(): Plan {
-    return this.applied;
+    if (this.parts.size === 0) return EMPTY_PLAN;
+    if (this.parts.size === 1) return [...this.parts.values()][0]!;
+    const entries = [...this.parts.values()].flatMap((p) => p.entries).sort(compareEntries);
+    return { version: PLAN_VERSION, entries };
+  }
+
+  /** The plan applied for `part`. */
+  planOf(part: string): Plan {
+    return this.parts.get(part) ?? EMPTY_PLAN;
   }
 
   /** What the compiler needs of this fabric: hypervisors with VTEPs and leaves, the border and its pool. */
@@ -253,8 +271,12 @@ export class VpcDataPlane {
     this.migrations.clear();
   }
 
-  apply(next: Plan): ApplyReport {
-    const diff = diffPlans(this.applied, next);
+  /**
+   * Makes the data plane match `next` for `part` (default: the one whole plan), changing only what
+   * differs from the part's plan applied before.
+   */
+  apply(next: Plan, part = ''): ApplyReport {
+    const diff = diffPlans(this.planOf(part), next);
     const actions: string[] = [];
     const skipped: string[] = [];
     const byKind: Partial<Record<PlanKind, ApplyCounts>> = {};
@@ -269,6 +291,8 @@ export class VpcDataPlane {
 
     const ctx: Ctx = {
       next,
+      part,
+      floodVnis: new Set(),
       actions,
       skipped,
       dirtySubnets: new Set(),
@@ -302,11 +326,12 @@ export class VpcDataPlane {
     for (const e of now) this.remove(ctx, e);
     for (const e of additions) this.add(ctx, e);
     for (const m of moves) this.move(ctx, m.before, m.after);
-    this.applied = next;
+    if (next.entries.length === 0) this.parts.delete(part);
+    else this.parts.set(part, next);
     this.finishChanges(ctx);
     if (moves.length > 0 && removals.length > 0)
       this.afterMigrations.push(() => {
-        const later: Ctx = { ...ctx, toStart: [], flood: false };
+        const later: Ctx = { ...ctx, toStart: [], flood: false, floodVnis: new Set() };
         for (const e of removals) this.remove(later, e);
         this.finishChanges(later);
       });
@@ -324,7 +349,7 @@ export class VpcDataPlane {
   private finishChanges(ctx: Ctx): void {
     this.reconcile(ctx);
     if (ctx.flood) {
-      const f = this.net.overlay.syncFloodLists();
+      const f = this.net.overlay.syncFloodLists(ctx.floodVnis);
       if (f.added + f.removed > 0) ctx.actions.push(`flood lists: +${f.added} -${f.removed} VTEPs`);
     }
     for (const h of ctx.toStart) h.start();
@@ -454,6 +479,7 @@ export class VpcDataPlane {
     const bd = nve.addBridgeDomain(e.vni, e.vni, e.vpc);
     this.net.overlay.syncBridgeDomain(nve, bd);
     ctx.flood = true;
+    ctx.floodVnis.add(e.vni);
     ctx.dirtySubnets.add(e.subnet);
     ctx.actions.push(`+ bridge-domain ${e.host} BD ${e.vni} (VNI ${e.vni}, ${e.subnet})`);
     const gw = entriesOf(ctx.next, 'anycast-gateway').find((g) => g.subnet === e.subnet);
@@ -506,6 +532,7 @@ export class VpcDataPlane {
       if (link) this.net.unplug(link);
     }
     ctx.flood = true;
+    ctx.floodVnis.add(e.vni);
     ctx.actions.push(`- bridge-domain ${e.host} BD ${e.vni} (${e.subnet})`);
   }
 
@@ -580,6 +607,7 @@ export class VpcDataPlane {
         ...ctx,
         toStart: [],
         flood: false,
+        floodVnis: new Set(),
         dirtySubnets: new Set(),
         dirtyVpcs: new Set(),
         dirtyInstances: new Set([after.instance]),
@@ -736,6 +764,7 @@ export class VpcDataPlane {
         n = 0;
         while (used.has(n)) n++;
         this.peeringIndex.set(key, n);
+        this.peeringPart.set(key, ctx.part);
       }
       for (const host of [...new Set([...ha, ...hb])].sort()) {
         const nve = this.nve(host);
@@ -747,7 +776,7 @@ export class VpcDataPlane {
             });
             this.net.overlay.attachVrf(nve, vpc);
             this.forgetOldRouterMac(nve, vpc);
-            this.peeringVrfs.add(k);
+            this.peeringVrfs.set(k, ctx.part);
             ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
           }
           if (this.peeringVrfs.has(k)) wantVrfs.add(k);
@@ -756,8 +785,8 @@ export class VpcDataPlane {
         this.wirePeering(ctx, host, a, b, n);
       }
     }
-    for (const link of [...this.peeringLinks].sort()) {
-      if (wantLinks.has(link)) continue;
+    for (const [link, part] of [...this.peeringLinks].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      if (part !== ctx.part || wantLinks.has(link)) continue;
       const [host, key] = [link.slice(0, link.indexOf('/')), link.slice(link.indexOf('/') + 1)];
       const [a, b] = key.split('|') as [string, string];
       this.unwirePeering(host, a, b);
@@ -765,14 +794,18 @@ export class VpcDataPlane {
       this.markPeeringSubnets(ctx, a, b);
       ctx.actions.push(`- peering link ${host}: ${a} <-> ${b}`);
     }
-    for (const k of [...this.peeringVrfs].sort()) {
-      if (wantVrfs.has(k)) continue;
+    for (const [k, part] of [...this.peeringVrfs].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      if (part !== ctx.part || wantVrfs.has(k)) continue;
       const [host, vpc] = k.split('/') as [string, string];
       this.net.removeVrf(this.nve(host), vpc);
       this.peeringVrfs.delete(k);
       ctx.actions.push(`- vrf ${k} (made for a peering)`);
     }
-    for (const [key] of [...this.peeringIndex]) if (!pairs.has(key)) this.peeringIndex.delete(key);
+    for (const [key, part] of [...this.peeringPart])
+      if (part === ctx.part && !pairs.has(key)) {
+        this.peeringIndex.delete(key);
+        this.peeringPart.delete(key);
+      }
   }
 
   private wirePeering(ctx: Ctx, host: string, a: string, b: string, n: number): void {
@@ -801,7 +834,7 @@ export class VpcDataPlane {
     // A side made anew (a VRF removed and made again) has a new MAC: the other side asks again.
     ra.iface(`pcx-${b}`)!.arp.delete(base + 2);
     rb.iface(`pcx-${a}`)!.arp.delete(base + 1);
-    this.peeringLinks.add(`${host}/${a}|${b}`);
+    this.peeringLinks.set(`${host}/${a}|${b}`, ctx.part);
     this.markPeeringSubnets(ctx, a, b);
     ctx.actions.push(
       `+ peering link ${host}: ${ra.name} pcx-${b} ${formatIpv4(base + 1)}/30 <-> ${rb.name} pcx-${a} ${formatIpv4(base + 2)}/30`,
@@ -1011,7 +1044,11 @@ export class VpcDataPlane {
 }
 
 interface Ctx {
+  /** The part's plan being applied: everything the reconciliation reads. */
   readonly next: Plan;
+  readonly part: string;
+  /** The VNIs whose BDs were added or removed: their flood lists are brought in line. */
+  readonly floodVnis: Set<number>;
   readonly actions: string[];
   readonly skipped: string[];
   readonly dirtySubnets: Set<string>;

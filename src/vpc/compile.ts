@@ -57,12 +57,14 @@ function allocateStable(
   previous: ReadonlyMap<string, number>,
   base: number,
   limit: number,
+  reserved: (value: number) => boolean,
 ): Map<string, number> {
   const out = new Map<string, number>();
   const taken = new Set<number>();
+  const free = (v: number) => !taken.has(v) && !reserved(v);
   for (const id of ids) {
     const v = previous.get(id);
-    if (v !== undefined && v >= base && v <= limit && !taken.has(v)) {
+    if (v !== undefined && v >= base && v <= limit && free(v)) {
       out.set(id, v);
       taken.add(v);
     }
@@ -70,7 +72,7 @@ function allocateStable(
   let next = base;
   for (const id of ids) {
     if (out.has(id)) continue;
-    while (taken.has(next)) next++;
+    while (next <= limit && !free(next)) next++;
     if (next > limit) continue; // the range is full: the object gets no VNI (and no entries)
     out.set(id, next);
     taken.add(next);
@@ -78,7 +80,25 @@ function allocateStable(
   return out;
 }
 
-export function compile(intent: Intent, fabric: FabricInventory, previous?: Plan): Plan {
+/**
+ * What other compiles hold, when an intent is compiled in parts (one tenant at a time, see
+ * tenant-plans.ts): VNIs and public addresses that belong to another part are never handed out.
+ */
+export interface Reserved {
+  /** Whether the VNI is another part's. */
+  readonly vni: (vni: number) => boolean;
+  /** Whether the public address (dotted) is another part's: its SNAT address or an elastic IP. */
+  readonly publicIp: (address: string) => boolean;
+}
+
+const NOTHING_RESERVED: Reserved = { vni: () => false, publicIp: () => false };
+
+export function compile(
+  intent: Intent,
+  fabric: FabricInventory,
+  previous?: Plan,
+  reserved: Reserved = NOTHING_RESERVED,
+): Plan {
   const entries: PlanEntry[] = [];
   const push = (e: PlanEntry) => entries.push(e);
   const tenants = new Set(intent.tenants.map((t) => t.id));
@@ -110,12 +130,14 @@ export function compile(intent: Intent, fabric: FabricInventory, previous?: Plan
     new Map(entriesOf(prev, 'l3-vni').map((e) => [e.key, e.vni])),
     VPC_L3VNI_BASE,
     VNI_LIMIT,
+    reserved.vni,
   );
   const l2 = allocateStable(
     subnets.map((s) => s.id),
     new Map(entriesOf(prev, 'l2-vni').map((e) => [e.key, e.vni])),
     SUBNET_VNI_BASE,
     SUBNET_VNI_LIMIT,
+    reserved.vni,
   );
 
   for (const v of vpcs) {
@@ -371,7 +393,8 @@ export function compile(intent: Intent, fabric: FabricInventory, previous?: Plan
         cidrContains(pool, a) &&
         a !== cidrNetwork(pool) &&
         a !== cidrBroadcast(pool) &&
-        !eipAddresses.has(formatIpv4(a));
+        !eipAddresses.has(formatIpv4(a)) &&
+        !reserved.publicIp(formatIpv4(a));
       const taken = new Set<string>();
       for (const v of snatVpcs) {
         const p = prevSnat.get(v.id);

@@ -11,7 +11,7 @@ import { tempDb } from '../helpers/service.js';
 test('kill -9 the server, start it again: tenants, tokens, objects and allocations are all back', async () => {
   const db = tempDb('vnet-restart-');
   const first = await serveProcess(['--db', db]);
-  assert.match(first.stdout(), /state in .*vnet\.db \(SQLite wal, synchronous=FULL, schema 1\)/);
+  assert.match(first.stdout(), /state in .*vnet\.db \(SQLite wal, synchronous=FULL, schema 2\)/);
   const admin = first.adminToken;
   assert.ok(admin, 'the first start prints the admin token');
   const tenant = (await call(first.url, admin, 'POST', '/v1/tenants', { name: 'acme' })).body;

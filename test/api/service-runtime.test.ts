@@ -163,9 +163,9 @@ test('an apply that fails half-way: the change stays committed, the fabric is re
   const broken = runtime.dataPlane;
   const apply = broken.apply.bind(broken);
   let calls = 0;
-  broken.apply = (plan) => {
+  broken.apply = (plan, part) => {
     calls++;
-    apply(plan);
+    apply(plan, part);
     throw new Error('injected failure');
   };
   const vm = await as('acme', 'POST', '/v1/instances', {

@@ -10,29 +10,30 @@ import { type Intent, OBJECT_KINDS } from '../../src/vpc/intent.js';
 import { cidr, ip } from '../../src/wire/index.js';
 import { tempDb } from '../helpers/service.js';
 
-test('WAL, synchronous=FULL, foreign keys on; migration 1 recorded; reopening applies nothing twice', () => {
+test('WAL, synchronous=FULL, foreign keys on; migrations 1 and 2 recorded; reopening applies nothing twice', () => {
   const path = tempDb('vnet-store-');
   const store = Store.open(path);
   assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: 2, foreignKeys: 1 });
-  assert.equal(store.schemaVersion, 1);
+  assert.equal(store.schemaVersion, 2);
   store.close();
   const again = Store.open(path);
-  assert.equal(again.schemaVersion, 1);
+  assert.equal(again.schemaVersion, 2);
   again.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
     { version: 1, name: MIGRATIONS[0]!.name },
+    { version: 2, name: MIGRATIONS[1]!.name },
   ]);
   db.close();
 });
 
 test('migrations apply in order, once; a database from a newer vnet is refused', () => {
   const db = new Database(':memory:');
-  const extra = [...MIGRATIONS, { version: 2, name: 'two', sql: 'CREATE TABLE two (x INTEGER)' }];
-  assert.equal(migrate(db, extra), 2);
-  assert.equal(migrate(db, extra), 2);
-  assert.equal((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n, 2);
-  assert.throws(() => migrate(db, MIGRATIONS), /schema version 2, newer than this vnet knows \(1\)/);
+  const extra = [...MIGRATIONS, { version: 3, name: 'three', sql: 'CREATE TABLE three (x INTEGER)' }];
+  assert.equal(migrate(db, extra), 3);
+  assert.equal(migrate(db, extra), 3);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n, 3);
+  assert.throws(() => migrate(db, MIGRATIONS), /schema version 3, newer than this vnet knows \(2\)/);
   db.close();
 });
 
