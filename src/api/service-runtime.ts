@@ -16,6 +16,14 @@ import { compile } from '../vpc/compile.js';
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
 import { EMPTY_PLAN, type Plan, type PlanEntry } from '../vpc/plan.js';
+import {
+  type PingAnswer,
+  type PingQuery,
+  pingProbe,
+  type TraceAnswer,
+  type TraceQuery,
+  traceProbe,
+} from '../vpc/probe.js';
 import type { ReachQuery } from '../vpc/reach.js';
 import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
 import { validationHooks } from './intent-checks.js';
@@ -143,5 +151,15 @@ export class ServiceRuntime {
   /** Reachability between a tenant's instances (or to an address): the analysis and a real packet. */
   reach(query: ReachQuery): ReachAnswer {
     return reach(this.dataPlane, this.intent, this.current, query);
+  }
+
+  /** Echo requests from an instance through the running fabric (`ProbeError` when it cannot start). */
+  ping(query: PingQuery): PingAnswer {
+    return pingProbe(this.dataPlane, this.intent, this.current, query);
+  }
+
+  /** One packet from an instance with every device's decision traced (`ProbeError` when it cannot start). */
+  trace(query: TraceQuery): TraceAnswer {
+    return traceProbe(this.dataPlane, this.intent, this.current, query);
   }
 }
