@@ -2,7 +2,7 @@
  * `vnet ping` and `vnet trace`: probes sent by an instance through the running fabric, asked of the
  * API (`POST /v1/ping`, `POST /v1/trace`).
  *
- *   vnet ping SRC DST [--count N] [--size BYTES] [--interval-ms MS]
+ *   vnet ping SRC DST [--count N] [--size BYTES] [--interval-ms MS] [--timeout-ms MS]
  *   vnet trace SRC DST [--proto tcp|udp|icmp] [--port N]
  *
  * `ping` prints what Linux ping prints (times in simulated microseconds), a request without reply
@@ -86,6 +86,12 @@ export function registerProbeCommands(program: Command, io: ServiceIo, leaf: Lea
         'between requests, ms of simulated time',
         integer('an interval', 1, 60000),
         1000,
+      )
+      .option(
+        '-W, --timeout-ms <ms>',
+        'how long each request waits for its reply, ms of simulated time',
+        integer('a timeout', 1, 60000),
+        1000,
       ),
     async (client, flags, src: string, dst: string) => {
       const body = {
@@ -94,6 +100,7 @@ export function registerProbeCommands(program: Command, io: ServiceIo, leaf: Lea
         count: flags.count,
         size: flags.size,
         intervalMs: flags.intervalMs,
+        timeoutMs: flags.timeoutMs,
       };
       const r = await client.request<Obj>('POST', '/v1/ping', body);
       if (flags.output === 'json') out.line(JSON.stringify(r, null, 2));
