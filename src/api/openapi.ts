@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { KINDS, type KindSpec } from '../store/kinds.js';
 import { OBJECT_KINDS } from '../vpc/intent.js';
+import { pingAnswer, pingBody, traceAnswer, traceBody } from './probe-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -257,6 +258,40 @@ export function openApiDocument(): Json {
       summary: 'Can A reach B, and why not',
       security: tenantSecurity,
       responses: { '501': notWired, ...ERRORS },
+    },
+  };
+  schemas.PingRequest = jsonSchema(pingBody, 'input');
+  schemas.PingAnswer = jsonSchema(pingAnswer, 'output');
+  schemas.TraceRequest = jsonSchema(traceBody, 'input');
+  schemas.TraceAnswer = jsonSchema(traceAnswer, 'output');
+  const notRunning = errorResponse('an end of the probe is stopped (the field names which)');
+  paths['/v1/ping'] = {
+    post: {
+      tags: ['data plane'],
+      summary:
+        'ICMP echo requests from an instance through the fabric: each reply, error or timeout, and the summary',
+      security: tenantSecurity,
+      requestBody: { required: true, content: json(ref('PingRequest')) },
+      responses: {
+        '200': { description: 'every probe and the summary', content: json(ref('PingAnswer')) },
+        '409': notRunning,
+        '501': notWired,
+        ...ERRORS,
+      },
+    },
+  };
+  paths['/v1/trace'] = {
+    post: {
+      tags: ['data plane'],
+      summary: "One packet from an instance with every device's decision traced, overlay and underlay",
+      security: tenantSecurity,
+      requestBody: { required: true, content: json(ref('TraceRequest')) },
+      responses: {
+        '200': { description: 'the trace', content: json(ref('TraceAnswer')) },
+        '409': notRunning,
+        '501': notWired,
+        ...ERRORS,
+      },
     },
   };
   paths['/v1/plan'] = {

@@ -7,7 +7,9 @@
  *   reference filters such as `?vpc=`), GET/PATCH/PUT/DELETE `/:id`. Instances also have
  *   `/start`, `/stop` and `/migrate` (a move to another hypervisor, keeping MAC and IP; 501
  *   without a runtime);
- *   `POST /v1/reach` (the static analysis and a real packet through the simulated fabric) and
+ *   `POST /v1/reach` (the static analysis and a real packet through the simulated fabric),
+ *   `POST /v1/ping` (echo requests from an instance, ping's answer and summary), `POST /v1/trace`
+ *   (one packet, every device's decision) and
  *   `GET /v1/plan` (the tenant's part of the compiled plan) when the server has a runtime (501
  *   otherwise).
  * - `/v1/tenants` (admin): tenants, and `/v1/tenants/:id/tokens` their API tokens. `/v1/fabric`
@@ -29,7 +31,9 @@ import { z } from 'zod';
 import { type Problem, parseBody, ServiceError } from '../store/errors.js';
 import { KINDS, type KindSpec } from '../store/kinds.js';
 import { MAX_PAGE, type Principal, type Store, type StoredObject } from '../store/store.js';
+import { ProbeError } from '../vpc/probe.js';
 import { openApiDocument } from './openapi.js';
+import { pingBody, traceBody } from './probe-schemas.js';
 import type { ServiceRuntime } from './service-runtime.js';
 
 export interface ServerOptions {
@@ -293,19 +297,54 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.header('etag', `"${moved.version}"`).send({ ...present(moved), migration });
   });
   const runtime = options.runtime;
+  /** Another tenant's instance is unknown, exactly as a missing one (404 naming the field). */
+  const ownInstances = (tenant: string, rt: ServiceRuntime, ends: [string, string][]) => {
+    for (const [field, id] of ends)
+      if (/^i-/.test(id) && !rt.ownsInstance(tenant, id))
+        throw new ServiceError(404, 'not-found', `no instance ${id}`, [
+          { path: field, message: `no instance ${id}` },
+        ]);
+  };
+  /** A probe that cannot start (an end stopped): 409, naming the end. */
+  const probing = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof ProbeError)
+        throw new ServiceError(409, 'not-running', error.message, [
+          { path: error.field, message: error.message },
+        ]);
+      throw error;
+    }
+  };
+  app.post('/v1/ping', async (request) => {
+    const tenant = tenantOf(request);
+    if (runtime === undefined) throw notWired('ping');
+    const query = parseBody(pingBody, request.body ?? {});
+    ownInstances(tenant, runtime, [
+      ['from', query.from],
+      ['to', query.to],
+    ]);
+    return probing(() => runtime.ping(query));
+  });
+  app.post('/v1/trace', async (request) => {
+    const tenant = tenantOf(request);
+    if (runtime === undefined) throw notWired('trace');
+    const query = parseBody(traceBody, request.body ?? {});
+    ownInstances(tenant, runtime, [
+      ['from', query.from],
+      ['to', query.to],
+    ]);
+    return probing(() => runtime.trace(query));
+  });
   app.post('/v1/reach', async (request) => {
     const tenant = tenantOf(request);
     if (runtime === undefined) throw notWired('reachability analysis');
     const query = parseBody(reachBody, request.body ?? {});
-    // Another tenant's instance is unknown, exactly as a missing one.
-    for (const [field, id] of [
+    ownInstances(tenant, runtime, [
       ['src', query.src],
       ['dst', query.dst],
-    ] as const)
-      if (/^i-/.test(id) && !runtime.ownsInstance(tenant, id))
-        throw new ServiceError(404, 'not-found', `no instance ${id}`, [
-          { path: field, message: `no instance ${id}` },
-        ]);
+    ]);
     if (!/^i-/.test(query.src))
       throw new ServiceError(400, 'invalid-request', 'src must be an instance id', [
         { path: 'src', message: 'an instance id like i-0a1b2c' },

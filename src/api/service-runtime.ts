@@ -15,6 +15,14 @@ import { type ApplyCounts, type ApplyReport, createServiceDataPlane, type VpcDat
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
 import { compareEntries, EMPTY_PLAN, entriesOf, PLAN_VERSION, type Plan, type PlanEntry } from '../vpc/plan.js';
+import {
+  type PingAnswer,
+  type PingQuery,
+  pingProbe,
+  type TraceAnswer,
+  type TraceQuery,
+  traceProbe,
+} from '../vpc/probe.js';
 import type { ReachQuery } from '../vpc/reach.js';
 import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
 import { type PartChange, TenantPlans } from '../vpc/tenant-plans.js';
@@ -184,19 +192,38 @@ export class ServiceRuntime {
   }
 
   /**
-   * Reachability between a tenant's instances (or to an address): the analysis and a real packet.
-   * It reads the source's tenant, and the tenant whose elastic IP the destination is, if another.
+   * The intent and plan a probe from instance `src` to `dst` reads: the source's tenant's, and
+   * those of the tenant whose elastic IP `dst` is, if another.
    */
-  reach(query: ReachQuery): ReachAnswer {
-    const tenant = this.instanceOwner.get(query.src);
+  private scope(src: string, dst: string): { intent: Intent; plan: Plan } {
+    const tenant = this.instanceOwner.get(src);
     const tenants = tenant === undefined ? [] : [tenant];
-    if (parseIpv4Address(query.dst) !== undefined) {
-      const owner = this.eipOwner.get(query.dst);
+    if (parseIpv4Address(dst) !== undefined) {
+      const owner = this.eipOwner.get(dst);
       if (owner !== undefined && owner !== tenant) tenants.push(owner);
     }
-    const intent = tenants.length === 0 ? EMPTY_INTENT : mergeIntents(tenants.map((t) => this.plans.intentOf(t)));
-    const plan = tenants.length === 0 ? EMPTY_PLAN : mergePlans(tenants.map((t) => this.plans.planOf(t)));
+    return {
+      intent: tenants.length === 0 ? EMPTY_INTENT : mergeIntents(tenants.map((t) => this.plans.intentOf(t))),
+      plan: mergePlans(tenants.map((t) => this.plans.planOf(t))),
+    };
+  }
+
+  /** Reachability between a tenant's instances (or to an address): the analysis and a real packet. */
+  reach(query: ReachQuery): ReachAnswer {
+    const { intent, plan } = this.scope(query.src, query.dst);
     return reach(this.dataPlane, intent, plan, query);
+  }
+
+  /** Echo requests from an instance through the running fabric (`ProbeError` when it cannot start). */
+  ping(query: PingQuery): PingAnswer {
+    const { intent, plan } = this.scope(query.from, query.to);
+    return pingProbe(this.dataPlane, intent, plan, query);
+  }
+
+  /** One packet from an instance with every device's decision traced (`ProbeError` when it cannot start). */
+  trace(query: TraceQuery): TraceAnswer {
+    const { intent, plan } = this.scope(query.from, query.to);
+    return traceProbe(this.dataPlane, intent, plan, query);
   }
 }
 

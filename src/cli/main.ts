@@ -9,10 +9,11 @@ import { labJsonSchema } from '../topo/lab-schema.js';
 import { runDecode } from './decode-command.js';
 import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';
+import { serviceTrace } from './probe-commands.js';
 import { runRun, runShow, runTrace } from './run-command.js';
 import { runServe, type ServeCommandOptions } from './serve-command.js';
 import { runTour } from './tour-command.js';
-import { registerServiceCommands } from './vpc-commands.js';
+import { registerServiceCommands, runClient } from './vpc-commands.js';
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);
@@ -37,6 +38,18 @@ function port(value: string, previous: number[] | undefined): number[] {
   if (!/^\d+$/.test(value) || n < 1 || n > 65535)
     throw new InvalidArgumentError(`"${value}" is not a UDP port (1..65535)`);
   return [...(previous ?? []), n];
+}
+
+interface TraceOptions {
+  from?: string;
+  to?: string;
+  proto: string;
+  port?: number;
+  json?: boolean;
+  seed?: number;
+  output?: string;
+  endpoint?: string;
+  token?: string;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,24 +131,52 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     );
 
+  const serviceIo = { out, err, setStatus: (s: number) => (status = s) };
   program
     .command('trace')
-    .description("send one packet through a lab and print every device's decision about it")
-    .argument('<lab>', 'lab file (YAML)')
-    .requiredOption('--from <node>', 'sending host')
-    .requiredOption('--to <ip>', 'destination IPv4 address')
-    .option('--proto <proto>', 'icmp (an echo request) or udp (to the echo port)', 'icmp')
-    .option('--port <port>', 'UDP destination port (default 7)', (v: string) => port(v, undefined)[0]!)
+    .description(
+      "send one packet and print every device's decision about it: through a lab (trace LAB --from NODE --to IP), or from an instance through the VPC service (trace SRC DST)",
+    )
+    .argument('<lab-or-src>', 'lab file (YAML); or the source instance (id or name) of the VPC service')
+    .argument('[dst]', 'with an instance: the destination instance (id or name) or an IPv4 address')
+    .option('--from <node>', 'lab: sending host')
+    .option('--to <ip>', 'lab: destination IPv4 address')
+    .option(
+      '--proto <proto>',
+      'icmp (an echo request), udp (to the echo port) or, for an instance, tcp',
+      'icmp',
+    )
+    .option('--port <port>', 'destination port (lab udp: default 7)', (v: string) => port(v, undefined)[0]!)
     .option('--json', 'print the events as JSON')
-    .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
-    .action(
-      (
-        lab: string,
-        opts: { from: string; to: string; proto: string; port?: number; json?: boolean; seed?: number },
-      ) => {
-        status = runTrace(lab, opts, out, err);
-      },
-    );
+    .option('--seed <n>', 'lab: seed for the random number generator', nonNegativeInteger)
+    .option('-o, --output <format>', 'instance: table or json')
+    .option(
+      '--endpoint <url>',
+      'instance: the API (default: VNET_ENDPOINT, the config file, http://127.0.0.1:7480)',
+    )
+    .option('--token <token>', 'instance: API token (default: VNET_TOKEN, the config file)')
+    .action(async (first: string, dst: string | undefined, opts: TraceOptions) => {
+      if (dst === undefined) {
+        if (opts.from === undefined || opts.to === undefined) {
+          err.line(
+            'vnet trace: a lab needs --from NODE and --to IP (or give two instances: vnet trace SRC DST)',
+          );
+          status = 2;
+          return;
+        }
+        status = runTrace(first, { ...opts, from: opts.from, to: opts.to }, out, err);
+        return;
+      }
+      if (opts.from !== undefined || opts.to !== undefined || !['icmp', 'udp', 'tcp'].includes(opts.proto)) {
+        err.line('vnet trace: with two instances, no --from/--to; --proto is tcp, udp or icmp');
+        status = 2;
+        return;
+      }
+      const output = opts.json || opts.output === 'json' ? 'json' : 'table';
+      await runClient(serviceIo, 'vnet trace', { ...opts, output }, (client) =>
+        serviceTrace(client, { output, proto: opts.proto, port: opts.port }, first, dst, out),
+      );
+    });
 
   program
     .command('migrate')
@@ -209,7 +250,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       status = await runServe(opts, out, err);
     });
 
-  registerServiceCommands(program, { out, err, setStatus: (s) => (status = s) });
+  registerServiceCommands(program, serviceIo);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -16,6 +16,8 @@
  *   vnet instance launch NAME --subnet S [--ip IP] [--sg SG]... [--host H] | list [--subnet] | get | start | stop | migrate | delete
  *   vnet reach SRC DST [--proto tcp|udp|icmp] [--port N]   (the analysis, then a real packet)
  *   vnet plan                                               (your part of the compiled plan)
+ *   vnet ping SRC DST [--count N] [--size B] [--interval-ms MS], vnet trace SRC DST [--proto] [--port]
+ *                                                           (probes through the fabric: probe-commands.ts)
  *
  * Objects are named by id (`vpc-0a1b2c3d4e5f`) or by name when that name is unambiguous. Each
  * command takes `--output table|json` (table by default), `--endpoint` and `--token`. Exit status:
@@ -28,6 +30,7 @@ import { renderTable } from '../topo/report.js';
 import { parseCidr } from '../wire/index.js';
 import { ApiClient, ApiError, CliError, DryRunAnswer, resolveConfig } from './api-client.js';
 import type { LineWriter } from './output.js';
+import { registerProbeCommands } from './probe-commands.js';
 
 type Obj = Record<string, unknown>;
 
@@ -37,7 +40,7 @@ export interface ServiceIo {
   setStatus(status: number): void;
 }
 
-interface ClientFlags {
+export interface ClientFlags {
   endpoint?: string;
   token?: string;
   output: 'table' | 'json';
@@ -244,8 +247,64 @@ export function parseRouteOption(text: string): { destination: string; target: s
 /** A usage mistake found once the command runs: its message, exit status 2. */
 class UsageError extends Error {}
 
-export function registerServiceCommands(program: Command, io: ServiceIo): void {
+/** An id, or a name that matches exactly one object (within `where`, e.g. a VPC). */
+async function resolveRef(
+  client: ApiClient,
+  view: KindView,
+  ref: string,
+  where: Record<string, string> = {},
+): Promise<string> {
+  if (new RegExp(`^${view.prefix}-[0-9a-z]+$`).test(ref)) return ref;
+  const found = await client.listAll<Obj>(`/v1/${view.collection}`, { ...where, name: ref });
+  if (found.length === 1) return String(found[0]!.id);
+  if (found.length === 0) throw new CliError(`no ${view.title} named "${ref}"`);
+  throw new CliError(
+    `"${ref}" names ${found.length} ${view.title}s (${found.map((o) => o.id).join(', ')}): use an id`,
+  );
+}
+
+/** An instance by id, or by a name that matches exactly one. */
+export const resolveInstance = (client: ApiClient, ref: string): Promise<string> =>
+  resolveRef(client, VIEWS.instance, ref);
+
+/**
+ * Runs a client command's body with a client made from its flags, and reports its failure: the
+ * API's message, status and code and every problem on stderr, exit status 1; a dry run's answer
+ * printed; a usage mistake, exit status 2.
+ */
+export async function runClient(
+  io: ServiceIo,
+  name: string,
+  flags: ClientFlags & Record<string, unknown>,
+  body: (client: ApiClient) => Promise<void>,
+): Promise<void> {
   const { out, err } = io;
+  try {
+    const client = new ApiClient(resolveConfig(flags), flags.dryRun === true);
+    await body(client);
+  } catch (error) {
+    if (error instanceof DryRunAnswer) {
+      const plan = error.answer.plan;
+      if (flags.output === 'json') out.line(JSON.stringify(error.answer, null, 2));
+      else for (const line of plan?.text ?? ['(no plan: the server runs no fabric)']) out.line(line);
+      return;
+    }
+    if (error instanceof UsageError) {
+      err.line(`${name}: ${error.message}`);
+      io.setStatus(2);
+      return;
+    }
+    if (!(error instanceof CliError)) throw error;
+    const status = error instanceof ApiError ? ` (${error.status} ${error.code})` : '';
+    err.line(`${name}: ${error.message}${status}`);
+    const said = error.problems.length === 1 && error.message.includes(error.problems[0]!.message);
+    if (!said) for (const p of error.problems) err.line(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    io.setStatus(1);
+  }
+}
+
+export function registerServiceCommands(program: Command, io: ServiceIo): void {
+  const { out } = io;
 
   /** Adds the client options to a leaf command and runs its body with a client, reporting failures. */
   const leaf = <A extends unknown[]>(
@@ -265,29 +324,7 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
         const args = all.slice(0, command.registeredArguments.length) as A;
         const path: string[] = [];
         for (let c: Command | null = command; c?.parent; c = c.parent) path.unshift(c.name());
-        const name = `vnet ${path.join(' ')}`;
-        try {
-          const client = new ApiClient(resolveConfig(flags), flags.dryRun === true);
-          await body(client, flags, ...args);
-        } catch (error) {
-          if (error instanceof DryRunAnswer) {
-            const plan = error.answer.plan;
-            if (flags.output === 'json') out.line(JSON.stringify(error.answer, null, 2));
-            else for (const line of plan?.text ?? ['(no plan: the server runs no fabric)']) out.line(line);
-            return;
-          }
-          if (error instanceof UsageError) {
-            err.line(`${name}: ${error.message}`);
-            io.setStatus(2);
-            return;
-          }
-          if (!(error instanceof CliError)) throw error;
-          const status = error instanceof ApiError ? ` (${error.status} ${error.code})` : '';
-          err.line(`${name}: ${error.message}${status}`);
-          const said = error.problems.length === 1 && error.message.includes(error.problems[0]!.message);
-          if (!said) for (const p of error.problems) err.line(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
-          io.setStatus(1);
-        }
+        await runClient(io, `vnet ${path.join(' ')}`, flags, (client) => body(client, flags, ...args));
       });
 
   const print = (flags: ClientFlags, view: KindView, objects: Obj[], one = false) => {
@@ -301,22 +338,6 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
       out.line(
         `${k.padEnd(width)}  ${k === 'ingress' || k === 'egress' ? rulesText(v) : k === 'routes' ? routesText(v) : Array.isArray(v) ? v.join(', ') || '-' : s(v)}`,
       );
-  };
-
-  /** An id, or a name that matches exactly one object (within `where`, e.g. a VPC). */
-  const resolveRef = async (
-    client: ApiClient,
-    view: KindView,
-    ref: string,
-    where: Record<string, string> = {},
-  ) => {
-    if (new RegExp(`^${view.prefix}-[0-9a-z]+$`).test(ref)) return ref;
-    const found = await client.listAll<Obj>(`/v1/${view.collection}`, { ...where, name: ref });
-    if (found.length === 1) return String(found[0]!.id);
-    if (found.length === 0) throw new CliError(`no ${view.title} named "${ref}"`);
-    throw new CliError(
-      `"${ref}" names ${found.length} ${view.title}s (${found.map((o) => o.id).join(', ')}): use an id`,
-    );
   };
 
   const progress = (what: string) => {
@@ -829,4 +850,5 @@ export function registerServiceCommands(program: Command, io: ServiceIo): void {
       for (const line of r.text as string[]) out.line(line);
     },
   );
+  registerProbeCommands(program, io, leaf);
 }

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'exhausted'
   | 'version-mismatch'
   | 'already-there'
+  | 'not-running'
   | 'idempotency-key-reused'
   | 'not-implemented'
   | 'internal';

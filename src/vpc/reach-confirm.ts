@@ -42,6 +42,93 @@ export interface ReachAnswer {
   readonly agree: boolean;
 }
 
+/** The two ends of a probe on the data plane: the source instance's host, and where the packet goes. */
+export interface ProbeEnds {
+  readonly src: Host;
+  /** The host that must answer, when known (a stopped instance named by id is an error instead). */
+  readonly dst: Host | undefined;
+  readonly dstIp: Ipv4;
+}
+
+/**
+ * Finds a probe's ends: `srcId` must be an instance on the data plane; `dst` an instance id (of the
+ * source's tenant, running) or an address: the host of the network that owns it (the `web` host
+ * behind the internet router), the instance an elastic IP of the plan is bound to, or one of the
+ * source tenant's instances with that address (those of the source's VPC first; tenants share
+ * addresses, so another tenant's is never chosen).
+ */
+export function resolveProbeEnds(
+  dp: VpcDataPlane,
+  intent: Intent,
+  plan: Plan,
+  srcId: string,
+  dstRef: string,
+): ProbeEnds | { error: string } {
+  const net = dp.net;
+  const src = dp.instance(srcId);
+  if (src === undefined) return { error: `${srcId} is not on the data plane (stopped or unknown)` };
+  const srcInstance = intent.instances.find((i) => i.id === srcId);
+  let dstIp: Ipv4 | undefined = parseIpv4Address(dstRef);
+  let dst: Host | undefined;
+  if (dstIp === undefined) {
+    const named = intent.instances.find((i) => i.id === dstRef && i.tenant === srcInstance?.tenant);
+    if (named === undefined) return { error: `unknown instance ${dstRef}` };
+    dstIp = parseIpv4Address(named.ip)!;
+    dst = dp.instance(named.id);
+    // A named destination must be the one that answers (not another instance with its address).
+    if (dst === undefined) return { error: `${named.id} is not on the data plane (stopped)` };
+    return { src, dst, dstIp };
+  }
+  const ipv4 = dstIp;
+  // An elastic IP: the instance it is bound to answers (1:1 NAT on the border).
+  const eip = entriesOf(plan, 'static-nat').find((e) => e.publicIp === formatIpv4(ipv4));
+  if (eip !== undefined) dst = dp.instance(eip.instance);
+  if (dst === undefined)
+    dst = [...net.nodes.values()].find(
+      (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),
+    );
+  if (dst === undefined) {
+    // Only the source's tenant's instances (tenants share addresses), those of its VPC first.
+    const vpcOf = (subnet: string) => intent.subnets.find((n) => n.id === subnet)?.vpc;
+    const srcVpc = srcInstance === undefined ? undefined : vpcOf(srcInstance.subnet);
+    const mine = intent.instances
+      .filter((i) => i.tenant === srcInstance?.tenant)
+      .sort((x, y) => Number(vpcOf(y.subnet) === srcVpc) - Number(vpcOf(x.subnet) === srcVpc));
+    const owner = mine.map((i) => dp.instances.get(i.id)).find((s) => s?.host.ownsAddress(ipv4));
+    dst = owner?.host;
+  }
+  return { src, dst, dstIp };
+}
+
+/** Runs `body` with every device of the data plane tracing into one log; the log's events after. */
+export function withTracing<T>(
+  dp: VpcDataPlane,
+  body: () => T,
+): { result: T; events: readonly TraceEvent[] } {
+  const net = dp.net;
+  const log = new TraceLog();
+  for (const d of net.nodes.values()) d.setTracer(log);
+  try {
+    return { result: body(), events: log.events };
+  } finally {
+    for (const d of net.nodes.values()) d.setTracer(net.tracer);
+  }
+}
+
+/** Trace events as lines `time us  node  port  message`, times from `start`, columns aligned. */
+export function formatTrace(events: readonly TraceEvent[], start: Nanos): string[] {
+  let nodeWidth = 4;
+  let portWidth = 4;
+  for (const e of events) {
+    nodeWidth = Math.max(nodeWidth, e.node.length);
+    portWidth = Math.max(portWidth, (e.port ?? '').length);
+  }
+  return events.map(
+    (e) =>
+      `${((e.time - start) / 1000).toFixed(3).padStart(9)} us  ${e.node.padEnd(nodeWidth)}  ${(e.port ?? '').padEnd(portWidth)}  ${e.message}`,
+  );
+}
+
 /** How long the packet and its answer are given (the fabric's round trips take microseconds). */
 const WINDOW: Nanos = 200e6;
 
@@ -54,51 +141,18 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
     events: [],
     drops: [],
   });
-  const src = dp.instance(query.src);
-  if (src === undefined) return fail(`${query.src} is not on the data plane (stopped or unknown)`);
-  const srcInstance = intent.instances.find((i) => i.id === query.src);
-  let dstIp: Ipv4 | undefined = parseIpv4Address(query.dst);
-  let dst: Host | undefined;
-  if (dstIp === undefined) {
-    const named = intent.instances.find((i) => i.id === query.dst && i.tenant === srcInstance?.tenant);
-    if (named === undefined) return fail(`unknown instance ${query.dst}`);
-    dstIp = parseIpv4Address(named.ip)!;
-    dst = dp.instance(named.id);
-    // A named destination must be the one that answers (not another instance with its address).
-    if (dst === undefined) return fail(`${named.id} is not on the data plane (stopped)`);
-  } else {
-    const ipv4 = dstIp;
-    // An elastic IP: the instance it is bound to answers (1:1 NAT on the border).
-    const eip = entriesOf(plan, 'static-nat').find((e) => e.publicIp === formatIpv4(ipv4));
-    if (eip !== undefined) dst = dp.instance(eip.instance);
-  }
-  if (dst === undefined && parseIpv4Address(query.dst) !== undefined) {
-    const ipv4 = dstIp;
-    dst = [...net.nodes.values()].find(
-      (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),
-    );
-    if (dst === undefined) {
-      // Only the source's tenant's instances (tenants share addresses), those of its VPC first.
-      const vpcOf = (subnet: string) => intent.subnets.find((n) => n.id === subnet)?.vpc;
-      const srcVpc = srcInstance === undefined ? undefined : vpcOf(srcInstance.subnet);
-      const mine = intent.instances
-        .filter((i) => i.tenant === srcInstance?.tenant)
-        .sort((x, y) => Number(vpcOf(y.subnet) === srcVpc) - Number(vpcOf(x.subnet) === srcVpc));
-      const owner = mine.map((i) => dp.instances.get(i.id)).find((s) => s?.host.ownsAddress(ipv4));
-      dst = owner?.host;
-    }
-  }
+  const ends = resolveProbeEnds(dp, intent, plan, query.src, query.dst);
+  if ('error' in ends) return fail(ends.error);
+  const { src, dst, dstIp } = ends;
   const target = dstIp;
   const port = query.port ?? 0;
 
-  const log = new TraceLog();
-  for (const d of net.nodes.values()) d.setTracer(log);
   const start = net.scheduler.now();
   const runUntil = (done: () => boolean) => net.run({ until: start + WINDOW, stopWhen: done });
   let delivered = false;
   let outcome = 'no answer';
   const reached = dst?.ipCounters.delivered ?? 0;
-  try {
+  const { events } = withTracing(dp, () => {
     if (query.protocol === 'icmp') {
       const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
       runUntil(() => ping.done);
@@ -151,24 +205,12 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
       if (listening) dst!.tcp.unlisten(port);
     }
     net.run({ until: net.scheduler.now() + 1e6 });
-  } finally {
-    for (const d of net.nodes.values()) d.setTracer(net.tracer);
-  }
+  });
   if (delivered && dst !== undefined && dst.ipCounters.delivered === reached) {
     delivered = false;
     outcome = `${outcome}, but not from ${dst.name}`;
   }
-  const events = log.events;
-  let nodeWidth = 4;
-  let portWidth = 4;
-  for (const e of events) {
-    nodeWidth = Math.max(nodeWidth, e.node.length);
-    portWidth = Math.max(portWidth, (e.port ?? '').length);
-  }
-  const trace = events.map(
-    (e) =>
-      `${((e.time - start) / 1000).toFixed(3).padStart(9)} us  ${e.node.padEnd(nodeWidth)}  ${(e.port ?? '').padEnd(portWidth)}  ${e.message}`,
-  );
+  const trace = formatTrace(events, start);
   const drops = events.filter((e) => e.kind === 'drop').map((e) => `${e.node}: ${e.message}`);
   return { delivered, outcome, trace, events, drops };
 }

@@ -33,10 +33,33 @@ test('the OpenAPI document lists every collection and action, with schemas from 
     '/v1/instances/{id}/stop',
     '/v1/instances/{id}/migrate',
     '/v1/reach',
+    '/v1/ping',
+    '/v1/trace',
     '/v1/plan',
     '/v1/tenants/{id}/tokens',
   ])
     assert.ok(doc.paths[path], path);
+  // The probes' bodies and answers come from their zod schemas too.
+  const ping = doc.components.schemas.PingRequest;
+  assert.deepEqual(ping.required.sort(), ['from', 'to']);
+  assert.deepEqual(Object.keys(ping.properties).sort(), [
+    'count',
+    'from',
+    'intervalMs',
+    'size',
+    'timeoutMs',
+    'to',
+  ]);
+  assert.deepEqual([ping.properties.count.minimum, ping.properties.count.maximum], [1, 100]);
+  assert.equal(ping.additionalProperties, false);
+  assert.deepEqual(doc.components.schemas.TraceRequest.properties.protocol.enum, ['tcp', 'udp', 'icmp']);
+  assert.ok(doc.components.schemas.PingAnswer.properties.summary.properties.lossPercent);
+  assert.deepEqual(doc.paths['/v1/ping'].post.requestBody.content['application/json'].schema, {
+    $ref: '#/components/schemas/PingRequest',
+  });
+  assert.deepEqual(doc.paths['/v1/trace'].post.responses['200'].content['application/json'].schema, {
+    $ref: '#/components/schemas/TraceAnswer',
+  });
   const create = doc.components.schemas.InstanceCreate;
   assert.deepEqual(create.required.sort(), ['name', 'subnet']);
   assert.equal(create.additionalProperties, false);
