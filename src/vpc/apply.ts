@@ -72,6 +72,7 @@ import {
   ip,
   mac as parseMacText,
 } from '../wire/index.js';
+import { FABRIC_BLOCKS } from './addresses.js';
 import { diffPlans } from './diff.js';
 import type { FabricInventory } from './intent.js';
 import {
@@ -156,11 +157,11 @@ export function createServiceDataPlane(options: ServiceFabricOptions = {}): VpcD
 /** The internal links inside a box (NVE to VRF), as `Network.addVrf` makes them. */
 const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
 /** The VRFs' transit addresses on their L3 VNI: 169.254.0.0/16, the NVE's place in the fabric + 1. */
-const TRANSIT_BASE = 0xa9fe_0000;
+const TRANSIT_BASE = cidr(FABRIC_BLOCKS.transit.cidr).address;
 /** Links between the border's VRFs and the internet router: 100.64.0.0/10 in /30s, one per VPC. */
-const EXTERNAL_LINKS = 0x6440_0000;
+const EXTERNAL_LINKS = cidr(FABRIC_BLOCKS.external.cidr).address;
 /** Peering links between the two VPCs' VRFs on one hypervisor: 198.18.0.0/15 in /30s, one per peering pair. */
-const PEERING_LINKS = 0xc612_0000;
+const PEERING_LINKS = cidr(FABRIC_BLOCKS.peering.cidr).address;
 
 /** The two VPCs of a peering, in order, and their key `a|b`. */
 function peeringPair(x: string, y: string): { key: string; a: string; b: string } {
