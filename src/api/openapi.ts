@@ -61,7 +61,7 @@ const idempotencyKey = {
   in: 'header',
   required: false,
   description:
-    'a retried create with the same key and body returns the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body is a 422. Kept 24 hours.',
+    'a retried create with the same key and body returns the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body is a 422. Kept 24 hours. A dry run (?dryRun=true) never uses up nor records the key: with a key its create would replay, it answers that replay (the first response as object, no plan changes).',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 

@@ -21,7 +21,9 @@
  * token manages tenants, tokens and the fabric, and is refused (403) on tenants' collections.
  *
  * Dry runs: `?dryRun=true` on any change (create, update, delete, start, stop, migrate) checks it
- * and rolls it back, answering the object as it would be and the tenant's plan difference.
+ * and rolls it back, answering the object as it would be and the tenant's plan difference. A dry-run
+ * create never consumes nor records its `Idempotency-Key`; with a key the real create would replay,
+ * it answers that replay (see `dryRunCreate`).
  *
  * Errors: `{ error: { code, message, problems: [{ path, message }] } }`, every problem listed.
  */
@@ -202,25 +204,58 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       .send({ dryRun: true, object: result === undefined ? null : present(result), plan });
   };
 
+  /** The request's `Idempotency-Key`, if any (1 to 255 characters, else a 400). */
+  const idempotencyKey = (request: FastifyRequest): string | undefined => {
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return undefined;
+    if (typeof key !== 'string' || key.length < 1 || key.length > 255)
+      throw new ServiceError(400, 'invalid-request', 'Idempotency-Key must be 1 to 255 characters', [
+        { path: 'Idempotency-Key', message: '1 to 255 characters' },
+      ]);
+    return key;
+  };
+  /** What makes two creates the same request: the method, the path and the body (keys in any order). */
+  const fingerprint = (base: string, body: unknown): string =>
+    createHash('sha256')
+      .update(`POST ${base}\n${canonical(body ?? null)}`)
+      .digest('hex');
+  /**
+   * A dry-run create. Its `Idempotency-Key` is looked at, never consumed nor recorded: a key the
+   * real request would replay answers what the replay would (the first response as `object`, an
+   * empty plan, `Idempotent-Replayed: true`); a key used for another request is the same 422; an
+   * unused key previews the create (`Idempotent-Replayed: false`) and stays free for the real one.
+   */
+  const dryRunCreate = (
+    reply: FastifyReply,
+    owner: string | null,
+    spec: KindSpec,
+    body: unknown,
+    keyed: { scope: string; key: string; fingerprint: string } | undefined,
+  ): FastifyReply => {
+    const earlier =
+      keyed && store.recallIdempotent<Record<string, unknown>>(keyed.scope, keyed.key, keyed.fingerprint);
+    if (keyed !== undefined) reply.header('idempotent-replayed', String(earlier !== undefined));
+    if (earlier === undefined) return previewed(reply, owner, () => store.create(owner, spec.kind, body));
+    const plan = options.runtime?.previewPlan(owner, store.preview(() => undefined).intent) ?? null;
+    return reply.code(200).send({ dryRun: true, object: earlier.body, plan });
+  };
+
   type IdParams = { id: string };
   for (const spec of Object.values(KINDS)) {
     const base = `/v1/${spec.collection}`;
     app.post(base, async (request, reply) => {
       const owner = ownerFor(spec, request);
-      if (dryRun(request)) return previewed(reply, owner, () => store.create(owner, spec.kind, request.body));
+      const key = idempotencyKey(request);
+      const keyed =
+        key === undefined
+          ? undefined
+          : { scope: owner ?? 'admin', key, fingerprint: fingerprint(base, request.body) };
+      if (dryRun(request)) return dryRunCreate(reply, owner, spec, request.body, keyed);
       const create = () => ({ status: 201, body: present(store.create(owner, spec.kind, request.body)) });
-      const key = request.headers['idempotency-key'];
       let result: { status: number; body: Record<string, unknown>; replayed?: boolean };
-      if (key === undefined) result = create();
+      if (keyed === undefined) result = create();
       else {
-        if (typeof key !== 'string' || key.length < 1 || key.length > 255)
-          throw new ServiceError(400, 'invalid-request', 'Idempotency-Key must be 1 to 255 characters', [
-            { path: 'Idempotency-Key', message: '1 to 255 characters' },
-          ]);
-        const fingerprint = createHash('sha256')
-          .update(`POST ${base}\n${canonical(request.body ?? null)}`)
-          .digest('hex');
-        result = store.idempotent(owner ?? 'admin', key, fingerprint, create);
+        result = store.idempotent(keyed.scope, keyed.key, keyed.fingerprint, create);
         reply.header('idempotent-replayed', String(result.replayed));
       }
       return reply

@@ -357,6 +357,9 @@ export abstract class IpNode extends Device {
     return ip;
   }
 
+  /** Rewrites a packet this node originated before it leaves by `out` (a router's NAT); by default nothing. */
+  protected originated(_packet: Uint8Array, _out: IpInterface): void {}
+
   /** A packet not addressed to this node. */
   protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
@@ -610,6 +613,7 @@ export abstract class IpNode extends Device {
       });
       return null;
     }
+    this.originated(packet, out);
     if (packet.length > out.mtu) {
       // Too big for the first link: fragment, as Linux does for its own packets (RFC 791), unless DF.
       if (spec.df || out.mtu < 28) {

@@ -9,6 +9,11 @@
  * over the pseudo-header (a UDP checksum of zero, "none", stays zero, RFC 768); ICMP's checksum
  * covers the identifier only. Fragments and protocols other than TCP, UDP and ICMP echo pass
  * untranslated and are counted. Mappings never expire (a simulation runs for minutes).
+ *
+ * ICMP errors about a translated flow are translated with it (RFC 5508 4.2, see nat-icmp.ts): one
+ * coming back for the public address has its quoted source address and port restored to the inside
+ * ones; one an inside node sends about a reply it received has its quoted destination address and
+ * port made public again, and leaves from the public address. Both NATs do this.
  */
 import {
   allocBytes,
@@ -22,6 +27,13 @@ import {
   writeU16,
   writeU32,
 } from '../wire/index.js';
+import {
+  type IcmpErrorQuote,
+  icmpErrorQuote,
+  quotedPort,
+  rewriteOuterAddress,
+  rewriteQuoted,
+} from './nat-icmp.js';
 
 export interface NatMapping {
   readonly protocol: number;
@@ -74,8 +86,11 @@ export class SourceNat {
   /**
    * Translates a packet leaving by the NAT's interface, in place (`packet` is the router's own copy,
    * exactly one IPv4 packet). Returns false when it cannot be translated (it is sent as it is).
+   * `ownError`: an ICMP error the NAT's router itself sends, whose source address it keeps.
    */
-  translateOut(packet: Uint8Array): boolean {
+  translateOut(packet: Uint8Array, ownError = false): boolean {
+    const q = icmpErrorQuote(packet);
+    if (q !== undefined) return this.translateErrorOut(packet, q, ownError);
     const ihl = (packet[0]! & 0x0f) * 4;
     const protocol = packet[9]!;
     const fragmented = (readU16(packet, 6) & 0x3fff) !== 0;
@@ -110,6 +125,8 @@ export class SourceNat {
   translateIn(packet: Uint8Array, offset: number, end: number): Uint8Array | null {
     const copy = allocBytes(end - offset);
     copy.set(packet.subarray(offset, end));
+    const q = icmpErrorQuote(copy);
+    if (q !== undefined) return this.translateErrorIn(copy, q);
     const ihl = (copy[0]! & 0x0f) * 4;
     const protocol = copy[9]!;
     if ((readU16(copy, 6) & 0x3fff) !== 0) return null;
@@ -121,6 +138,33 @@ export class SourceNat {
       return null;
     }
     rewrite(copy, ihl, protocol, 16, m.insideIp, ihl + at, m.insidePort);
+    this.counters.translatedIn++;
+    return copy;
+  }
+
+  /** An inside node's ICMP error about a packet that came in translated: the quote made public again. */
+  private translateErrorOut(packet: Uint8Array, q: IcmpErrorQuote, ownError: boolean): boolean {
+    const m = this.out.get(`${q.protocol}/${q.dst}/${quotedPort(packet, q, 'dst')}`);
+    if (m === undefined) {
+      this.counters.untranslatable++;
+      return false;
+    }
+    rewriteQuoted(packet, q, 'dst', this.publicIp, m.publicPort);
+    if (!ownError) rewriteOuterAddress(packet, 12, this.publicIp);
+    this.counters.translatedOut++;
+    return true;
+  }
+
+  /** An ICMP error about a packet that left translated: the quote and the destination made inside again. */
+  private translateErrorIn(copy: Uint8Array, q: IcmpErrorQuote): Uint8Array | null {
+    const m =
+      q.src === this.publicIp ? this.back.get(`${q.protocol}/${quotedPort(copy, q, 'src')}`) : undefined;
+    if (m === undefined) {
+      this.counters.noMapping++;
+      return null;
+    }
+    rewriteQuoted(copy, q, 'src', m.insideIp, m.insidePort);
+    rewriteOuterAddress(copy, 16, m.insideIp);
     this.counters.translatedIn++;
     return copy;
   }
@@ -201,6 +245,11 @@ export interface StaticNatCounters {
  * address as its source, any protocol, ports untouched; a packet arriving on the interface for a
  * public address is given the inside address as its destination before it is routed. Checksums are
  * updated incrementally (RFC 1624): the IPv4 header's, and TCP's and UDP's over the pseudo-header.
+ *
+ * An ICMP error's quote is translated too: an error arriving for a public address about a packet
+ * that left from it gets the inside address in its quote; an error leaving about a packet sent to an
+ * inside address gets the public one. Such an error from an inside node without a public address of
+ * its own (a router on the way in) leaves from the public address it quotes, as Linux's NAT does.
  */
 export class StaticNat {
   private readonly byPublic = new Map<Ipv4, Ipv4>();
@@ -242,9 +291,21 @@ export class StaticNat {
     return this.byInside.get(insideIp);
   }
 
-  /** Translates a packet leaving by the NAT's interface, in place; false when its source has no public address. */
-  translateOut(packet: Uint8Array): boolean {
+  /**
+   * Translates a packet leaving by the NAT's interface, in place; false when neither its source nor
+   * (for an ICMP error) its quoted destination has a public address. `ownError`: an ICMP error the
+   * NAT's router itself sends, whose source address it keeps.
+   */
+  translateOut(packet: Uint8Array, ownError = false): boolean {
     const publicIp = this.byInside.get(readU32(packet, 12));
+    const q = icmpErrorQuote(packet);
+    const quotedPublic = q === undefined ? undefined : this.byInside.get(q.dst);
+    if (quotedPublic !== undefined) {
+      rewriteQuoted(packet, q!, 'dst', quotedPublic);
+      if (!ownError) rewriteOuterAddress(packet, 12, publicIp ?? quotedPublic);
+      this.counters.translatedOut++;
+      return true;
+    }
     if (publicIp === undefined) return false;
     rewriteAddress(packet, 12, publicIp);
     this.counters.translatedOut++;
@@ -257,6 +318,9 @@ export class StaticNat {
     if (inside === undefined) return null;
     const copy = allocBytes(end - offset);
     copy.set(packet.subarray(offset, end));
+    const q = icmpErrorQuote(copy);
+    const quotedInside = q === undefined ? undefined : this.byPublic.get(q.src);
+    if (quotedInside !== undefined) rewriteQuoted(copy, q!, 'src', quotedInside);
     rewriteAddress(copy, 16, inside);
     this.counters.translatedIn++;
     return copy;

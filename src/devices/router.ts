@@ -7,6 +7,9 @@
  * (fragmentation otherwise), ARP resolution with a pending queue per next hop, and ACLs applied
  * in or out on an interface (a denied packet gets ICMP "administratively prohibited").
  *
+ * NAT on an interface (nat.ts): source NAPT and static 1:1 NAT, ICMP errors about translated
+ * packets included (their quotes translated, nat-icmp.ts), the router's own errors too.
+ *
  * Equal-cost multipath: static routes for one prefix with the same metric are all used, each
  * packet taking the one its flow hash picks (`ipv4FlowHash`: addresses, protocol, ports), so a
  * flow stays on one path and flows spread over all of them (RFC 2991, RFC 2992). The hash is
@@ -28,6 +31,7 @@ import {
   Ipv4View,
   ipv4FlowHash,
   readU16,
+  readU32,
   writeMac,
   writeU16,
 } from '../wire/index.js';
@@ -35,6 +39,7 @@ import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
 import type { IpInterface } from './ip-interface.js';
 import { ecmpText, IpNode } from './ip-node.js';
 import { SourceNat, StaticNat } from './nat.js';
+import { icmpErrorQuote } from './nat-icmp.js';
 import { type MultipathChoice, newMultipathChoice, type Route } from './route-table.js';
 
 export interface StaticRouteSpec {
@@ -209,6 +214,20 @@ export class Router extends IpNode {
         iface.port,
       );
     return view.value;
+  }
+
+  /**
+   * The router's own ICMP errors leaving by a NAT interface (about a packet translated on its way
+   * in) quote that packet as the outside sent it (RFC 5508 4.2); their source stays the router's.
+   */
+  protected override originated(packet: Uint8Array, out: IpInterface): void {
+    const one = this.staticNats.get(out.name);
+    const nat = this.nats.get(out.name);
+    if ((one === undefined && nat === undefined) || icmpErrorQuote(packet) === undefined) return;
+    const translated =
+      (one?.translateOut(packet, true) ?? false) || (nat?.translateOut(packet, true) ?? false);
+    if (translated && this.tracer.enabled)
+      this.trace('nat', `NAT: own ICMP error leaves ${out.name} with its quote translated`, out.port);
   }
 
   defineAcl(name: string, rules: readonly AclRuleSpec[]): Acl {
@@ -388,7 +407,7 @@ export class Router extends IpNode {
       if (tracing)
         this.trace(
           'nat',
-          `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(one.publicOf(ip.src)!)} (1:1 NAT)`,
+          `NAT: source ${formatIpv4(ip.src)} leaves ${out.name} as ${formatIpv4(readU32(packet, 12))} (1:1 NAT)`,
           from.port,
         );
     } else if (nat?.translateOut(packet) && tracing)

@@ -418,18 +418,8 @@ export class Store {
     return this.tx(() => {
       const cutoff = new Date(this.now().getTime() - IDEMPOTENCY_TTL_MS).toISOString();
       this.db.prepare('DELETE FROM idempotency_keys WHERE created < ?').run(cutoff);
-      const seen = this.db
-        .prepare('SELECT fingerprint, status, response FROM idempotency_keys WHERE scope = ? AND key = ?')
-        .get(scope, key) as { fingerprint: string; status: number; response: string } | undefined;
-      if (seen) {
-        if (seen.fingerprint !== fingerprint)
-          throw new ServiceError(
-            422,
-            'idempotency-key-reused',
-            `the Idempotency-Key "${key}" was used for a different request; use a new key for a new request`,
-          );
-        return { status: seen.status, body: JSON.parse(seen.response) as T, replayed: true };
-      }
+      const seen = this.recallIdempotent<T>(scope, key, fingerprint);
+      if (seen !== undefined) return { ...seen, replayed: true };
       const result = fn();
       this.db
         .prepare(
@@ -438,6 +428,32 @@ export class Store {
         .run(scope, key, fingerprint, result.status, JSON.stringify(result.body), this.stamp());
       return { ...result, replayed: false };
     });
+  }
+
+  /**
+   * The response a request with `key` would replay, if the key is remembered (and not expired),
+   * without recording or removing anything (a dry run's look); the same key with a different
+   * request is the 422 `idempotent` answers.
+   */
+  recallIdempotent<T>(
+    scope: string,
+    key: string,
+    fingerprint: string,
+  ): { status: number; body: T } | undefined {
+    const cutoff = new Date(this.now().getTime() - IDEMPOTENCY_TTL_MS).toISOString();
+    const seen = this.db
+      .prepare(
+        'SELECT fingerprint, status, response FROM idempotency_keys WHERE scope = ? AND key = ? AND created >= ?',
+      )
+      .get(scope, key, cutoff) as { fingerprint: string; status: number; response: string } | undefined;
+    if (seen === undefined) return undefined;
+    if (seen.fingerprint !== fingerprint)
+      throw new ServiceError(
+        422,
+        'idempotency-key-reused',
+        `the Idempotency-Key "${key}" was used for a different request; use a new key for a new request`,
+      );
+    return { status: seen.status, body: JSON.parse(seen.response) as T };
   }
 
   // ---------------------------------------------------------------- objects

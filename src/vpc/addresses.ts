@@ -8,6 +8,8 @@
  *   address. Nothing else is ever reserved; everything between is allocatable.
  * - `nextFreeAddress` gives the lowest allocatable address not in use: deterministic, so a replay
  *   of the same requests gives the same addresses.
+ * - The fabric's own blocks (`FABRIC_BLOCKS`: its border, transit and peering links) are never a
+ *   VPC's.
  * - MACs: locally administered unicast (IEEE 802: bit 1 of the first octet set, bit 0 clear), prefix
  *   0a: followed by a 40-bit counter. Disjoint from the fabric generator's VMs (02:0s:...) and its
  *   anycast gateway MAC (02:ac:00:00:00:01).
@@ -30,6 +32,17 @@ import {
 
 /** The MAC every subnet's distributed gateway answers with (the fabric's anycast gateway MAC). */
 export const GATEWAY_MAC = formatMac(ANYCAST_GATEWAY_MAC);
+
+/**
+ * Blocks the service fabric numbers its own links from inside the VRFs of a VPC: a VPC block may
+ * not overlap them (validate.ts), as AWS keeps some ranges from VPCs, so that a VPC's addresses
+ * never meet these in one routing table. apply.ts takes its bases from here.
+ */
+export const FABRIC_BLOCKS = {
+  external: { cidr: '100.64.0.0/10', use: "the border's links to the internet" },
+  transit: { cidr: '169.254.0.0/16', use: "the VRFs' transit addresses on their L3 VNI" },
+  peering: { cidr: '198.18.0.0/15', use: 'the peering links' },
+} as const;
 
 /** Prefix lengths a VPC block and a subnet may have (AWS: /16 to /28). */
 export const MIN_PREFIX = 16;

@@ -18,8 +18,8 @@
  *   started at the end of the apply. A changed host is a live migration (src/migration): pre-copy
  *   rounds, the stop, the resume at the new hypervisor, a RARP announcement, so the controller's
  *   route wins with a higher MAC mobility sequence number.
- * - `vrf-route`: local routes as blackhole routes for the VPC's blocks in every VRF of the VPC (an
- *   address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
+ * - `vrf-route`: local routes as blackhole routes for the VPC's blocks in every VRF of the VPC, those
+ *   made only for a peering included (an address of the VPC with no instance goes nowhere; instances are reached by connected and EVPN
  *   host routes, which are longer); a subnet's own routes as routes of the packets arriving on its
  *   VBDIF (blackhole, internet gateway via the border's VRF over the L3 VNI, a peering over the
  *   peering link, an instance: on the same NVE next hop its address on its VBDIF, on another NVE
@@ -72,6 +72,7 @@ import {
   ip,
   mac as parseMacText,
 } from '../wire/index.js';
+import { FABRIC_BLOCKS } from './addresses.js';
 import { diffPlans } from './diff.js';
 import type { FabricInventory } from './intent.js';
 import {
@@ -158,11 +159,11 @@ export function createServiceDataPlane(options: ServiceFabricOptions = {}): VpcD
 /** The internal links inside a box (NVE to VRF), as `Network.addVrf` makes them. */
 const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
 /** The VRFs' transit addresses on their L3 VNI: 169.254.0.0/16, the NVE's place in the fabric + 1. */
-const TRANSIT_BASE = 0xa9fe_0000;
+const TRANSIT_BASE = cidr(FABRIC_BLOCKS.transit.cidr).address;
 /** Links between the border's VRFs and the internet router: 100.64.0.0/10 in /30s, one per VPC. */
-const EXTERNAL_LINKS = 0x6440_0000;
+const EXTERNAL_LINKS = cidr(FABRIC_BLOCKS.external.cidr).address;
 /** Peering links between the two VPCs' VRFs on one hypervisor: 198.18.0.0/15 in /30s, one per peering pair. */
-const PEERING_LINKS = 0xc612_0000;
+const PEERING_LINKS = cidr(FABRIC_BLOCKS.peering.cidr).address;
 
 /** The two VPCs of a peering, in order, and their key `a|b`. */
 function peeringPair(x: string, y: string): { key: string; a: string; b: string } {
@@ -778,6 +779,7 @@ export class VpcDataPlane {
             this.forgetOldRouterMac(nve, vpc);
             this.peeringVrfs.set(k, ctx.part);
             ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
+            ctx.dirtyVpcs.add(vpc); // its local blackhole routes
           }
           if (this.peeringVrfs.has(k)) wantVrfs.add(k);
         }
@@ -806,6 +808,39 @@ export class VpcDataPlane {
         this.peeringIndex.delete(key);
         this.peeringPart.delete(key);
       }
+  }
+
+  /**
+   * The VPC's local routes as blackhole routes in each of its VRFs, the plan's and those made only
+   * for a peering alike: an address of the VPC with no instance goes nowhere (instances are reached
+   * by longer connected and EVPN host routes), wherever the packet for it arrives.
+   */
+  private syncLocalBlackholes(ctx: Ctx, vpc: string): void {
+    const want = entriesOf(ctx.next, 'vrf-route')
+      .filter((r) => r.vpc === vpc && r.subnet === null && r.target === 'local')
+      .map((r) => cidr(r.destination))
+      .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
+    const hosts = new Set(
+      entriesOf(ctx.next, 'vrf')
+        .filter((v) => v.vpc === vpc)
+        .map((v) => v.host),
+    );
+    for (const k of this.peeringVrfs) if (k.endsWith(`/${vpc}`)) hosts.add(k.slice(0, -vpc.length - 1));
+    for (const host of [...hosts].sort()) {
+      const router = this.vrf(host, vpc);
+      if (router === undefined) continue;
+      const have = router.routes
+        .routes()
+        .filter((r) => r.source === 'blackhole')
+        .map((r) => ({ address: r.prefix, prefixLength: r.prefixLength }))
+        .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
+      if (JSON.stringify(have) === JSON.stringify(want)) continue;
+      router.routes.remove((r) => r.source === 'blackhole');
+      for (const c of want) router.addStaticRoute({ prefix: c, blackhole: true });
+      ctx.actions.push(
+        `~ routes ${router.name}: local ${want.map(formatCidr).join(', ')} (no instance: dropped)`,
+      );
+    }
   }
 
   private wirePeering(ctx: Ctx, host: string, a: string, b: string, n: number): void {
@@ -873,28 +908,7 @@ export class VpcDataPlane {
       if (r.target === 'instance' && r.subnet !== null && ctx.dirtyInstances.has(r.via ?? ''))
         ctx.dirtySubnets.add(r.subnet);
     this.syncApplianceRoutes(ctx);
-    const vrfs = entriesOf(next, 'vrf');
-    for (const vpc of [...ctx.dirtyVpcs].sort()) {
-      const want = entriesOf(next, 'vrf-route')
-        .filter((r) => r.vpc === vpc && r.subnet === null && r.target === 'local')
-        .map((r) => cidr(r.destination))
-        .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
-      for (const v of vrfs.filter((x) => x.vpc === vpc)) {
-        const router = this.vrf(v.host, vpc);
-        if (router === undefined) continue;
-        const have = router.routes
-          .routes()
-          .filter((r) => r.source === 'blackhole')
-          .map((r) => ({ address: r.prefix, prefixLength: r.prefixLength }))
-          .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
-        if (JSON.stringify(have) === JSON.stringify(want)) continue;
-        router.routes.remove((r) => r.source === 'blackhole');
-        for (const c of want) router.addStaticRoute({ prefix: c, blackhole: true });
-        ctx.actions.push(
-          `~ routes ${router.name}: local ${want.map(formatCidr).join(', ')} (no instance: dropped)`,
-        );
-      }
-    }
+    for (const vpc of [...ctx.dirtyVpcs].sort()) this.syncLocalBlackholes(ctx, vpc);
     for (const subnet of [...ctx.dirtySubnets].sort()) {
       for (const b of entriesOf(next, 'bridge-domain').filter((x) => x.subnet === subnet)) {
         const router = this.vrf(b.host, b.vpc);

@@ -12,6 +12,9 @@
  * inside one block of its VPC and overlaps no other subnet of it; five addresses of each subnet are
  * reserved (see addresses.ts); one internet gateway per VPC; peered VPCs must not overlap; an
  * elastic IP needs its VPC to have an internet gateway; no route more specific than the local route.
+ * And this fabric's own (as AWS keeps some ranges from VPCs): a VPC block overlaps none of the
+ * blocks the fabric numbers its links from inside VRFs (`FABRIC_BLOCKS`: border, transit, peering)
+ * nor, with the inventory, the border's public pool.
  */
 
 import {
@@ -28,6 +31,7 @@ import {
 import {
   cidrsOverlap,
   cidrWithin,
+  FABRIC_BLOCKS,
   GATEWAY_MAC,
   MAX_PREFIX,
   MIN_PREFIX,
@@ -70,6 +74,15 @@ class Index<T extends Owned> {
 
 function cidrText(c: Cidr): string {
   return formatCidr(c);
+}
+
+/** What of the fabric's own a VPC block would overlap (a `FABRIC_BLOCKS` block, or the border's public pool), as text. */
+function fabricBlockOverlap(c: Cidr, fabric?: FabricInventory): string | undefined {
+  for (const b of Object.values(FABRIC_BLOCKS))
+    if (cidrsOverlap(c, parseCidr(b.cidr)!)) return `${b.cidr}, which the fabric reserves for ${b.use}`;
+  const pool = fabric?.border ? parseCidr(fabric.border.publicPool) : undefined;
+  if (pool !== undefined && cidrsOverlap(c, pool)) return `the border's public pool ${cidrText(pool)}`;
+  return undefined;
 }
 
 export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
@@ -149,6 +162,8 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       const j = seen.findIndex((s) => cidrsOverlap(s, c));
       if (j >= 0) add(path, `overlaps cidrs[${j}] (${cidrText(seen[j]!)})`);
       seen.push(c);
+      const fabricUse = fabricBlockOverlap(c, fabric);
+      if (fabricUse !== undefined) add(path, `${cidrText(c)} overlaps ${fabricUse}`);
     });
   }
 

@@ -230,3 +230,61 @@ test('ten creates of the same name at once: exactly one 201, nine 409', async ()
   assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
   assert.equal((await as('GET', '/v1/vpcs?name=race')).body.items.length, 1);
 });
+
+test('a dry-run create with an Idempotency-Key: never consumes nor records it; a key it would replay answers the replay', async () => {
+  const body = { name: 'dry-idem', cidrs: ['10.45.0.0/16'] };
+  const key = { 'idempotency-key': 'dry-45' };
+  // An unused key: the create is previewed, the key stays free.
+  const dry = await as('POST', '/v1/vpcs?dryRun=true', body, key);
+  assert.equal(dry.status, 200);
+  assert.equal(dry.headers.get('idempotent-replayed'), 'false');
+  assert.deepEqual([dry.body.dryRun, dry.body.object.name, dry.body.plan], [true, 'dry-idem', null]);
+  assert.deepEqual((await as('GET', '/v1/vpcs?name=dry-idem')).body.items, []);
+  // So the real create with it creates (not a replay of the dry run), and a retry replays that.
+  const real = await as('POST', '/v1/vpcs', body, key);
+  assert.equal(real.status, 201);
+  assert.equal(real.headers.get('idempotent-replayed'), 'false');
+  assert.notEqual(real.body.id, dry.body.object.id);
+  // Now a dry run with the key answers what a retry would: the first response, nothing new.
+  await as('PATCH', `/v1/vpcs/${real.body.id}`, { name: 'dry-idem-renamed' });
+  const replay = await as('POST', '/v1/vpcs?dryRun=true', body, key);
+  assert.equal(replay.status, 200);
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(replay.body, { dryRun: true, object: real.body, plan: null });
+  const retry = await as('POST', '/v1/vpcs', body, key);
+  assert.deepEqual([retry.status, retry.headers.get('idempotent-replayed')], [201, 'true']);
+  assert.deepEqual(retry.body, real.body);
+  // The key with another request: the 422 the real request would get, dry or not.
+  const other = await as('POST', '/v1/vpcs?dryRun=true', { name: 'dry-other', cidrs: ['10.46.0.0/16'] }, key);
+  assert.equal(other.status, 422);
+  assert.equal(other.body.error.code, 'idempotency-key-reused');
+  assert.equal(
+    other.body.error.message,
+    'the Idempotency-Key "dry-45" was used for a different request; use a new key for a new request',
+  );
+  // A malformed key is refused as for a real create.
+  const long = await as('POST', '/v1/vpcs?dryRun=true', body, { 'idempotency-key': 'k'.repeat(256) });
+  assert.equal(long.status, 400);
+  assert.deepEqual(long.body.error.problems, [{ path: 'Idempotency-Key', message: '1 to 255 characters' }]);
+  // A dry run that fails records nothing either: the key is free for a real create that succeeds.
+  const failing = await as(
+    'POST',
+    '/v1/vpcs?dryRun=true',
+    { ...body, name: 'dry-idem-renamed' },
+    { 'idempotency-key': 'dry-47' },
+  );
+  assert.equal(failing.status, 409);
+  const after = await as(
+    'POST',
+    '/v1/vpcs',
+    { name: 'dry-47', cidrs: ['10.47.0.0/16'] },
+    { 'idempotency-key': 'dry-47' },
+  );
+  assert.deepEqual([after.status, after.headers.get('idempotent-replayed')], [201, 'false']);
+  assert.deepEqual(
+    (await as('GET', '/v1/vpcs')).body.items
+      .filter((v: { name: string }) => v.name.startsWith('dry'))
+      .map((v: { name: string }) => v.name),
+    ['dry-idem-renamed', 'dry-47'],
+  );
+});

@@ -53,3 +53,33 @@ test("a route to another VPC's internet gateway is refused at its path", async (
     ['routeTables[rtb-X].routes[0].target'],
   );
 });
+
+test("a VPC block overlapping the fabric's own link blocks: 422 at the block's path, nothing stored", async () => {
+  const r = await as('POST', '/v1/vpcs', { name: 'links', cidrs: ['10.60.0.0/16', '198.18.0.0/16'] });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.code, 'invalid-intent');
+  assert.deepEqual(
+    r.body.error.problems.map((p: { path: string; message: string }) => [
+      p.path.replace(/vpc-[0-9a-z]+/, 'vpc-X'),
+      p.message,
+    ]),
+    [
+      [
+        'vpcs[vpc-X].cidrs[1]',
+        '198.18.0.0/16 overlaps 198.18.0.0/15, which the fabric reserves for the peering links',
+      ],
+    ],
+  );
+  assert.deepEqual((await as('GET', '/v1/vpcs?name=links')).body.items, []);
+  // Adding such a block to a VPC later is refused the same way.
+  const vpc = (await as('POST', '/v1/vpcs', { name: 'grows', cidrs: ['10.61.0.0/16'] })).body;
+  const grown = await as('PATCH', `/v1/vpcs/${vpc.id}`, { cidrs: ['10.61.0.0/16', '169.254.0.0/16'] });
+  assert.equal(grown.status, 422);
+  assert.deepEqual(grown.body.error.problems, [
+    {
+      path: `vpcs[${vpc.id}].cidrs[1]`,
+      message:
+        "169.254.0.0/16 overlaps 169.254.0.0/16, which the fabric reserves for the VRFs' transit addresses on their L3 VNI",
+    },
+  ]);
+});

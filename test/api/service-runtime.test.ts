@@ -154,6 +154,18 @@ test('a dry run shows what a change would do to the plan, and changes nothing', 
   const inUse = await as('acme', 'DELETE', `/v1/subnets/${subnet.id}?dryRun=true`);
   assert.equal(inUse.status, 409);
   assert.equal((await as('acme', 'POST', `/v1/instances?dryRun=maybe`, {})).status, 400);
+  // A dry run with the Idempotency-Key of a create done: what its retry would do, so nothing to plan.
+  const keyed = { token: tokens.acme!, headers: { 'idempotency-key': 'launch-2' } };
+  const launch = { name: 'keyed', subnet: subnet.id, host: 'leaf2-srv2' };
+  const done = await svc.request('POST', '/v1/instances', { ...keyed, body: launch });
+  assert.equal(done.status, 201);
+  const again = await svc.request('POST', '/v1/instances?dryRun=true', { ...keyed, body: launch });
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(again.body, {
+    dryRun: true,
+    object: done.body,
+    plan: { added: 0, changed: 0, removed: 0, text: ['No changes.'] },
+  });
 });
 
 test('an apply that fails half-way: the change stays committed, the fabric is rebuilt from the whole plan, and the plan says why', async () => {

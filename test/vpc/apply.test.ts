@@ -535,3 +535,38 @@ test('a route to an instance on another hypervisor goes over the L3 VNI to the V
   assert.equal(sent('i-a1'), 1);
   assert.equal(sent('i-a3'), 1);
 });
+
+test('a VRF made only for a peering drops what is for an unused address of its VPC, as the plan VRFs do (blackhole)', () => {
+  const intent = peeredIntent();
+  const { dp, plan } = applied(intent);
+  const made = dp.vrf('leaf1-srv2', 'vpc-a')!;
+  assert.deepEqual(
+    made.routes
+      .routes()
+      .filter((r) => r.source === 'blackhole')
+      .map((r) => `${formatIpv4(r.prefix)}/${r.prefixLength} ${r.iface}`),
+    ['10.0.0.0/16 null0'],
+  );
+  // i-c1 (leaf1-srv2) to an address of vpc-a that no instance has: over the peering link into the
+  // VRF of vpc-a made for it, and dropped there, with no ICMP error sent anywhere.
+  const r = confirmReach(dp, intent, plan, { src: 'i-c1', dst: '10.0.1.99', protocol: 'icmp' });
+  assert.equal(r.delivered, false);
+  assert.deepEqual(r.drops, [
+    'leaf1-srv2/vpc-a: drop (blackhole): 10.0.1.99 matches 10.0.0.0/16 -> blackhole',
+  ]);
+  assert.equal(made.drops.blackhole, 1);
+  assert.equal(made.ipCounters.icmpErrorsSent, 0);
+  // An instance of vpc-a is still reached through it (its EVPN host route is longer).
+  assert.ok(confirmReach(dp, intent, plan, { src: 'i-c1', dst: 'i-a1', protocol: 'icmp' }).delivered);
+  // A second block for vpc-a: the VRF made for the peering gets its blackhole route too.
+  const wider = edited(intent, (d) => {
+    d.vpcs[0].cidrs.push('10.2.0.0/16');
+  });
+  const report = dp.apply(compile(wider, dp.inventory(), dp.plan));
+  assert.ok(
+    report.actions.includes(
+      '~ routes leaf1-srv2/vpc-a: local 10.0.0.0/16, 10.2.0.0/16 (no instance: dropped)',
+    ),
+    report.actions.join('\n'),
+  );
+});

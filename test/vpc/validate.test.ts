@@ -265,6 +265,42 @@ const CASES: Case[] = [
     want: [['instances[i-a1].host', 'unknown hypervisor leaf9-srv9']],
   },
   {
+    name: "VPC blocks overlapping the fabric's own link blocks, or the border's public pool",
+    edit: (d) => {
+      d.vpcs.push({ ...A, id: 'vpc-a7', name: 'links', cidrs: ['198.19.0.0/16', '100.127.0.0/16'] });
+      d.vpcs.push({ ...A, id: 'vpc-a8', name: 'transit', cidrs: ['169.254.0.0/16'] });
+      d.vpcs.push({ ...A, id: 'vpc-a9', name: 'public', cidrs: ['203.0.113.0/26', '198.20.0.0/16'] });
+    },
+    want: [
+      [
+        'vpcs[vpc-a7].cidrs[0]',
+        '198.19.0.0/16 overlaps 198.18.0.0/15, which the fabric reserves for the peering links',
+      ],
+      [
+        'vpcs[vpc-a7].cidrs[1]',
+        "100.127.0.0/16 overlaps 100.64.0.0/10, which the fabric reserves for the border's links to the internet",
+      ],
+      [
+        'vpcs[vpc-a8].cidrs[0]',
+        "169.254.0.0/16 overlaps 169.254.0.0/16, which the fabric reserves for the VRFs' transit addresses on their L3 VNI",
+      ],
+      ['vpcs[vpc-a9].cidrs[0]', "203.0.113.0/26 overlaps the border's public pool 203.0.113.0/24"],
+    ],
+  },
+  {
+    name: 'without the inventory, the public pool is not checked (the fabric blocks are)',
+    edit: (d) => {
+      d.vpcs.push({ ...A, id: 'vpc-a9', name: 'public', cidrs: ['203.0.113.0/26', '198.18.4.0/24'] });
+    },
+    fabric: 'none',
+    want: [
+      [
+        'vpcs[vpc-a9].cidrs[1]',
+        '198.18.4.0/24 overlaps 198.18.0.0/15, which the fabric reserves for the peering links',
+      ],
+    ],
+  },
+  {
     name: 'without the inventory, hosts and the border are not checked',
     edit: (d) => {
       inst(d, 'i-a1').host = 'leaf9-srv9';
