@@ -1,14 +1,18 @@
 /**
  * The VPC service under load, over real HTTP against a real SQLite file, with the simulated
  * fabric applying every change (as `vnet serve` runs): creates tenants, VPCs, subnets, security
- * groups and instances through the API, then asks `reach` for random pairs. Prints requests per
- * second per phase, the time to compile the whole intent, the time to apply one changed instance
- * at the end, the database size and peak RSS.
+ * groups and instances through the API, then asks `reach` for random pairs of instances of one
+ * tenant. Prints requests per second per phase; the time each change took to compile, apply and
+ * settle (`ServiceRuntime.lastSyncMs`) sampled over the instance creates, per tenth of the run,
+ * so it shows whether one change grows with the service's size; the time to compile the whole
+ * intent at once (and to rebuild every tenant's plan, what a restart does); one changed instance
+ * at the end (stopped, then live-migrated); the database size and peak RSS.
  *
- * Scale from the environment (the issue's target is 1,000 / 2,000 / 10,000 / 100,000 / 10,000):
- * BENCH_VPC_TENANTS (default 10), BENCH_VPC_VPCS per tenant (2), BENCH_VPC_SUBNETS per VPC (5),
- * BENCH_VPC_INSTANCES per subnet (10), BENCH_VPC_REACH pairs (100).
- * `node dist/bench/vpc-bench.js`.
+ * Scale from the environment (the issue's target: 1,000 tenants x 2 VPCs x 5 subnets x 10 instances
+ * = 100,000 instances, 10,000 reach pairs): BENCH_VPC_TENANTS (default 10), BENCH_VPC_VPCS per
+ * tenant (2), BENCH_VPC_SUBNETS per VPC (5), BENCH_VPC_INSTANCES per subnet (10), BENCH_VPC_REACH
+ * pairs (100); the fabric: BENCH_VPC_LEAVES (16), BENCH_VPC_SERVERS per leaf (8), 4 spines.
+ * `node --max-old-space-size=16384 dist/bench/vpc-bench.js`.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -18,8 +22,25 @@ import { buildServer } from '../src/api/server.js';
 import { ServiceRuntime } from '../src/api/service-runtime.js';
 import { Store } from '../src/store/store.js';
 import { compile } from '../src/vpc/compile.js';
+import { TenantPlans } from '../src/vpc/tenant-plans.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+/** A small seeded generator (mulberry32): the same pairs on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const ms = (v: number) => Number(v.toFixed(2));
 
 export async function runVpcBench() {
   const tenants = env('BENCH_VPC_TENANTS', 10);
@@ -27,8 +48,15 @@ export async function runVpcBench() {
   const subnetsPer = env('BENCH_VPC_SUBNETS', 5);
   const instancesPer = env('BENCH_VPC_INSTANCES', 10);
   const pairs = env('BENCH_VPC_REACH', 100);
+  const leaves = env('BENCH_VPC_LEAVES', 16);
+  const serversPerLeaf = env('BENCH_VPC_SERVERS', 8);
+  const progress = (text: string) => {
+    if (process.stderr.isTTY || process.env.BENCH_PROGRESS) process.stderr.write(`${text}\n`);
+  };
   const dbPath = join(mkdtempSync(join(tmpdir(), 'vnet-bench-')), 'vnet.db');
-  const runtime = new ServiceRuntime();
+  const b0 = performance.now();
+  const runtime = new ServiceRuntime({ spines: 4, leaves, serversPerLeaf });
+  const fabricSeconds = (performance.now() - b0) / 1000;
   const store = Store.open(dbPath, { hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
   const admin = store.ensureAdminToken().created!;
   store.publish();
@@ -55,6 +83,7 @@ export async function runVpcBench() {
       seconds: Number(seconds.toFixed(3)),
       perSecond: Math.round(requests / seconds),
     };
+    progress(`${name}: ${requests} requests in ${seconds.toFixed(1)} s`);
   };
 
   const tokens: string[] = [];
@@ -91,6 +120,9 @@ export async function runVpcBench() {
       }
     return n;
   });
+  const total = subnetIds.length * instancesPer;
+  /** Per tenth of the instance creates: each change's compile + apply + settle, ms. */
+  const tenths: number[][] = Array.from({ length: 10 }, () => []);
   await phase('instances', async () => {
     let n = 0;
     for (const s of subnetIds) {
@@ -102,18 +134,25 @@ export async function runVpcBench() {
           securityGroups: [s.sg],
         });
         list.push({ token: s.token, id: String(vm.id) });
+        tenths[Math.min(9, Math.floor((n * 10) / total))]!.push(runtime.lastSyncMs);
         n++;
+        if (n % 10000 === 0) progress(`instances: ${n} of ${total}`);
       }
       instances.push(list);
     }
     return n;
   });
   let agreed = 0;
+  const pick = random(42);
   await phase('reach', async () => {
+    // Random pairs of instances of one tenant (another tenant's instance is a 404).
+    const perTenant = vpcsPer * subnetsPer;
     for (let p = 0; p < pairs; p++) {
-      const group = instances[p % instances.length]!;
-      const a = group[p % group.length]!;
-      const b = group[(p + 1) % group.length]!;
+      const t = Math.floor(pick() * tenants);
+      const group = instances.slice(t * perTenant, (t + 1) * perTenant).flat();
+      const a = group[Math.floor(pick() * group.length)]!;
+      let b = group[Math.floor(pick() * group.length)]!;
+      if (b === a) b = group[(group.indexOf(a) + 1) % group.length]!;
       const r = await call(a.token, 'POST', '/v1/reach', { src: a.id, dst: b.id, protocol: 'icmp' });
       if (r.agree) agreed++;
     }
@@ -124,11 +163,22 @@ export async function runVpcBench() {
   const c0 = performance.now();
   const plan = compile(intent, inventory);
   const compileSeconds = (performance.now() - c0) / 1000;
-  // One changed instance at the end: stop the last one (commit, compile, apply).
+  const r0 = performance.now();
+  new TenantPlans(inventory).update(intent, null);
+  const rebuildSeconds = (performance.now() - r0) / 1000;
+  // One changed instance at the end: stopped (commit, compile, apply), then live-migrated.
   const last = instances.at(-1)!.at(-1)!;
   const a0 = performance.now();
   await call(last.token, 'POST', `/v1/instances/${last.id}/stop`);
-  const oneChangeSeconds = (performance.now() - a0) / 1000;
+  const stopSeconds = (performance.now() - a0) / 1000;
+  const stopSync = runtime.lastSyncMs;
+  const moving = instances.at(-1)!.at(-2)!;
+  const vm = await call(moving.token, 'GET', `/v1/instances/${moving.id}`);
+  const to = runtime.hypervisors().find((h) => h !== vm.host)!;
+  const m0 = performance.now();
+  await call(moving.token, 'POST', `/v1/instances/${moving.id}/migrate`, { host: to });
+  const migrateSeconds = (performance.now() - m0) / 1000;
+  const migrateSync = runtime.lastSyncMs;
   await app.close();
   store.close();
   return {
@@ -137,12 +187,24 @@ export async function runVpcBench() {
       vpcs: tenants * vpcsPer,
       subnets: subnetIds.length,
       instances: intent.instances.length,
+      hypervisors: runtime.hypervisors().length,
       planEntries: plan.entries.length,
     },
+    fabricBuildSeconds: Number(fabricSeconds.toFixed(3)),
     phases,
     reachAgreed: `${agreed} of ${pairs}`,
+    oneChangeMsPerTenthOfInstanceCreates: tenths.map((list) => {
+      const sorted = [...list].sort((x, y) => x - y);
+      return { changes: list.length, median: ms(quantile(sorted, 0.5)), p99: ms(quantile(sorted, 0.99)) };
+    }),
     compileWholeIntentSeconds: Number(compileSeconds.toFixed(3)),
-    oneChangedInstanceSeconds: Number(oneChangeSeconds.toFixed(3)),
+    rebuildEveryTenantPlanSeconds: Number(rebuildSeconds.toFixed(3)),
+    oneChangedInstance: {
+      stopRequestMs: ms(stopSeconds * 1000),
+      stopApplyMs: ms(stopSync),
+      migrateRequestMs: ms(migrateSeconds * 1000),
+      migrateApplyMs: ms(migrateSync),
+    },
     databaseBytes: statSync(dbPath).size + (statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };

@@ -236,7 +236,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       keyed && store.recallIdempotent<Record<string, unknown>>(keyed.scope, keyed.key, keyed.fingerprint);
     if (keyed !== undefined) reply.header('idempotent-replayed', String(earlier !== undefined));
     if (earlier === undefined) return previewed(reply, owner, () => store.create(owner, spec.kind, body));
-    const plan = options.runtime?.previewPlan(owner, store.preview(() => undefined).intent) ?? null;
+    const unchanged = store.preview(() => undefined);
+    const plan = options.runtime?.previewPlan(owner, unchanged.intent, unchanged.tenants) ?? null;
     return reply.code(200).send({ dryRun: true, object: earlier.body, plan });
   };
 

@@ -11,10 +11,22 @@
  * tenant's instance is unknown here as everywhere in the API (404).
  */
 import type { IntentHooks } from '../store/store.js';
-import { type ApplyCounts, type ApplyReport, createServiceDataPlane, type VpcDataPlane } from '../vpc/apply.js';
+import {
+  type ApplyCounts,
+  type ApplyReport,
+  createServiceDataPlane,
+  type VpcDataPlane,
+} from '../vpc/apply.js';
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
-import { compareEntries, EMPTY_PLAN, entriesOf, PLAN_VERSION, type Plan, type PlanEntry } from '../vpc/plan.js';
+import {
+  compareEntries,
+  EMPTY_PLAN,
+  entriesOf,
+  PLAN_VERSION,
+  type Plan,
+  type PlanEntry,
+} from '../vpc/plan.js';
 import {
   type PingAnswer,
   type PingQuery,
@@ -83,6 +95,8 @@ export class ServiceRuntime {
   private readonly instancesOf = new Map<string, string[]>();
   /** The last apply's report (what changed on the data plane). */
   lastApply: ApplyReport | null = null;
+  /** How long the last change took to compile, apply and settle, in ms (what the benchmark samples). */
+  lastSyncMs = 0;
   /** Why the last apply failed (then the fabric was rebuilt from the whole plan), or null. */
   lastError: string | null = null;
 
@@ -112,6 +126,7 @@ export class ServiceRuntime {
    * difference to the data plane.
    */
   sync(intent: Intent, tenants: ReadonlySet<string> | null = null): ApplyReport {
+    const started = performance.now();
     const changes = this.plans.update(intent, tenants);
     this.index(changes);
     let report: ApplyReport;
@@ -128,6 +143,7 @@ export class ServiceRuntime {
       this.dataPlane.settle();
     }
     this.lastApply = report;
+    this.lastSyncMs = performance.now() - started;
     if (this.lastError !== null)
       throw new Error(
         `applying the change failed (${this.lastError}); the fabric was rebuilt from the whole plan`,

@@ -138,8 +138,7 @@ export class OverlayController implements NveControlPlaneClient {
   syncBridgeDomain(nve: Nve, bd: BridgeDomain): void {
     if (nve.controlPlane !== 'controller') return;
     for (const r of this.routesByVni.get(bd.vni) ?? [])
-      if (r.nve !== nve && nve.installRemote(r.vni, r.mac, r.nve.vtep, r.seq, r.ip))
-        this.installs++;
+      if (r.nve !== nve && nve.installRemote(r.vni, r.mac, r.nve.vtep, r.seq, r.ip)) this.installs++;
   }
 
   /**

@@ -328,7 +328,9 @@ export class Store {
     const report = (error: unknown) => (this.hooks.onError ?? (() => {}))(error);
     try {
       const result =
-        tenants === undefined ? changed(this.loadIntent(), null) : changed(this.loadIntentOf(tenants), tenants);
+        tenants === undefined
+          ? changed(this.loadIntent(), null)
+          : changed(this.loadIntentOf(tenants), tenants);
       Promise.resolve(result).catch(report);
     } catch (error) {
       report(error);

@@ -825,7 +825,8 @@ export class VpcDataPlane {
         .filter((v) => v.vpc === vpc)
         .map((v) => v.host),
     );
-    for (const k of this.peeringVrfs) if (k.endsWith(`/${vpc}`)) hosts.add(k.slice(0, -vpc.length - 1));
+    for (const [k, part] of this.peeringVrfs)
+      if (part === ctx.part && k.endsWith(`/${vpc}`)) hosts.add(k.slice(0, -vpc.length - 1));
     for (const host of [...hosts].sort()) {
       const router = this.vrf(host, vpc);
       if (router === undefined) continue;
