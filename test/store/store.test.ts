@@ -183,3 +183,105 @@ test('allocation rules, as pure functions', () => {
   assert.equal(leastLoaded(['a', 'b'], new Map()), 'a');
   assert.equal(leastLoaded([], new Map()), undefined);
 });
+
+test('a change hands the hooks only the tenants it touched, with everything they own', () => {
+  const heard: { tenants: string[] | null; vpcs: string[]; tenantRows: string[] }[] = [];
+  const seen = (intent: Intent, tenants: ReadonlySet<string> | null) => {
+    heard.push({
+      tenants: tenants === null ? null : [...tenants],
+      vpcs: intent.vpcs.map((v) => v.name),
+      tenantRows: intent.tenants.map((t) => t.name),
+    });
+  };
+  const checked: string[][] = [];
+  const store = Store.open(tempDb('vnet-store-'), {
+    hooks: {
+      check: (_intent, tenants) => {
+        checked.push([...tenants]);
+        return [];
+      },
+      changed: seen,
+    },
+  });
+  const a = store.create(null, 'tenant', { name: 'a' }).body.id as string;
+  const b = store.create(null, 'tenant', { name: 'b' }).body.id as string;
+  store.create(a, 'vpc', { name: 'a1', cidrs: ['10.0.0.0/16'] });
+  const b1 = store.create(b, 'vpc', { name: 'b1', cidrs: ['10.0.0.0/16'] }).body.id as string;
+  store.update(b, 'vpc', b1, { name: 'b1-renamed' });
+  assert.deepEqual(heard, [
+    { tenants: [a], vpcs: [], tenantRows: ['a'] },
+    { tenants: [b], vpcs: [], tenantRows: ['b'] },
+    { tenants: [a], vpcs: ['a1'], tenantRows: ['a'] },
+    { tenants: [b], vpcs: ['b1'], tenantRows: ['b'] },
+    { tenants: [b], vpcs: ['b1-renamed'], tenantRows: ['b'] },
+  ]);
+  assert.deepEqual(checked, [[a], [b], [a], [b], [b]]);
+  assert.deepEqual(
+    store.loadIntentOf(new Set([a, b])).vpcs.map((v) => v.name),
+    ['a1', 'b1-renamed'],
+  );
+  heard.length = 0;
+  store.delete(b, 'vpc', b1);
+  store.delete(null, 'tenant', b);
+  assert.deepEqual(heard, [
+    { tenants: [b], vpcs: [], tenantRows: ['b'] },
+    { tenants: [b], vpcs: [], tenantRows: [] },
+  ]);
+  // At start (publish with no tenants) the whole intent, tenants null.
+  heard.length = 0;
+  store.publish();
+  assert.deepEqual(heard, [{ tenants: null, vpcs: ['a1'], tenantRows: ['a'] }]);
+  store.close();
+});
+
+test('instances per hypervisor are kept by triggers (create, move, delete), and built from the rows of a schema 1 database', () => {
+  const path = tempDb('vnet-store-');
+  // A database of schema 1 with two instances on leaf1-srv1 and one on leaf2-srv1.
+  const old = new Database(path);
+  migrate(old, MIGRATIONS.slice(0, 1));
+  const insert = old.prepare(
+    `INSERT INTO objects (id, kind, tenant, scope, name, body, created, updated) VALUES (?, ?, 't', 't', ?, ?, '', '')`,
+  );
+  insert.run('t', 'tenant', 't', JSON.stringify({ id: 't', name: 't' }));
+  for (const [id, host] of [
+    ['i-1', 'leaf1-srv1'],
+    ['i-2', 'leaf1-srv1'],
+    ['i-3', 'leaf2-srv1'],
+  ])
+    insert.run(id, 'instance', id, JSON.stringify({ id, host }));
+  old.close();
+  const store = Store.open(path, { hypervisors: ['leaf1-srv1', 'leaf2-srv1', 'leaf2-srv2'] });
+  assert.equal(store.schemaVersion, 2);
+  assert.deepEqual(store.hypervisorLoad(), [
+    { name: 'leaf1-srv1', instances: 2 },
+    { name: 'leaf2-srv1', instances: 1 },
+    { name: 'leaf2-srv2', instances: 0 },
+  ]);
+  store.close();
+
+  const fresh = Store.open(tempDb('vnet-store-'));
+  const tenant = fresh.create(null, 'tenant', { name: 't' }).body.id as string;
+  const vpc = fresh.create(tenant, 'vpc', { name: 'v', cidrs: ['10.0.0.0/16'] }).body.id as string;
+  const subnet = fresh.create(tenant, 'subnet', { name: 's', vpc, cidr: '10.0.0.0/24' }).body.id as string;
+  const load = () => Object.fromEntries(fresh.hypervisorLoad().map((h) => [h.name, h.instances]));
+  // The scheduler fills the least loaded hypervisor first (ties by name).
+  const ids = [0, 1, 2, 3, 4].map(
+    (n) => fresh.create(tenant, 'instance', { name: `vm${n}`, subnet }).body as { id: string; host: string },
+  );
+  assert.deepEqual(
+    ids.map((i) => i.host),
+    ['leaf1-srv1', 'leaf1-srv2', 'leaf2-srv1', 'leaf2-srv2', 'leaf1-srv1'],
+  );
+  assert.deepEqual(load(), { 'leaf1-srv1': 2, 'leaf1-srv2': 1, 'leaf2-srv1': 1, 'leaf2-srv2': 1 });
+  fresh.moveInstance(tenant, ids[0]!.id, 'leaf2-srv2');
+  assert.deepEqual(load(), { 'leaf1-srv1': 1, 'leaf1-srv2': 1, 'leaf2-srv1': 1, 'leaf2-srv2': 2 });
+  fresh.setInstanceState(tenant, ids[1]!.id, 'stopped');
+  assert.deepEqual(
+    load(),
+    { 'leaf1-srv1': 1, 'leaf1-srv2': 1, 'leaf2-srv1': 1, 'leaf2-srv2': 2 },
+    'a stop is no move',
+  );
+  fresh.delete(tenant, 'instance', ids[2]!.id);
+  assert.deepEqual(load(), { 'leaf1-srv1': 1, 'leaf1-srv2': 1, 'leaf2-srv1': 0, 'leaf2-srv2': 2 });
+  fresh.close();
+});

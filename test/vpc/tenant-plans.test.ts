@@ -1,0 +1,199 @@
+/**
+ * The plan compiled per tenant (src/vpc/tenant-plans.ts) against the plan compiled whole: after
+ * every change to one tenant, the parts together are exactly what `compile` gives for the whole
+ * intent against the whole previous plan; no VNI or public address is held twice; and the data
+ * plane applied part by part holds the same plan.
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import fc from 'fast-check';
+import { createServiceDataPlane } from '../../src/vpc/apply.js';
+import { compile } from '../../src/vpc/compile.js';
+import { EMPTY_INTENT, type Intent } from '../../src/vpc/intent.js';
+import { compareEntries, EMPTY_PLAN, entriesOf, PLAN_VERSION, type Plan } from '../../src/vpc/plan.js';
+import { splitByTenant, TenantPlans } from '../../src/vpc/tenant-plans.js';
+import { goldenInventory } from '../helpers/vpc.js';
+
+const HOSTS = ['leaf1-srv1', 'leaf1-srv2', 'leaf2-srv1', 'leaf2-srv2'];
+
+/** One tenant's objects, drawn small: VPCs with subnets, instances, an internet gateway, elastic IPs. */
+const tenantArb = fc.record({
+  vpcs: fc.array(
+    fc.record({
+      subnets: fc.integer({ min: 0, max: 3 }),
+      igw: fc.boolean(),
+      instances: fc.array(
+        fc.record({ subnet: fc.nat(2), host: fc.nat(3), running: fc.boolean(), eip: fc.boolean() }),
+        { maxLength: 4 },
+      ),
+    }),
+    { minLength: 1, maxLength: 2 },
+  ),
+});
+type TenantDraft = typeof tenantArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** The intent of tenants `t0`, `t1`, ... (null: that tenant does not exist). */
+function intentOf(drafts: readonly (TenantDraft | null)[]): Intent {
+  const out: Record<string, unknown[]> = {};
+  for (const key of Object.keys(EMPTY_INTENT)) out[key] = [];
+  drafts.forEach((d, t) => {
+    if (d === null) return;
+    const tenant = `t${t}`;
+    out.tenants!.push({ id: tenant, name: tenant });
+    d.vpcs.forEach((v, k) => {
+      const vpc = `${tenant}-vpc-${k}`;
+      out.vpcs!.push({ id: vpc, tenant, name: `v${k}`, cidrs: [`10.${k}.0.0/16`] });
+      if (v.igw) out.internetGateways!.push({ id: `${vpc}-igw`, tenant, vpc, name: 'out' });
+      for (let s = 0; s < v.subnets; s++)
+        out.subnets!.push({ id: `${vpc}-sub-${s}`, tenant, vpc, name: `s${s}`, cidr: `10.${k}.${s}.0/24` });
+      v.instances.forEach((i, n) => {
+        if (i.subnet >= v.subnets) return;
+        const id = `${vpc}-i-${n}`;
+        out.instances!.push({
+          id,
+          tenant,
+          subnet: `${vpc}-sub-${i.subnet}`,
+          name: `vm${n}`,
+          ip: `10.${k}.${i.subnet}.${10 + n}`,
+          mac: `0a:00:00:${t.toString(16).padStart(2, '0')}:${k.toString(16).padStart(2, '0')}:${(n + 1).toString(16).padStart(2, '0')}`,
+          securityGroups: [],
+          host: HOSTS[i.host]!,
+          state: i.running ? 'running' : 'stopped',
+        });
+        if (i.eip && v.igw)
+          out.elasticIps!.push({
+            id: `${id}-eip`,
+            tenant,
+            name: `eip${n}`,
+            address: `203.0.113.${1 + t * 20 + k * 5 + n}`,
+            instance: id,
+          });
+      });
+    });
+  });
+  return out as unknown as Intent;
+}
+
+function merged(plans: TenantPlans): Plan {
+  const entries = plans.tenants().flatMap((t) => plans.planOf(t).entries);
+  return { version: PLAN_VERSION, entries: [...entries].sort(compareEntries) };
+}
+
+test('splitByTenant: each tenant gets its own object and what it owns, in the intent order', () => {
+  const intent = intentOf([
+    { vpcs: [{ subnets: 1, igw: true, instances: [{ subnet: 0, host: 0, running: true, eip: true }] }] },
+    { vpcs: [{ subnets: 1, igw: false, instances: [] }] },
+  ]);
+  const parts = splitByTenant(intent);
+  assert.deepEqual([...parts.keys()], ['t0', 't1']);
+  assert.deepEqual(
+    parts.get('t0')!.tenants.map((t) => t.id),
+    ['t0'],
+  );
+  assert.deepEqual(
+    parts.get('t0')!.instances.map((i) => i.id),
+    ['t0-vpc-0-i-0'],
+  );
+  assert.deepEqual(
+    parts.get('t1')!.subnets.map((s) => s.id),
+    ['t1-vpc-0-sub-0'],
+  );
+  assert.equal(parts.get('t1')!.instances.length, 0);
+});
+
+test('property: changing one tenant at a time, the parts are the whole compile against the whole previous plan', () => {
+  const inventory = goldenInventory();
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ tenant: fc.nat(3), draft: fc.option(tenantArb, { freq: 5 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      (steps) => {
+        const plans = new TenantPlans(inventory);
+        const drafts: (TenantDraft | null)[] = [null, null, null, null];
+        let whole: Plan = EMPTY_PLAN;
+        for (const step of steps) {
+          drafts[step.tenant] = step.draft;
+          const intent = intentOf(drafts);
+          const tenant = `t${step.tenant}`;
+          const changes = plans.update(splitByTenant(intent).get(tenant) ?? EMPTY_INTENT, new Set([tenant]));
+          whole = compile(intent, inventory, whole);
+          assert.deepEqual(merged(plans), whole);
+          // What the update says changed is exactly the tenant's part, before and after.
+          assert.deepEqual(
+            changes.map((c) => c.tenant),
+            [tenant],
+          );
+          assert.deepEqual(changes[0]!.after, plans.planOf(tenant));
+        }
+        const vnis = [...entriesOf(whole, 'l2-vni'), ...entriesOf(whole, 'l3-vni')].map((e) => e.vni);
+        assert.equal(new Set(vnis).size, vnis.length, 'no VNI twice');
+        const publicIps = entriesOf(whole, 'snat').map((e) => e.publicIp);
+        assert.equal(new Set(publicIps).size, publicIps.length, 'no SNAT address twice');
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('an elastic IP given where another tenant had its SNAT address moves that SNAT', () => {
+  const inventory = goldenInventory();
+  const plans = new TenantPlans(inventory);
+  const a = intentOf([{ vpcs: [{ subnets: 1, igw: true, instances: [] }] }]);
+  plans.update(a, new Set(['t0']));
+  const snat = entriesOf(plans.planOf('t0'), 'snat')[0]!.publicIp;
+  assert.equal(snat, '203.0.113.254', 'SNAT from the top of the pool');
+  const b = intentOf([null, { vpcs: [{ subnets: 1, igw: true, instances: [] }] }]);
+  const bIntent = structuredClone(splitByTenant(b).get('t1')!) as unknown as Record<string, unknown[]>;
+  bIntent.elasticIps!.push({ id: 'eip-x', tenant: 't1', name: 'x', address: snat });
+  const changes = plans.update(bIntent as unknown as Intent, new Set(['t1']));
+  assert.deepEqual(
+    changes.map((c) => c.tenant),
+    ['t0', 't1'],
+    't0 compiled again',
+  );
+  assert.equal(entriesOf(plans.planOf('t0'), 'snat')[0]!.publicIp, '203.0.113.252');
+  assert.equal(entriesOf(plans.planOf('t1'), 'snat')[0]!.publicIp, '203.0.113.253');
+});
+
+test('the data plane applied per tenant: a change to one tenant touches only its part', () => {
+  const inventory = createServiceDataPlane().inventory();
+  const dp = createServiceDataPlane();
+  const plans = new TenantPlans(inventory);
+  const drafts: TenantDraft[] = [
+    {
+      vpcs: [
+        {
+          subnets: 2,
+          igw: true,
+          instances: [
+            { subnet: 0, host: 0, running: true, eip: true },
+            { subnet: 1, host: 2, running: true, eip: false },
+          ],
+        },
+      ],
+    },
+    { vpcs: [{ subnets: 1, igw: false, instances: [{ subnet: 0, host: 0, running: true, eip: false }] }] },
+  ];
+  for (const c of plans.update(intentOf(drafts), null)) dp.apply(c.after, c.tenant);
+  dp.settle();
+  assert.deepEqual(dp.plan, compile(intentOf(drafts), inventory, dp.plan), 'the parts make the whole plan');
+  const t1Before = dp.planOf('t1');
+  // t0's second instance moves to leaf1-srv2: only t0's part changes on the data plane.
+  drafts[0]!.vpcs[0]!.instances[1]!.host = 1;
+  const changes = plans.update(splitByTenant(intentOf(drafts)).get('t0')!, new Set(['t0']));
+  const report = dp.apply(changes[0]!.after, 't0');
+  dp.settle();
+  assert.equal(dp.planOf('t1'), t1Before, "t1's part is untouched");
+  assert.ok(report.actions.length > 0);
+  for (const line of report.actions) assert.doesNotMatch(line, /t1-/, line);
+  assert.equal(dp.instance('t0-vpc-0-i-1')?.name, 't0-vpc-0-i-1');
+  assert.equal(dp.instances.get('t0-vpc-0-i-1')?.nve.name, 'leaf1-srv2', 'migrated');
+  // Deleting tenant t1 empties its part and removes its instance.
+  const gone = plans.update(EMPTY_INTENT, new Set(['t1']));
+  dp.apply(gone[0]!.after, 't1');
+  assert.equal(dp.planOf('t1'), EMPTY_PLAN);
+  assert.equal(dp.instance('t1-vpc-0-i-0'), undefined);
+  assert.ok(dp.instance('t0-vpc-0-i-0'));
+});
