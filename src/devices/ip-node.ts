@@ -139,8 +139,14 @@ export abstract class IpNode extends Device {
   private readonly sockets = new Map<number, UdpHandler>();
   /** Filled by each `sendIp` route lookup (read at once: sending may re-enter `sendIp`). */
   private readonly sendChoice: MultipathChoice = newMultipathChoice();
-  /** Every UDP datagram delivered to a socket of this node, in order. */
+  /**
+   * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
+   * order, their payloads copied: a long-running node (a service's gateway answering DHCP for
+   * years of simulated time) neither grows without bound nor keeps the frames' slabs alive.
+   */
   readonly udpLog: UdpDatagram[] = [];
+  /** UDP datagrams delivered to a socket of this node, in all. */
+  udpDelivered = 0;
   private nextId = 1;
 
   constructor(
@@ -523,10 +529,12 @@ export abstract class IpNode extends Device {
       srcPort: udp.srcPort,
       dst: ip.dst,
       dstPort: udp.dstPort,
-      payload: udp.payload,
+      payload: udp.payload.slice(),
       iface: iface?.name ?? null,
     };
+    if (this.udpLog.length >= 2 * UDP_LOG_LIMIT) this.udpLog.splice(0, UDP_LOG_LIMIT);
     this.udpLog.push(datagram);
+    this.udpDelivered++;
     if (this.tracer.enabled)
       this.trace(
         'deliver',
@@ -810,6 +818,9 @@ export function icmpErrorText(type: number, code: number, nextHopMtu: number): s
 }
 
 const NO_OPTIONS = new Uint8Array(0);
+
+/** How many of the latest UDP datagrams a node keeps in `udpLog` (at least; up to twice as many). */
+export const UDP_LOG_LIMIT = 1024;
 const NO_TAGS: never[] = [];
 
 /** The flow hash of a packet about to be sent (closes over nothing: no allocation per lookup). */

@@ -23,6 +23,24 @@ export interface Tracer {
 
 export const NO_TRACE: Tracer = { enabled: false, emit: () => {} };
 
+/**
+ * The tracer a network's devices share when it was built without tracing: off, until `follow`
+ * points it at a log, which switches tracing on for every device at once (O(1), however many
+ * devices the network has: what `vnet reach` and `vnet trace` on a big service fabric need).
+ */
+export class TraceSwitch implements Tracer {
+  enabled = false;
+  private target: Tracer = NO_TRACE;
+  emit(event: TraceEvent): void {
+    this.target.emit(event);
+  }
+  /** Sends every event to `target` from now on (null: tracing off again). */
+  follow(target: Tracer | null): void {
+    this.target = target ?? NO_TRACE;
+    this.enabled = this.target.enabled;
+  }
+}
+
 /** Collects every event in memory (tests, `vnet trace`). */
 export class TraceLog implements Tracer {
   readonly events: TraceEvent[] = [];

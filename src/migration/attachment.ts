@@ -61,7 +61,7 @@ export function prepareDestination(source: Attachment, destination: Device, port
       throw new Error(
         `the VM is attached to ${src.name}, not an NVE: it cannot move to NVE ${destination.name}`,
       );
-    const vaps = src.vaps.all().filter((v) => v.port === source.port);
+    const vaps = src.vaps.onPort(source.port);
     if (vaps.length === 0) throw new Error(`${src.name} port ${source.port.name} has no VAP`);
     const plan = vaps.map((vap) => {
       const bd = destination.bridgeDomainByVni(vap.bd.vni);

@@ -370,7 +370,7 @@ export class Nve extends Router {
 
   protected override linkChanged(port: Port, up: boolean): void {
     if (up || !this.vaps.isAccessPort(port)) return;
-    for (const vap of this.vaps.all()) if (vap.port === port) vap.bd.flushVap(vap);
+    for (const vap of this.vaps.onPort(port)) vap.bd.flushVap(vap);
   }
 
   // ---- access side ----

@@ -190,6 +190,18 @@ export class VapTable {
   }
 
   /** Every VAP, port by port. */
+  /** The VAPs on `port`, every kind (O(VAPs of the port), not O(VAPs of the NVE)). */
+  onPort(port: Port): Vap[] {
+    const p = this.byPort.get(port);
+    if (p === undefined) return [];
+    return [
+      ...(p.untagged ? [p.untagged] : []),
+      ...p.dot1q.values(),
+      ...p.qinq.values(),
+      ...p.bound.values(),
+    ];
+  }
+
   all(): Vap[] {
     const out: Vap[] = [];
     for (const p of this.byPort.values()) {

@@ -286,7 +286,7 @@ export class LabRunner {
       const dst = ip(u.to);
       // An ephemeral socket for the answers, as a client's connect() would open; it counts the echoes as they come.
       const ownSocket = !host.isBound(srcPort);
-      const logged = host.udpLog.length;
+      const logged = host.udpDelivered;
       let echoed = 0;
       if (ownSocket) {
         host.bindUdp(srcPort, (d) => {
@@ -305,7 +305,7 @@ export class LabRunner {
       // A port the host already listens on keeps its own handler: count the echoes from its log.
       else
         echoed = host.udpLog
-          .slice(logged)
+          .slice(Math.max(0, host.udpLog.length - (host.udpDelivered - logged)))
           .filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
       return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
     }

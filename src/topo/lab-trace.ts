@@ -78,12 +78,12 @@ export function traceLab(
     else outcome = `no answer within ${TIMEOUT / 1e9} s`;
   } else {
     const port = request.port ?? 7;
-    const before = sender.udpLog.length;
+    const before = sender.udpDelivered;
     const srcPort = 40000;
     sender.bindUdp(srcPort, () => {});
     const sent = sender.sendUdp(srcPort, dst, port, new TextEncoder().encode('vnet trace'));
-    run({ until: start + TIMEOUT + 1, stopWhen: () => sender.udpLog.length > before });
-    delivered = sender.udpLog.length > before;
+    run({ until: start + TIMEOUT + 1, stopWhen: () => sender.udpDelivered > before });
+    delivered = sender.udpDelivered > before;
     outcome = !sent
       ? 'not sent: no route'
       : delivered

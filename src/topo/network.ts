@@ -12,7 +12,7 @@ import { Hub } from '../devices/hub.js';
 import type { InterfaceConfig } from '../devices/ip-node.js';
 import { Router } from '../devices/router.js';
 import { Switch, type SwitchOptions } from '../devices/switch.js';
-import { NO_TRACE, TraceLog, type Tracer } from '../devices/trace.js';
+import { TraceLog, type Tracer, TraceSwitch } from '../devices/trace.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
 import { LiveMigration, type LiveMigrationSpec, type MigrationEnvironment } from '../migration/index.js';
 import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
@@ -74,7 +74,12 @@ export class Network {
   readonly rng: Rng;
   readonly tracer: Tracer;
   readonly nodes = new Map<string, Device>();
-  readonly links: Link[] = [];
+  /** The links, in the order they were plugged (a Set: unplugging one costs O(1), not O(links)). */
+  private readonly linkSet = new Set<Link>();
+  /** The links, in the order they were plugged (a copy). */
+  get links(): Link[] {
+    return [...this.linkSet];
+  }
   private macCounter = 0;
   private readonly usedMacs = new Set<Mac>();
   private readonly clock = {
@@ -92,7 +97,7 @@ export class Network {
 
   constructor(options: NetworkOptions = {}) {
     this.rng = new Rng(options.seed ?? 1);
-    this.tracer = options.trace ? new TraceLog() : NO_TRACE;
+    this.tracer = options.trace ? new TraceLog() : new TraceSwitch();
     this.overlay = new OverlayController(this.clock, options.controllerDelay ?? 0);
   }
 
@@ -323,15 +328,14 @@ export class Network {
           message: `link drop (${reason}) of a frame from ${from.id}`,
         });
     }
-    this.links.push(link);
+    this.linkSet.add(link);
     return link;
   }
 
   /** Unplugs a link (see `Link.detach`): both ports are free again, and the link leaves `links`. */
   unplug(link: Link): void {
     link.detach();
-    const i = this.links.indexOf(link);
-    if (i >= 0) this.links.splice(i, 1);
+    this.linkSet.delete(link);
   }
 
   /** What a live migration needs of this network: its clock, its devices, and cables to move. */
@@ -364,9 +368,9 @@ export class Network {
 
   /** The link between two nodes (the first, if several). */
   linkBetween(a: string, b: string): Link | undefined {
-    return this.links.find(
-      (l) => (l.a.owner === a && l.b.owner === b) || (l.a.owner === b && l.b.owner === a),
-    );
+    for (const l of this.linkSet)
+      if ((l.a.owner === a && l.b.owner === b) || (l.a.owner === b && l.b.owner === a)) return l;
+    return undefined;
   }
 
   /** Starts the switches (spanning tree, where enabled), routers and hosts (DHCP servers, gratuitous ARP, DHCP clients). */

@@ -591,7 +591,8 @@ export class VpcDataPlane {
     if (bd === undefined) throw new Error(`${after.host} has no BD for VNI ${after.vni}`);
     const plan = preCopy(this.migrationModel);
     const migration = this.net.migrate(s.host, to, { timing: planTiming(plan), port: after.instance });
-    const vap = to.vaps.all().find((v) => v.port.name === after.instance && v.bd === bd);
+    const port = to.port(after.instance);
+    const vap = port === undefined ? undefined : to.vaps.onPort(port).find((v) => v.bd === bd);
     if (vap === undefined) throw new Error(`${after.host}: no VAP was made for ${after.instance}`);
     to.setVapFilter(vap, s.filter);
     const old = { nve: s.nve, vap: s.vap };

@@ -30,6 +30,25 @@ function fieldText(v: unknown): string {
   return String(v);
 }
 
+/** Entry fields are strings, numbers, null and short arrays of those. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+  for (let k = 0; k < x.length; k++) if (!sameValue(x[k], y[k])) return false;
+  return true;
+}
+
+/** Whether two entries have the same fields with the same values (most pairs of a diff do). */
+function sameEntry(x: Record<string, unknown>, y: Record<string, unknown>): boolean {
+  let count = 0;
+  for (const key in x) {
+    if (!sameValue(x[key], y[key])) return false;
+    count++;
+  }
+  for (const _ in y) count--;
+  return count === 0;
+}
+
 export function diffPlans(old: Plan, next: Plan): PlanDiff {
   const before = new Map(old.entries.map((e) => [entryId(e), e] as const));
   const after = new Map(next.entries.map((e) => [entryId(e), e] as const));
@@ -42,12 +61,11 @@ export function diffPlans(old: Plan, next: Plan): PlanDiff {
       added.push(e);
       continue;
     }
+    const x = b as unknown as Record<string, unknown>;
+    const y = e as unknown as Record<string, unknown>;
+    if (sameEntry(x, y)) continue;
     const names = [...new Set([...Object.keys(b), ...Object.keys(e)])];
-    const fields = names.filter(
-      (n) =>
-        JSON.stringify((b as unknown as Record<string, unknown>)[n]) !==
-        JSON.stringify((e as unknown as Record<string, unknown>)[n]),
-    );
+    const fields = names.filter((n) => !sameValue(x[n], y[n]));
     if (fields.length > 0) changed.push({ kind: e.kind, key: e.key, before: b, after: e, fields });
   }
   for (const [id, e] of before) if (!after.has(id)) removed.push(e);

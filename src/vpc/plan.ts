@@ -223,26 +223,56 @@ export const EMPTY_PLAN: Plan = { version: PLAN_VERSION, entries: [] };
 
 /** Compares strings with runs of digits compared as numbers (`rule 20` before `rule 100`). */
 export function naturalCompare(a: string, b: string): number {
-  const ra = a.match(/\d+|\D+/g) ?? [];
-  const rb = b.match(/\d+|\D+/g) ?? [];
-  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
-    const x = ra[i]!;
-    const y = rb[i]!;
-    if (x === y) continue;
-    const dx = /^\d/.test(x);
-    const dy = /^\d/.test(y);
-    if (dx && dy) {
-      const d = Number(x) - Number(y);
-      if (d !== 0) return d;
-      return x.length - y.length;
-    }
-    return x < y ? -1 : 1;
+  // Tokens are maximal runs of digits or of other characters, compared in turn: two digit runs by
+  // value (then the shorter first: "01" after "1"), anything else as strings. Scanned in place,
+  // without splitting: this compare sorts every plan and diff.
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const digitsA = isDigit(a.charCodeAt(i));
+    const digitsB = isDigit(b.charCodeAt(j));
+    let endA = i + 1;
+    while (endA < a.length && isDigit(a.charCodeAt(endA)) === digitsA) endA++;
+    let endB = j + 1;
+    while (endB < b.length && isDigit(b.charCodeAt(endB)) === digitsB) endB++;
+    const order = compareTokens(a, i, endA, b, j, endB, digitsA && digitsB);
+    if (order !== 0) return order;
+    i = endA;
+    j = endB;
   }
-  return ra.length - rb.length;
+  return i < a.length ? 1 : j < b.length ? -1 : 0;
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** Two tokens, `a[i, endA)` and `b[j, endB)`: by value when both are digit runs, else as strings. */
+function compareTokens(
+  a: string,
+  i: number,
+  endA: number,
+  b: string,
+  j: number,
+  endB: number,
+  digits: boolean,
+): number {
+  const lengthA = endA - i;
+  const lengthB = endB - j;
+  let k = 0;
+  while (k < lengthA && k < lengthB && a.charCodeAt(i + k) === b.charCodeAt(j + k)) k++;
+  if (k === lengthA && k === lengthB) return 0;
+  if (digits) {
+    const d = Number(a.slice(i, endA)) - Number(b.slice(j, endB));
+    return d !== 0 ? d : lengthA - lengthB;
+  }
+  if (k === lengthA) return -1;
+  if (k === lengthB) return 1;
+  return a.charCodeAt(i + k) < b.charCodeAt(j + k) ? -1 : 1;
+}
+
+const KIND_ORDER = new Map<string, number>(PLAN_KINDS.map((k, n) => [k, n]));
+
 export function compareEntries(a: PlanEntry, b: PlanEntry): number {
-  return PLAN_KINDS.indexOf(a.kind) - PLAN_KINDS.indexOf(b.kind) || naturalCompare(a.key, b.key);
+  return KIND_ORDER.get(a.kind)! - KIND_ORDER.get(b.kind)! || naturalCompare(a.key, b.key);
 }
 
 /** The entries of one kind. */

@@ -16,7 +16,7 @@
  * instance an elastic IP of the plan is bound to; instance ids are looked up on the data plane.
  */
 import { Host } from '../devices/host.js';
-import { type TraceEvent, TraceLog } from '../devices/trace.js';
+import { type TraceEvent, TraceLog, TraceSwitch } from '../devices/trace.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
@@ -107,11 +107,15 @@ export function withTracing<T>(
 ): { result: T; events: readonly TraceEvent[] } {
   const net = dp.net;
   const log = new TraceLog();
-  for (const d of net.nodes.values()) d.setTracer(log);
+  // Devices share the network's tracer: a switch turns tracing on for all of them at once.
+  const shared = net.tracer instanceof TraceSwitch ? net.tracer : null;
+  if (shared !== null) shared.follow(log);
+  else for (const d of net.nodes.values()) d.setTracer(log);
   try {
     return { result: body(), events: log.events };
   } finally {
-    for (const d of net.nodes.values()) d.setTracer(net.tracer);
+    if (shared !== null) shared.follow(null);
+    else for (const d of net.nodes.values()) d.setTracer(net.tracer);
   }
 }
 

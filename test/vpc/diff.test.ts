@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { compile, diffPlans, EMPTY_PLAN, entryId, renderPlanDiff } from '../../src/vpc/index.js';
+import { naturalCompare } from '../../src/vpc/plan.js';
 import { edited, goldenIntent, goldenInventory } from '../helpers/vpc.js';
 
 const INTENT = goldenIntent();
@@ -140,5 +142,53 @@ test('no changes, and everything from nothing', () => {
   assert.equal(
     renderPlanDiff(diffPlans(PLAN, EMPTY_PLAN)).at(-1),
     `Plan: 0 to add, 0 to change, ${PLAN.entries.length} to destroy.`,
+  );
+});
+
+/** The first version of naturalCompare (split with a regular expression), kept as the reference. */
+function naturalCompareReference(a: string, b: string): number {
+  const ra = a.match(/\d+|\D+/g) ?? [];
+  const rb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i]!;
+    const y = rb[i]!;
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ra.length - rb.length;
+}
+
+test('naturalCompare orders as the reference does (digit runs by value), on fixed and random keys', () => {
+  const keys = [
+    'vni 100000/0a:00',
+    'vni 99999/0a:00',
+    'subnet-10',
+    'subnet-9',
+    'subnet-09',
+    'a',
+    'a1',
+    'a01',
+    '1a',
+    '',
+    '10.0.0.0/16',
+    '10.0.0.0/8',
+    'vpc-1 10.0.0.0/16',
+  ];
+  const sorted = [...keys].sort(naturalCompare);
+  assert.deepEqual(sorted, [...keys].sort(naturalCompareReference));
+  assert.deepEqual(sorted.slice(0, 4), ['', '1a', '10.0.0.0/8', '10.0.0.0/16']);
+  const keyArb = fc.stringMatching(/^[a-c0-9 ./-]{0,12}$/);
+  fc.assert(
+    fc.property(keyArb, keyArb, (a, b) => {
+      assert.equal(Math.sign(naturalCompare(a, b)), Math.sign(naturalCompareReference(a, b)), `${a} vs ${b}`);
+    }),
+    { numRuns: 2000 },
   );
 });
