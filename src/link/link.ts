@@ -7,7 +7,7 @@
  *
  * Every drop is counted on the link by reason: `mtu-exceeded`, `queue-full`, `loss`, `link-down`.
  */
-import type { Nanos, Rng, Timer } from '../sim/index.js';
+import type { Nanos, QueuedEvent, Rng } from '../sim/index.js';
 import { isVlanTpid, readU16 } from '../wire/index.js';
 import { type Clock, countDrop, type DropCounters } from './clock.js';
 import type { Port } from './port.js';
@@ -36,14 +36,16 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
   loss: 0,
 };
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * One direction's transmitter: when each accepted frame finishes serialising, oldest first; and,
  * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
- * they were sent), of which only the next is in the scheduler's queue.
+ * they were sent), of which only the next is in the scheduler's queue. On a clock that can
+ * `requeue`, the direction is itself that event (`QueuedEvent`): running an arrival touches the
+ * direction, and no event object besides.
  */
-const EMPTY = new Uint8Array(0);
-
-class Direction {
+class Direction implements QueuedEvent {
   /**
    * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
    * `doneHead` (grown when full, never reallocated when it drains).
@@ -61,8 +63,11 @@ class Direction {
   first = 0;
   inFlight = 0;
   armed = false;
-  /** The event of the last arrival, queued again for the next one. */
-  event: Timer | null = null;
+  // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
+  queued = false;
+  readonly cancelled = false;
+  readonly fn: () => void = Direction.prototype.arriveNext;
+  readonly self: Direction = this;
   /**
    * The link's generation (both directions count its downs alike), and the frames delivered: kept
    * here so that an arrival touches the direction and not the link.
@@ -77,7 +82,8 @@ class Direction {
   readonly bandwidth: number;
   /** Set by the link. */
   loss = 0;
-  taps: LinkTap[] = [];
+  /** null while nothing taps the link, so sending reads no list. */
+  taps: LinkTap[] | null = null;
 
   constructor(
     readonly link: Link,
@@ -111,7 +117,7 @@ class Direction {
     const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
     this.push(done);
     const taps = this.taps;
-    for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
+    if (taps !== null) for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
     const generation = this.generation;
     const arrival = done + this.delay;
@@ -207,14 +213,11 @@ class Direction {
     const m = this.first * 3;
     this.armed = true;
     const clock = this.clock;
-    if (this.event !== null && clock.requeue !== undefined)
-      clock.requeue(this.event, this.meta[m]!, this.meta[m + 1]!);
-    else if (clock.atReservedMethod !== undefined)
-      this.event = clock.atReservedMethod(this.meta[m]!, this.meta[m + 1]!, this.arriveNext, this);
-    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
+    if (clock.requeue !== undefined) clock.requeue(this, this.meta[m]!, this.meta[m + 1]!);
+    else clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
   }
 
-  private arriveNext(): void {
+  arriveNext(): void {
     const i = this.first;
     const frame = this.frames[i]!;
     const tag = this.meta[i * 3 + 2]!;
@@ -339,8 +342,8 @@ export class Link {
 
   private setTaps(taps: LinkTap[]): void {
     this.taps = taps;
-    this.ab.taps = taps;
-    this.ba.taps = taps;
+    this.ab.taps = taps.length > 0 ? taps : null;
+    this.ba.taps = this.ab.taps;
   }
 
   /** Counts a drop (a direction reports its own through this). */

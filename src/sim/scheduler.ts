@@ -25,7 +25,22 @@ export interface Timer {
   readonly cancelled: boolean;
 }
 
-class Event implements Timer {
+/**
+ * What the queue holds: an object that runs `fn` with `self` as its `this`. A one-off event is an
+ * `Event`; an object that is queued again and again (a link direction's next arrival) can be its
+ * own event (`requeue`), so that running it touches no second object. The event's time and
+ * sequence number live in the queue's keys.
+ */
+export interface QueuedEvent {
+  /** Whether the event waits in the queue. */
+  queued: boolean;
+  readonly cancelled: boolean;
+  readonly fn: () => void;
+  /** The `this` of `fn` (a method called without a closure), or undefined. */
+  readonly self: unknown;
+}
+
+class Event implements Timer, QueuedEvent {
   cancelled = false;
   /** Whether the event waits in the queue (a repeating event is re-queued only after it ran). */
   queued = true;
@@ -33,7 +48,6 @@ class Event implements Timer {
     public time: Nanos,
     public seq: number,
     readonly fn: () => void,
-    /** The `this` of `fn` (a method called without a closure), or undefined. */
     readonly self: unknown = undefined,
   ) {}
   cancel(): void {
@@ -71,8 +85,14 @@ export class Scheduler {
    * the order of events is total and does not depend on the heap's shape.
    */
   private keys = new Float64Array(2 * MIN_CAPACITY);
-  private events: (Event | undefined)[] = new Array(MIN_CAPACITY);
+  private events: (QueuedEvent | undefined)[] = new Array(MIN_CAPACITY);
   private size = 0;
+  /**
+   * True while the event at the root runs: it is taken out of the queue only when something is
+   * queued or the event returns, so that an event queuing itself again (a link's next arrival) just
+   * takes a new key at the root and sifts down once (replace-top) instead of a pop and an insert.
+   */
+  private rootRan = false;
   private seq = 0;
   private clock: Nanos = 0;
   /** Events executed since creation. */
@@ -84,6 +104,7 @@ export class Scheduler {
 
   /** Number of pending (not yet run, possibly cancelled) events. */
   get pending(): number {
+    this.settle();
     return this.size;
   }
 
@@ -95,7 +116,10 @@ export class Scheduler {
   /** Runs `fn` at absolute time `time` (not before now). A time that is not a number is a programming error (RangeError). */
   at(time: Nanos, fn: () => void): Timer {
     if (Number.isNaN(time)) throw new RangeError('cannot schedule an event at time NaN');
-    return this.insert(new Event(Math.max(this.clock, Math.round(time)), this.seq++, fn));
+    const t = Math.max(this.clock, Math.round(time));
+    const event = new Event(t, this.seq++, fn);
+    this.insert(event, t, event.seq);
+    return event;
   }
 
   /**
@@ -112,23 +136,28 @@ export class Scheduler {
    * `reserve()`, with `self` as its `this` when given (a method, without a closure to reach it).
    */
   atReserved<T>(time: Nanos, seq: number, fn: (this: T) => void, self?: T): Timer {
-    return this.insert(new Event(Math.max(this.clock, Math.round(time)), seq, fn as () => void, self));
+    const t = Math.max(this.clock, Math.round(time));
+    const event = new Event(t, seq, fn as () => void, self);
+    this.insert(event, t, seq);
+    return event;
   }
 
   /**
-   * Queues an event that has already run once more, at `time` in the place of `seq` (from
-   * `reserve()`), with the same callback: a link's next arrival reuses its last arrival's event
-   * instead of allocating one per frame. The timer must have come from this scheduler and must
-   * not be queued.
+   * Queues `event` (not queued now: new, or it has run) at `time` in the place of `seq` (from
+   * `reserve()`): a link direction is its own arrival event, queued again for each next frame
+   * instead of an event object per frame. A timer from `at` or `atReserved` that has run may be
+   * queued again too (its `time` then reads the new time).
    */
-  requeue(timer: Timer, time: Nanos, seq: number): void {
-    const event = timer as Event;
+  requeue(event: QueuedEvent, time: Nanos, seq: number): void {
     if (event.queued || event.cancelled)
       throw new Error('requeue: the event is still queued or was cancelled');
-    event.time = Math.max(this.clock, Math.round(time));
-    event.seq = seq;
+    const t = Math.max(this.clock, Math.round(time));
+    if (event instanceof Event) {
+      event.time = t;
+      event.seq = seq;
+    }
     event.queued = true;
-    this.insert(event);
+    this.insert(event, t, seq);
   }
 
   private grow(): void {
@@ -138,12 +167,24 @@ export class Scheduler {
     this.events.length = keys.length >> 1;
   }
 
-  private insert(event: Event): Event {
+  /** Takes the event that ran out of the queue, if it is still at the root. */
+  private settle(): void {
+    if (this.rootRan) {
+      this.rootRan = false;
+      this.pop();
+    }
+  }
+
+  private insert(event: QueuedEvent, time: Nanos, seq: number): void {
+    if (this.rootRan) {
+      this.rootRan = false;
+      // The event that is running queues itself again: it takes its new key at the root.
+      if (this.events[0] === event) return this.siftDown(0, time, seq, event);
+      this.pop();
+    }
     if (this.size === this.events.length) this.grow();
     const keys = this.keys;
     const events = this.events;
-    const time = event.time;
-    const seq = event.seq;
     let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 2;
@@ -157,21 +198,23 @@ export class Scheduler {
     keys[2 * i] = time;
     keys[2 * i + 1] = seq;
     events[i] = event;
-    return event;
   }
 
   /** Removes the first event (the queue is not empty). */
   private pop(): void {
-    const keys = this.keys;
-    const events = this.events;
     const n = --this.size;
     // The last slot's event sifts down from the root.
-    const time = keys[2 * n]!;
-    const seq = keys[2 * n + 1]!;
-    const last = events[n];
-    events[n] = undefined;
-    if (n === 0) return;
-    let i = 0;
+    const keys = this.keys;
+    const last = this.events[n]!;
+    this.events[n] = undefined;
+    if (n > 0) this.siftDown(0, keys[2 * n]!, keys[2 * n + 1]!, last);
+  }
+
+  /** Puts `event` with key (time, seq) in slot `i` or below, moving smaller children up. */
+  private siftDown(i: number, time: Nanos, seq: number, event: QueuedEvent): void {
+    const keys = this.keys;
+    const events = this.events;
+    const n = this.size;
     for (;;) {
       const first = 4 * i + 1;
       if (first >= n) break;
@@ -196,7 +239,7 @@ export class Scheduler {
     }
     keys[2 * i] = time;
     keys[2 * i + 1] = seq;
-    events[i] = last;
+    events[i] = event;
   }
 
   run(options: RunOptions = {}): RunResult {
@@ -204,6 +247,7 @@ export class Scheduler {
     const budget = options.budget ?? Number.POSITIVE_INFINITY;
     const stopWhen = options.stopWhen;
     let events = 0;
+    this.settle(); // an event that threw, or a run inside an event
     for (;;) {
       const next = this.size > 0 ? this.events[0]! : undefined;
       if (next === undefined) {
@@ -214,17 +258,19 @@ export class Scheduler {
         this.pop();
         continue;
       }
-      if (next.time > until) {
+      const time = this.keys[0]!;
+      if (time > until) {
         if (until > this.clock) this.clock = until; // time never runs backwards
         return { reason: 'time', events, now: this.clock };
       }
       if (events >= budget) return { reason: 'budget', events, now: this.clock };
-      this.pop();
       next.queued = false;
-      this.clock = next.time;
+      this.rootRan = true;
+      this.clock = time;
       events++;
       this.executed++;
       next.fn.call(next.self);
+      this.settle();
       if (stopWhen?.()) return { reason: 'condition', events, now: this.clock };
     }
   }
