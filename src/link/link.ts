@@ -38,36 +38,43 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
 
 const EMPTY = new Uint8Array(0);
 
+/** Doubles per in-flight slot: arrival time, sequence number, generation tag, transmit-done time. */
+const SLOT = 4;
+const MIN_RING = 16;
+
 /**
- * One direction's transmitter: when each accepted frame finishes serialising, oldest first; and,
- * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
- * they were sent), of which only the next is in the scheduler's queue. On a clock that can
- * `requeue`, the direction is itself that event (`QueuedEvent`): running an arrival touches the
- * direction, and no event object besides.
+ * One direction's transmitter and the frames it has in flight.
+ *
+ * On a clock that can reserve event order, the frames in flight wait in a ring (a FIFO: they
+ * arrive in the order they were sent), of which only the next is in the scheduler's queue; on a
+ * clock that can `requeue`, the direction is itself that event (`QueuedEvent`), so running an
+ * arrival touches the direction and no event object besides. A frame's slot holds, in one typed
+ * array, its arrival time, its place in the event order, the link generation it left in (negative
+ * when the frame is lost) and the time it finishes serialising: the transmit queue is the newest
+ * slots whose frames are still serialising, so sending a frame reads the slots it writes next to.
+ *
+ * Frames outside the ring (on a clock without reserved order, or due before the frames still in
+ * flight from before a link flap: each gets its own event) keep their transmit-done times in a
+ * second ring, allocated when first needed.
  */
 class Direction implements QueuedEvent {
-  /**
-   * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
-   * `doneHead` (grown when full, never reallocated when it drains).
-   */
-  private done = new Float64Array(8);
-  private doneHead = 0;
-  private doneCount = 0;
-  /**
-   * Frames in flight, oldest first, in a ring: each frame, and beside it in one typed array when it
-   * arrives, its place in the event order, and the link generation it left in (negative when the
-   * frame is lost), so a frame's bookkeeping sits in one cache line.
-   */
-  frames: Uint8Array[] = new Array(16);
-  meta = new Float64Array(16 * 3);
-  first = 0;
-  inFlight = 0;
-  armed = false;
   // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
   queued = false;
   readonly cancelled = false;
   readonly fn: () => void = Direction.prototype.arriveNext;
   readonly self: Direction = this;
+  /**
+   * The ring: frame `a` (a count of frames put in the ring since the start) sits in `frames[a &
+   * mask]` and its slot at `SLOT * (a & mask)` of `slots`. In flight: [head, tail); still
+   * serialising: [txHead, tail), with txHead advanced lazily (frames before it are done).
+   */
+  frames: Uint8Array[] = new Array(MIN_RING);
+  slots = new Float64Array(MIN_RING * SLOT);
+  mask = MIN_RING - 1;
+  head = 0;
+  tail = 0;
+  txHead = 0;
+  armed = false;
   /**
    * The link's generation (both directions count its downs alike), and the frames delivered: kept
    * here so that an arrival touches the direction and not the link.
@@ -84,6 +91,10 @@ class Direction implements QueuedEvent {
   loss = 0;
   /** null while nothing taps the link, so sending reads no list. */
   taps: LinkTap[] | null = null;
+  /** Transmit-done times of frames outside the ring, oldest first (null until there is one). */
+  private done: Float64Array | null = null;
+  private doneHead = 0;
+  private doneCount = 0;
 
   constructor(
     readonly link: Link,
@@ -108,14 +119,14 @@ class Direction implements QueuedEvent {
     const clock = this.clock;
     const now = clock.now();
     // One frame is on the wire; up to `queueFrames` more may wait behind it.
-    if (this.inQueue(now) > this.queueFrames) {
+    const queued = this.inRing(now);
+    if (queued + (this.doneCount > 0 ? this.outsideQueue(now) : 0) > this.queueFrames) {
       this.link.dropped('queue-full', this.from);
       return;
     }
-    const start = Math.max(this.busyUntil, now);
+    const start = Math.max(this.busyUntil(queued), now);
     // As `Link.serialisation`.
     const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
-    this.push(done);
     const taps = this.taps;
     if (taps !== null) for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
@@ -127,26 +138,47 @@ class Direction implements QueuedEvent {
       // up with frames still in flight (the transmitter starts afresh): such a frame, due before
       // the last one waiting, gets its own event.
       const seq = clock.reserve();
-      if (this.inFlight > 0 && arrival < this.lastArrival()) {
+      if (this.tail > this.head && arrival < this.slots[SLOT * ((this.tail - 1) & this.mask)]!) {
+        this.pushOutside(done);
         clock.atReserved(arrival, seq, () => this.arrive(frame, generation, lost));
         return;
       }
-      this.enqueue(frame, arrival, seq, generation, lost);
+      this.enqueue(frame, arrival, seq, lost ? -1 - generation : generation, done);
       if (!this.armed) this.arm();
       return;
     }
+    this.pushOutside(done);
     clock.setTimer(done + this.delay - now, () => this.arrive(frame, generation, lost));
   }
 
-  /** When the transmitter finishes the last frame queued so far. */
-  get busyUntil(): Nanos {
-    const n = this.doneCount;
-    return n > 0 ? this.done[(this.doneHead + n - 1) & (this.done.length - 1)]! : 0;
+  /** Frames of the ring still serialising at `now` (advancing `txHead` past those done). */
+  private inRing(now: Nanos): number {
+    let a = this.txHead > this.head ? this.txHead : this.head;
+    const tail = this.tail;
+    if (a < tail) {
+      const slots = this.slots;
+      const mask = this.mask;
+      while (a < tail && slots[SLOT * (a & mask) + 3]! <= now) a++;
+    }
+    this.txHead = a;
+    return tail - a;
   }
 
-  /** Frames accepted and not fully transmitted at `now` (finished ones are forgotten lazily, without events). */
-  inQueue(now: Nanos): number {
-    const done = this.done;
+  /**
+   * When the transmitter finishes the last frame queued so far, given the ring's frames still
+   * serialising (`inRing`); 0 when nothing is.
+   */
+  private busyUntil(queued: number): Nanos {
+    const ring = queued > 0 ? this.slots[SLOT * ((this.tail - 1) & this.mask) + 3]! : 0;
+    const n = this.doneCount;
+    if (n === 0) return ring;
+    const done = this.done!;
+    return Math.max(ring, done[(this.doneHead + n - 1) & (done.length - 1)]!);
+  }
+
+  /** Frames outside the ring still serialising at `now` (finished ones are forgotten lazily). */
+  private outsideQueue(now: Nanos): number {
+    const done = this.done!;
     const mask = done.length - 1;
     let head = this.doneHead;
     let n = this.doneCount;
@@ -159,12 +191,12 @@ class Direction implements QueuedEvent {
     return n;
   }
 
-  push(doneAt: Nanos): void {
+  private pushOutside(doneAt: Nanos): void {
     let done = this.done;
     const n = this.doneCount;
-    if (n === done.length) {
-      const grown = new Float64Array(n * 2);
-      for (let k = 0; k < n; k++) grown[k] = done[(this.doneHead + k) & (n - 1)]!;
+    if (done === null || n === done.length) {
+      const grown = new Float64Array(done === null ? 8 : n * 2);
+      for (let k = 0; k < n; k++) grown[k] = done![(this.doneHead + k) & (n - 1)]!;
       this.done = grown;
       this.doneHead = 0;
       done = grown;
@@ -173,58 +205,58 @@ class Direction implements QueuedEvent {
     this.doneCount = n + 1;
   }
 
-  /** When the last frame in flight arrives (there is one). */
-  lastArrival(): Nanos {
-    return this.meta[((this.first + this.inFlight - 1) % this.frames.length) * 3]!;
-  }
-
   /** Appends a frame in flight. */
-  enqueue(frame: Uint8Array, arrival: Nanos, seq: number, generation: number, lost: boolean): void {
-    let capacity = this.frames.length;
-    if (this.inFlight === capacity) {
-      // Full: unroll into a ring twice the size, oldest first.
-      const frames: Uint8Array[] = new Array(capacity * 2);
-      const meta = new Float64Array(capacity * 6);
-      for (let k = 0; k < capacity; k++) {
-        const from = (this.first + k) % capacity;
-        frames[k] = this.frames[from]!;
-        meta.set(this.meta.subarray(from * 3, from * 3 + 3), k * 3);
-      }
-      this.frames = frames;
-      this.meta = meta;
-      this.first = 0;
-      capacity *= 2;
-    }
-    const at = (this.first + this.inFlight) % capacity;
+  private enqueue(frame: Uint8Array, arrival: Nanos, seq: number, tag: number, done: Nanos): void {
+    if (this.tail - this.head > this.mask) this.grow();
+    const at = this.tail & this.mask;
     this.frames[at] = frame;
-    this.meta[at * 3] = arrival;
-    this.meta[at * 3 + 1] = seq;
-    this.meta[at * 3 + 2] = lost ? -1 - generation : generation;
-    this.inFlight++;
+    const slots = this.slots;
+    slots[SLOT * at] = arrival;
+    slots[SLOT * at + 1] = seq;
+    slots[SLOT * at + 2] = tag;
+    slots[SLOT * at + 3] = done;
+    this.tail++;
   }
 
+  /** Doubles the ring, each frame at its count's place in the larger one. */
+  private grow(): void {
+    const capacity = 2 * (this.mask + 1);
+    const mask = capacity - 1;
+    const frames: Uint8Array[] = new Array(capacity);
+    const slots = new Float64Array(capacity * SLOT);
+    for (let a = this.head; a < this.tail; a++) {
+      const from = a & this.mask;
+      frames[a & mask] = this.frames[from]!;
+      slots.set(this.slots.subarray(SLOT * from, SLOT * from + SLOT), SLOT * (a & mask));
+    }
+    this.frames = frames;
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  /** The link went down: the transmitter starts afresh (frames in flight are lost on arrival). */
   clear(): void {
+    this.txHead = this.tail;
     this.doneHead = 0;
     this.doneCount = 0;
   }
 
   /** Queues the event of the direction's next arrival. */
   arm(): void {
-    const m = this.first * 3;
+    const m = SLOT * (this.head & this.mask);
     this.armed = true;
     const clock = this.clock;
-    if (clock.requeue !== undefined) clock.requeue(this, this.meta[m]!, this.meta[m + 1]!);
-    else clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
+    if (clock.requeue !== undefined) clock.requeue(this, this.slots[m]!, this.slots[m + 1]!);
+    else clock.atReserved!(this.slots[m]!, this.slots[m + 1]!, () => this.arriveNext());
   }
 
   arriveNext(): void {
-    const i = this.first;
+    const i = this.head & this.mask;
     const frame = this.frames[i]!;
-    const tag = this.meta[i * 3 + 2]!;
+    const tag = this.slots[SLOT * i + 2]!;
     this.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    this.first = (i + 1) % this.frames.length;
-    this.inFlight--;
-    if (this.inFlight === 0) this.armed = false;
+    this.head++;
+    if (this.head === this.tail) this.armed = false;
     else this.arm();
     this.arrive(frame, tag < 0 ? -1 - tag : tag, tag < 0);
   }
