@@ -45,13 +45,14 @@ const MIN_RING = 16;
 /**
  * One direction's transmitter and the frames it has in flight.
  *
- * On a clock that can reserve event order, the frames in flight wait in a ring (a FIFO: they
- * arrive in the order they were sent), of which only the next is in the scheduler's queue; on a
- * clock that can `requeue`, the direction is itself that event (`QueuedEvent`), so running an
- * arrival touches the direction and no event object besides. A frame's slot holds, in one typed
- * array, its arrival time, its place in the event order, the link generation it left in (negative
- * when the frame is lost) and the time it finishes serialising: the transmit queue is the newest
- * slots whose frames are still serialising, so sending a frame reads the slots it writes next to.
+ * On a clock that can reserve event order, only the next arrival of the frames in flight (a FIFO:
+ * they arrive in the order they were sent) is in the scheduler's queue; on a clock that can
+ * `requeue`, the direction is itself that event (`QueuedEvent`), so running an arrival touches the
+ * direction and no event object besides. The next frame to arrive is kept in the direction's own
+ * fields (a link that carries one frame at a time touches nothing else); the frames behind it wait
+ * in a ring, each with a slot in one typed array: its arrival time, its place in the event order,
+ * the link generation it left in (negative when the frame is lost) and the time it finishes
+ * serialising. The transmit queue is the frames in flight still serialising (the newest ones).
  *
  * Frames outside the ring (on a clock without reserved order, or due before the frames still in
  * flight from before a link flap: each gets its own event) keep their transmit-done times in a
@@ -63,18 +64,22 @@ class Direction implements QueuedEvent {
   readonly cancelled = false;
   readonly fn: () => void = Direction.prototype.arriveNext;
   readonly self: Direction = this;
+  /** The next frame to arrive (null: none in flight), its generation tag, arrival and transmit-done times. */
+  next: Uint8Array | null = null;
+  nextTag = 0;
+  nextArrival = 0;
+  nextDone = 0;
   /**
-   * The ring: frame `a` (a count of frames put in the ring since the start) sits in `frames[a &
-   * mask]` and its slot at `SLOT * (a & mask)` of `slots`. In flight: [head, tail); still
-   * serialising: [txHead, tail), with txHead advanced lazily (frames before it are done).
+   * The frames behind `next`: frame `a` (a count of frames put in the ring since the start) sits
+   * in `frames[a & mask]` and its slot at `SLOT * (a & mask)` of `slots`. Waiting: [head, tail);
+   * no frame before `txHead` is still serialising (advanced lazily).
    */
-  frames: Uint8Array[] = new Array(MIN_RING);
-  slots = new Float64Array(MIN_RING * SLOT);
-  mask = MIN_RING - 1;
   head = 0;
   tail = 0;
   txHead = 0;
-  armed = false;
+  mask = MIN_RING - 1;
+  frames: Uint8Array[] = new Array(MIN_RING);
+  slots = new Float64Array(MIN_RING * SLOT);
   /**
    * The link's generation (both directions count its downs alike), and the frames delivered: kept
    * here so that an arrival touches the direction and not the link.
@@ -119,12 +124,13 @@ class Direction implements QueuedEvent {
     const clock = this.clock;
     const now = clock.now();
     // One frame is on the wire; up to `queueFrames` more may wait behind it.
-    const queued = this.inRing(now);
-    if (queued + (this.doneCount > 0 ? this.outsideQueue(now) : 0) > this.queueFrames) {
-      this.link.dropped('queue-full', this.from);
-      return;
+    if (this.next !== null || this.doneCount > 0) {
+      if (this.inQueue(now) > this.queueFrames) {
+        this.link.dropped('queue-full', this.from);
+        return;
+      }
     }
-    const start = Math.max(this.busyUntil(queued), now);
+    const start = Math.max(this.busyUntil(), now);
     // As `Link.serialisation`.
     const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
     const taps = this.taps;
@@ -138,17 +144,31 @@ class Direction implements QueuedEvent {
       // up with frames still in flight (the transmitter starts afresh): such a frame, due before
       // the last one waiting, gets its own event.
       const seq = clock.reserve();
-      if (this.tail > this.head && arrival < this.slots[SLOT * ((this.tail - 1) & this.mask)]!) {
+      const tag = lost ? -1 - generation : generation;
+      if (this.next === null) {
+        this.next = frame;
+        this.nextTag = tag;
+        this.nextArrival = arrival;
+        this.nextDone = done;
+        this.arm(arrival, seq);
+        return;
+      }
+      if (arrival < this.lastArrival()) {
         this.pushOutside(done);
         clock.atReserved(arrival, seq, () => this.arrive(frame, generation, lost));
         return;
       }
-      this.enqueue(frame, arrival, seq, lost ? -1 - generation : generation, done);
-      if (!this.armed) this.arm();
+      this.enqueue(frame, arrival, seq, tag, done);
       return;
     }
     this.pushOutside(done);
     clock.setTimer(done + this.delay - now, () => this.arrive(frame, generation, lost));
+  }
+
+  /** Frames accepted and not fully transmitted at `now`. */
+  private inQueue(now: Nanos): number {
+    const next = this.next !== null && this.nextDone > now ? 1 : 0;
+    return next + this.inRing(now) + (this.doneCount > 0 ? this.outsideQueue(now) : 0);
   }
 
   /** Frames of the ring still serialising at `now` (advancing `txHead` past those done). */
@@ -165,15 +185,22 @@ class Direction implements QueuedEvent {
   }
 
   /**
-   * When the transmitter finishes the last frame queued so far, given the ring's frames still
-   * serialising (`inRing`); 0 when nothing is.
+   * When the transmitter finishes the last frame accepted so far, or a time not after now when it
+   * is idle (frames from before a link flap count as done: their times were zeroed).
    */
-  private busyUntil(queued: number): Nanos {
-    const ring = queued > 0 ? this.slots[SLOT * ((this.tail - 1) & this.mask) + 3]! : 0;
+  private busyUntil(): Nanos {
+    let until = 0;
+    if (this.next !== null)
+      until = this.tail > this.head ? this.slots[SLOT * ((this.tail - 1) & this.mask) + 3]! : this.nextDone;
     const n = this.doneCount;
-    if (n === 0) return ring;
+    if (n === 0) return until;
     const done = this.done!;
-    return Math.max(ring, done[(this.doneHead + n - 1) & (done.length - 1)]!);
+    return Math.max(until, done[(this.doneHead + n - 1) & (done.length - 1)]!);
+  }
+
+  /** When the last frame in flight arrives (there is one). */
+  private lastArrival(): Nanos {
+    return this.tail > this.head ? this.slots[SLOT * ((this.tail - 1) & this.mask)]! : this.nextArrival;
   }
 
   /** Frames outside the ring still serialising at `now` (finished ones are forgotten lazily). */
@@ -205,7 +232,7 @@ class Direction implements QueuedEvent {
     this.doneCount = n + 1;
   }
 
-  /** Appends a frame in flight. */
+  /** Appends a frame behind `next`. */
   private enqueue(frame: Uint8Array, arrival: Nanos, seq: number, tag: number, done: Nanos): void {
     if (this.tail - this.head > this.mask) this.grow();
     const at = this.tail & this.mask;
@@ -234,30 +261,37 @@ class Direction implements QueuedEvent {
     this.mask = mask;
   }
 
-  /** The link went down: the transmitter starts afresh (frames in flight are lost on arrival). */
+  /** The link went down: the transmitter starts afresh (the frames in flight are lost on arrival). */
   clear(): void {
-    this.txHead = this.tail;
+    this.nextDone = 0;
+    for (let a = this.head; a < this.tail; a++) this.slots[SLOT * (a & this.mask) + 3] = 0;
     this.doneHead = 0;
     this.doneCount = 0;
   }
 
   /** Queues the event of the direction's next arrival. */
-  arm(): void {
-    const m = SLOT * (this.head & this.mask);
-    this.armed = true;
+  private arm(arrival: Nanos, seq: number): void {
     const clock = this.clock;
-    if (clock.requeue !== undefined) clock.requeue(this, this.slots[m]!, this.slots[m + 1]!);
-    else clock.atReserved!(this.slots[m]!, this.slots[m + 1]!, () => this.arriveNext());
+    if (clock.requeue !== undefined) clock.requeue(this, arrival, seq);
+    else clock.atReserved!(arrival, seq, () => this.arriveNext());
   }
 
+  /** The event: delivers `next`, and queues the arrival of the frame behind it. */
   arriveNext(): void {
-    const i = this.head & this.mask;
-    const frame = this.frames[i]!;
-    const tag = this.slots[SLOT * i + 2]!;
-    this.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    this.head++;
-    if (this.head === this.tail) this.armed = false;
-    else this.arm();
+    const frame = this.next!;
+    const tag = this.nextTag;
+    if (this.tail > this.head) {
+      const i = this.head & this.mask;
+      const m = SLOT * i;
+      const slots = this.slots;
+      this.next = this.frames[i]!;
+      this.frames[i] = EMPTY; // delivered frames are not kept alive by the ring
+      this.nextArrival = slots[m]!;
+      this.nextTag = slots[m + 2]!;
+      this.nextDone = slots[m + 3]!;
+      this.head++;
+      this.arm(this.nextArrival, slots[m + 1]!);
+    } else this.next = null;
     this.arrive(frame, tag < 0 ? -1 - tag : tag, tag < 0);
   }
 
