@@ -151,7 +151,8 @@ export class MacTable {
         return 'table-full';
       }
     }
-    if ((this.count + this.deleted + 1) * 2 > this.slots) this.rebuild(roomFor(this.count + 1, this.capacity));
+    if ((this.count + this.deleted + 1) * 2 > this.slots)
+      this.rebuild(roomFor(this.count + 1, this.capacity));
     const t = this.table;
     const mask = this.slots - 1;
     let i = slotOf(vlan, mac, mask);

@@ -173,7 +173,7 @@ class Direction implements QueuedEvent {
 
   /** Frames of the ring still serialising at `now` (advancing `txHead` past those done). */
   private inRing(now: Nanos): number {
-    let a = this.txHead > this.head ? this.txHead : this.head;
+    let a = Math.max(this.txHead, this.head);
     const tail = this.tail;
     if (a < tail) {
       const slots = this.slots;

@@ -188,7 +188,8 @@ export class BridgeDomain {
   }
 
   private insert(mac: Mac, vtep: Ipv4, lastSeen: Nanos, seq: number, state: number): void {
-    if ((this.count + this.deleted + 1) * 2 > this.slots) this.rebuild(roomFor(this.count + 1, this.capacity));
+    if ((this.count + this.deleted + 1) * 2 > this.slots)
+      this.rebuild(roomFor(this.count + 1, this.capacity));
     const t = this.table;
     const mask = this.slots - 1;
     let i = slotOf(mac, mask);
