@@ -10,7 +10,7 @@
 import type { Nanos, QueuedEvent, Rng } from '../sim/index.js';
 import { isVlanTpid, readU16 } from '../wire/index.js';
 import { type Clock, countDrop, type DropCounters } from './clock.js';
-import type { Port } from './port.js';
+import type { Port, Transmitter } from './port.js';
 
 /** Preamble + SFD (8), FCS (4) and inter-frame gap (12): bytes a frame occupies on the wire beyond its own. */
 export const ETHERNET_WIRE_OVERHEAD = 24;
@@ -58,7 +58,7 @@ const MIN_RING = 16;
  * flight from before a link flap: each gets its own event) keep their transmit-done times in a
  * second ring, allocated when first needed.
  */
-class Direction implements QueuedEvent {
+class Direction implements QueuedEvent, Transmitter {
   // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
   queued = false;
   readonly cancelled = false;
@@ -86,6 +86,8 @@ class Direction implements QueuedEvent {
    */
   generation = 0;
   delivered = 0;
+  /** The link's state, mirrored here for the sending port. */
+  up = true;
 
   /** The link's properties, copied here so that sending a frame reads the direction only. */
   readonly mtu: number;
@@ -367,6 +369,8 @@ export class Link {
     b.link = this;
     this.ab = new Direction(this, a, b, clock, rng);
     this.ba = new Direction(this, b, a, clock, rng);
+    a.tx = this.ab;
+    b.tx = this.ba;
     this.loss = properties.loss ?? DEFAULT_LINK.loss;
   }
 
@@ -439,14 +443,22 @@ export class Link {
   detach(): void {
     this.setUp(false);
     this.detached = true;
-    if (this.a.link === this) this.a.link = null;
-    if (this.b.link === this) this.b.link = null;
+    if (this.a.link === this) {
+      this.a.link = null;
+      this.a.tx = null;
+    }
+    if (this.b.link === this) {
+      this.b.link = null;
+      this.b.tx = null;
+    }
   }
 
   setUp(up: boolean): void {
     if (up && this.detached) return;
     if (this.up === up) return;
     this.up = up;
+    this.ab.up = up;
+    this.ba.up = up;
     if (!up) {
       this.ab.generation++; // frames in flight are lost
       this.ba.generation++;

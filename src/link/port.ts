@@ -13,6 +13,13 @@ import type { Link } from './link.js';
 
 export type FrameHandler = (frame: Uint8Array, port: Port) => void;
 
+/** What a linked port sends through: its link's direction away from it. */
+export interface Transmitter {
+  /** Whether the link is up. */
+  readonly up: boolean;
+  transmit(frame: Uint8Array): void;
+}
+
 /** What a device gives `Port.setReceiver`: it is called directly, with no closure per port. */
 export interface FrameReceiver {
   receiveFrame(frame: Uint8Array, port: Port): void;
@@ -31,6 +38,8 @@ const ignore: FrameHandler = () => {};
 
 export class Port {
   link: Link | null = null;
+  /** The link's direction away from this port, set with `link`: sending reads no link object. */
+  tx: Transmitter | null = null;
   /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
   private receiver: FrameReceiver | null = null;
   private handler: FrameHandler = ignore;
@@ -85,16 +94,16 @@ export class Port {
   }
 
   get isUp(): boolean {
-    return this.link?.up === true;
+    return this.tx?.up === true;
   }
 
   send(frame: Uint8Array): void {
-    const link = this.link;
-    if (link === null) {
+    const tx = this.tx;
+    if (tx === null) {
       countDrop(this.drops, 'no-link');
       return;
     }
-    if (!link.up) {
+    if (!tx.up) {
       countDrop(this.drops, 'link-down');
       return;
     }
@@ -102,7 +111,7 @@ export class Port {
     this.txBytes += frame.length;
     const taps = this.taps;
     if (taps !== null) for (const tap of taps) tap(frame, 'tx', this);
-    link.transmit(this, frame);
+    tx.transmit(frame);
   }
 
   /** Called by the link when a frame arrives. */
