@@ -175,7 +175,10 @@ export abstract class IpNode extends Device {
       this.options.arp,
     );
     vlans.set(vlanKey, iface);
-    if (vlanKey === -1 && port.index >= 0) this.untaggedOn[port.index] = iface;
+    if (vlanKey === -1 && port.index >= 0) {
+      this.untaggedOn[port.index] = iface;
+      port.deviceState = iface;
+    }
     this.byName.set(iface.name, iface);
     for (const a of iface.addresses) this.ownAddresses.add(a.address);
     this.interfaces.push(iface);
@@ -242,8 +245,8 @@ export abstract class IpNode extends Device {
   /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
   protected interfaceOn(port: Port, vlan: number): IpInterface | undefined {
     if (vlan === -1 && port.index >= 0) {
-      const iface = this.untaggedOn[port.index];
-      if (iface !== undefined && iface.port === port) return iface;
+      const iface = port.deviceState as IpInterface | null;
+      if (iface !== null && iface.port === port) return iface;
     }
     return this.byPort.get(port)?.get(vlan);
   }

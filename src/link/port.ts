@@ -40,6 +40,12 @@ export class Port {
   link: Link | null = null;
   /** The link's direction away from this port, set with `link`: sending reads no link object. */
   tx: Transmitter | null = null;
+  /**
+   * The owning device's record for this port (a switch's VLAN state, a host's interface), which
+   * the device reads for every frame from the port it has in hand instead of from an array of its
+   * own; null until the device sets it.
+   */
+  deviceState: unknown = null;
   /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
   private receiver: FrameReceiver | null = null;
   private handler: FrameHandler = ignore;
