@@ -59,16 +59,18 @@ const MIN_RING = 16;
  * second ring, allocated when first needed.
  */
 class Direction implements QueuedEvent, Transmitter {
+  // Fields in the order of use: an arrival and a transmission each read the first few cache lines
+  // of the object only (what they share first, then the arrival's, then the transmission's, then
+  // what neither reads per frame).
+
   // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
   queued = false;
   readonly cancelled = false;
   readonly fn: () => void = Direction.prototype.arriveNext;
   readonly self: Direction = this;
-  /** The next frame to arrive (null: none in flight), its generation tag, arrival and transmit-done times. */
+  /** The next frame to arrive (null: none in flight) and its generation tag. */
   next: Uint8Array | null = null;
   nextTag = 0;
-  nextArrival = 0;
-  nextDone = 0;
   /**
    * The frames behind `next`: frame `a` (a count of frames put in the ring since the start) sits
    * in `frames[a & mask]` and its slot at `SLOT * (a & mask)` of `slots`. Waiting: [head, tail);
@@ -76,40 +78,45 @@ class Direction implements QueuedEvent, Transmitter {
    */
   head = 0;
   tail = 0;
-  txHead = 0;
   mask = MIN_RING - 1;
   frames: Uint8Array[] = new Array(MIN_RING);
   slots = new Float64Array(MIN_RING * SLOT);
   /**
-   * The link's generation (both directions count its downs alike), and the frames delivered: kept
-   * here so that an arrival touches the direction and not the link.
+   * The link's generation (both directions count its downs alike), its state (for the sending
+   * port), and the frames delivered: kept here so that a frame touches the direction, not the link.
    */
   generation = 0;
-  delivered = 0;
-  /** The link's state, mirrored here for the sending port. */
   up = true;
-
+  private readonly clock: Clock;
+  readonly to: Port;
+  delivered = 0;
+  /** When `next` arrives and finishes serialising. */
+  nextArrival = 0;
+  nextDone = 0;
+  txHead = 0;
   /** The link's properties, copied here so that sending a frame reads the direction only. */
   readonly mtu: number;
-  readonly queueFrames: number;
-  readonly delay: Nanos;
   readonly bandwidth: number;
-  /** Set by the link. */
-  loss = 0;
+  readonly delay: Nanos;
   /** null while nothing taps the link, so sending reads no list. */
   taps: LinkTap[] | null = null;
+  /** Set by the link. */
+  loss = 0;
   /** Transmit-done times of frames outside the ring, oldest first (null until there is one). */
+  private doneCount = 0;
   private done: Float64Array | null = null;
   private doneHead = 0;
-  private doneCount = 0;
+  readonly queueFrames: number;
+  readonly link: Link;
+  readonly from: Port;
+  private readonly rng: Rng;
 
-  constructor(
-    readonly link: Link,
-    readonly from: Port,
-    readonly to: Port,
-    private readonly clock: Clock,
-    private readonly rng: Rng,
-  ) {
+  constructor(link: Link, from: Port, to: Port, clock: Clock, rng: Rng) {
+    this.link = link;
+    this.from = from;
+    this.to = to;
+    this.clock = clock;
+    this.rng = rng;
     this.mtu = link.mtu;
     this.queueFrames = link.queueFrames;
     this.delay = link.delay;

@@ -37,37 +37,42 @@ export interface PortCounters {
 const ignore: FrameHandler = () => {};
 
 export class Port {
-  link: Link | null = null;
+  // Fields in the order of use: what sending and receiving a frame read comes first.
+
   /** The link's direction away from this port, set with `link`: sending reads no link object. */
   tx: Transmitter | null = null;
+  /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
+  private receiver: FrameReceiver | null = null;
   /**
    * The owning device's record for this port (a switch's VLAN state, a host's interface), which
    * the device reads for every frame from the port it has in hand instead of from an array of its
    * own; null until the device sets it.
    */
   deviceState: unknown = null;
-  /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
-  private receiver: FrameReceiver | null = null;
-  private handler: FrameHandler = ignore;
-  /** Called when the port's link goes up or down (carrier). */
-  onLinkChange: LinkChangeHandler = () => {};
   // Counted on the port itself (one object fewer to touch per frame); `counters` reads them.
-  private txFrames = 0;
-  private txBytes = 0;
   private rxFrames = 0;
   private rxBytes = 0;
-  readonly drops: DropCounters = {};
+  private txFrames = 0;
+  private txBytes = 0;
   /** null while nothing taps the port, so the per-frame check reads nothing more. */
   private taps: PortTap[] | null = null;
+  private handler: FrameHandler = ignore;
+  link: Link | null = null;
+  /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
+  readonly index: number;
+  /** Name of the device that owns the port. */
+  readonly owner: string;
+  /** Port name on that device, e.g. `eth0` or `1`. */
+  readonly name: string;
+  /** Called when the port's link goes up or down (carrier). */
+  onLinkChange: LinkChangeHandler = () => {};
+  readonly drops: DropCounters = {};
 
-  constructor(
-    /** Name of the device that owns the port. */
-    readonly owner: string,
-    /** Port name on that device, e.g. `eth0` or `1`. */
-    readonly name: string,
-    /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
-    readonly index = -1,
-  ) {}
+  constructor(owner: string, name: string, index = -1) {
+    this.owner = owner;
+    this.name = name;
+    this.index = index;
+  }
 
   /** What the port does with a received frame; setting it replaces a receiver. */
   get onReceive(): FrameHandler {
