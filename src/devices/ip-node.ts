@@ -222,7 +222,7 @@ export abstract class IpNode extends Device {
 
   /** Adds an address to an interface (as DHCP does when it binds), with its connected route. */
   assignAddress(iface: IpInterface, address: Cidr): void {
-    iface.addresses.push(address);
+    iface.addAddress(address);
     this.ownAddresses.add(address.address);
     this.routes.add({
       prefix: cidrNetwork(address),
@@ -239,7 +239,7 @@ export abstract class IpNode extends Device {
   clearAddresses(iface: IpInterface): void {
     for (const a of iface.addresses) this.ownAddresses.delete(a.address);
     this.routes.remove((r) => r.iface === iface.name && (r.source === 'connected' || r.source === 'local'));
-    iface.addresses.length = 0;
+    iface.clearAddresses();
   }
 
   /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
