@@ -74,25 +74,118 @@ export interface RunOptions {
   readonly stopWhen?: () => boolean;
 }
 
-/** Slots the queue starts with (it doubles when full). */
+/** Slots a heap starts with (it doubles when full). */
 const MIN_CAPACITY = 256;
+
+/**
+ * Events due this much after now or later wait in a second heap: mostly timers (retransmissions,
+ * timeouts) that are rescheduled or cancelled long before they are due, and that would otherwise
+ * make every arrival sift through a deeper heap.
+ */
+const FAR = 1_000_000;
+
+/**
+ * A 4-ary min-heap of events ordered by (time, seq). The keys sit side by side in one typed array
+ * (time at 2i, seq at 2i + 1), so sifting compares numbers in a few cache lines and never touches
+ * an event object; `events[i]` is the event of slot i.
+ */
+class EventHeap {
+  keys = new Float64Array(2 * MIN_CAPACITY);
+  events: (QueuedEvent | undefined)[] = new Array(MIN_CAPACITY);
+  size = 0;
+
+  /** Whether this heap's first event comes before `other`'s (both have one). */
+  firstBefore(other: EventHeap): boolean {
+    const t = this.keys[0]!;
+    const u = other.keys[0]!;
+    return t < u || (t === u && this.keys[1]! < other.keys[1]!);
+  }
+
+  insert(event: QueuedEvent, time: Nanos, seq: number): void {
+    if (this.size === this.events.length) this.grow();
+    const keys = this.keys;
+    const events = this.events;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 2;
+      const pt = keys[2 * parent]!;
+      if (pt < time || (pt === time && keys[2 * parent + 1]! < seq)) break;
+      keys[2 * i] = pt;
+      keys[2 * i + 1] = keys[2 * parent + 1]!;
+      events[i] = events[parent];
+      i = parent;
+    }
+    keys[2 * i] = time;
+    keys[2 * i + 1] = seq;
+    events[i] = event;
+  }
+
+  /** Removes the first event (the heap is not empty). */
+  pop(): void {
+    const n = --this.size;
+    // The last slot's event sifts down from the root.
+    const keys = this.keys;
+    const last = this.events[n]!;
+    this.events[n] = undefined;
+    if (n > 0) this.siftDown(0, keys[2 * n]!, keys[2 * n + 1]!, last);
+  }
+
+  /** Puts `event` with key (time, seq) in slot `i` or below, moving smaller children up. */
+  siftDown(i: number, time: Nanos, seq: number, event: QueuedEvent): void {
+    const keys = this.keys;
+    const events = this.events;
+    const n = this.size;
+    for (;;) {
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      // The smallest of up to four children.
+      let c = first;
+      let ct = keys[2 * first]!;
+      let cs = keys[2 * first + 1]!;
+      const end = Math.min(first + 4, n);
+      for (let j = first + 1; j < end; j++) {
+        const t = keys[2 * j]!;
+        if (t < ct || (t === ct && keys[2 * j + 1]! < cs)) {
+          c = j;
+          ct = t;
+          cs = keys[2 * j + 1]!;
+        }
+      }
+      if (time < ct || (time === ct && seq < cs)) break;
+      keys[2 * i] = ct;
+      keys[2 * i + 1] = cs;
+      events[i] = events[c];
+      i = c;
+    }
+    keys[2 * i] = time;
+    keys[2 * i + 1] = seq;
+    events[i] = event;
+  }
+
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.events.length = keys.length >> 1;
+  }
+}
 
 export class Scheduler {
   /**
-   * The queue: a 4-ary min-heap ordered by (time, seq). The keys sit side by side in one typed
-   * array (time at 2i, seq at 2i + 1), so sifting compares numbers in a few cache lines and never
-   * touches an event object; `events[i]` is the event of slot i. Sequence numbers are unique, so
-   * the order of events is total and does not depend on the heap's shape.
+   * The queue: events due within `FAR` of the time they were queued in `near`, later ones in
+   * `far`; the next event is the first of the two heaps' first events. Sequence numbers are
+   * unique, so the order of events is total and depends neither on the heaps' shapes nor on
+   * which heap an event waits in.
    */
-  private keys = new Float64Array(2 * MIN_CAPACITY);
-  private events: (QueuedEvent | undefined)[] = new Array(MIN_CAPACITY);
-  private size = 0;
+  private readonly near = new EventHeap();
+  private readonly far = new EventHeap();
   /**
-   * True while the event at the root runs: it is taken out of the queue only when something is
-   * queued or the event returns, so that an event queuing itself again (a link's next arrival) just
-   * takes a new key at the root and sifts down once (replace-top) instead of a pop and an insert.
+   * The heap whose first event is running, or null: that event is taken out only when something
+   * is queued or the event returns, so that an event queuing itself again (a link's next arrival)
+   * just takes a new key at the root and sifts down once (replace-top) instead of a pop and an
+   * insert.
    */
-  private rootRan = false;
+  private ran: EventHeap | null = null;
   private seq = 0;
   private clock: Nanos = 0;
   /** Events executed since creation. */
@@ -105,7 +198,7 @@ export class Scheduler {
   /** Number of pending (not yet run, possibly cancelled) events. */
   get pending(): number {
     this.settle();
-    return this.size;
+    return this.near.size + this.far.size;
   }
 
   /** Runs `fn` after `delay` ns (rounded to an integer, at least 0). */
@@ -160,86 +253,34 @@ export class Scheduler {
     this.insert(event, t, seq);
   }
 
-  private grow(): void {
-    const keys = new Float64Array(this.keys.length * 2);
-    keys.set(this.keys);
-    this.keys = keys;
-    this.events.length = keys.length >> 1;
-  }
-
-  /** Takes the event that ran out of the queue, if it is still at the root. */
+  /** Takes the event that ran out of the queue, if it is still at its heap's root. */
   private settle(): void {
-    if (this.rootRan) {
-      this.rootRan = false;
-      this.pop();
+    const ran = this.ran;
+    if (ran !== null) {
+      this.ran = null;
+      ran.pop();
     }
   }
 
   private insert(event: QueuedEvent, time: Nanos, seq: number): void {
-    if (this.rootRan) {
-      this.rootRan = false;
+    const heap = time - this.clock >= FAR ? this.far : this.near;
+    const ran = this.ran;
+    if (ran !== null) {
+      this.ran = null;
       // The event that is running queues itself again: it takes its new key at the root.
-      if (this.events[0] === event) return this.siftDown(0, time, seq, event);
-      this.pop();
+      if (ran === heap && ran.events[0] === event) return ran.siftDown(0, time, seq, event);
+      ran.pop();
     }
-    if (this.size === this.events.length) this.grow();
-    const keys = this.keys;
-    const events = this.events;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 2;
-      const pt = keys[2 * parent]!;
-      if (pt < time || (pt === time && keys[2 * parent + 1]! < seq)) break;
-      keys[2 * i] = pt;
-      keys[2 * i + 1] = keys[2 * parent + 1]!;
-      events[i] = events[parent];
-      i = parent;
-    }
-    keys[2 * i] = time;
-    keys[2 * i + 1] = seq;
-    events[i] = event;
+    heap.insert(event, time, seq);
   }
 
-  /** Removes the first event (the queue is not empty). */
-  private pop(): void {
-    const n = --this.size;
-    // The last slot's event sifts down from the root.
-    const keys = this.keys;
-    const last = this.events[n]!;
-    this.events[n] = undefined;
-    if (n > 0) this.siftDown(0, keys[2 * n]!, keys[2 * n + 1]!, last);
-  }
-
-  /** Puts `event` with key (time, seq) in slot `i` or below, moving smaller children up. */
-  private siftDown(i: number, time: Nanos, seq: number, event: QueuedEvent): void {
-    const keys = this.keys;
-    const events = this.events;
-    const n = this.size;
-    for (;;) {
-      const first = 4 * i + 1;
-      if (first >= n) break;
-      // The smallest of up to four children.
-      let c = first;
-      let ct = keys[2 * first]!;
-      let cs = keys[2 * first + 1]!;
-      const end = Math.min(first + 4, n);
-      for (let j = first + 1; j < end; j++) {
-        const t = keys[2 * j]!;
-        if (t < ct || (t === ct && keys[2 * j + 1]! < cs)) {
-          c = j;
-          ct = t;
-          cs = keys[2 * j + 1]!;
-        }
-      }
-      if (time < ct || (time === ct && seq < cs)) break;
-      keys[2 * i] = ct;
-      keys[2 * i + 1] = cs;
-      events[i] = events[c];
-      i = c;
-    }
-    keys[2 * i] = time;
-    keys[2 * i + 1] = seq;
-    events[i] = event;
+  /** The heap holding the next event, or null when both are empty. */
+  private first(): EventHeap | null {
+    const near = this.near;
+    const far = this.far;
+    if (far.size === 0) return near.size > 0 ? near : null;
+    if (near.size === 0) return far;
+    return near.firstBefore(far) ? near : far;
   }
 
   run(options: RunOptions = {}): RunResult {
@@ -249,23 +290,24 @@ export class Scheduler {
     let events = 0;
     this.settle(); // an event that threw, or a run inside an event
     for (;;) {
-      const next = this.size > 0 ? this.events[0]! : undefined;
-      if (next === undefined) {
+      const heap = this.first();
+      if (heap === null) {
         if (until !== Number.POSITIVE_INFINITY && until > this.clock) this.clock = until;
         return { reason: 'quiet', events, now: this.clock };
       }
+      const next = heap.events[0]!;
       if (next.cancelled) {
-        this.pop();
+        heap.pop();
         continue;
       }
-      const time = this.keys[0]!;
+      const time = heap.keys[0]!;
       if (time > until) {
         if (until > this.clock) this.clock = until; // time never runs backwards
         return { reason: 'time', events, now: this.clock };
       }
       if (events >= budget) return { reason: 'budget', events, now: this.clock };
       next.queued = false;
-      this.rootRan = true;
+      this.ran = heap;
       this.clock = time;
       events++;
       this.executed++;
