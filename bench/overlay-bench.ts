@@ -7,8 +7,11 @@
  * Printed per control plane: build time, frames (link-level deliveries, as the switch-only
  * all-pairs benchmark counts them), events, wall time of the run, frames per second, peak RSS,
  * replies received, link drops, and table sizes: BD MAC entries and ARP suppression entries per
- * leaf, MAC entries per server switch, ARP entries per VM; head-end copies. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric instead (256 VMs, 16 tenants), =medium a
- * 4x16x8x32 one (4,096 VMs, 32 tenants) for quicker profiling; published figures use the default size.
+ * leaf, MAC entries per server switch, ARP entries per VM; head-end copies. `switch-only` (as the
+ * first argument) runs the same VMs and traffic with plain VLAN switching instead of the overlay,
+ * the switch-only figure at the same scale. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric
+ * instead (256 VMs, 16 tenants), =medium a 4x16x8x32 one (4,096 VMs, 32 tenants) for quicker
+ * profiling; published figures use the default size.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
