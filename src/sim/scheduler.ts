@@ -8,6 +8,11 @@
  * Guarantees: deterministic (no wall clock, no randomness here); an event scheduled in the past
  * runs at the current time; a callback that throws stops `run` and the error propagates (device
  * code must not throw on input, so this is a bug, not a packet).
+ *
+ * The queue is two 4-ary heaps with their keys in typed arrays: events due soon, and timers due 1 ms
+ * or more ahead, so the many pending timeouts of a large network do not deepen the heap every frame
+ * sifts through. An object queued again and again (a link direction) can be its own event, and an
+ * event that queues itself again while it runs takes its new key at the root (replace-top).
  */
 
 /** Virtual time, integer nanoseconds since the start of the simulation. */
