@@ -7,7 +7,11 @@
  * Printed per control plane: build time, frames (link-level deliveries, as the switch-only
  * all-pairs benchmark counts them), events, wall time of the run, frames per second, peak RSS,
  * replies received, link drops, and table sizes: BD MAC entries and ARP suppression entries per
- * leaf, MAC entries per server switch, ARP entries per VM; head-end copies. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric instead.
+ * leaf, MAC entries per server switch, ARP entries per VM; head-end copies. `switch-only` (as the
+ * first argument) runs the same VMs and traffic with plain VLAN switching instead of the overlay,
+ * the switch-only figure at the same scale. Env: BENCH_OVERLAY_SCALE=small runs a 4x8x4x8 fabric
+ * instead (256 VMs, 16 tenants), =medium a 4x16x8x32 one (4,096 VMs, 32 tenants) for quicker
+ * profiling; published figures use the default size.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +20,7 @@ import { Switch } from '../src/devices/switch.js';
 import type { Nve } from '../src/overlay/index.js';
 import { buildFabric, type FabricSpec } from '../src/topo/fabric.js';
 import { Network } from '../src/topo/network.js';
-import { cidr } from '../src/wire/index.js';
+import { cidr, ip } from '../src/wire/index.js';
 
 export interface OverlayBenchResult {
   readonly controlPlane: string;
@@ -139,6 +143,100 @@ export function runOverlayScenario(
 }
 
 /**
+ * The same fabric without the overlay, for comparison at the same scale: plain VLAN switching in a
+ * tree (one core switch, a leaf switch per leaf, the same server switches), each tenant a VLAN
+ * (the same MACs and IPs in every VLAN), the same VMs, announcements and pings. A tenant's
+ * broadcast reaches the same stations as in the overlay (through the core instead of head-end
+ * replication), so the frames are comparable; nothing is encapsulated or routed.
+ */
+export function runSwitchFabricScenario(size: {
+  leaves: number;
+  serversPerLeaf: number;
+  vmsPerServer: number;
+  tenants: number;
+}): Omit<OverlayBenchResult, 'controlPlane' | 'placement' | 'perLeaf'> & { controlPlane: 'switch-only' } {
+  const t0 = performance.now();
+  const net = new Network({ seed: 1 });
+  const vlanOf = (tenant: number) => 100 + tenant;
+  const allVlans = Array.from({ length: size.tenants }, (_, t) => vlanOf(t));
+  const trunk = { mode: 'trunk', allowed: allVlans, native: null } as const;
+  const link = { queueFrames: 100_000 };
+  const macTableSize = size.leaves * size.serversPerLeaf * size.vmsPerServer;
+  const core = net.addSwitch('core', { macTableSize });
+  const byTenant: Host[][] = allVlans.map(() => []);
+  let vm = 0;
+  for (let l = 1; l <= size.leaves; l++) {
+    const leaf = net.addSwitch(`leaf${l}`, { macTableSize });
+    for (const sw of [core, leaf]) sw.addPort(`to-${sw === core ? leaf.name : 'core'}`);
+    core.configurePort(`to-${leaf.name}`, trunk);
+    leaf.configurePort('to-core', trunk);
+    net.addLink(core, leaf, { ...link, aPort: `to-${leaf.name}`, bPort: 'to-core' });
+    for (let v = 1; v <= size.serversPerLeaf; v++) {
+      const server = net.addSwitch(`leaf${l}-srv${v}`);
+      const vlans: number[] = [];
+      for (let m = 1; m <= size.vmsPerServer; m++) {
+        // VMs go round the tenants, as the overlay fabric places them.
+        const tenant = vm++ % size.tenants;
+        const k = byTenant[tenant]!.length;
+        const host = net.addHost(`t${tenant + 1}-vm${k + 1}`, {
+          ip: { address: ip('10.0.0.0') + 10 + k, prefixLength: 16 },
+          mac: 0x02_00_00_00_00_00 + k + 1,
+        });
+        byTenant[tenant]!.push(host);
+        server.addPort(String(m));
+        server.configurePort(String(m), { mode: 'access', vlan: vlanOf(tenant) });
+        vlans.push(vlanOf(tenant));
+        net.addLink(host, server, { ...link, bPort: String(m) });
+      }
+      server.addPort('uplink');
+      server.configurePort('uplink', { mode: 'trunk', allowed: vlans, native: null });
+      leaf.addPort(`srv${v}`);
+      leaf.configurePort(`srv${v}`, { mode: 'trunk', allowed: vlans, native: null });
+      net.addLink(server, leaf, { ...link, aPort: 'uplink', bPort: `srv${v}` });
+    }
+  }
+  net.start();
+  const t1 = performance.now();
+  const perLeafPerTenant = Math.max(1, (size.serversPerLeaf * size.vmsPerServer) / size.tenants);
+  const runs: { statistics(): { received: number } }[] = [];
+  let i = 0;
+  for (const hosts of byTenant) {
+    hosts.forEach((h, k) => {
+      const target = hosts[(k + perLeafPerTenant) % hosts.length]!;
+      const dst = target.interfaces[0]!.primary!.address;
+      net.scheduler.at(i++ * GAP, () => runs.push(h.ping(dst, { count: 1, timeout: 2e9 })));
+    });
+  }
+  const result = net.run({ until: vm * GAP + 3e9 });
+  const t2 = performance.now();
+  const frames = net.links.reduce((sum, l) => sum + l.delivered, 0);
+  const linkDrops: Record<string, number> = {};
+  for (const l of net.links)
+    for (const [k, v] of Object.entries(l.drops)) linkDrops[k] = (linkDrops[k] ?? 0) + v;
+  const runSeconds = (t2 - t1) / 1000;
+  const now = net.scheduler.now();
+  const servers = [...net.nodes.values()].filter(
+    (n): n is Switch => n instanceof Switch && n.name.includes('-srv'),
+  );
+  return {
+    controlPlane: 'switch-only',
+    vms: vm,
+    tenants: size.tenants,
+    buildSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
+    runSeconds: Number(runSeconds.toFixed(3)),
+    frames,
+    events: result.events,
+    framesPerSecond: Math.round(frames / runSeconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    pings: vm,
+    replies: runs.reduce((s, r) => s + r.statistics().received, 0),
+    linkDrops,
+    serverMacEntries: range(servers.map((s) => s.macTable.size)),
+    vmArpEntries: range(byTenant.flat().map((h) => h.interfaces[0]!.arp.table(now).length)),
+  };
+}
+
+/**
  * Both control planes, each in a fresh Node process: a run that follows the other benchmarks in
  * one process inherits their heap and their type feedback, and measured up to 1.9 times slower.
  */
@@ -156,14 +254,20 @@ export function runOverlayBench(small = false): OverlayBenchResult[] {
 
 if (process.argv[1]?.endsWith('overlay-bench.js')) {
   const which = process.argv[2];
-  const small = process.env.BENCH_OVERLAY_SCALE === 'small';
-  const size = small
-    ? { spines: 4, leaves: 8, serversPerLeaf: 4, vmsPerServer: 8, tenants: 16 }
-    : { spines: 4, leaves: 32, serversPerLeaf: 16, vmsPerServer: 32, tenants: 64 };
-  const planes =
-    which === 'controller' || which === 'flood-and-learn'
-      ? [which]
-      : (['flood-and-learn', 'controller'] as const);
-  for (const p of planes)
-    console.log(JSON.stringify(runOverlayScenario(p as 'flood-and-learn' | 'controller', size)));
+  const scale = process.env.BENCH_OVERLAY_SCALE;
+  const size =
+    scale === 'small'
+      ? { spines: 4, leaves: 8, serversPerLeaf: 4, vmsPerServer: 8, tenants: 16 }
+      : scale === 'medium'
+        ? { spines: 4, leaves: 16, serversPerLeaf: 8, vmsPerServer: 32, tenants: 32 }
+        : { spines: 4, leaves: 32, serversPerLeaf: 16, vmsPerServer: 32, tenants: 64 };
+  if (which === 'switch-only') console.log(JSON.stringify(runSwitchFabricScenario(size)));
+  else {
+    const planes =
+      which === 'controller' || which === 'flood-and-learn'
+        ? [which]
+        : (['flood-and-learn', 'controller'] as const);
+    for (const p of planes)
+      console.log(JSON.stringify(runOverlayScenario(p as 'flood-and-learn' | 'controller', size)));
+  }
 }

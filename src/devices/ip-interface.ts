@@ -17,18 +17,47 @@ import { ArpCache, type ArpOptions } from './arp-cache.js';
 export class IpInterface {
   readonly arp: ArpCache;
   up = true;
+  /**
+   * How many addresses the interface has, and the first of them as an int32 (`| 0`): `owns` on a
+   * one-address interface (every station's) then reads no array and no address object.
+   */
+  private addressCount = 0;
+  private firstAddress = 0;
+  private readonly list: Cidr[];
 
   constructor(
     /** Interface name, e.g. `eth0`, `g0/0.10`, `vlanif10`. */
     readonly name: string,
     readonly port: Port,
     readonly mac: Mac,
-    readonly addresses: Cidr[],
+    addresses: Cidr[],
     /** 802.1Q VLAN of a sub-interface (frames tagged with it), or null for the untagged port. */
     readonly vlan: number | null,
     arpOptions?: ArpOptions,
   ) {
     this.arp = new ArpCache(arpOptions);
+    this.list = addresses;
+    this.countAddresses();
+  }
+
+  /** The interface's addresses (changed with `addAddress` and `clearAddresses` only). */
+  get addresses(): readonly Cidr[] {
+    return this.list;
+  }
+
+  addAddress(address: Cidr): void {
+    this.list.push(address);
+    this.countAddresses();
+  }
+
+  clearAddresses(): void {
+    this.list.length = 0;
+    this.countAddresses();
+  }
+
+  private countAddresses(): void {
+    this.addressCount = this.list.length;
+    this.firstAddress = this.list.length > 0 ? this.list[0]!.address | 0 : 0;
   }
 
   get primary(): Cidr | undefined {
@@ -36,7 +65,8 @@ export class IpInterface {
   }
 
   owns(ip: Ipv4): boolean {
-    const addresses = this.addresses;
+    if (this.addressCount === 1) return (ip | 0) === this.firstAddress;
+    const addresses = this.list;
     for (let i = 0; i < addresses.length; i++) if (addresses[i]!.address === ip) return true;
     return false;
   }

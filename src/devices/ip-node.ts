@@ -181,7 +181,10 @@ export abstract class IpNode extends Device {
       this.options.arp,
     );
     vlans.set(vlanKey, iface);
-    if (vlanKey === -1 && port.index >= 0) this.untaggedOn[port.index] = iface;
+    if (vlanKey === -1 && port.index >= 0) {
+      this.untaggedOn[port.index] = iface;
+      port.deviceState = iface;
+    }
     this.byName.set(iface.name, iface);
     for (const a of iface.addresses) this.ownAddresses.add(a.address);
     this.interfaces.push(iface);
@@ -225,7 +228,7 @@ export abstract class IpNode extends Device {
 
   /** Adds an address to an interface (as DHCP does when it binds), with its connected route. */
   assignAddress(iface: IpInterface, address: Cidr): void {
-    iface.addresses.push(address);
+    iface.addAddress(address);
     this.ownAddresses.add(address.address);
     this.routes.add({
       prefix: cidrNetwork(address),
@@ -242,14 +245,14 @@ export abstract class IpNode extends Device {
   clearAddresses(iface: IpInterface): void {
     for (const a of iface.addresses) this.ownAddresses.delete(a.address);
     this.routes.remove((r) => r.iface === iface.name && (r.source === 'connected' || r.source === 'local'));
-    iface.addresses.length = 0;
+    iface.clearAddresses();
   }
 
   /** The interface that receives untagged (`vlan` -1) or VLAN-tagged frames on `port`. */
   protected interfaceOn(port: Port, vlan: number): IpInterface | undefined {
     if (vlan === -1 && port.index >= 0) {
-      const iface = this.untaggedOn[port.index];
-      if (iface !== undefined && iface.port === port) return iface;
+      const iface = port.deviceState as IpInterface | null;
+      if (iface !== null && iface.port === port) return iface;
     }
     return this.byPort.get(port)?.get(vlan);
   }

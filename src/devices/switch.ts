@@ -62,7 +62,10 @@ export interface SwitchCounters {
 
 const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
 
-/** A port's VLAN configuration, and the same flattened for the per-frame checks (one object to read). */
+/**
+ * A port's VLAN configuration, and the same flattened for the per-frame checks (one object to
+ * read, kept as the port's `deviceState`), with the port's number in the MAC table.
+ */
 interface PortVlan {
   readonly config: SwitchPortConfig;
   /** The access VLAN, or -1 on a trunk. */
@@ -71,6 +74,8 @@ interface PortVlan {
   readonly native: number;
   /** A trunk's allowed VLANs, bit `vid` set (4,096 bits); null: all (trunks) or the one access VLAN. */
   readonly allowed: Uint32Array | null;
+  /** The MAC table's number for the port (-1 until first needed). */
+  tableId: number;
 }
 
 export class Switch extends Device {
@@ -82,8 +87,6 @@ export class Switch extends Device {
   /** Ports carrying each VLAN, in port order, by VLAN ID: built when first needed, dropped when a port changes. */
   private floodPorts: (Port[] | undefined)[] = [];
   private readonly variants = new FrameVariants();
-  /** The MAC table's number for each port, by port index (-1 until first needed). */
-  private readonly tableIds: number[] = [];
   /** The port of each MAC table port number. */
   private readonly byTableId: Port[] = [];
   /** The spanning tree, when enabled. */
@@ -110,8 +113,7 @@ export class Switch extends Device {
   }
 
   protected override portAdded(port: Port): void {
-    this.vlanOf[port.index] = portVlan(DEFAULT_ACCESS);
-    this.tableIds[port.index] = -1;
+    this.setPortVlan(port, portVlan(DEFAULT_ACCESS));
     this.floodPorts = [];
     this.stp?.addPort(port, this.ports.length);
   }
@@ -144,8 +146,21 @@ export class Switch extends Device {
     for (const v of vlans) {
       if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
     }
-    this.vlanOf[port.index] = portVlan(config);
+    this.setPortVlan(port, portVlan(config));
     this.floodPorts = [];
+  }
+
+  /** Gives `port` its VLAN state (keeping its MAC table number). */
+  private setPortVlan(port: Port, pv: PortVlan): void {
+    const old = this.vlanOf[port.index];
+    if (old !== undefined) pv.tableId = old.tableId;
+    this.vlanOf[port.index] = pv;
+    port.deviceState = pv;
+  }
+
+  /** The VLAN state of one of this switch's ports. */
+  private vlanState(port: Port): PortVlan {
+    return port.deviceState as PortVlan;
   }
 
   /** The ports of `vlan`, in port order (a flood visits only these). */
@@ -165,10 +180,11 @@ export class Switch extends Device {
 
   /** The MAC table's number for `port`. */
   private tableId(port: Port): number {
-    let id = this.tableIds[port.index]!;
+    const pv = this.vlanState(port);
+    let id = pv.tableId;
     if (id < 0) {
       id = this.macTable.portId(port.name);
-      this.tableIds[port.index] = id;
+      pv.tableId = id;
       this.byTableId[id] = port;
     }
     return id;
@@ -176,7 +192,7 @@ export class Switch extends Device {
 
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
-    const pv = this.vlanOf[port.index]!;
+    const pv = this.vlanState(port);
     if (pv.access >= 0) return pv.access === vlan;
     return pv.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
   }
@@ -187,7 +203,7 @@ export class Switch extends Device {
     if (dstMac === STP_MULTICAST) return this.receiveBpdu(frame, port);
     // 01:80:c2:00:00:01-0f (pause, LACP, 802.1X, LLDP, ...) are link-local: a bridge never relays them (802.1D 7.12.6).
     if (dstMac > STP_MULTICAST && dstMac <= STP_MULTICAST + 0x0f) return this.drop('link-local-group', port);
-    const pv = this.vlanOf[port.index]!;
+    const pv = this.vlanState(port);
     const access = pv.access;
     const type = readU16(frame, 12);
     let vlan: number;
@@ -248,7 +264,7 @@ export class Switch extends Device {
       }
       if (out !== undefined && this.canSend(out) && this.carries(out, vlan)) {
         this.counters.forwarded++;
-        out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
+        out.send(variants.forPort(this.vlanState(out), vlan));
         if (tracing) this.trace('forward', `${learnNote}; dst ${formatMac(dst)} -> port ${out.name}`, port);
         return;
       }
@@ -257,7 +273,7 @@ export class Switch extends Device {
     const sent: string[] | null = tracing ? [] : null;
     for (const out of this.portsOf(vlan)) {
       if (out === port || !this.canSend(out)) continue;
-      out.send(variants.forPort(this.vlanOf[out.index]!, vlan));
+      out.send(variants.forPort(this.vlanState(out), vlan));
       sent?.push(out.name);
     }
     if (tracing) {
@@ -285,12 +301,13 @@ export class Switch extends Device {
 
 function portVlan(config: SwitchPortConfig): PortVlan {
   return config.mode === 'access'
-    ? { config, access: config.vlan, native: -1, allowed: null }
+    ? { config, access: config.vlan, native: -1, allowed: null, tableId: -1 }
     : {
         config,
         access: -1,
         native: config.native ?? -1,
         allowed: config.allowed !== 'all' ? vlanBits(config.allowed) : null,
+        tableId: -1,
       };
 }
 

@@ -2,7 +2,7 @@
  * What devices and links may know of time: `now()` and timers. The simulator's scheduler provides
  * virtual time; a real-time backend can provide wall time behind the same interface.
  */
-import type { Nanos, Timer } from '../sim/index.js';
+import type { Nanos, QueuedEvent, Timer } from '../sim/index.js';
 
 export interface Clock {
   now(): Nanos;
@@ -13,10 +13,11 @@ export interface Clock {
    */
   reserve?(): number;
   atReserved?(time: Nanos, seq: number, fn: () => void): Timer;
-  /** `atReserved` calling a method `fn` on `self` (no closure to allocate or to reach it through). */
-  atReservedMethod?<T>(time: Nanos, seq: number, fn: (this: T) => void, self: T): Timer;
-  /** Queues again, at `time` in the place of `seq`, a timer from `atReserved` that has run. */
-  requeue?(timer: Timer, time: Nanos, seq: number): void;
+  /**
+   * Queues `event` (not queued: new, or it has run) at `time` in the place of `seq`, as
+   * `Scheduler.requeue` does: an object that is its own event, queued again and again.
+   */
+  requeue?(event: QueuedEvent, time: Nanos, seq: number): void;
 }
 
 /** Counts of dropped frames by reason (`drops['ttl-exceeded']`), shared by ports, links and devices. */

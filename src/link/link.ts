@@ -7,10 +7,10 @@
  *
  * Every drop is counted on the link by reason: `mtu-exceeded`, `queue-full`, `loss`, `link-down`.
  */
-import type { Nanos, Rng, Timer } from '../sim/index.js';
+import type { Nanos, QueuedEvent, Rng } from '../sim/index.js';
 import { isVlanTpid, readU16 } from '../wire/index.js';
 import { type Clock, countDrop, type DropCounters } from './clock.js';
-import type { Port } from './port.js';
+import type { Port, Transmitter } from './port.js';
 
 /** Preamble + SFD (8), FCS (4) and inter-frame gap (12): bytes a frame occupies on the wire beyond its own. */
 export const ETHERNET_WIRE_OVERHEAD = 24;
@@ -36,56 +36,87 @@ export const DEFAULT_LINK: Required<LinkProperties> = {
   loss: 0,
 };
 
-/**
- * One direction's transmitter: when each accepted frame finishes serialising, oldest first; and,
- * on a clock that can reserve event order, the frames in flight (a FIFO: they arrive in the order
- * they were sent), of which only the next is in the scheduler's queue.
- */
 const EMPTY = new Uint8Array(0);
 
-class Direction {
+/** Doubles per in-flight slot: arrival time, sequence number, generation tag, transmit-done time. */
+const SLOT = 4;
+const MIN_RING = 16;
+
+/**
+ * One direction's transmitter and the frames it has in flight.
+ *
+ * On a clock that can reserve event order, only the next arrival of the frames in flight (a FIFO:
+ * they arrive in the order they were sent) is in the scheduler's queue; on a clock that can
+ * `requeue`, the direction is itself that event (`QueuedEvent`), so running an arrival touches the
+ * direction and no event object besides. The next frame to arrive is kept in the direction's own
+ * fields (a link that carries one frame at a time touches nothing else); the frames behind it wait
+ * in a ring, each with a slot in one typed array: its arrival time, its place in the event order,
+ * the link generation it left in (negative when the frame is lost) and the time it finishes
+ * serialising. The transmit queue is the frames in flight still serialising (the newest ones).
+ *
+ * Frames outside the ring (on a clock without reserved order, or due before the frames still in
+ * flight from before a link flap: each gets its own event) keep their transmit-done times in a
+ * second ring, allocated when first needed.
+ */
+class Direction implements QueuedEvent, Transmitter {
+  // Fields in the order of use: an arrival and a transmission each read the first few cache lines
+  // of the object only (what they share first, then the arrival's, then the transmission's, then
+  // what neither reads per frame).
+
+  // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
+  queued = false;
+  readonly cancelled = false;
+  readonly fn: () => void = Direction.prototype.arriveNext;
+  readonly self: Direction = this;
+  /** The next frame to arrive (null: none in flight) and its generation tag. */
+  next: Uint8Array | null = null;
+  nextTag = 0;
   /**
-   * When each accepted frame finishes serialising, oldest first: a ring of `doneCount` times from
-   * `doneHead` (grown when full, never reallocated when it drains).
+   * The frames behind `next`: frame `a` (a count of frames put in the ring since the start) sits
+   * in `frames[a & mask]` and its slot at `SLOT * (a & mask)` of `slots`. Waiting: [head, tail);
+   * no frame before `txHead` is still serialising (advanced lazily).
    */
-  private done = new Float64Array(8);
-  private doneHead = 0;
-  private doneCount = 0;
+  head = 0;
+  tail = 0;
+  mask = MIN_RING - 1;
+  frames: Uint8Array[] = new Array(MIN_RING);
+  slots = new Float64Array(MIN_RING * SLOT);
   /**
-   * Frames in flight, oldest first, in a ring: each frame, and beside it in one typed array when it
-   * arrives, its place in the event order, and the link generation it left in (negative when the
-   * frame is lost), so a frame's bookkeeping sits in one cache line.
-   */
-  frames: Uint8Array[] = new Array(16);
-  meta = new Float64Array(16 * 3);
-  first = 0;
-  inFlight = 0;
-  armed = false;
-  /** The event of the last arrival, queued again for the next one. */
-  event: Timer | null = null;
-  /**
-   * The link's generation (both directions count its downs alike), and the frames delivered: kept
-   * here so that an arrival touches the direction and not the link.
+   * The link's generation (both directions count its downs alike), its state (for the sending
+   * port), and the frames delivered: kept here so that a frame touches the direction, not the link.
    */
   generation = 0;
+  up = true;
+  private readonly clock: Clock;
+  readonly to: Port;
   delivered = 0;
-
+  /** When `next` arrives and finishes serialising. */
+  nextArrival = 0;
+  nextDone = 0;
+  txHead = 0;
   /** The link's properties, copied here so that sending a frame reads the direction only. */
   readonly mtu: number;
-  readonly queueFrames: number;
-  readonly delay: Nanos;
   readonly bandwidth: number;
+  readonly delay: Nanos;
+  /** null while nothing taps the link, so sending reads no list. */
+  taps: LinkTap[] | null = null;
   /** Set by the link. */
   loss = 0;
-  taps: LinkTap[] = [];
+  /** Transmit-done times of frames outside the ring, oldest first (null until there is one). */
+  private doneCount = 0;
+  private done: Float64Array | null = null;
+  private doneHead = 0;
+  readonly queueFrames: number;
+  readonly link: Link;
+  readonly from: Port;
+  private readonly rng: Rng;
 
-  constructor(
-    readonly link: Link,
-    readonly from: Port,
-    readonly to: Port,
-    private readonly clock: Clock,
-    private readonly rng: Rng,
-  ) {
+  constructor(link: Link, from: Port, to: Port, clock: Clock, rng: Rng) {
+    this.link = link;
+    this.from = from;
+    this.to = to;
+    this.clock = clock;
+    this.rng = rng;
     this.mtu = link.mtu;
     this.queueFrames = link.queueFrames;
     this.delay = link.delay;
@@ -102,16 +133,17 @@ class Direction {
     const clock = this.clock;
     const now = clock.now();
     // One frame is on the wire; up to `queueFrames` more may wait behind it.
-    if (this.inQueue(now) > this.queueFrames) {
-      this.link.dropped('queue-full', this.from);
-      return;
+    if (this.next !== null || this.doneCount > 0) {
+      if (this.inQueue(now) > this.queueFrames) {
+        this.link.dropped('queue-full', this.from);
+        return;
+      }
     }
-    const start = Math.max(this.busyUntil, now);
+    const start = Math.max(this.busyUntil(), now);
     // As `Link.serialisation`.
     const done = start + Math.round(((frame.length + ETHERNET_WIRE_OVERHEAD) * 8 * 1e9) / this.bandwidth);
-    this.push(done);
     const taps = this.taps;
-    for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
+    if (taps !== null) for (let i = 0; i < taps.length; i++) taps[i]!(frame, this.from, start);
     const lost = this.loss > 0 && this.rng.chance(this.loss);
     const generation = this.generation;
     const arrival = done + this.delay;
@@ -121,26 +153,68 @@ class Direction {
       // up with frames still in flight (the transmitter starts afresh): such a frame, due before
       // the last one waiting, gets its own event.
       const seq = clock.reserve();
-      if (this.inFlight > 0 && arrival < this.lastArrival()) {
+      const tag = lost ? -1 - generation : generation;
+      if (this.next === null) {
+        this.next = frame;
+        this.nextTag = tag;
+        this.nextArrival = arrival;
+        this.nextDone = done;
+        this.arm(arrival, seq);
+        return;
+      }
+      if (arrival < this.lastArrival()) {
+        this.pushOutside(done);
         clock.atReserved(arrival, seq, () => this.arrive(frame, generation, lost));
         return;
       }
-      this.enqueue(frame, arrival, seq, generation, lost);
-      if (!this.armed) this.arm();
+      this.enqueue(frame, arrival, seq, tag, done);
       return;
     }
+    this.pushOutside(done);
     clock.setTimer(done + this.delay - now, () => this.arrive(frame, generation, lost));
   }
 
-  /** When the transmitter finishes the last frame queued so far. */
-  get busyUntil(): Nanos {
-    const n = this.doneCount;
-    return n > 0 ? this.done[(this.doneHead + n - 1) & (this.done.length - 1)]! : 0;
+  /** Frames accepted and not fully transmitted at `now`. */
+  private inQueue(now: Nanos): number {
+    const next = this.next !== null && this.nextDone > now ? 1 : 0;
+    return next + this.inRing(now) + (this.doneCount > 0 ? this.outsideQueue(now) : 0);
   }
 
-  /** Frames accepted and not fully transmitted at `now` (finished ones are forgotten lazily, without events). */
-  inQueue(now: Nanos): number {
-    const done = this.done;
+  /** Frames of the ring still serialising at `now` (advancing `txHead` past those done). */
+  private inRing(now: Nanos): number {
+    let a = Math.max(this.txHead, this.head);
+    const tail = this.tail;
+    if (a < tail) {
+      const slots = this.slots;
+      const mask = this.mask;
+      while (a < tail && slots[SLOT * (a & mask) + 3]! <= now) a++;
+    }
+    this.txHead = a;
+    return tail - a;
+  }
+
+  /**
+   * When the transmitter finishes the last frame accepted so far, or a time not after now when it
+   * is idle (frames from before a link flap count as done: their times were zeroed).
+   */
+  private busyUntil(): Nanos {
+    let until = 0;
+    if (this.next !== null)
+      until = this.tail > this.head ? this.slots[SLOT * ((this.tail - 1) & this.mask) + 3]! : this.nextDone;
+    const n = this.doneCount;
+    if (n === 0) return until;
+    const done = this.done!;
+    return Math.max(until, done[(this.doneHead + n - 1) & (done.length - 1)]!);
+  }
+
+  /** When the last frame in flight arrives (there is one). */
+  private lastArrival(): Nanos {
+    return this.tail > this.head ? this.slots[SLOT * ((this.tail - 1) & this.mask)]! : this.nextArrival;
+  }
+
+  /** Frames outside the ring still serialising at `now` (finished ones are forgotten lazily). */
+  private outsideQueue(now: Nanos): number {
+    const done = this.done!;
     const mask = done.length - 1;
     let head = this.doneHead;
     let n = this.doneCount;
@@ -153,12 +227,12 @@ class Direction {
     return n;
   }
 
-  push(doneAt: Nanos): void {
+  private pushOutside(doneAt: Nanos): void {
     let done = this.done;
     const n = this.doneCount;
-    if (n === done.length) {
-      const grown = new Float64Array(n * 2);
-      for (let k = 0; k < n; k++) grown[k] = done[(this.doneHead + k) & (n - 1)]!;
+    if (done === null || n === done.length) {
+      const grown = new Float64Array(done === null ? 8 : n * 2);
+      for (let k = 0; k < n; k++) grown[k] = done![(this.doneHead + k) & (n - 1)]!;
       this.done = grown;
       this.doneHead = 0;
       done = grown;
@@ -167,62 +241,66 @@ class Direction {
     this.doneCount = n + 1;
   }
 
-  /** When the last frame in flight arrives (there is one). */
-  lastArrival(): Nanos {
-    return this.meta[((this.first + this.inFlight - 1) % this.frames.length) * 3]!;
-  }
-
-  /** Appends a frame in flight. */
-  enqueue(frame: Uint8Array, arrival: Nanos, seq: number, generation: number, lost: boolean): void {
-    let capacity = this.frames.length;
-    if (this.inFlight === capacity) {
-      // Full: unroll into a ring twice the size, oldest first.
-      const frames: Uint8Array[] = new Array(capacity * 2);
-      const meta = new Float64Array(capacity * 6);
-      for (let k = 0; k < capacity; k++) {
-        const from = (this.first + k) % capacity;
-        frames[k] = this.frames[from]!;
-        meta.set(this.meta.subarray(from * 3, from * 3 + 3), k * 3);
-      }
-      this.frames = frames;
-      this.meta = meta;
-      this.first = 0;
-      capacity *= 2;
-    }
-    const at = (this.first + this.inFlight) % capacity;
+  /** Appends a frame behind `next`. */
+  private enqueue(frame: Uint8Array, arrival: Nanos, seq: number, tag: number, done: Nanos): void {
+    if (this.tail - this.head > this.mask) this.grow();
+    const at = this.tail & this.mask;
     this.frames[at] = frame;
-    this.meta[at * 3] = arrival;
-    this.meta[at * 3 + 1] = seq;
-    this.meta[at * 3 + 2] = lost ? -1 - generation : generation;
-    this.inFlight++;
+    const slots = this.slots;
+    slots[SLOT * at] = arrival;
+    slots[SLOT * at + 1] = seq;
+    slots[SLOT * at + 2] = tag;
+    slots[SLOT * at + 3] = done;
+    this.tail++;
   }
 
+  /** Doubles the ring, each frame at its count's place in the larger one. */
+  private grow(): void {
+    const capacity = 2 * (this.mask + 1);
+    const mask = capacity - 1;
+    const frames: Uint8Array[] = new Array(capacity);
+    const slots = new Float64Array(capacity * SLOT);
+    for (let a = this.head; a < this.tail; a++) {
+      const from = a & this.mask;
+      frames[a & mask] = this.frames[from]!;
+      slots.set(this.slots.subarray(SLOT * from, SLOT * from + SLOT), SLOT * (a & mask));
+    }
+    this.frames = frames;
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  /** The link went down: the transmitter starts afresh (the frames in flight are lost on arrival). */
   clear(): void {
+    this.nextDone = 0;
+    for (let a = this.head; a < this.tail; a++) this.slots[SLOT * (a & this.mask) + 3] = 0;
     this.doneHead = 0;
     this.doneCount = 0;
   }
 
   /** Queues the event of the direction's next arrival. */
-  arm(): void {
-    const m = this.first * 3;
-    this.armed = true;
+  private arm(arrival: Nanos, seq: number): void {
     const clock = this.clock;
-    if (this.event !== null && clock.requeue !== undefined)
-      clock.requeue(this.event, this.meta[m]!, this.meta[m + 1]!);
-    else if (clock.atReservedMethod !== undefined)
-      this.event = clock.atReservedMethod(this.meta[m]!, this.meta[m + 1]!, this.arriveNext, this);
-    else this.event = clock.atReserved!(this.meta[m]!, this.meta[m + 1]!, () => this.arriveNext());
+    if (clock.requeue !== undefined) clock.requeue(this, arrival, seq);
+    else clock.atReserved!(arrival, seq, () => this.arriveNext());
   }
 
-  private arriveNext(): void {
-    const i = this.first;
-    const frame = this.frames[i]!;
-    const tag = this.meta[i * 3 + 2]!;
-    this.frames[i] = EMPTY; // delivered frames are not kept alive by the queue
-    this.first = (i + 1) % this.frames.length;
-    this.inFlight--;
-    if (this.inFlight === 0) this.armed = false;
-    else this.arm();
+  /** The event: delivers `next`, and queues the arrival of the frame behind it. */
+  arriveNext(): void {
+    const frame = this.next!;
+    const tag = this.nextTag;
+    if (this.tail > this.head) {
+      const i = this.head & this.mask;
+      const m = SLOT * i;
+      const slots = this.slots;
+      this.next = this.frames[i]!;
+      this.frames[i] = EMPTY; // delivered frames are not kept alive by the ring
+      this.nextArrival = slots[m]!;
+      this.nextTag = slots[m + 2]!;
+      this.nextDone = slots[m + 3]!;
+      this.head++;
+      this.arm(this.nextArrival, slots[m + 1]!);
+    } else this.next = null;
     this.arrive(frame, tag < 0 ? -1 - tag : tag, tag < 0);
   }
 
@@ -298,6 +376,8 @@ export class Link {
     b.link = this;
     this.ab = new Direction(this, a, b, clock, rng);
     this.ba = new Direction(this, b, a, clock, rng);
+    a.tx = this.ab;
+    b.tx = this.ba;
     this.loss = properties.loss ?? DEFAULT_LINK.loss;
   }
 
@@ -339,8 +419,8 @@ export class Link {
 
   private setTaps(taps: LinkTap[]): void {
     this.taps = taps;
-    this.ab.taps = taps;
-    this.ba.taps = taps;
+    this.ab.taps = taps.length > 0 ? taps : null;
+    this.ba.taps = this.ab.taps;
   }
 
   /** Counts a drop (a direction reports its own through this). */
@@ -370,14 +450,22 @@ export class Link {
   detach(): void {
     this.setUp(false);
     this.detached = true;
-    if (this.a.link === this) this.a.link = null;
-    if (this.b.link === this) this.b.link = null;
+    if (this.a.link === this) {
+      this.a.link = null;
+      this.a.tx = null;
+    }
+    if (this.b.link === this) {
+      this.b.link = null;
+      this.b.tx = null;
+    }
   }
 
   setUp(up: boolean): void {
     if (up && this.detached) return;
     if (this.up === up) return;
     this.up = up;
+    this.ab.up = up;
+    this.ba.up = up;
     if (!up) {
       this.ab.generation++; // frames in flight are lost
       this.ba.generation++;

@@ -13,6 +13,13 @@ import type { Link } from './link.js';
 
 export type FrameHandler = (frame: Uint8Array, port: Port) => void;
 
+/** What a linked port sends through: its link's direction away from it. */
+export interface Transmitter {
+  /** Whether the link is up. */
+  readonly up: boolean;
+  transmit(frame: Uint8Array): void;
+}
+
 /** What a device gives `Port.setReceiver`: it is called directly, with no closure per port. */
 export interface FrameReceiver {
   receiveFrame(frame: Uint8Array, port: Port): void;
@@ -30,29 +37,42 @@ export interface PortCounters {
 const ignore: FrameHandler = () => {};
 
 export class Port {
-  link: Link | null = null;
+  // Fields in the order of use: what sending and receiving a frame read comes first.
+
+  /** The link's direction away from this port, set with `link`: sending reads no link object. */
+  tx: Transmitter | null = null;
   /** Received frames go to `receiver` when there is one, else to `handler` (`onReceive`). */
   private receiver: FrameReceiver | null = null;
-  private handler: FrameHandler = ignore;
-  /** Called when the port's link goes up or down (carrier). */
-  onLinkChange: LinkChangeHandler = () => {};
+  /**
+   * The owning device's record for this port (a switch's VLAN state, a host's interface), which
+   * the device reads for every frame from the port it has in hand instead of from an array of its
+   * own; null until the device sets it.
+   */
+  deviceState: unknown = null;
   // Counted on the port itself (one object fewer to touch per frame); `counters` reads them.
-  private txFrames = 0;
-  private txBytes = 0;
   private rxFrames = 0;
   private rxBytes = 0;
-  readonly drops: DropCounters = {};
+  private txFrames = 0;
+  private txBytes = 0;
   /** null while nothing taps the port, so the per-frame check reads nothing more. */
   private taps: PortTap[] | null = null;
+  private handler: FrameHandler = ignore;
+  link: Link | null = null;
+  /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
+  readonly index: number;
+  /** Name of the device that owns the port. */
+  readonly owner: string;
+  /** Port name on that device, e.g. `eth0` or `1`. */
+  readonly name: string;
+  /** Called when the port's link goes up or down (carrier). */
+  onLinkChange: LinkChangeHandler = () => {};
+  readonly drops: DropCounters = {};
 
-  constructor(
-    /** Name of the device that owns the port. */
-    readonly owner: string,
-    /** Port name on that device, e.g. `eth0` or `1`. */
-    readonly name: string,
-    /** Position among the device's ports (a device indexes its per-port state by it); -1 for a bare port. */
-    readonly index = -1,
-  ) {}
+  constructor(owner: string, name: string, index = -1) {
+    this.owner = owner;
+    this.name = name;
+    this.index = index;
+  }
 
   /** What the port does with a received frame; setting it replaces a receiver. */
   get onReceive(): FrameHandler {
@@ -85,16 +105,16 @@ export class Port {
   }
 
   get isUp(): boolean {
-    return this.link?.up === true;
+    return this.tx?.up === true;
   }
 
   send(frame: Uint8Array): void {
-    const link = this.link;
-    if (link === null) {
+    const tx = this.tx;
+    if (tx === null) {
       countDrop(this.drops, 'no-link');
       return;
     }
-    if (!link.up) {
+    if (!tx.up) {
       countDrop(this.drops, 'link-down');
       return;
     }
@@ -102,7 +122,7 @@ export class Port {
     this.txBytes += frame.length;
     const taps = this.taps;
     if (taps !== null) for (const tap of taps) tap(frame, 'tx', this);
-    link.transmit(this, frame);
+    tx.transmit(frame);
   }
 
   /** Called by the link when a frame arrives. */

@@ -56,6 +56,16 @@ function slotOf(mac: Mac, mask: number): number {
   return (h ^ (h >>> 16)) & mask;
 }
 
+/**
+ * The entries a table growing to hold `needed` makes room for: twice as many, up to its capacity,
+ * so that it grows fourfold (a table filling up to thousands of entries is rehashed and
+ * reallocated half as often as when doubling: the tables of a large fabric fill in its first
+ * burst of traffic).
+ */
+function roomFor(needed: number, capacity: number): number {
+  return Math.max(needed, Math.min(2 * needed, capacity));
+}
+
 function emptySlots(slots: number): Float64Array {
   const t = new Float64Array(slots * W);
   for (let i = 4; i < t.length; i += W) t[i] = EMPTY;
@@ -178,7 +188,8 @@ export class BridgeDomain {
   }
 
   private insert(mac: Mac, vtep: Ipv4, lastSeen: Nanos, seq: number, state: number): void {
-    if ((this.count + this.deleted + 1) * 2 > this.slots) this.rebuild(this.count + 1);
+    if ((this.count + this.deleted + 1) * 2 > this.slots)
+      this.rebuild(roomFor(this.count + 1, this.capacity));
     const t = this.table;
     const mask = this.slots - 1;
     let i = slotOf(mac, mask);

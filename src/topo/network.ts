@@ -16,7 +16,7 @@ import { TraceLog, type Tracer, TraceSwitch } from '../devices/trace.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
 import { LiveMigration, type LiveMigrationSpec, type MigrationEnvironment } from '../migration/index.js';
 import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
-import { Rng, type RunOptions, type RunResult, Scheduler, type Timer } from '../sim/index.js';
+import { type QueuedEvent, Rng, type RunOptions, type RunResult, Scheduler } from '../sim/index.js';
 import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
 
 export interface NetworkOptions {
@@ -87,9 +87,7 @@ export class Network {
     setTimer: (delay: number, fn: () => void) => this.scheduler.schedule(delay, fn),
     reserve: () => this.scheduler.reserve(),
     atReserved: (time: number, seq: number, fn: () => void) => this.scheduler.atReserved(time, seq, fn),
-    atReservedMethod: <T>(time: number, seq: number, fn: (this: T) => void, self: T) =>
-      this.scheduler.atReserved(time, seq, fn, self),
-    requeue: (timer: Timer, time: number, seq: number) => this.scheduler.requeue(timer, time, seq),
+    requeue: (event: QueuedEvent, time: number, seq: number) => this.scheduler.requeue(event, time, seq),
   };
 
   /** The overlay's control plane: flood lists, and MAC/IP routes for NVEs in controller mode. */

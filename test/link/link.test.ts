@@ -16,7 +16,7 @@ import {
   l3PayloadLength,
   Port,
 } from '../../src/link/index.js';
-import { MS, Rng, Scheduler, SECOND, type Timer, US } from '../../src/sim/index.js';
+import { MS, type QueuedEvent, Rng, Scheduler, SECOND, US } from '../../src/sim/index.js';
 import {
   arpRequest,
   decodeFrame,
@@ -576,7 +576,7 @@ test('frames in flight wait in a ring with one queued event, in exactly the orde
       Object.assign(clock, {
         reserve: () => s.reserve(),
         atReserved: (t: number, q: number, f: () => void) => s.atReserved(t, q, f),
-        requeue: (timer: Timer, t: number, q: number) => s.requeue(timer, t, q),
+        requeue: (event: QueuedEvent, t: number, q: number) => s.requeue(event, t, q),
       });
     const a = new Port('A', 'a');
     const b = new Port('B', 'b');
