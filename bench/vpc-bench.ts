@@ -12,7 +12,8 @@
  * = 100,000 instances, 10,000 reach pairs): BENCH_VPC_TENANTS (default 10), BENCH_VPC_VPCS per
  * tenant (2), BENCH_VPC_SUBNETS per VPC (5), BENCH_VPC_INSTANCES per subnet (10), BENCH_VPC_REACH
  * pairs (100); the fabric: BENCH_VPC_LEAVES (16), BENCH_VPC_SERVERS per leaf (8), 4 spines.
- * `node --max-old-space-size=16384 dist/bench/vpc-bench.js`.
+ * `node --max-old-space-size=16384 dist/bench/vpc-bench.js`. With `BENCH_VPC_DB=path` it only
+ * measures loading and compiling the intent of that database, in a fresh process.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -205,9 +206,44 @@ export async function runVpcBench() {
       migrateRequestMs: ms(migrateSeconds * 1000),
       migrateApplyMs: ms(migrateSync),
     },
+    databasePath: dbPath,
     databaseBytes: statSync(dbPath).size + (statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
-if (process.argv[1]?.endsWith('vpc-bench.js')) console.log(JSON.stringify(await runVpcBench(), null, 2));
+/**
+ * The compile figures alone, in a fresh process, from a database a run left (`BENCH_VPC_DB=path`):
+ * loading the intent, compiling it whole, and building every tenant's plan (what a restart does).
+ */
+export function compileFromDatabase(path: string) {
+  const store = Store.open(path);
+  const l0 = performance.now();
+  const intent = store.loadIntent();
+  const loadSeconds = (performance.now() - l0) / 1000;
+  store.close();
+  const inventory = new ServiceRuntime({
+    spines: 4,
+    leaves: env('BENCH_VPC_LEAVES', 16),
+    serversPerLeaf: env('BENCH_VPC_SERVERS', 8),
+  }).dataPlane.inventory();
+  const c0 = performance.now();
+  const plan = compile(intent, inventory);
+  const compileSeconds = (performance.now() - c0) / 1000;
+  const r0 = performance.now();
+  new TenantPlans(inventory).update(intent, null);
+  const rebuildSeconds = (performance.now() - r0) / 1000;
+  return {
+    instances: intent.instances.length,
+    planEntries: plan.entries.length,
+    loadIntentSeconds: Number(loadSeconds.toFixed(3)),
+    compileWholeIntentSeconds: Number(compileSeconds.toFixed(3)),
+    rebuildEveryTenantPlanSeconds: Number(rebuildSeconds.toFixed(3)),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+if (process.argv[1]?.endsWith('vpc-bench.js')) {
+  const db = process.env.BENCH_VPC_DB;
+  console.log(JSON.stringify(db ? compileFromDatabase(db) : await runVpcBench(), null, 2));
+}
