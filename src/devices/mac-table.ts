@@ -31,8 +31,8 @@ const MIN_SLOTS = 16;
 /** Doubles per slot: MAC, last seen, state. */
 const W = 3;
 
-/** A slot index for (vlan, mac) among `mask + 1` slots. */
-function slotOf(vlan: number, mac: Mac, mask: number): number {
+/** A slot index for (vlan, mac) among `mask + 1` slots (the overlay's bridge domains use VLAN 0). */
+export function slotOf(vlan: number, mac: Mac, mask: number): number {
   let h = (mac >>> 0) ^ Math.imul(Math.floor(mac / 0x1_0000_0000) | (vlan << 16), 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
@@ -45,7 +45,7 @@ function slotOf(vlan: number, mac: Mac, mask: number): number {
  * reallocated half as often as when doubling: the tables of a large fabric fill in its first
  * burst of traffic).
  */
-function roomFor(needed: number, capacity: number): number {
+export function roomFor(needed: number, capacity: number): number {
   return Math.max(needed, Math.min(2 * needed, capacity));
 }
 

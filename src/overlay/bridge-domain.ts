@@ -15,6 +15,7 @@
  * - the ARP suppression table: IP -> MAC of stations in the BD (local ones snooped from their ARP,
  *   remote ones from the controller), so the local NVE can answer ARP itself.
  */
+import { roomFor, slotOf } from '../devices/mac-table.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
 import type { Vap } from './vap.js';
@@ -49,21 +50,9 @@ const FROM_CONTROLLER = 1;
 const STATIC = 2;
 const MIN_SLOTS = 16;
 
-function slotOf(mac: Mac, mask: number): number {
-  let h = (mac >>> 0) ^ Math.imul(Math.floor(mac / 0x1_0000_0000), 0x9e3779b1);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) & mask;
-}
-
-/**
- * The entries a table growing to hold `needed` makes room for: twice as many, up to its capacity,
- * so that it grows fourfold (a table filling up to thousands of entries is rehashed and
- * reallocated half as often as when doubling: the tables of a large fabric fill in its first
- * burst of traffic).
- */
-function roomFor(needed: number, capacity: number): number {
-  return Math.max(needed, Math.min(2 * needed, capacity));
+/** A slot index for `mac` among `mask + 1` slots: the switch MAC table's hash, with no VLAN. */
+function macSlot(mac: Mac, mask: number): number {
+  return slotOf(0, mac, mask);
 }
 
 function emptySlots(slots: number): Float64Array {
@@ -168,7 +157,7 @@ export class BridgeDomain {
   private find(mac: Mac, now: Nanos): number {
     const t = this.table;
     const mask = this.slots - 1;
-    for (let i = slotOf(mac, mask); ; i = (i + 1) & mask) {
+    for (let i = macSlot(mac, mask); ; i = (i + 1) & mask) {
       const state = t[W * i + 4]!;
       if (state === EMPTY) return -1;
       if (state >= 0 && t[W * i] === mac) {
@@ -192,7 +181,7 @@ export class BridgeDomain {
       this.rebuild(roomFor(this.count + 1, this.capacity));
     const t = this.table;
     const mask = this.slots - 1;
-    let i = slotOf(mac, mask);
+    let i = macSlot(mac, mask);
     while (t[W * i + 4]! >= 0) i = (i + 1) & mask;
     if (t[W * i + 4] === DELETED) this.deleted--;
     t[W * i] = mac;
@@ -215,7 +204,7 @@ export class BridgeDomain {
     const mask = slots - 1;
     for (let j = 0; j < old.length; j += W) {
       if (old[j + 4]! < 0) continue;
-      let i = slotOf(old[j]!, mask);
+      let i = macSlot(old[j]!, mask);
       while (t[W * i + 4] !== EMPTY) i = (i + 1) & mask;
       for (let k = 0; k < W; k++) t[W * i + k] = old[j + k]!;
     }
@@ -330,7 +319,7 @@ export class BridgeDomain {
   private slotOfMac(mac: Mac): number {
     const t = this.table;
     const mask = this.slots - 1;
-    for (let i = slotOf(mac, mask); ; i = (i + 1) & mask) {
+    for (let i = macSlot(mac, mask); ; i = (i + 1) & mask) {
       const state = t[W * i + 4]!;
       if (state === EMPTY) return -1;
       if (state >= 0 && t[W * i] === mac) return i;
