@@ -71,6 +71,9 @@ export interface UdpDatagram {
 
 export type UdpHandler = (datagram: UdpDatagram) => void;
 
+/** A delivered datagram as `udpLog` keeps it: its addresses, ports and size, not its bytes. */
+export type UdpLogEntry = Omit<UdpDatagram, 'payload'> & { readonly length: number };
+
 export interface IpNodeOptions {
   readonly arp?: ArpOptions;
 }
@@ -141,10 +144,11 @@ export abstract class IpNode extends Device {
   private readonly sendChoice: MultipathChoice = newMultipathChoice();
   /**
    * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
-   * order, their payloads copied: a long-running node (a service's gateway answering DHCP for
-   * years of simulated time) neither grows without bound nor keeps the frames' slabs alive.
+   * order, without their bytes (the socket's handler had those): a long-running node (a service's
+   * gateway answering DHCP for years of simulated time) neither grows without bound nor keeps the
+   * frames' slabs alive.
    */
-  readonly udpLog: UdpDatagram[] = [];
+  readonly udpLog: UdpLogEntry[] = [];
   /** UDP datagrams delivered to a socket of this node, in all. */
   udpDelivered = 0;
   private nextId = 1;
@@ -526,17 +530,26 @@ export abstract class IpNode extends Device {
       this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
       return this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
     }
+    const datagramIface = iface?.name ?? null;
     const datagram: UdpDatagram = {
       time: this.now(),
       src: ip.src,
       srcPort: udp.srcPort,
       dst: ip.dst,
       dstPort: udp.dstPort,
-      payload: udp.payload.slice(),
-      iface: iface?.name ?? null,
+      payload: udp.payload,
+      iface: datagramIface,
     };
     if (this.udpLog.length >= 2 * UDP_LOG_LIMIT) this.udpLog.splice(0, UDP_LOG_LIMIT);
-    this.udpLog.push(datagram);
+    this.udpLog.push({
+      time: datagram.time,
+      src: ip.src,
+      srcPort: udp.srcPort,
+      dst: ip.dst,
+      dstPort: udp.dstPort,
+      length: udp.payload.length,
+      iface: datagramIface,
+    });
     this.udpDelivered++;
     if (this.tracer.enabled)
       this.trace(
