@@ -356,6 +356,15 @@ export class VpcDataPlane {
     for (const h of ctx.toStart) h.start();
   }
 
+  /**
+   * A VRF added or removed: its L3 VNI's flood lists are brought in line too (as the whole sync did,
+   * which went over every BD, L3 VNI ones included).
+   */
+  private floodL3(ctx: Ctx, vni: number): void {
+    ctx.flood = true;
+    ctx.floodVnis.add(vni);
+  }
+
   /** Removals waiting for the live migrations under way to resume (run by `settle`). */
   private readonly afterMigrations: (() => void)[] = [];
 
@@ -400,6 +409,7 @@ export class VpcDataPlane {
         const nve = this.nve(e.host);
         if (!nve.vrfs.has(e.vpc)) return;
         this.net.removeVrf(nve, e.vpc);
+        this.floodL3(ctx, e.l3Vni);
         this.external.delete(e.role === 'border' ? e.vpc : '');
         ctx.actions.push(`- vrf ${e.host}/${e.vpc}`);
         return;
@@ -458,6 +468,7 @@ export class VpcDataPlane {
     const router = this.net.addVrf(nve, e.vpc, { l3: { vni: e.l3Vni, transitIp, prefixLength: 16 } });
     this.net.overlay.attachVrf(nve, e.vpc);
     this.forgetOldRouterMac(nve, e.vpc);
+    this.floodL3(ctx, e.l3Vni);
     ctx.dirtyVpcs.add(e.vpc);
     ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${e.l3Vni}, transit ${formatIpv4(transitIp)}/16`);
   }
@@ -778,6 +789,7 @@ export class VpcDataPlane {
             });
             this.net.overlay.attachVrf(nve, vpc);
             this.forgetOldRouterMac(nve, vpc);
+            this.floodL3(ctx, l3.get(vpc)!);
             this.peeringVrfs.set(k, ctx.part);
             ctx.actions.push(`+ vrf ${router.name}: L3 VNI ${l3.get(vpc)}, for peering ${a} <-> ${b}`);
             ctx.dirtyVpcs.add(vpc); // its local blackhole routes
@@ -800,7 +812,9 @@ export class VpcDataPlane {
     for (const [k, part] of [...this.peeringVrfs].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
       if (part !== ctx.part || wantVrfs.has(k)) continue;
       const [host, vpc] = k.split('/') as [string, string];
+      const l3Vni = this.nve(host).vrfs.get(vpc)?.l3Vni;
       this.net.removeVrf(this.nve(host), vpc);
+      if (l3Vni !== undefined && l3Vni !== null) this.floodL3(ctx, l3Vni);
       this.peeringVrfs.delete(k);
       ctx.actions.push(`- vrf ${k} (made for a peering)`);
     }

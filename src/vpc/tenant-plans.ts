@@ -20,6 +20,9 @@
  *   tenants; here a start allocates tenant by tenant, in tenant id order.)
  * - When a tenant's new elastic IP is an address another tenant uses for SNAT, that tenant is
  *   compiled again too, and its SNAT moves (the elastic IP, given by the store, wins).
+ * - When the pool has run out and a change frees a public address, the tenant of the smallest VPC
+ *   waiting for a SNAT address is compiled again too (then the next, while addresses are left), as
+ *   the whole compile would give that VPC the address.
  */
 import { compile, type Reserved } from './compile.js';
 import { EMPTY_INTENT, type FabricInventory, type Intent } from './intent.js';
@@ -65,6 +68,18 @@ function vnisOf(plan: Plan): number[] {
   return [...entriesOf(plan, 'l3-vni').map((e) => e.vni), ...entriesOf(plan, 'l2-vni').map((e) => e.vni)];
 }
 
+/** The smallest VPC of the part with an internet gateway and a VNI but no SNAT address, if any. */
+function waitingVpc(intent: Intent, plan: Plan): string | undefined {
+  if (intent.internetGateways.length === 0) return undefined;
+  const withVni = new Set(entriesOf(plan, 'l3-vni').map((e) => e.vpc));
+  const served = new Set(entriesOf(plan, 'snat').map((e) => e.vpc));
+  let first: string | undefined;
+  for (const g of intent.internetGateways)
+    if (withVni.has(g.vpc) && !served.has(g.vpc) && (first === undefined || naturalCompare(g.vpc, first) < 0))
+      first = g.vpc;
+  return first;
+}
+
 export interface PartChange {
   readonly tenant: string;
   readonly before: Plan;
@@ -75,6 +90,12 @@ export class TenantPlans {
   private readonly parts = new Map<string, { intent: Intent; plan: Plan }>();
   private readonly vniOwner = new Map<number, string>();
   private readonly publicOwner = new Map<string, string>();
+  /**
+   * Tenants with a VPC that has an internet gateway and no SNAT address (the pool was exhausted
+   * when it was compiled), and the smallest such VPC id: when an update frees a public address, the
+   * whole compile would give it to the smallest waiting VPC, so that VPC's tenant is compiled again.
+   */
+  private readonly waiting = new Map<string, string>();
 
   constructor(private readonly fabric: FabricInventory) {}
 
@@ -130,15 +151,30 @@ export class TenantPlans {
     const scope = tenants === null ? new Set([...this.parts.keys(), ...incoming.keys()]) : new Set(tenants);
     const queue = [...scope].sort(naturalCompare);
     const changes = new Map<string, PartChange>();
-    while (queue.length > 0) {
+    const freed = new Set<string>();
+    let served: string | undefined;
+    for (;;) {
+      if (queue.length === 0) {
+        // An address freed and not taken again: the VPC waiting for one that the whole compile
+        // would serve first (the smallest id) gets it. A tenant still waiting after that compile
+        // found no free address: the others would not either.
+        if (served !== undefined && this.waiting.has(served)) break;
+        const free = [...freed].some((a) => !this.publicOwner.has(a));
+        served = free ? this.firstWaiting() : undefined;
+        if (served === undefined) break;
+        queue.push(served);
+      }
       const tenant = queue.shift()!;
       const part = scope.has(tenant) ? (incoming.get(tenant) ?? EMPTY_INTENT) : this.intentOf(tenant);
       const before = this.planOf(tenant);
-      this.release(tenant);
+      for (const a of this.release(tenant)) freed.add(a);
       const after =
         part === EMPTY_INTENT ? EMPTY_PLAN : compile(part, this.fabric, before, this.reservedFor(tenant));
       if (part === EMPTY_INTENT) this.parts.delete(tenant);
       else this.parts.set(tenant, { intent: part, plan: after });
+      const waits = this.fabric.border === null ? undefined : waitingVpc(part, after);
+      if (waits === undefined) this.waiting.delete(tenant);
+      else this.waiting.set(tenant, waits);
       for (const v of vnisOf(after)) this.vniOwner.set(v, tenant);
       for (const a of publicAddresses(part, after)) {
         const holder = this.publicOwner.get(a);
@@ -151,12 +187,25 @@ export class TenantPlans {
     return [...changes.values()].sort((a, b) => naturalCompare(a.tenant, b.tenant));
   }
 
-  /** Frees what `tenant`'s part holds (before it is compiled again). */
-  private release(tenant: string): void {
+  /** The tenant of the smallest VPC waiting for a SNAT address, if any. */
+  private firstWaiting(): string | undefined {
+    let first: { tenant: string; vpc: string } | undefined;
+    for (const [tenant, vpc] of this.waiting)
+      if (first === undefined || naturalCompare(vpc, first.vpc) < 0) first = { tenant, vpc };
+    return first?.tenant;
+  }
+
+  /** Frees what `tenant`'s part holds (before it is compiled again); returns the public addresses freed. */
+  private release(tenant: string): string[] {
     const part = this.parts.get(tenant);
-    if (part === undefined) return;
+    if (part === undefined) return [];
     for (const v of vnisOf(part.plan)) if (this.vniOwner.get(v) === tenant) this.vniOwner.delete(v);
+    const freed: string[] = [];
     for (const a of publicAddresses(part.intent, part.plan))
-      if (this.publicOwner.get(a) === tenant) this.publicOwner.delete(a);
+      if (this.publicOwner.get(a) === tenant) {
+        this.publicOwner.delete(a);
+        freed.push(a);
+      }
+    return freed;
   }
 }

@@ -570,3 +570,22 @@ test('a VRF made only for a peering drops what is for an unused address of its V
     report.actions.join('\n'),
   );
 });
+
+test('after each apply the flood lists are complete: L3 VNI bridge domains included (a full sync changes nothing)', () => {
+  const dp = createServiceDataPlane();
+  const intent = goldenIntent();
+  dp.apply(compile(intent, dp.inventory()));
+  dp.settle();
+  assert.deepEqual(dp.net.overlay.syncFloodLists(), { added: 0, removed: 0 });
+  // Every instance of one hypervisor gone: its VRFs go, and the others' lists drop its VTEP.
+  const host = intent.instances[0]!.host;
+  const fewer = edited(intent, (d) => {
+    d.instances = d.instances.filter((i) => i.host !== host);
+    d.elasticIps = [];
+    for (const t of d.routeTables)
+      t.routes = t.routes.filter((r: { target: { kind: string } }) => r.target.kind !== 'instance');
+  });
+  dp.apply(compile(fewer, dp.inventory(), dp.plan));
+  dp.settle();
+  assert.deepEqual(dp.net.overlay.syncFloodLists(), { added: 0, removed: 0 });
+});

@@ -197,3 +197,54 @@ test('the data plane applied per tenant: a change to one tenant touches only its
   assert.equal(dp.instance('t1-vpc-0-i-0'), undefined);
   assert.ok(dp.instance('t0-vpc-0-i-0'));
 });
+
+test('an address freed by one tenant goes to another tenant waiting for one, as the whole compile gives it', () => {
+  // A pool with two usable addresses and three VPCs with an internet gateway: the third waits.
+  const golden = goldenInventory();
+  const inventory = { ...golden, border: { ...golden.border!, publicPool: '203.0.113.0/30' } };
+  const plans = new TenantPlans(inventory);
+  const drafts: (TenantDraft | null)[] = [null, null, null];
+  let whole: Plan = EMPTY_PLAN;
+  const step = (t: number, draft: TenantDraft | null) => {
+    drafts[t] = draft;
+    const intent = intentOf(drafts);
+    plans.update(splitByTenant(intent).get(`t${t}`) ?? EMPTY_INTENT, new Set([`t${t}`]));
+    whole = compile(intent, inventory, whole);
+    assert.deepEqual(merged(plans), whole);
+  };
+  for (const t of [0, 1, 2]) step(t, { vpcs: [{ subnets: 1, igw: true, instances: [] }] });
+  assert.equal(entriesOf(plans.planOf('t2'), 'snat').length, 0, 't2 waits: the pool is exhausted');
+  // t0 drops its internet gateway: its address is free, and t2's VPC gets it.
+  step(0, { vpcs: [{ subnets: 1, igw: false, instances: [] }] });
+  assert.equal(entriesOf(plans.planOf('t2'), 'snat').length, 1);
+});
+test('property, with a public pool that runs out: the parts are still the whole compile against the whole previous plan', () => {
+  const golden = goldenInventory();
+  const inventory = { ...golden, border: { ...golden.border!, publicPool: '203.0.113.0/29' } };
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ tenant: fc.nat(3), draft: fc.option(tenantArb, { freq: 5 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      (steps) => {
+        const plans = new TenantPlans(inventory);
+        const drafts: (TenantDraft | null)[] = [null, null, null, null];
+        let whole: Plan = EMPTY_PLAN;
+        for (const step of steps) {
+          drafts[step.tenant] = step.draft;
+          const intent = intentOf(drafts);
+          const tenant = `t${step.tenant}`;
+          plans.update(splitByTenant(intent).get(tenant) ?? EMPTY_INTENT, new Set([tenant]));
+          whole = compile(intent, inventory, whole);
+          assert.deepEqual(merged(plans), whole);
+        }
+        const vnis = [...entriesOf(whole, 'l2-vni'), ...entriesOf(whole, 'l3-vni')].map((e) => e.vni);
+        assert.equal(new Set(vnis).size, vnis.length, 'no VNI twice');
+        const publicIps = entriesOf(whole, 'snat').map((e) => e.publicIp);
+        assert.equal(new Set(publicIps).size, publicIps.length, 'no SNAT address twice');
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
