@@ -75,6 +75,7 @@ import {
 import { FABRIC_BLOCKS } from './addresses.js';
 import { diffPlans } from './diff.js';
 import type { FabricInventory } from './intent.js';
+import { PartIndex } from './part-index.js';
 import {
   type AclRuleEntry,
   compareEntries,
@@ -193,13 +194,13 @@ export class VpcDataPlane {
   /** Border VRF external links, by VPC: the /30 index used. */
   private readonly external = new Map<string, number>();
   /** VRFs (`host/vpc`) the data plane added only to carry a peering (the plan has no VRF there), and their part. */
-  private readonly peeringVrfs = new Map<string, string>();
+  private readonly peeringVrfs = new PartIndex<string>();
   /** The part of each peering pair with an index. */
-  private readonly peeringPart = new Map<string, string>();
+  private readonly peeringPairs = new PartIndex<string>();
   /** Peering pairs (`a|b`): the /30 index of their links (unique over every part). */
   private readonly peeringIndex = new Map<string, number>();
   /** Peering links made, `host/a|b`, and the part they belong to. */
-  private readonly peeringLinks = new Map<string, string>();
+  private readonly peeringLinks = new PartIndex<string>();
 
   constructor(
     readonly net: Network,
@@ -777,7 +778,7 @@ export class VpcDataPlane {
         n = 0;
         while (used.has(n)) n++;
         this.peeringIndex.set(key, n);
-        this.peeringPart.set(key, ctx.part);
+        this.peeringPairs.set(key, ctx.part);
       }
       for (const host of [...new Set([...ha, ...hb])].sort()) {
         const nve = this.nve(host);
@@ -800,8 +801,8 @@ export class VpcDataPlane {
         this.wirePeering(ctx, host, a, b, n);
       }
     }
-    for (const [link, part] of [...this.peeringLinks].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-      if (part !== ctx.part || wantLinks.has(link)) continue;
+    for (const link of this.peeringLinks.keysOf(ctx.part).sort()) {
+      if (wantLinks.has(link)) continue;
       const [host, key] = [link.slice(0, link.indexOf('/')), link.slice(link.indexOf('/') + 1)];
       const [a, b] = key.split('|') as [string, string];
       this.unwirePeering(host, a, b);
@@ -809,8 +810,8 @@ export class VpcDataPlane {
       this.markPeeringSubnets(ctx, a, b);
       ctx.actions.push(`- peering link ${host}: ${a} <-> ${b}`);
     }
-    for (const [k, part] of [...this.peeringVrfs].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-      if (part !== ctx.part || wantVrfs.has(k)) continue;
+    for (const k of this.peeringVrfs.keysOf(ctx.part).sort()) {
+      if (wantVrfs.has(k)) continue;
       const [host, vpc] = k.split('/') as [string, string];
       const l3Vni = this.nve(host).vrfs.get(vpc)?.l3Vni;
       this.net.removeVrf(this.nve(host), vpc);
@@ -818,10 +819,10 @@ export class VpcDataPlane {
       this.peeringVrfs.delete(k);
       ctx.actions.push(`- vrf ${k} (made for a peering)`);
     }
-    for (const [key, part] of [...this.peeringPart])
-      if (part === ctx.part && !pairs.has(key)) {
+    for (const key of this.peeringPairs.keysOf(ctx.part))
+      if (!pairs.has(key)) {
         this.peeringIndex.delete(key);
-        this.peeringPart.delete(key);
+        this.peeringPairs.delete(key);
       }
   }
 
@@ -840,8 +841,8 @@ export class VpcDataPlane {
         .filter((v) => v.vpc === vpc)
         .map((v) => v.host),
     );
-    for (const [k, part] of this.peeringVrfs)
-      if (part === ctx.part && k.endsWith(`/${vpc}`)) hosts.add(k.slice(0, -vpc.length - 1));
+    for (const k of this.peeringVrfs.keysOf(ctx.part))
+      if (k.endsWith(`/${vpc}`)) hosts.add(k.slice(0, -vpc.length - 1));
     for (const host of [...hosts].sort()) {
       const router = this.vrf(host, vpc);
       if (router === undefined) continue;
