@@ -46,7 +46,7 @@
  */
 import type { AclRuleSpec } from '../devices/acl.js';
 import type { DhcpServer } from '../devices/dhcp-server.js';
-import type { Host } from '../devices/host.js';
+import { Host } from '../devices/host.js';
 import type { Route } from '../devices/route-table.js';
 import type { Router } from '../devices/router.js';
 import {
@@ -209,7 +209,11 @@ export class VpcDataPlane {
   ) {
     for (const n of fabric.nves) this.nves.set(n.name, n);
     this.publicPool = options.publicPool ?? '203.0.113.0/24';
+    for (const n of net.nodes.values()) if (n instanceof Host) this.fabricHosts.push(n);
   }
+
+  /** The hosts of the fabric itself (the internet's `web`), not instances: there from the start. */
+  readonly fabricHosts: Host[] = [];
 
   /** The plan applied: every part's entries, in plan order. */
   get plan(): Plan {

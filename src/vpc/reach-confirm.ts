@@ -15,7 +15,7 @@
  * when some host of the network has it (the `web` host behind the internet router), or by the
  * instance an elastic IP of the plan is bound to; instance ids are looked up on the data plane.
  */
-import { Host } from '../devices/host.js';
+import type { Host } from '../devices/host.js';
 import { type TraceEvent, TraceLog, TraceSwitch } from '../devices/trace.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
@@ -64,7 +64,6 @@ export function resolveProbeEnds(
   srcId: string,
   dstRef: string,
 ): ProbeEnds | { error: string } {
-  const net = dp.net;
   const src = dp.instance(srcId);
   if (src === undefined) return { error: `${srcId} is not on the data plane (stopped or unknown)` };
   const srcInstance = intent.instances.find((i) => i.id === srcId);
@@ -83,10 +82,7 @@ export function resolveProbeEnds(
   // An elastic IP: the instance it is bound to answers (1:1 NAT on the border).
   const eip = entriesOf(plan, 'static-nat').find((e) => e.publicIp === formatIpv4(ipv4));
   if (eip !== undefined) dst = dp.instance(eip.instance);
-  if (dst === undefined)
-    dst = [...net.nodes.values()].find(
-      (n): n is Host => n instanceof Host && !dp.instances.has(n.name) && n.ownsAddress(ipv4),
-    );
+  if (dst === undefined) dst = dp.fabricHosts.find((h) => h.ownsAddress(ipv4));
   if (dst === undefined) {
     // Only the source's tenant's instances (tenants share addresses), those of its VPC first.
     const vpcOf = (subnet: string) => intent.subnets.find((n) => n.id === subnet)?.vpc;
