@@ -37,7 +37,7 @@ import {
 } from '../vpc/probe.js';
 import type { ReachQuery } from '../vpc/reach.js';
 import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
-import { type PartChange, TenantPlans } from '../vpc/tenant-plans.js';
+import { type PartChange, splitByTenant, TenantPlans } from '../vpc/tenant-plans.js';
 import { parseIpv4Address } from '../wire/index.js';
 import { validationHooks } from './intent-checks.js';
 
@@ -87,7 +87,7 @@ function mergePlans(parts: readonly Plan[]): Plan {
 
 export class ServiceRuntime {
   dataPlane: VpcDataPlane;
-  private plans: TenantPlans;
+  private readonly plans: TenantPlans;
   /** Elastic IPs bound on the border, by address: the tenant whose instance answers there. */
   private readonly eipOwner = new Map<string, string>();
   /** The tenant of each instance, and each tenant's instances (the API's ownership question, without a scan). */
@@ -189,9 +189,10 @@ export class ServiceRuntime {
   ): { added: number; changed: number; removed: number; text: string[] } {
     const shown = [...tenants].filter((t) => tenant === null || t === tenant).sort();
     const before = mergePlans(shown.map((t) => this.plans.planOf(t)));
+    const parts = splitByTenant(intent);
     const after = shown.map((t) => {
-      const part = ofTenant(intent, t);
-      return part.tenants.length === 0 ? EMPTY_PLAN : this.plans.preview(t, part);
+      const part = parts.get(t);
+      return part === undefined ? EMPTY_PLAN : this.plans.preview(t, part);
     });
     const diff = diffPlans(before, mergePlans(after));
     return {
@@ -241,14 +242,4 @@ export class ServiceRuntime {
     const { intent, plan } = this.scope(query.from, query.to);
     return traceProbe(this.dataPlane, intent, plan, query);
   }
-}
-
-/** `tenant`'s objects of `intent`. */
-function ofTenant(intent: Intent, tenant: string): Intent {
-  const out: Record<string, unknown[]> = {};
-  for (const key of Object.keys(EMPTY_INTENT) as (keyof Intent)[])
-    out[key] = (intent[key] as readonly { id: string; tenant?: string }[]).filter((o) =>
-      key === 'tenants' ? o.id === tenant : o.tenant === tenant,
-    );
-  return out as unknown as Intent;
 }
