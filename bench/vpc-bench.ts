@@ -60,6 +60,7 @@ export async function runVpcBench() {
   const runtime = new ServiceRuntime({ spines: 4, leaves, serversPerLeaf });
   const fabricSeconds = (performance.now() - b0) / 1000;
   const store = Store.open(dbPath, { hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
+  runtime.persistAllocations(store.loadAllocations(), (changes) => store.saveAllocations(changes));
   const admin = store.ensureAdminToken().created!;
   store.publish();
   const app = buildServer({ store, runtime });

@@ -10,13 +10,14 @@
  * part of the plan, and reachability (the static analysis, confirmed by a real packet). Another
  * tenant's instance is unknown here as everywhere in the API (404).
  */
-import type { IntentHooks } from '../store/store.js';
+import type { AllocationChanges, AllocationKind, IntentHooks } from '../store/store.js';
 import {
   type ApplyCounts,
   type ApplyReport,
   createServiceDataPlane,
   type VpcDataPlane,
 } from '../vpc/apply.js';
+import { type Allocations, allocationsOf } from '../vpc/compile.js';
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
 import {
@@ -105,6 +106,19 @@ export class ServiceRuntime {
     this.plans = new TenantPlans(this.dataPlane.inventory());
   }
 
+  /** Where each change's allocations go (`persistAllocations`), or nowhere. */
+  private saveAllocations: ((changes: AllocationChanges) => void) | null = null;
+
+  /**
+   * Keeps the compiler's allocations (VNIs, SNAT addresses) across restarts: `saved` are those
+   * stored before (the start's compile gives every object what it had), and each change's new or
+   * released ones go to `save` (`vnet serve` stores them in the database). Call before the first sync.
+   */
+  persistAllocations(saved: Allocations, save: (changes: AllocationChanges) => void): void {
+    this.plans.restore(saved);
+    this.saveAllocations = save;
+  }
+
   /** The hypervisors instances can be placed on. */
   hypervisors(): string[] {
     return this.dataPlane.inventory().hypervisors.map((h) => h.name);
@@ -129,6 +143,7 @@ export class ServiceRuntime {
     const started = performance.now();
     const changes = this.plans.update(intent, tenants);
     this.index(changes);
+    this.persist(changes);
     let report: ApplyReport;
     try {
       report = mergeReports(changes.map((c) => this.dataPlane.apply(c.after, c.tenant)));
@@ -149,6 +164,28 @@ export class ServiceRuntime {
         `applying the change failed (${this.lastError}); the fabric was rebuilt from the whole plan`,
       );
     return report;
+  }
+
+  /** Hands what the changed parts allocated or released to `saveAllocations`. */
+  private persist(changes: readonly PartChange[]): void {
+    if (this.saveAllocations === null) return;
+    const set: { object: string; kind: AllocationKind; value: string | number }[] = [];
+    const drop: { object: string; kind: AllocationKind }[] = [];
+    for (const { before, after } of changes) {
+      const was = allocationsOf(before);
+      const now = allocationsOf(after);
+      for (const [kind, a, b] of [
+        ['l3-vni', was.l3Vni, now.l3Vni],
+        ['l2-vni', was.l2Vni, now.l2Vni],
+        ['snat', was.snat, now.snat],
+      ] as const) {
+        for (const [object, value] of b as ReadonlyMap<string, string | number>)
+          if ((a as ReadonlyMap<string, string | number>).get(object) !== value)
+            set.push({ object, kind, value });
+        for (const object of a.keys()) if (!b.has(object)) drop.push({ object, kind });
+      }
+    }
+    if (set.length + drop.length > 0) this.saveAllocations({ set, drop });
   }
 
   /** Keeps the ownership indexes in line with the changed parts. */

@@ -59,6 +59,8 @@ export async function runServe(
     err.line(`vnet serve: ${path}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+  // VNIs and SNAT addresses survive a restart: the start's compile gives every object what it had.
+  runtime.persistAllocations(store.loadAllocations(), (changes) => store.saveAllocations(changes));
   try {
     adminToken = store.ensureAdminToken(process.env.VNET_ADMIN_TOKEN || undefined).created;
   } catch (error) {

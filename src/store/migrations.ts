@@ -100,6 +100,20 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    name: 'the compiler allocations kept across restarts',
+    sql: `
+      -- What the compiler handed out (a VPC's L3 VNI and SNAT address, a subnet's VNI), so that a
+      -- restart gives every object what it had; a row goes with its object.
+      CREATE TABLE allocations (
+        object TEXT NOT NULL REFERENCES objects (id) ON DELETE CASCADE,
+        kind   TEXT NOT NULL CHECK (kind IN ('l3-vni', 'l2-vni', 'snat')),
+        value  TEXT NOT NULL,
+        PRIMARY KEY (object, kind)
+      );
+    `,
+  },
 ];
 
 /** Applies the missing migrations; returns the schema version now in force. */

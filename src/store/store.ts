@@ -35,6 +35,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Allocations } from '../vpc/compile.js';
 import { EMPTY_INTENT, type Intent, OBJECT_KINDS, type ObjectKind } from '../vpc/intent.js';
 import { type Cidr, formatIpv4, type Ipv4, parseCidr, parseIpv4Address } from '../wire/index.js';
 import {
@@ -72,6 +73,18 @@ export const MAX_PAGE = 1000;
  * a change costs what its tenants hold, not what the service holds. What crosses tenants (names of
  * tenants, instance MACs, elastic IP addresses, ids) is kept unique by the database's indexes.
  */
+export type AllocationKind = 'l3-vni' | 'l2-vni' | 'snat';
+
+/** Allocation rows to store and to drop (see `saveAllocations`). */
+export interface AllocationChanges {
+  readonly set: readonly {
+    readonly object: string;
+    readonly kind: AllocationKind;
+    readonly value: string | number;
+  }[];
+  readonly drop: readonly { readonly object: string; readonly kind: AllocationKind }[];
+}
+
 export interface IntentHooks {
   /** Inside the transaction, with the touched tenants' intent as it would be: any problem aborts the change (422). */
   check?(intent: Intent, tenants: ReadonlySet<string>): readonly Problem[];
@@ -849,6 +862,42 @@ export class Store {
     rows.sort((a, b) => a.seq - b.seq);
     for (const row of rows) out[OBJECT_KINDS[row.kind].key]!.push(JSON.parse(row.body));
     return out as unknown as Intent;
+  }
+
+  /** The compiler's allocations stored by `saveAllocations` (what a restart compiles with). */
+  loadAllocations(): Allocations {
+    const l3Vni = new Map<string, number>();
+    const l2Vni = new Map<string, number>();
+    const snat = new Map<string, string>();
+    for (const r of this.db
+      .prepare('SELECT object, kind, value FROM allocations ORDER BY object, kind')
+      .all() as {
+      object: string;
+      kind: AllocationKind;
+      value: string;
+    }[]) {
+      if (r.kind === 'snat') snat.set(r.object, r.value);
+      else (r.kind === 'l3-vni' ? l3Vni : l2Vni).set(r.object, Number(r.value));
+    }
+    return { l3Vni, l2Vni, snat };
+  }
+
+  /**
+   * Stores what the compiler handed out since the last call, in one transaction: `set` rows
+   * (an object gone by now is skipped: its row would go with it anyway), `drop` rows.
+   */
+  saveAllocations(changes: AllocationChanges): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO allocations (object, kind, value) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM objects WHERE id = ?)
+       ON CONFLICT (object, kind) DO UPDATE SET value = excluded.value`,
+    );
+    const remove = this.db.prepare('DELETE FROM allocations WHERE object = ? AND kind = ?');
+    this.db
+      .transaction(() => {
+        for (const r of changes.set) upsert.run(r.object, r.kind, String(r.value), r.object);
+        for (const r of changes.drop) remove.run(r.object, r.kind);
+      })
+      .immediate();
   }
 
   /** Instances per hypervisor (every configured one, zero included). */

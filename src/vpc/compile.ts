@@ -93,10 +93,30 @@ export interface Reserved {
 
 const NOTHING_RESERVED: Reserved = { vni: () => false, publicIp: () => false };
 
+/**
+ * What a compile keeps from before, by object id: each VPC's L3 VNI, each subnet's VNI, each VPC's
+ * SNAT address. A previous plan holds them; the service also stores them, so that a restart (which
+ * compiles with no plan applied yet) gives every object what it had.
+ */
+export interface Allocations {
+  readonly l3Vni: ReadonlyMap<string, number>;
+  readonly l2Vni: ReadonlyMap<string, number>;
+  readonly snat: ReadonlyMap<string, string>;
+}
+
+/** The allocations a plan holds. */
+export function allocationsOf(plan: Plan): Allocations {
+  return {
+    l3Vni: new Map(entriesOf(plan, 'l3-vni').map((e) => [e.key, e.vni])),
+    l2Vni: new Map(entriesOf(plan, 'l2-vni').map((e) => [e.key, e.vni])),
+    snat: new Map(entriesOf(plan, 'snat').map((e) => [e.key, e.publicIp])),
+  };
+}
+
 export function compile(
   intent: Intent,
   fabric: FabricInventory,
-  previous?: Plan,
+  previous?: Plan | Allocations,
   reserved: Reserved = NOTHING_RESERVED,
 ): Plan {
   const entries: PlanEntry[] = [];
@@ -124,17 +144,22 @@ export function compile(
   const border = fabric.border;
 
   // VNIs, stable across compiles.
-  const prev = previous ?? { version: PLAN_VERSION, entries: [] };
+  const prev: Allocations =
+    previous === undefined
+      ? allocationsOf({ version: PLAN_VERSION, entries: [] })
+      : 'entries' in previous
+        ? allocationsOf(previous)
+        : previous;
   const l3 = allocateStable(
     vpcs.map((v) => v.id),
-    new Map(entriesOf(prev, 'l3-vni').map((e) => [e.key, e.vni])),
+    prev.l3Vni,
     VPC_L3VNI_BASE,
     VNI_LIMIT,
     reserved.vni,
   );
   const l2 = allocateStable(
     subnets.map((s) => s.id),
-    new Map(entriesOf(prev, 'l2-vni').map((e) => [e.key, e.vni])),
+    prev.l2Vni,
     SUBNET_VNI_BASE,
     SUBNET_VNI_LIMIT,
     reserved.vni,
@@ -385,7 +410,7 @@ export function compile(
     const pool = parseCidr(border.publicPool);
     const eipAddresses = new Set(intent.elasticIps.map((e) => e.address));
     const snatVpcs = vpcs.filter((v) => igwOfVpc.has(v.id) && l3.has(v.id));
-    const prevSnat = new Map(entriesOf(prev, 'snat').map((e) => [e.key, e.publicIp]));
+    const prevSnat = prev.snat;
     const snatIp = new Map<string, string>();
     if (pool !== undefined) {
       const usable = (a: number | undefined): a is number =>

@@ -24,7 +24,7 @@
  *   waiting for a SNAT address is compiled again too (then the next, while addresses are left), as
  *   the whole compile would give that VPC the address.
  */
-import { compile, type Reserved } from './compile.js';
+import { type Allocations, compile, type Reserved } from './compile.js';
 import { EMPTY_INTENT, type FabricInventory, type Intent } from './intent.js';
 import { EMPTY_PLAN, entriesOf, naturalCompare, type Plan } from './plan.js';
 
@@ -97,7 +97,22 @@ export class TenantPlans {
    */
   private readonly waiting = new Map<string, string>();
 
+  /**
+   * Allocations stored before a restart, by object id: what a tenant compiled for the first time
+   * since the start keeps (so its VNIs and SNAT addresses are the ones it had).
+   */
+  private restored: Allocations | null = null;
+
   constructor(private readonly fabric: FabricInventory) {}
+
+  /** Allocations from before a restart, for the tenants not compiled yet. */
+  restore(allocations: Allocations): void {
+    this.restored = allocations;
+    this.restoredOwners = {
+      vni: new Map([...allocations.l3Vni, ...allocations.l2Vni].map(([object, vni]) => [vni, object])),
+      publicIp: new Map([...allocations.snat].map(([vpc, address]) => [address, vpc])),
+    };
+  }
 
   /** The tenants with a part, in id order. */
   tenants(): string[] {
@@ -120,18 +135,32 @@ export class TenantPlans {
   }
 
   /** What others hold, seen from `tenant`'s compile. */
-  private reservedFor(tenant: string): Reserved {
+  private reservedFor(tenant: string, part?: Intent): Reserved {
+    // Until every tenant has been compiled since a restart, what the others had before it is
+    // theirs too: a new object of this tenant must not take a VNI or address they will keep.
+    const restored = this.restoredOwners;
+    const mine = new Set(
+      restored === null || part === undefined
+        ? []
+        : [...part.vpcs.map((v) => v.id), ...part.subnets.map((x) => x.id)],
+    );
+    const heldBefore = (object: string | undefined) => object !== undefined && !mine.has(object);
     return {
       vni: (v) => {
         const owner = this.vniOwner.get(v);
-        return owner !== undefined && owner !== tenant;
+        if (owner !== undefined) return owner !== tenant;
+        return restored !== null && heldBefore(restored.vni.get(v));
       },
       publicIp: (a) => {
         const owner = this.publicOwner.get(a);
-        return owner !== undefined && owner !== tenant;
+        if (owner !== undefined) return owner !== tenant;
+        return restored !== null && heldBefore(restored.publicIp.get(a));
       },
     };
   }
+
+  /** The restored allocations by value: which object had each VNI and SNAT address. */
+  private restoredOwners: { vni: Map<number, string>; publicIp: Map<string, string> } | null = null;
 
   /**
    * Compiles `tenant`'s part as it would be with `intent` (its objects only), without keeping it:
@@ -168,8 +197,11 @@ export class TenantPlans {
       const part = scope.has(tenant) ? (incoming.get(tenant) ?? EMPTY_INTENT) : this.intentOf(tenant);
       const before = this.planOf(tenant);
       for (const a of this.release(tenant)) freed.add(a);
+      const previous = this.parts.has(tenant) || this.restored === null ? before : this.restored;
       const after =
-        part === EMPTY_INTENT ? EMPTY_PLAN : compile(part, this.fabric, before, this.reservedFor(tenant));
+        part === EMPTY_INTENT
+          ? EMPTY_PLAN
+          : compile(part, this.fabric, previous, this.reservedFor(tenant, part));
       if (part === EMPTY_INTENT) this.parts.delete(tenant);
       else this.parts.set(tenant, { intent: part, plan: after });
       const waits = this.fabric.border === null ? undefined : waitingVpc(part, after);
@@ -183,6 +215,11 @@ export class TenantPlans {
         this.publicOwner.set(a, tenant);
       }
       changes.set(tenant, { tenant, before: changes.get(tenant)?.before ?? before, after });
+    }
+    // Every tenant compiled (a start): the restored allocations have all been taken up.
+    if (tenants === null) {
+      this.restored = null;
+      this.restoredOwners = null;
     }
     return [...changes.values()].sort((a, b) => naturalCompare(a.tenant, b.tenant));
   }

@@ -11,7 +11,7 @@ import { tempDb } from '../helpers/service.js';
 test('kill -9 the server, start it again: tenants, tokens, objects and allocations are all back', async () => {
   const db = tempDb('vnet-restart-');
   const first = await serveProcess(['--db', db]);
-  assert.match(first.stdout(), /state in .*vnet\.db \(SQLite wal, synchronous=FULL, schema 2\)/);
+  assert.match(first.stdout(), /state in .*vnet\.db \(SQLite wal, synchronous=FULL, schema 3\)/);
   const admin = first.adminToken;
   assert.ok(admin, 'the first start prints the admin token');
   const tenant = (await call(first.url, admin, 'POST', '/v1/tenants', { name: 'acme' })).body;
@@ -70,6 +70,24 @@ test('kill -9 the server, start it again: tenants, tokens, objects and allocatio
         ];
       }),
     );
+  // A subnet made and deleted between two others: the later one holds VNI 100002 with 100001 free,
+  // which a compile from nothing would hand out differently; the stored allocations keep it.
+  const gone = (
+    await call(first.url, token, 'POST', '/v1/subnets', { name: 'gone', vpc: vpc.id, cidr: '10.0.2.0/24' })
+  ).body;
+  const kept = (
+    await call(first.url, token, 'POST', '/v1/subnets', { name: 'kept', vpc: vpc.id, cidr: '10.0.3.0/24' })
+  ).body;
+  assert.equal((await call(first.url, token, 'DELETE', `/v1/subnets/${gone.id}`)).status, 204);
+  const vnis = async (url: string) =>
+    Object.fromEntries(
+      (await call(url, token, 'GET', '/v1/plan')).body.entries
+        .filter((e: { kind: string }) => e.kind === 'l2-vni' || e.kind === 'l3-vni')
+        .map((e: { key: string; vni: number }) => [e.key, e.vni]),
+    );
+  const vnisBefore = await vnis(first.url);
+  assert.deepEqual(vnisBefore, { [vpc.id]: 900000, [subnet.id]: 100000, [kept.id]: 100002 });
+  const planBefore = (await call(first.url, token, 'GET', '/v1/plan')).body.text;
   const before = await answers(first.url);
   assert.deepEqual(
     before.map((a) => a.slice(0, 3)),
@@ -89,8 +107,11 @@ test('kill -9 the server, start it again: tenants, tokens, objects and allocatio
     assert.deepEqual((await call(second.url, token, 'GET', `/v1/vpcs/${vpc.id}`)).body, vpc);
     const instances = (await call(second.url, token, 'GET', '/v1/instances?limit=100')).body.items;
     assert.equal(instances.length, 42);
-    // The data plane is rebuilt from the stored intent: the same answers, packets included.
+    // The data plane is rebuilt from the stored intent: the same answers, packets included, and
+    // the same plan (every VNI as it was).
     assert.deepEqual(await answers(second.url), before);
+    assert.deepEqual(await vnis(second.url), vnisBefore);
+    assert.deepEqual((await call(second.url, token, 'GET', '/v1/plan')).body.text, planBefore);
     assert.deepEqual(
       instances.map((i: { id: string }) => i.id).sort(),
       [...burst.map((r) => r.body.id), ...pair.map((p) => p.id)].sort(),

@@ -10,30 +10,31 @@ import { type Intent, OBJECT_KINDS } from '../../src/vpc/intent.js';
 import { cidr, ip } from '../../src/wire/index.js';
 import { tempDb } from '../helpers/service.js';
 
-test('WAL, synchronous=FULL, foreign keys on; migrations 1 and 2 recorded; reopening applies nothing twice', () => {
+test('WAL, synchronous=FULL, foreign keys on; migrations 1 to 3 recorded; reopening applies nothing twice', () => {
   const path = tempDb('vnet-store-');
   const store = Store.open(path);
   assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: 2, foreignKeys: 1 });
-  assert.equal(store.schemaVersion, 2);
+  assert.equal(store.schemaVersion, 3);
   store.close();
   const again = Store.open(path);
-  assert.equal(again.schemaVersion, 2);
+  assert.equal(again.schemaVersion, 3);
   again.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
     { version: 1, name: MIGRATIONS[0]!.name },
     { version: 2, name: MIGRATIONS[1]!.name },
+    { version: 3, name: MIGRATIONS[2]!.name },
   ]);
   db.close();
 });
 
 test('migrations apply in order, once; a database from a newer vnet is refused', () => {
   const db = new Database(':memory:');
-  const extra = [...MIGRATIONS, { version: 3, name: 'three', sql: 'CREATE TABLE three (x INTEGER)' }];
-  assert.equal(migrate(db, extra), 3);
-  assert.equal(migrate(db, extra), 3);
-  assert.equal((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n, 3);
-  assert.throws(() => migrate(db, MIGRATIONS), /schema version 3, newer than this vnet knows \(2\)/);
+  const extra = [...MIGRATIONS, { version: 4, name: 'four', sql: 'CREATE TABLE four (x INTEGER)' }];
+  assert.equal(migrate(db, extra), 4);
+  assert.equal(migrate(db, extra), 4);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n, 4);
+  assert.throws(() => migrate(db, MIGRATIONS), /schema version 4, newer than this vnet knows \(3\)/);
   db.close();
 });
 
@@ -251,7 +252,7 @@ test('instances per hypervisor are kept by triggers (create, move, delete), and 
     insert.run(id, 'instance', id, JSON.stringify({ id, host }));
   old.close();
   const store = Store.open(path, { hypervisors: ['leaf1-srv1', 'leaf2-srv1', 'leaf2-srv2'] });
-  assert.equal(store.schemaVersion, 2);
+  assert.equal(store.schemaVersion, 3);
   assert.deepEqual(store.hypervisorLoad(), [
     { name: 'leaf1-srv1', instances: 2 },
     { name: 'leaf2-srv1', instances: 1 },
@@ -284,4 +285,42 @@ test('instances per hypervisor are kept by triggers (create, move, delete), and 
   fresh.delete(tenant, 'instance', ids[2]!.id);
   assert.deepEqual(load(), { 'leaf1-srv1': 1, 'leaf1-srv2': 1, 'leaf2-srv1': 0, 'leaf2-srv2': 2 });
   fresh.close();
+});
+
+test('the compiler allocations are stored, replaced, dropped, and go with their object', () => {
+  const store = Store.open(tempDb('vnet-store-'));
+  const tenant = store.create(null, 'tenant', { name: 't' }).body.id as string;
+  const vpc = store.create(tenant, 'vpc', { name: 'v', cidrs: ['10.0.0.0/16'] }).body.id as string;
+  const subnet = store.create(tenant, 'subnet', { name: 's', vpc, cidr: '10.0.0.0/24' }).body.id as string;
+  store.saveAllocations({
+    set: [
+      { object: vpc, kind: 'l3-vni', value: 900000 },
+      { object: vpc, kind: 'snat', value: '203.0.113.254' },
+      { object: subnet, kind: 'l2-vni', value: 100003 },
+      { object: 'subnet-gone', kind: 'l2-vni', value: 100004 },
+    ],
+    drop: [],
+  });
+  const plain = (a: ReturnType<Store['loadAllocations']>) => ({
+    l3Vni: Object.fromEntries(a.l3Vni),
+    l2Vni: Object.fromEntries(a.l2Vni),
+    snat: Object.fromEntries(a.snat),
+  });
+  assert.deepEqual(plain(store.loadAllocations()), {
+    l3Vni: { [vpc]: 900000 },
+    l2Vni: { [subnet]: 100003 },
+    snat: { [vpc]: '203.0.113.254' },
+  });
+  store.saveAllocations({
+    set: [{ object: subnet, kind: 'l2-vni', value: 100001 }],
+    drop: [{ object: vpc, kind: 'snat' }],
+  });
+  assert.deepEqual(plain(store.loadAllocations()), {
+    l3Vni: { [vpc]: 900000 },
+    l2Vni: { [subnet]: 100001 },
+    snat: {},
+  });
+  store.delete(tenant, 'subnet', subnet);
+  assert.deepEqual(plain(store.loadAllocations()), { l3Vni: { [vpc]: 900000 }, l2Vni: {}, snat: {} });
+  store.close();
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import fc from 'fast-check';
 import { createServiceDataPlane } from '../../src/vpc/apply.js';
-import { compile } from '../../src/vpc/compile.js';
+import { allocationsOf, compile } from '../../src/vpc/compile.js';
 import { EMPTY_INTENT, type Intent } from '../../src/vpc/intent.js';
 import { compareEntries, EMPTY_PLAN, entriesOf, PLAN_VERSION, type Plan } from '../../src/vpc/plan.js';
 import { splitByTenant, TenantPlans } from '../../src/vpc/tenant-plans.js';
@@ -246,5 +246,60 @@ test('property, with a public pool that runs out: the parts are still the whole 
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('restored allocations: every object keeps what it had, and a new object takes none of them', () => {
+  const inventory = goldenInventory();
+  const drafts: (TenantDraft | null)[] = [
+    { vpcs: [{ subnets: 2, igw: true, instances: [] }] },
+    { vpcs: [{ subnets: 2, igw: true, instances: [] }] },
+  ];
+  // History: t0 then t1 compiled, then t0's first subnet deleted (its VNI free again).
+  const history = new TenantPlans(inventory);
+  history.update(intentOf(drafts), null);
+  const t0 = splitByTenant(intentOf(drafts)).get('t0')!;
+  const withoutFirst = { ...t0, subnets: t0.subnets.filter((s) => s.id !== 't0-vpc-0-sub-0') };
+  history.update(withoutFirst as Intent, new Set(['t0']));
+  const before = merged(history);
+  const saved = allocationsOf(before);
+  // A restart: every tenant compiled from nothing, with the saved allocations, and t0 has a new
+  // subnet that was never saved (the process died before): it must not take t1's VNIs.
+  const restarted = new TenantPlans(inventory);
+  restarted.restore(saved);
+  const intent = intentOf(drafts) as unknown as { subnets: unknown[] };
+  intent.subnets = (intent.subnets as { id: string }[]).filter((s) => s.id !== 't0-vpc-0-sub-0');
+  (intent.subnets as object[]).push({
+    id: 't0-vpc-0-sub-9',
+    tenant: 't0',
+    vpc: 't0-vpc-0',
+    name: 's9',
+    cidr: '10.0.9.0/24',
+  });
+  restarted.update(intent as unknown as Intent, null);
+  const after = merged(restarted);
+  const vni = (plan: Plan, kind: 'l2-vni' | 'l3-vni', key: string) =>
+    (plan.entries.find((e) => e.kind === kind && e.key === key) as { vni: number } | undefined)?.vni;
+  for (const [key, v] of saved.l2Vni) assert.equal(vni(after, 'l2-vni', key), v, key);
+  for (const [key, v] of saved.l3Vni) assert.equal(vni(after, 'l3-vni', key), v, key);
+  assert.deepEqual(allocationsOf(after).snat, saved.snat);
+  assert.equal(vni(after, 'l2-vni', 't0-vpc-0-sub-9'), 100000, 'the VNI the deleted subnet freed');
+  // Once every tenant has been compiled, the restored allocations no longer hold anything back.
+  const t1 = splitByTenant(intent as unknown as Intent).get('t1')!;
+  restarted.update({ ...t1, subnets: [] } as Intent, new Set(['t1']));
+  const t0Part = splitByTenant(intent as unknown as Intent).get('t0')!;
+  restarted.update(
+    {
+      ...t0Part,
+      subnets: [
+        ...t0Part.subnets,
+        { id: 't0-vpc-0-sub-8', tenant: 't0', vpc: 't0-vpc-0', name: 's8', cidr: '10.0.8.0/24' },
+      ],
+    } as Intent,
+    new Set(['t0']),
+  );
+  assert.equal(
+    vni(merged(restarted), 'l2-vni', 't0-vpc-0-sub-8'),
+    Math.min(...[...saved.l2Vni].filter(([k]) => k.startsWith('t1')).map(([, v]) => v)),
   );
 });
