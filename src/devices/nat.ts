@@ -201,6 +201,20 @@ export class SourceNat {
   }
 }
 
+const hi = (w: number) => w >>> 16;
+const lo = (w: number) => w & 0xffff;
+
+/** Writes `addr` at `addrAt` of the IPv4 header and updates its checksum (RFC 1624); returns the old address. */
+function replaceAddress(p: Uint8Array, addrAt: number, addr: Ipv4): Ipv4 {
+  const oldAddr = readU32(p, addrAt);
+  let ipSum = readU16(p, 10);
+  ipSum = incrementalChecksumUpdate(ipSum, hi(oldAddr), hi(addr));
+  ipSum = incrementalChecksumUpdate(ipSum, lo(oldAddr), lo(addr));
+  writeU16(p, 10, ipSum);
+  writeU32(p, addrAt, addr);
+  return oldAddr;
+}
+
 /** Replaces the address at `addrAt` and the 16-bit port at `portAt`, fixing the IPv4 and L4 checksums (RFC 1624). */
 function rewrite(
   p: Uint8Array,
@@ -211,15 +225,8 @@ function rewrite(
   portAt: number,
   port: number,
 ): void {
-  const oldAddr = readU32(p, addrAt);
   const oldPort = readU16(p, portAt);
-  const hi = (w: number) => w >>> 16;
-  const lo = (w: number) => w & 0xffff;
-  let ipSum = readU16(p, 10);
-  ipSum = incrementalChecksumUpdate(ipSum, hi(oldAddr), hi(addr));
-  ipSum = incrementalChecksumUpdate(ipSum, lo(oldAddr), lo(addr));
-  writeU16(p, 10, ipSum);
-  writeU32(p, addrAt, addr);
+  const oldAddr = replaceAddress(p, addrAt, addr);
   writeU16(p, portAt, port);
   // Where the L4 checksum sits: TCP 16, UDP 6, ICMP 2.
   const sumAt = ihl + (protocol === IpProtocol.tcp ? 16 : protocol === IpProtocol.udp ? 6 : 2);
@@ -335,14 +342,7 @@ export class StaticNat {
 function rewriteAddress(p: Uint8Array, addrAt: number, addr: Ipv4): void {
   const ihl = (p[0]! & 0x0f) * 4;
   const protocol = p[9]!;
-  const oldAddr = readU32(p, addrAt);
-  const hi = (w: number) => w >>> 16;
-  const lo = (w: number) => w & 0xffff;
-  let ipSum = readU16(p, 10);
-  ipSum = incrementalChecksumUpdate(ipSum, hi(oldAddr), hi(addr));
-  ipSum = incrementalChecksumUpdate(ipSum, lo(oldAddr), lo(addr));
-  writeU16(p, 10, ipSum);
-  writeU32(p, addrAt, addr);
+  const oldAddr = replaceAddress(p, addrAt, addr);
   // Only the first fragment carries the L4 header; ICMP's checksum does not cover the addresses.
   if ((readU16(p, 6) & 0x1fff) !== 0) return;
   if (protocol !== IpProtocol.tcp && protocol !== IpProtocol.udp) return;
