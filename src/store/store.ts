@@ -263,12 +263,16 @@ export class Store {
     this.dirty = false;
     this.touched = new Set();
     let result: T;
+    // The touched tenants' intent as committed: read once, for the check and the announcement.
+    let intent: Intent | null = null;
     try {
       result = this.db
         .transaction(() => {
           const r = fn();
-          if (this.dirty && this.hooks.check) {
-            const problems = this.hooks.check(this.loadIntentOf(this.touched), this.touched);
+          if (this.dirty && (this.hooks.check || this.hooks.changed || this.previewing !== null))
+            intent = this.loadIntentOf(this.touched);
+          if (intent !== null && this.hooks.check) {
+            const problems = this.hooks.check(intent, this.touched);
             if (problems.length > 0)
               throw new ServiceError(
                 422,
@@ -279,7 +283,7 @@ export class Store {
           }
           if (this.previewing !== null) {
             // A dry run: everything was checked; keep the intent as it would be, and undo.
-            this.previewing.intent = this.loadIntentOf(this.touched);
+            this.previewing.intent = intent ?? this.loadIntentOf(this.touched);
             this.previewing.tenants = this.touched;
             throw ROLLBACK;
           }
@@ -294,7 +298,7 @@ export class Store {
     }
     if (this.dirty) {
       this.dirty = false;
-      this.publish(this.touched);
+      if (this.hooks.changed) this.announce(intent ?? this.loadIntentOf(this.touched), this.touched);
     }
     return result;
   }
@@ -336,15 +340,18 @@ export class Store {
    * whole intent (`vnet serve` calls it so at start).
    */
   publish(tenants?: ReadonlySet<string>): void {
+    if (!this.hooks.changed) return;
+    if (tenants === undefined) this.announce(this.loadIntent(), null);
+    else this.announce(this.loadIntentOf(tenants), tenants);
+  }
+
+  /** Hands `intent` to `hooks.changed`; its errors (thrown or rejected) go to `onError`. */
+  private announce(intent: Intent, tenants: ReadonlySet<string> | null): void {
     const changed = this.hooks.changed;
     if (!changed) return;
     const report = (error: unknown) => (this.hooks.onError ?? (() => {}))(error);
     try {
-      const result =
-        tenants === undefined
-          ? changed(this.loadIntent(), null)
-          : changed(this.loadIntentOf(tenants), tenants);
-      Promise.resolve(result).catch(report);
+      Promise.resolve(changed(intent, tenants)).catch(report);
     } catch (error) {
       report(error);
     }
