@@ -28,3 +28,16 @@ export function edited(intent: Intent, edit: (draft: Draft) => void): Intent {
   edit(draft);
   return draft as unknown as Intent;
 }
+
+/** An instance the golden intent does not have (db3 in subnet-a2, on leaf2-srv2): what the diff and docs tests add. */
+export const DB3 = {
+  id: 'i-a6',
+  tenant: 'tenant-a',
+  subnet: 'subnet-a2',
+  name: 'db3',
+  ip: '10.0.2.12',
+  mac: '0a:00:00:00:00:08',
+  securityGroups: ['sg-a2'],
+  host: 'leaf2-srv2',
+  state: 'running',
+} as const;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { compile, diffPlans, EMPTY_PLAN, entryId, renderPlanDiff } from '../../src/vpc/index.js';
 import { naturalCompare } from '../../src/vpc/plan.js';
-import { edited, goldenIntent, goldenInventory } from '../helpers/vpc.js';
+import { DB3, edited, goldenIntent, goldenInventory } from '../helpers/vpc.js';
 
 const INTENT = goldenIntent();
 const FABRIC = goldenInventory();
@@ -17,17 +17,7 @@ const PLAN = compile(INTENT, FABRIC);
 test('adding an instance: its BD and VRF on a new hypervisor, its routes, binding and rules', () => {
   const next = compile(
     edited(INTENT, (d) => {
-      d.instances.push({
-        id: 'i-a6',
-        tenant: 'tenant-a',
-        subnet: 'subnet-a2',
-        name: 'db3',
-        ip: '10.0.2.12',
-        mac: '0a:00:00:00:00:08',
-        securityGroups: ['sg-a2'],
-        host: 'leaf2-srv2',
-        state: 'running',
-      });
+      d.instances.push({ ...DB3 });
     }),
     FABRIC,
     PLAN,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { compile, diffPlans, renderPlanDiff } from '../../src/vpc/index.js';
 import { repoPath } from '../helpers/repo.js';
-import { edited, goldenIntent, goldenInventory } from '../helpers/vpc.js';
+import { DB3, edited, goldenIntent, goldenInventory } from '../helpers/vpc.js';
 
 test('docs/vpc.md: the plan diff example', () => {
   const intent = goldenIntent();
@@ -12,17 +12,7 @@ test('docs/vpc.md: the plan diff example', () => {
   const plan = compile(intent, fabric);
   const next = compile(
     edited(intent, (d) => {
-      d.instances.push({
-        id: 'i-a6',
-        tenant: 'tenant-a',
-        subnet: 'subnet-a2',
-        name: 'db3',
-        ip: '10.0.2.12',
-        mac: '0a:00:00:00:00:08',
-        securityGroups: ['sg-a2'],
-        host: 'leaf2-srv2',
-        state: 'running',
-      });
+      d.instances.push({ ...DB3 });
       d.securityGroups.find((g) => g.id === 'sg-a1').ingress[0].ports = [8443, 8443];
       d.instances.find((i) => i.id === 'i-b2').state = 'stopped';
     }),
