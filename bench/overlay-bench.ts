@@ -68,6 +68,32 @@ export function benchFabricSpec(
   };
 }
 
+/** The figures every mode prints: times, link-level deliveries, events, memory, echo replies, link drops. */
+function runFigures(
+  net: Network,
+  events: number,
+  runs: readonly { statistics(): { received: number } }[],
+  t0: number,
+  t1: number,
+  t2: number,
+) {
+  const links = net.links;
+  const frames = links.reduce((sum, l) => sum + l.delivered, 0);
+  const linkDrops: Record<string, number> = {};
+  for (const l of links) for (const [k, v] of Object.entries(l.drops)) linkDrops[k] = (linkDrops[k] ?? 0) + v;
+  const runSeconds = (t2 - t1) / 1000;
+  return {
+    buildSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
+    runSeconds: Number(runSeconds.toFixed(3)),
+    frames,
+    events,
+    framesPerSecond: Math.round(frames / runSeconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    replies: runs.reduce((s, r) => s + r.statistics().received, 0),
+    linkDrops,
+  };
+}
+
 function range(values: number[]): { min: number; max: number } {
   return { min: Math.min(...values), max: Math.max(...values) };
 }
@@ -104,14 +130,9 @@ export function runOverlayScenario(
   }
   const result = net.run({ until: fabric.vms.length * GAP + 3e9 });
   const t2 = performance.now();
-  const frames = net.links.reduce((sum, l) => sum + l.delivered, 0);
-  const linkDrops: Record<string, number> = {};
-  for (const l of net.links)
-    for (const [k, v] of Object.entries(l.drops)) linkDrops[k] = (linkDrops[k] ?? 0) + v;
   const nves = fabric.nves as Nve[];
   const bdMacs = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.size, 0));
   const arpEntries = nves.map((n) => n.bridgeDomains().reduce((s, bd) => s + bd.arp.size, 0));
-  const runSeconds = (t2 - t1) / 1000;
   const now = net.scheduler.now();
   const servers = [...net.nodes.values()].filter((n): n is Switch => n instanceof Switch);
   const serverMacs = servers.length > 0 ? servers.map((s) => s.macTable.size) : [0];
@@ -121,15 +142,8 @@ export function runOverlayScenario(
     placement,
     vms: fabric.vms.length,
     tenants: size.tenants,
-    buildSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
-    runSeconds: Number(runSeconds.toFixed(3)),
-    frames,
-    events: result.events,
-    framesPerSecond: Math.round(frames / runSeconds),
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...runFigures(net, result.events, runs, t0, t1, t2),
     pings,
-    replies: runs.reduce((s, r) => s + r.statistics().received, 0),
-    linkDrops,
     serverMacEntries: range(serverMacs),
     vmArpEntries: range(vmArp),
     perLeaf: {
@@ -209,11 +223,6 @@ export function runSwitchFabricScenario(size: {
   }
   const result = net.run({ until: vm * GAP + 3e9 });
   const t2 = performance.now();
-  const frames = net.links.reduce((sum, l) => sum + l.delivered, 0);
-  const linkDrops: Record<string, number> = {};
-  for (const l of net.links)
-    for (const [k, v] of Object.entries(l.drops)) linkDrops[k] = (linkDrops[k] ?? 0) + v;
-  const runSeconds = (t2 - t1) / 1000;
   const now = net.scheduler.now();
   const servers = [...net.nodes.values()].filter(
     (n): n is Switch => n instanceof Switch && n.name.includes('-srv'),
@@ -222,15 +231,8 @@ export function runSwitchFabricScenario(size: {
     controlPlane: 'switch-only',
     vms: vm,
     tenants: size.tenants,
-    buildSeconds: Number(((t1 - t0) / 1000).toFixed(3)),
-    runSeconds: Number(runSeconds.toFixed(3)),
-    frames,
-    events: result.events,
-    framesPerSecond: Math.round(frames / runSeconds),
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...runFigures(net, result.events, runs, t0, t1, t2),
     pings: vm,
-    replies: runs.reduce((s, r) => s + r.statistics().received, 0),
-    linkDrops,
     serverMacEntries: range(servers.map((s) => s.macTable.size)),
     vmArpEntries: range(byTenant.flat().map((h) => h.interfaces[0]!.arp.table(now).length)),
   };
