@@ -20,13 +20,14 @@
  *   tenants; here a start allocates tenant by tenant, in tenant id order.)
  * - When a tenant's new elastic IP is an address another tenant uses for SNAT, that tenant is
  *   compiled again too, and its SNAT moves (the elastic IP, given by the store, wins).
- * - When the pool has run out and a change frees a public address, the tenant of the smallest VPC
- *   waiting for a SNAT address is compiled again too (then the next, while addresses are left), as
- *   the whole compile would give that VPC the address.
+ * - While the pool has run out, the tenants with a VPC waiting for a SNAT address are compiled
+ *   together with each changed tenant, as one intent, so freed addresses go out in VPC id order
+ *   across tenants as the whole compile gives them; and a change that frees an address compiles
+ *   the waiting tenants even when none was changed.
  */
-import { type Allocations, compile, type Reserved } from './compile.js';
+import { type Allocations, allocationsOf, compile, type Reserved } from './compile.js';
 import { EMPTY_INTENT, type FabricInventory, type Intent } from './intent.js';
-import { EMPTY_PLAN, entriesOf, naturalCompare, type Plan } from './plan.js';
+import { EMPTY_PLAN, entriesOf, naturalCompare, PLAN_VERSION, type Plan, type PlanEntry } from './plan.js';
 
 type IntentKey = keyof Intent;
 const INTENT_KEYS = Object.keys(EMPTY_INTENT) as IntentKey[];
@@ -57,6 +58,43 @@ export function splitByTenant(intent: Intent): Map<string, Intent> {
       (part[key] as unknown[]).push(object);
     }
   return parts;
+}
+
+/** Intents of several tenants as one. */
+function mergeIntents(parts: readonly Intent[]): Intent {
+  if (parts.length === 1) return parts[0]!;
+  const out = emptyIntent() as unknown as Record<string, unknown[]>;
+  for (const key of INTENT_KEYS) for (const p of parts) out[key]!.push(...(p[key] as readonly unknown[]));
+  return out as unknown as Intent;
+}
+
+/** Several parts' allocations as one. */
+function mergeAllocations(list: readonly Allocations[]): Allocations {
+  if (list.length === 1) return list[0]!;
+  return {
+    l3Vni: new Map(list.flatMap((a) => [...a.l3Vni])),
+    l2Vni: new Map(list.flatMap((a) => [...a.l2Vni])),
+    snat: new Map(list.flatMap((a) => [...a.snat])),
+  };
+}
+
+/** A plan of several tenants split by tenant: each entry goes with the owner of the object that produced it. */
+function splitPlan(plan: Plan, intent: Intent): Map<string, Plan> {
+  const owner = new Map<string, string>();
+  for (const key of INTENT_KEYS)
+    for (const o of intent[key] as readonly { id: string; tenant?: string }[])
+      owner.set(o.id, ownerOf(key, o));
+  const out = new Map<string, Plan>();
+  for (const e of plan.entries) {
+    const tenant = owner.get(e.source.split('/')[0]!)!;
+    let p = out.get(tenant);
+    if (p === undefined) {
+      p = { version: PLAN_VERSION, entries: [] };
+      out.set(tenant, p);
+    }
+    (p.entries as PlanEntry[]).push(e);
+  }
+  return out;
 }
 
 /** The public addresses a tenant's part holds: its SNAT addresses and its elastic IPs. */
@@ -135,7 +173,7 @@ export class TenantPlans {
   }
 
   /** What others hold, seen from `tenant`'s compile. */
-  private reservedFor(tenant: string, part?: Intent): Reserved {
+  private reservedFor(tenants: ReadonlySet<string>, part?: Intent): Reserved {
     // Until every tenant has been compiled since a restart, what the others had before it is
     // theirs too: a new object of this tenant must not take a VNI or address they will keep.
     const restored = this.restoredOwners;
@@ -148,12 +186,12 @@ export class TenantPlans {
     return {
       vni: (v) => {
         const owner = this.vniOwner.get(v);
-        if (owner !== undefined) return owner !== tenant;
+        if (owner !== undefined) return !tenants.has(owner);
         return restored !== null && heldBefore(restored.vni.get(v));
       },
       publicIp: (a) => {
         const owner = this.publicOwner.get(a);
-        if (owner !== undefined) return owner !== tenant;
+        if (owner !== undefined) return !tenants.has(owner);
         return restored !== null && heldBefore(restored.publicIp.get(a));
       },
     };
@@ -167,7 +205,7 @@ export class TenantPlans {
    * what a dry run shows.
    */
   preview(tenant: string, intent: Intent): Plan {
-    return compile(intent, this.fabric, this.planOf(tenant), this.reservedFor(tenant));
+    return compile(intent, this.fabric, this.planOf(tenant), this.reservedFor(new Set([tenant])));
   }
 
   /**
@@ -193,28 +231,51 @@ export class TenantPlans {
         if (served === undefined) break;
         queue.push(served);
       }
-      const tenant = queue.shift()!;
-      const part = scope.has(tenant) ? (incoming.get(tenant) ?? EMPTY_INTENT) : this.intentOf(tenant);
-      const before = this.planOf(tenant);
-      for (const a of this.release(tenant)) freed.add(a);
-      const previous = this.parts.has(tenant) || this.restored === null ? before : this.restored;
-      const after =
-        part === EMPTY_INTENT
-          ? EMPTY_PLAN
-          : compile(part, this.fabric, previous, this.reservedFor(tenant, part));
-      if (part === EMPTY_INTENT) this.parts.delete(tenant);
-      else this.parts.set(tenant, { intent: part, plan: after });
-      const waits = this.fabric.border === null ? undefined : waitingVpc(part, after);
-      if (waits === undefined) this.waiting.delete(tenant);
-      else this.waiting.set(tenant, waits);
-      for (const v of vnisOf(after)) this.vniOwner.set(v, tenant);
-      for (const a of publicAddresses(part, after)) {
-        const holder = this.publicOwner.get(a);
-        // An elastic IP given where another tenant had its SNAT: that tenant's SNAT moves.
-        if (holder !== undefined && holder !== tenant && !queue.includes(holder)) queue.push(holder);
-        this.publicOwner.set(a, tenant);
+      const first = queue.shift()!;
+      // With the pool run out, the tenants waiting for a SNAT address are compiled together with
+      // this one, as one intent: the whole compile hands freed addresses out in VPC id order across
+      // tenants, and so does a compile of the group (what it costs grows with the waiting tenants
+      // only, and only while the pool is exhausted).
+      const group = [first, ...[...this.waiting.keys()].filter((t) => t !== first)];
+      for (const t of group.slice(1)) {
+        const k = queue.indexOf(t);
+        if (k >= 0) queue.splice(k, 1);
       }
-      changes.set(tenant, { tenant, before: changes.get(tenant)?.before ?? before, after });
+      const parts = new Map(
+        group.map((t) => [t, scope.has(t) ? (incoming.get(t) ?? EMPTY_INTENT) : this.intentOf(t)] as const),
+      );
+      const befores = new Map(group.map((t) => [t, this.planOf(t)] as const));
+      const previous = mergeAllocations(
+        group.map((t) =>
+          this.parts.has(t) || this.restored === null ? allocationsOf(befores.get(t)!) : this.restored!,
+        ),
+      );
+      for (const t of group) for (const a of this.release(t)) freed.add(a);
+      const live = group.filter((t) => parts.get(t) !== EMPTY_INTENT);
+      const merged = mergeIntents(live.map((t) => parts.get(t)!));
+      const plan =
+        live.length === 0
+          ? EMPTY_PLAN
+          : compile(merged, this.fabric, previous, this.reservedFor(new Set(live), merged));
+      const afters = live.length === 1 ? new Map([[live[0]!, plan]]) : splitPlan(plan, merged);
+      for (const tenant of group) {
+        const part = parts.get(tenant)!;
+        const before = befores.get(tenant)!;
+        const after = afters.get(tenant) ?? EMPTY_PLAN;
+        if (part === EMPTY_INTENT) this.parts.delete(tenant);
+        else this.parts.set(tenant, { intent: part, plan: after });
+        const waits = this.fabric.border === null ? undefined : waitingVpc(part, after);
+        if (waits === undefined) this.waiting.delete(tenant);
+        else this.waiting.set(tenant, waits);
+        for (const v of vnisOf(after)) this.vniOwner.set(v, tenant);
+        for (const a of publicAddresses(part, after)) {
+          const holder = this.publicOwner.get(a);
+          // An elastic IP given where another tenant had its SNAT: that tenant's SNAT moves.
+          if (holder !== undefined && !group.includes(holder) && !queue.includes(holder)) queue.push(holder);
+          this.publicOwner.set(a, tenant);
+        }
+        changes.set(tenant, { tenant, before: changes.get(tenant)?.before ?? before, after });
+      }
     }
     // Every tenant compiled (a start): the restored allocations have all been taken up.
     if (tenants === null) {

@@ -291,3 +291,40 @@ test('restored allocations: every object keeps what it had, and a new object tak
     Math.min(...[...saved.l2Vni].filter(([k]) => k.startsWith('t1')).map(([, v]) => v)),
   );
 });
+
+test('the pool run out: a freed address goes to the smallest waiting VPC, not to the changed tenant first (as the whole compile)', () => {
+  const golden = goldenInventory();
+  const inventory = { ...golden, border: { ...golden.border!, publicPool: '203.0.113.0/29' } };
+  const withIgw = (n: number) => ({
+    vpcs: Array.from({ length: n }, () => ({ subnets: 0, igw: true, instances: [] })),
+  });
+  const steps: [number, TenantDraft][] = [
+    [3, withIgw(1)],
+    [2, withIgw(2)],
+    [0, withIgw(2)],
+    [1, withIgw(2)], // t1-vpc-1 finds the pool (6 addresses) empty and waits
+    [
+      3,
+      {
+        vpcs: [
+          { subnets: 0, igw: false, instances: [] },
+          { subnets: 0, igw: true, instances: [] },
+        ],
+      },
+    ],
+  ];
+  const plans = new TenantPlans(inventory);
+  const drafts: (TenantDraft | null)[] = [null, null, null, null];
+  let whole: Plan = EMPTY_PLAN;
+  for (const [t, draft] of steps) {
+    drafts[t] = draft;
+    const intent = intentOf(drafts);
+    plans.update(splitByTenant(intent).get(`t${t}`)!, new Set([`t${t}`]));
+    whole = compile(intent, inventory, whole);
+    assert.deepEqual(merged(plans), whole);
+  }
+  // t3-vpc-0 gave up .6; t1-vpc-1 (a smaller id than t3-vpc-1) has it, t3-vpc-1 waits.
+  const snat = Object.fromEntries(entriesOf(merged(plans), 'snat').map((e) => [e.vpc, e.publicIp]));
+  assert.equal(snat['t1-vpc-1'], '203.0.113.6');
+  assert.equal(snat['t3-vpc-1'], undefined);
+});
