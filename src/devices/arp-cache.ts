@@ -40,13 +40,43 @@ export class ArpCache {
   private readonly entries = new Map<Ipv4, ArpEntry>();
   /** `entries.size`, kept beside the Map: a station's empty cache answers without reading the Map. */
   private count = 0;
-  readonly pending = new Map<Ipv4, PendingResolution>();
+  /** Resolutions in progress, by IP: changed through `startResolution` and `endResolution`. */
+  private readonly waiting = new Map<Ipv4, PendingResolution>();
+  /** `waiting.size`, kept beside the Map (as `count`). */
+  private waitingCount = 0;
 
   constructor(options: ArpOptions = {}) {
     this.timeout = options.timeout ?? 60e9;
     this.attempts = options.attempts ?? 3;
     this.retryInterval = options.retryInterval ?? 1e9;
     this.queueLimit = options.queueLimit ?? 100;
+  }
+
+  /** The resolutions in progress (packets waiting for a reply, retries), by IP. */
+  get pending(): ReadonlyMap<Ipv4, PendingResolution> {
+    return this.waiting;
+  }
+
+  /** Whether `ip` is being resolved; reads no Map while nothing is (a station hears many requests for others). */
+  isResolving(ip: Ipv4): boolean {
+    return this.waitingCount !== 0 && this.waiting.has(ip);
+  }
+
+  /** Starts resolving `ip` (not being resolved already): its waiting packets and retries. */
+  startResolution(ip: Ipv4): PendingResolution {
+    const resolution: PendingResolution = { ip, packets: [], attempts: 0, timer: null };
+    this.waiting.set(ip, resolution);
+    this.waitingCount = this.waiting.size;
+    return resolution;
+  }
+
+  /** Ends the resolution of `ip` (answered or given up), returning it if there was one. */
+  endResolution(ip: Ipv4): PendingResolution | undefined {
+    const resolution = this.waiting.get(ip);
+    if (resolution === undefined) return undefined;
+    this.waiting.delete(ip);
+    this.waitingCount = this.waiting.size;
+    return resolution;
   }
 
   lookup(ip: Ipv4, now: Nanos): Mac | undefined {

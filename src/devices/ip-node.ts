@@ -317,7 +317,7 @@ export abstract class IpNode extends Device {
       // Linux: a request for us creates the requester's entry; any other ARP refreshes an existing one,
       // and a reply completes a resolution in progress.
       const known = iface.arp.has(senderIp, now);
-      const awaited = iface.arp.pending.has(senderIp);
+      const awaited = iface.arp.isResolving(senderIp);
       if ((op === ArpOp.request && forUs) || known || awaited) {
         const changed = iface.arp.set(senderIp, senderMac, now);
         if (changed)
@@ -664,8 +664,7 @@ export abstract class IpNode extends Device {
     if (mac !== undefined) return this.sendFrame(iface, mac, EtherType.ipv4, packet);
     let pending = iface.arp.pending.get(nextHop);
     if (pending === undefined) {
-      pending = { ip: nextHop, packets: [], attempts: 0, timer: null };
-      iface.arp.pending.set(nextHop, pending);
+      pending = iface.arp.startResolution(nextHop);
       pending.packets.push(packet);
       this.trace(
         'arp',
@@ -686,8 +685,8 @@ export abstract class IpNode extends Device {
   resolveNeighbor(target: Ipv4): IpInterface | undefined {
     const iface = this.interfaces.find((i) => i.onLink(target));
     if (!iface) return undefined;
-    if (iface.arp.has(target, this.now()) || iface.arp.pending.has(target)) return iface;
-    iface.arp.pending.set(target, { ip: target, packets: [], attempts: 0, timer: null });
+    if (iface.arp.has(target, this.now()) || iface.arp.isResolving(target)) return iface;
+    iface.arp.startResolution(target);
     this.requestArp(iface, target);
     return iface;
   }
@@ -696,7 +695,7 @@ export abstract class IpNode extends Device {
     const pending = iface.arp.pending.get(target);
     if (!pending) return;
     if (pending.attempts >= iface.arp.attempts) {
-      iface.arp.pending.delete(target);
+      iface.arp.endResolution(target);
       this.trace(
         'arp',
         `no ARP reply from ${formatIpv4(target)} after ${pending.attempts} requests: ${pending.packets.length} packet(s) dropped`,
@@ -722,9 +721,8 @@ export abstract class IpNode extends Device {
   }
 
   private flushPending(iface: IpInterface, ip: Ipv4, mac: Mac): void {
-    const pending = iface.arp.pending.get(ip);
+    const pending = iface.arp.endResolution(ip);
     if (!pending) return;
-    iface.arp.pending.delete(ip);
     pending.timer?.cancel();
     for (const packet of pending.packets) this.sendFrame(iface, mac, EtherType.ipv4, packet);
   }

@@ -339,6 +339,14 @@ function learnText(result: string, src: number, vlan: number, port: string): str
 const EMPTY_FRAME = new Uint8Array(0);
 
 /**
+ * The untagged form last built, by any switch, and the tagged frame it came from. Frames are not
+ * modified once sent (`Port.send`), so the same frame object always has the same untagged form:
+ * when a tagged flood reaches several switches in a row (an NVE's copy to each server of a VLAN,
+ * delivered at the same instant), they share one copy instead of building one each.
+ */
+const lastUntag: { from: Uint8Array; untagged: Uint8Array } = { from: EMPTY_FRAME, untagged: EMPTY_FRAME };
+
+/**
  * The untagged and tagged forms of one frame, each built at most once however many ports it
  * leaves by. A frame belongs to one VLAN, so it has one tagged form: the frame itself when it came
  * tagged with that VLAN's ID (a priority-tagged frame is re-tagged).
@@ -366,11 +374,17 @@ class FrameVariants {
   private untaggedFrame(): Uint8Array {
     if (this.untagged) return this.untagged;
     const f = this.frame;
+    if (lastUntag.from === f) {
+      this.untagged = lastUntag.untagged;
+      return lastUntag.untagged;
+    }
     const length = Math.max(ETHERNET_MIN_FRAME, f.length - 4);
     const out = allocBytes(length);
     copyBytes(out, 0, f, 0, 12);
     copyBytes(out, 12, f, 16, f.length);
     this.untagged = out;
+    lastUntag.from = f;
+    lastUntag.untagged = out;
     return out;
   }
 

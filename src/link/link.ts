@@ -59,9 +59,11 @@ const MIN_RING = 16;
  * second ring, allocated when first needed.
  */
 class Direction implements QueuedEvent, Transmitter {
-  // Fields in the order of use: an arrival and a transmission each read the first few cache lines
-  // of the object only (what they share first, then the arrival's, then the transmission's, then
-  // what neither reads per frame).
+  // Fields in the order of use (measured: an object spans several cache lines, and each line a
+  // frame touches is a likely miss on a large fabric): what an arrival and a transmission both
+  // read first; then the rest of an arrival's; then the rest of a transmission's (the link's
+  // properties); then the ring of frames in flight, which only a busy link reads; then what no
+  // frame reads.
 
   // As a QueuedEvent: the scheduler calls `fn` on `self` (its key, time and sequence, is its own).
   queued = false;
@@ -70,6 +72,8 @@ class Direction implements QueuedEvent, Transmitter {
   readonly self: Direction = this;
   /** The next frame to arrive (null: none in flight) and its generation tag. */
   next: Uint8Array | null = null;
+  /** The link's state, read by the sending port (kept here so that a frame touches the direction, not the link). */
+  up = true;
   nextTag = 0;
   /**
    * The frames behind `next`: frame `a` (a count of frames put in the ring since the start) sits
@@ -78,32 +82,29 @@ class Direction implements QueuedEvent, Transmitter {
    */
   head = 0;
   tail = 0;
-  mask = MIN_RING - 1;
-  frames: Uint8Array[] = new Array(MIN_RING);
-  slots = new Float64Array(MIN_RING * SLOT);
-  /**
-   * The link's generation (both directions count its downs alike), its state (for the sending
-   * port), and the frames delivered: kept here so that a frame touches the direction, not the link.
-   */
-  generation = 0;
-  up = true;
-  private readonly clock: Clock;
   readonly to: Port;
+  /** The link's generation (both directions count its downs alike) and the frames delivered. */
+  generation = 0;
   delivered = 0;
-  /** When `next` arrives and finishes serialising. */
-  nextArrival = 0;
-  nextDone = 0;
-  txHead = 0;
   /** The link's properties, copied here so that sending a frame reads the direction only. */
   readonly mtu: number;
   readonly bandwidth: number;
   readonly delay: Nanos;
+  private readonly clock: Clock;
+  /** Transmit-done times of frames outside the ring: how many (the times are below). */
+  private doneCount = 0;
   /** null while nothing taps the link, so sending reads no list. */
   taps: LinkTap[] | null = null;
   /** Set by the link. */
   loss = 0;
+  /** When `next` arrives and finishes serialising. */
+  nextArrival = 0;
+  nextDone = 0;
+  mask = MIN_RING - 1;
+  frames: Uint8Array[] = new Array(MIN_RING);
+  slots = new Float64Array(MIN_RING * SLOT);
+  txHead = 0;
   /** Transmit-done times of frames outside the ring, oldest first (null until there is one). */
-  private doneCount = 0;
   private done: Float64Array | null = null;
   private doneHead = 0;
   readonly queueFrames: number;
