@@ -47,7 +47,7 @@ export class Host extends IpNode {
     const iface = this.interfaces.find((i) => i.onLink(gateway));
     if (!iface)
       throw new Error(`${this.name}: gateway ${formatIpv4(gateway)} is not on any interface's subnet`);
-    this.routes.remove((r) => r.source === 'default');
+    this.routes.removeAt(0, 0, (r) => r.source === 'default');
     this.routes.add({
       prefix: 0,
       prefixLength: 0,

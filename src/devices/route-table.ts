@@ -11,8 +11,14 @@
  * the earliest added. Those sharing the lowest metric are equal-cost paths (ECMP): `lookupMultipath`
  * picks one by a flow hash, `(hash >>> 0) % n` (the modulo-N selection of RFC 2992, which moves
  * most flows when a path is added or removed), allocating nothing. `add` rejects a prefix with
- * host bits set or a length outside 0..32, and leaves the table unchanged when it throws. `remove` puts the trie back in compressed form
- * (every node without routes has two children) and later adds reuse the freed nodes.
+ * host bits set or a length outside 0..32, and leaves the table unchanged when it throws. Removal
+ * leaves the trie in compressed form (every node without routes, but the root, has two children:
+ * the trie a table built afresh from the remaining routes would have), restored only along the
+ * paths of the prefixes that lost their last route, and later adds reuse the freed nodes.
+ * `removeAt` (one prefix's routes) walks at most 33 nodes, whatever the number of routes;
+ * `remove` (any routes, by a predicate) calls the predicate once per route, then costs a walk per
+ * prefix it emptied. Either, with the direct index, recomputes only the /16 blocks of the emptied
+ * prefixes (one block for a /16 or longer), as `add` does.
  */
 import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
 
@@ -86,6 +92,21 @@ function bitAt(x: number, i: number): number {
   return (x << i) >>> 31;
 }
 
+/** Throws unless `prefix/len` is an IPv4 network: a length in 0..32, an address, host bits zero. */
+function checkPrefix(what: string, prefix: number, len: number): void {
+  if (!Number.isInteger(len) || len < 0 || len > 32) {
+    throw new Error(`invalid ${what}: prefix length ${len} is not an integer in 0..32`);
+  }
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 0xffff_ffff) {
+    throw new Error(`invalid ${what}: prefix ${prefix} is not an IPv4 address`);
+  }
+  if ((prefix & ~prefixMask(len)) !== 0) {
+    throw new Error(
+      `invalid ${what}: ${formatIpv4(prefix)}/${len} has host bits set (network is ${formatIpv4((prefix & prefixMask(len)) >>> 0)}/${len})`,
+    );
+  }
+}
+
 export interface RouteTableOptions {
   /**
    * Trie size (in nodes, about two per prefix) from which the /16 direct index is kept; it is
@@ -141,17 +162,7 @@ export class RouteTable<R extends Route = Route> {
    */
   add(route: R): void {
     const { prefix, prefixLength: len, metric } = route;
-    if (!Number.isInteger(len) || len < 0 || len > 32) {
-      throw new Error(`invalid route: prefix length ${len} is not an integer in 0..32`);
-    }
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 0xffff_ffff) {
-      throw new Error(`invalid route: prefix ${prefix} is not an IPv4 address`);
-    }
-    if ((prefix & ~prefixMask(len)) !== 0) {
-      throw new Error(
-        `invalid route: ${formatIpv4(prefix)}/${len} has host bits set (network is ${formatIpv4((prefix & prefixMask(len)) >>> 0)}/${len})`,
-      );
-    }
+    checkPrefix('route', prefix, len);
     if (typeof metric !== 'number' || Number.isNaN(metric)) {
       throw new Error(`invalid route: metric ${metric} is not a number`);
     }
@@ -167,31 +178,85 @@ export class RouteTable<R extends Route = Route> {
     }
   }
 
-  /** Removes every route `match` accepts (it is called once per route); returns how many. */
+  /**
+   * Removes every route `match` accepts (it is called once per route); returns how many. Each prefix
+   * left without routes is pruned from the trie by a walk to it (see `removeAt` to name the prefix).
+   */
   remove(match: (r: R) => boolean): number {
     let removed = 0;
+    /** The emptied prefixes (prefix, length pairs), for the direct index. */
+    const emptied: number[] = [];
     try {
       for (let n = 0; n < this.used; n++) {
-        const list = this.lists[n];
-        if (list === undefined) continue;
-        const kept = list.filter((r) => !match(r));
-        if (kept.length === list.length) continue;
-        removed += list.length - kept.length;
-        this.count -= list.length - kept.length;
-        if (kept.length > 0) {
-          this.lists[n] = kept;
+        if (this.lists[n] === undefined) continue;
+        const at = STRIDE * n;
+        const prefix = this.nodes[at]!;
+        const len = this.nodes[at + META]! & LENGTH_BITS;
+        const gone = this.removeFrom(n, match);
+        if (gone < 0) {
+          removed -= gone;
+          emptied.push(prefix, len);
         } else {
-          this.lists[n] = undefined;
-          this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! & LENGTH_BITS;
+          removed += gone;
         }
       }
     } finally {
-      if (removed > 0) {
-        this.compress(0);
-        this.updateIndex();
-      }
+      if (emptied.length > 0) this.reindexAfterRemoval(emptied);
     }
     return removed;
+  }
+
+  /**
+   * Removes the routes of exactly `prefix/prefixLength` that `match` accepts (by default all; it is
+   * called once per route of that prefix); returns how many. The cost does not grow with the table:
+   * a walk to the prefix (at most 33 nodes), one more to prune it when it lost its last route, and
+   * with the direct index the /16 blocks it covers, as `add`. Throws, removing nothing, on host bits
+   * set or a length outside 0..32, and changes nothing when `match` throws.
+   */
+  removeAt(prefix: Ipv4, prefixLength: number, match: (r: R) => boolean = () => true): number {
+    checkPrefix('prefix', prefix, prefixLength);
+    const n = this.find(prefix | 0, prefixLength);
+    // A node without routes (the root, a branch node) is no route's prefix.
+    if (n < 0 || this.lists[n] === undefined) return 0;
+    const gone = this.removeFrom(n, match);
+    if (gone >= 0) return gone;
+    this.reindexAfterRemoval([prefix | 0, prefixLength]);
+    return -gone;
+  }
+
+  /**
+   * Removes node n's routes that `match` accepts; when none is left, prunes n (and what that leaves
+   * uncompressed) from the trie. Returns how many routes went, negated when n lost its last one
+   * (the direct index is then stale: see `reindexAfterRemoval`). Changes nothing if `match` throws.
+   */
+  private removeFrom(n: number, match: (r: R) => boolean): number {
+    const list = this.lists[n]!;
+    const kept = list.filter((r) => !match(r));
+    const gone = list.length - kept.length;
+    if (gone === 0) return 0;
+    this.count -= gone;
+    if (kept.length > 0) {
+      this.lists[n] = kept;
+      return gone;
+    }
+    this.lists[n] = undefined;
+    this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! & LENGTH_BITS;
+    this.prune(n);
+    return -gone;
+  }
+
+  /**
+   * The trie's shape, for tests: `nodes` reached by a walk from the root, `live` the count the table
+   * keeps (the same number), and `allocated` node slots ever taken (freed nodes are reused first,
+   * so this is the most nodes the trie ever had at once). Walks every node.
+   */
+  trieShape(): { nodes: number; live: number; allocated: number } {
+    const walk = (n: number): number => {
+      const zero = this.nodes[STRIDE * n + ZERO]!;
+      const one = this.nodes[STRIDE * n + ZERO + 1]!;
+      return 1 + (zero === 0 ? 0 : walk(zero)) + (one === 0 ? 0 : walk(one));
+    };
+    return { nodes: walk(0), live: this.liveNodes, allocated: this.used };
   }
 
   /** Longest-prefix match: the active route of the longest prefix containing `dst` (a uint32). */
@@ -394,8 +459,13 @@ export class RouteTable<R extends Route = Route> {
   /** Recomputes the direct index for the /16 blocks that node n's prefix covers. */
   private reindex(n: number): void {
     const at = STRIDE * n;
-    const first = this.nodes[at]! >>> 16;
-    const blocks = 1 << (16 - Math.min(this.nodes[at + META]! & LENGTH_BITS, 16));
+    this.reindexPrefix(this.nodes[at]!, this.nodes[at + META]! & LENGTH_BITS);
+  }
+
+  /** Recomputes the direct index for the /16 blocks that `prefix/len` covers. */
+  private reindexPrefix(prefix: number, len: number): void {
+    const first = prefix >>> 16;
+    const blocks = 1 << (16 - Math.min(len, 16));
     for (let e = first; e < first + blocks; e++) this.indexBlock(e);
   }
 
@@ -427,17 +497,73 @@ export class RouteTable<R extends Route = Route> {
     this.index![2 * e + 1] = best;
   }
 
-  /** Restores the compressed form below n; returns what should take n's place (0 for nothing). */
-  private compress(n: number): number {
-    const zero = this.nodes[STRIDE * n + ZERO]!;
-    const one = this.nodes[STRIDE * n + ZERO + 1]!;
-    const newZero = zero === 0 ? 0 : this.compress(zero);
-    const newOne = one === 0 ? 0 : this.compress(one);
-    this.setChild(n, 0, newZero);
-    this.setChild(n, 1, newOne);
-    if (n === 0 || this.lists[n] !== undefined || (newZero !== 0 && newOne !== 0)) return n;
+  /** The node of exactly `prefix/len` (host bits zero), or -1. Walks at most 33 nodes. */
+  private find(prefix: number, len: number): number {
+    let n = 0;
+    for (;;) {
+      const at = STRIDE * n;
+      const nodeLength = this.nodes[at + META]! & LENGTH_BITS;
+      if (nodeLength > len || Math.clz32(prefix ^ this.nodes[at]!) < nodeLength) return -1;
+      // Both have their host bits zero: agreeing on the first `len` bits, they are the same prefix.
+      if (nodeLength === len) return n;
+      n = this.nodes[at + ZERO + bitAt(prefix, nodeLength)]!;
+      if (n === 0) return -1;
+    }
+  }
+
+  /**
+   * Node n has just lost its last route: restores the compressed form around it. n leaves the trie
+   * unless it has two children (its one child, if any, takes its place); a leaf's parent without
+   * routes (not the root) is left with one child, so it goes too, its other child taking its place.
+   * Nothing else changes: one walk from the root to n.
+   */
+  private prune(n: number): void {
+    if (n === 0) return; // the root stays, with or without routes
+    const nodes = this.nodes;
+    const at = STRIDE * n;
+    const zero = nodes[at + ZERO]!;
+    const one = nodes[at + ZERO + 1]!;
+    if (zero !== 0 && one !== 0) return; // a branch node now
+    const prefix = nodes[at]!;
+    let grandparent = 0;
+    let parent = 0;
+    for (;;) {
+      const child = nodes[STRIDE * parent + ZERO + bitAt(prefix, this.lengthOf(parent))]!;
+      if (child === n) break;
+      grandparent = parent;
+      parent = child;
+    }
+    const side = bitAt(prefix, this.lengthOf(parent));
+    const only = zero !== 0 ? zero : one;
+    this.setChild(parent, side, only);
     this.release(n);
-    return newZero !== 0 ? newZero : newOne;
+    if (only !== 0 || parent === 0 || this.lists[parent] !== undefined) return;
+    // The parent was a branch node: its other child takes its place.
+    const sibling = nodes[STRIDE * parent + ZERO + (side ^ 1)]!;
+    this.setChild(grandparent, bitAt(prefix, this.lengthOf(grandparent)), sibling);
+    this.release(parent);
+  }
+
+  /**
+   * After removals that emptied the prefixes in `emptied` (prefix, length pairs): drops the direct
+   * index when the trie fell below half its threshold, or recomputes the blocks those prefixes
+   * cover, all of them if that is as much work. Only those blocks can change: another block's walk
+   * at most skips a pruned parent, which had no routes and, when it started a block (being /16 or
+   * longer), started the block of its emptied child.
+   */
+  private reindexAfterRemoval(emptied: readonly number[]): void {
+    if (this.index === null) return;
+    if (this.liveNodes < this.directIndexFrom / 2) {
+      this.index = null;
+      return;
+    }
+    let blocks = 0;
+    for (let i = 1; i < emptied.length; i += 2) blocks += 1 << (16 - Math.min(emptied[i]!, 16));
+    if (blocks >= INDEX_ENTRIES) {
+      for (let e = 0; e < INDEX_ENTRIES; e++) this.indexBlock(e);
+      return;
+    }
+    for (let i = 0; i < emptied.length; i += 2) this.reindexPrefix(emptied[i]!, emptied[i + 1]!);
   }
 
   private allocate(prefix: number, len: number): number {

@@ -823,6 +823,6 @@ export class Nve extends Router {
   removeHostRoute(tenant: string, ip: Ipv4): void {
     const local = this.vrfs.get(tenant);
     if (local === undefined || local.l3Vni === null) return;
-    local.router.routes.remove((r) => r.source === 'evpn' && r.prefix === ip && r.prefixLength === 32);
+    local.router.routes.removeAt(ip, 32, (r) => r.source === 'evpn');
   }
 }

@@ -6,6 +6,7 @@ import type { AclRuleSpec, PortRange } from '../devices/acl.js';
 import type { DhcpServerOptions } from '../devices/dhcp-server.js';
 import type { Router } from '../devices/router.js';
 import type { Switch, SwitchPortConfig } from '../devices/switch.js';
+import type { Link } from '../link/index.js';
 import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
 import { buildFabric, type FabricProgress } from './fabric.js';
 import { routedInterfaces, splitEndpoint } from './lab-check.js';
@@ -173,13 +174,25 @@ export interface BuildOptions {
   readonly progress?: FabricProgress;
 }
 
+/**
+ * The links `buildLab` made for a lab's `links`, in the lab's order, by network: what a script's
+ * `link: N` names. `Network.links` is no substitute: a fabric's links come first, and unplugging a
+ * link (a `migrate` step moving a VM) renumbers the ones after it.
+ */
+const labLinks = new WeakMap<Network, readonly Link[]>();
+
+/** The links of `lab.links` as `buildLab` made them (index N is the lab's `links[N]`), or undefined for a network it did not build. */
+export function labLinksOf(net: Network): readonly Link[] | undefined {
+  return labLinks.get(net);
+}
+
 export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
   const net = new Network({
     seed: options.seed ?? lab.seed ?? 1,
     trace: options.trace,
     controllerDelay: fabricControllerDelay(lab.fabric),
   });
-  // The fabric first: its links are numbered before the lab's own.
+  // The fabric first: the lab's links and steps may name its nodes (a step's `link: N` is still the lab's links[N]).
   if (lab.fabric) buildFabric(net, fabricSpec(lab.fabric), options.progress);
   const internal: (() => void)[] = [];
   for (const [name, node] of Object.entries(lab.nodes)) {
@@ -223,7 +236,7 @@ export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
         const engine = net.addRouter(`${name}/l3`, routerInterfaces(node));
         sw.addPort('cpu');
         sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
-        // Linked after the lab's own links, so a lab's link numbers (link: 0) stay its own.
+        // Linked after the lab's own links (a step's `link: N` names the lab's links[N] only: see labLinksOf).
         internal.push(() =>
           net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 }),
         );
@@ -233,11 +246,17 @@ export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
     }
   }
   const defaults = linkProperties(lab.linkDefaults ?? {});
-  for (const link of lab.links) {
+  const links = lab.links.map((link) => {
     const a = splitEndpoint(link.a);
     const b = splitEndpoint(link.b);
-    net.addLink(a.node, b.node, { ...defaults, ...linkProperties(link), aPort: a.port, bPort: b.port });
-  }
+    return net.addLink(a.node, b.node, {
+      ...defaults,
+      ...linkProperties(link),
+      aPort: a.port,
+      bPort: b.port,
+    });
+  });
+  labLinks.set(net, links);
   for (const link of internal) link();
   return net;
 }

@@ -21,6 +21,7 @@ import type { Capture, Link } from '../link/index.js';
 import { Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
+import { labLinksOf } from './lab-build.js';
 import { splitEndpoint } from './lab-check.js';
 import { type MigrateStepResult, runMigrateStep, type SessionSource } from './lab-migrate.js';
 import type { LabFile, LabStep } from './lab-schema.js';
@@ -192,6 +193,13 @@ export class LabRunner {
         }),
   };
 
+  /**
+   * What `link: N` names: the lab's `links[N]` as built, whatever was unplugged since (a migrated
+   * VM's cable leaves `net.links`, renumbering the links after it). For a network `buildLab` did
+   * not make, its links as they are before the run.
+   */
+  private readonly labLinks: readonly Link[];
+
   constructor(
     readonly lab: LabFile,
     readonly net: Network,
@@ -200,6 +208,7 @@ export class LabRunner {
     private readonly onStep?: (index: number, total: number, step: LabStep) => void,
   ) {
     this.eventsLeft = budget;
+    this.labLinks = labLinksOf(net) ?? net.links;
   }
 
   /**
@@ -221,9 +230,24 @@ export class LabRunner {
     step({ until: Math.min(time, this.net.scheduler.now() + SETTLE_TIME) });
   }
 
+  /**
+   * The link a step names: `N` the lab's `links[N]`, two nodes the link joining them now. Throws
+   * (the run stops with the message) when that cable is gone: a `migrate` step unplugged it.
+   */
   private link(ref: number | [string, string]): Link {
-    if (typeof ref === 'number') return this.net.links[ref]!;
-    return this.net.linkBetween(ref[0], ref[1])!;
+    if (typeof ref === 'number') {
+      const link = this.labLinks[ref];
+      if (link === undefined)
+        throw new Error(`there is no link ${ref} (the lab has ${this.labLinks.length})`);
+      if (link.detached)
+        throw new Error(
+          `link ${ref} (${link.a.id}--${link.b.id}) was unplugged by an earlier step (a migrate moved its VM)`,
+        );
+      return link;
+    }
+    const link = this.net.linkBetween(ref[0], ref[1]);
+    if (link === undefined) throw new Error(`no link joins ${ref[0]} and ${ref[1]} (any more)`);
+    return link;
   }
 
   run(): LabRunResult {

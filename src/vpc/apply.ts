@@ -697,7 +697,7 @@ export class VpcDataPlane {
     if (vrf.iface('ext') === undefined) return false;
     const publicIp = ip(e.publicIp);
     vrf.addStaticNat('ext', publicIp, ip(e.insideIp));
-    internet.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    internet.routes.removeAt(publicIp, 32);
     internet.addStaticRoute({
       prefix: { address: publicIp, prefixLength: 32 },
       nextHop: (EXTERNAL_LINKS + n * 4 + 2) >>> 0,
@@ -721,7 +721,7 @@ export class VpcDataPlane {
     if (!this.staticNatsApplied.delete(e.publicIp)) return;
     const publicIp = ip(e.publicIp);
     this.fabric.border?.vrfs.get(e.vpc)?.router.removeStaticNat('ext', publicIp);
-    this.fabric.internet?.routes.remove((r) => r.prefix === publicIp && r.prefixLength === 32);
+    this.fabric.internet?.routes.removeAt(publicIp, 32);
     ctx.actions.push(`- static-nat ${e.border}/${e.vpc} ext: ${e.publicIp} (${e.instance})`);
   }
 

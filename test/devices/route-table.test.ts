@@ -245,6 +245,109 @@ test('remove: counts what it removes, keeps the rest reachable, and can empty th
   assert.equal(table.size, 1);
 });
 
+test('removeAt: only the routes of exactly that prefix that match go; the trie is the one built afresh from the rest', () => {
+  const table = new RouteTable();
+  const wide = route('10.0.0.0/8', 'eth0');
+  const net = route('10.1.0.0/16', 'eth1');
+  const a = route('10.1.2.3/32', 'eth1', { via: '10.1.0.1', metric: 1 });
+  const b = route('10.1.2.3/32', 'eth2', { via: '10.1.0.2', metric: 2 });
+  const sibling = route('10.1.2.2/32', 'eth1');
+  for (const r of [wide, net, a, b, sibling]) table.add(r);
+  // 10/8 -> 10.1/16 -> branch 10.1.2.2/31 -> the two /32s, under the root.
+  assert.deepEqual(table.trieShape(), { nodes: 6, live: 6, allocated: 6 });
+
+  const asked: Route[] = [];
+  const metricOne = (r: Route) => {
+    asked.push(r);
+    return r.metric === 1;
+  };
+  assert.equal(table.removeAt(ip('10.1.2.3'), 32, metricOne), 1);
+  assert.deepEqual(asked, [a, b], 'the predicate sees that prefix’s routes only');
+  assert.equal(table.lookup(ip('10.1.2.3')), b);
+  assert.equal(table.size, 4);
+  // Neither a longer nor a shorter prefix containing it, nor a missing one, is touched.
+  assert.equal(table.removeAt(ip('10.1.2.0'), 24), 0);
+  assert.equal(table.removeAt(ip('10.1.2.2'), 31), 0);
+  assert.equal(table.removeAt(ip('10.1.0.0'), 17), 0);
+  assert.equal(table.removeAt(ip('192.168.0.0'), 16), 0);
+  assert.equal(table.removeAt(0, 0), 0);
+  assert.equal(table.size, 4);
+
+  // The last route of 10.1.2.3/32 goes: its leaf goes, and the branch node above it.
+  assert.equal(table.removeAt(ip('10.1.2.3'), 32), 1);
+  assert.equal(table.lookup(ip('10.1.2.3')), net);
+  assert.equal(table.lookup(ip('10.1.2.2')), sibling);
+  assert.deepEqual(table.trieShape(), { nodes: 4, live: 4, allocated: 6 });
+  // An inner prefix goes: its one child takes its place.
+  assert.equal(table.removeAt(ip('10.1.0.0'), 16), 1);
+  assert.equal(table.lookup(ip('10.1.9.9')), wide);
+  assert.equal(table.lookup(ip('10.1.2.2')), sibling);
+  assert.deepEqual(table.trieShape(), { nodes: 3, live: 3, allocated: 6 });
+  assert.deepEqual(table.routes(), [wide, sibling]);
+  // Later adds reuse the freed nodes.
+  table.add(a);
+  table.add(net);
+  assert.deepEqual(table.trieShape(), { nodes: 6, live: 6, allocated: 6 });
+  assert.deepEqual(table.routes(), [wide, net, sibling, a]);
+
+  // Bad prefixes throw, and remove nothing; a throwing predicate removes nothing either.
+  assert.throws(
+    () => table.removeAt(ip('10.1.2.3'), 24),
+    /invalid prefix: 10\.1\.2\.3\/24 has host bits set/,
+  );
+  assert.throws(() => table.removeAt(0, 33), /prefix length 33/);
+  assert.throws(() => table.removeAt(-1, 32), /not an IPv4 address/);
+  assert.throws(() =>
+    table.removeAt(ip('10.1.2.3'), 32, () => {
+      throw new Error('no');
+    }),
+  );
+  assert.deepEqual(table.routes(), [wide, net, sibling, a]);
+  assert.equal(table.size, 4);
+});
+
+test('remove by predicate prunes each emptied prefix: the trie is the one built afresh from the rest', () => {
+  const table = new RouteTable({ directIndexFrom: 0 });
+  const routes = [
+    '0.0.0.0/0',
+    '10.0.0.0/8',
+    '10.1.0.0/16',
+    '10.1.2.0/24',
+    '10.1.2.128/25',
+    '10.1.3.0/24',
+    '10.2.0.0/16',
+  ].map((t, i) => route(t, `eth${i % 3}`));
+  for (const r of routes) table.add(r);
+  assert.equal(
+    table.remove((r) => r.iface === 'eth1'),
+    2,
+  );
+  const kept = routes.filter((r) => r.iface !== 'eth1');
+  const fresh = new RouteTable();
+  for (const r of kept) fresh.add(r);
+  assert.equal(table.trieShape().nodes, fresh.trieShape().nodes);
+  assert.equal(table.trieShape().live, fresh.trieShape().nodes);
+  assert.deepEqual(table.routes(), fresh.routes());
+  for (const a of ['10.1.2.200', '10.1.3.1', '10.1.9.1', '10.2.0.1', '10.3.0.1', '11.0.0.1'])
+    assert.equal(table.lookup(ip(a)), fresh.lookup(ip(a)), a);
+  // A predicate that throws part way: what it removed so far is gone, and the table is sound.
+  let calls = 0;
+  assert.throws(() =>
+    table.remove(() => {
+      if (++calls === 3) throw new Error('stop');
+      return true;
+    }),
+  );
+  const left = table.routes();
+  assert.equal(left.length, kept.length - 2);
+  assert.equal(table.size, left.length);
+  const rebuilt = new RouteTable();
+  for (const r of left) rebuilt.add(r);
+  assert.equal(table.trieShape().nodes, rebuilt.trieShape().nodes);
+  for (const a of ['10.1.2.200', '10.1.3.1', '10.1.9.1', '10.2.0.1', '10.3.0.1', '11.0.0.1'])
+    assert.equal(table.lookup(ip(a)), bruteForce(left, ip(a)), a);
+});
+
 test('routes with host bits set or a bad prefix length are rejected, and leave the table unchanged', () => {
   const table = new RouteTable();
   table.add(route('10.0.0.0/8', 'eth0'));
@@ -392,6 +495,100 @@ for (const [name, options] of configurations) {
   });
 }
 
+/** The equal-cost routes of the longest matching prefix, by a scan: its lowest metric, in the order added. */
+function bruteForceEqualCost<R extends Route>(routes: readonly R[], dst: Ipv4): R[] {
+  const best = bruteForce(routes, dst);
+  if (best === undefined) return [];
+  return routes.filter(
+    (r) => r.prefix === best.prefix && r.prefixLength === best.prefixLength && r.metric === best.metric,
+  );
+}
+
+type Op =
+  | { kind: 'add'; route: Route }
+  /** removeAt the prefix of the live route at `pick` (modulo), its routes of metric `metric` (-1: all). */
+  | { kind: 'removeAt'; pick: number; metric: number }
+  /** removeAt a prefix that may have no routes. */
+  | { kind: 'removeAny'; route: Route }
+  | { kind: 'remove'; iface: string; metric: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: routeArb.map((route) => ({ kind: 'add' as const, route })), weight: 5 },
+  {
+    arbitrary: fc.record(
+      { kind: fc.constant('removeAt' as const), pick: fc.nat(), metric: fc.integer({ min: -1, max: 3 }) },
+      { noNullPrototype: true },
+    ),
+    weight: 3,
+  },
+  { arbitrary: routeArb.map((route) => ({ kind: 'removeAny' as const, route })), weight: 1 },
+  {
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('remove' as const),
+        iface: fc.constantFrom('eth0', 'eth1', 'eth2', 'none'),
+        metric: fc.integer({ min: -1, max: 3 }),
+      },
+      { noNullPrototype: true },
+    ),
+    weight: 1,
+  },
+);
+
+for (const [name, options] of configurations) {
+  test(`property (${name}): after each random add and removal, lookups match a brute-force scan and the trie is the one built afresh`, () => {
+    const scenario = fc
+      .array(opArb, { minLength: 1, maxLength: 80, size: 'medium' })
+      .chain((ops) =>
+        probesArb(ops.flatMap((o) => (o.kind === 'add' || o.kind === 'removeAny' ? [o.route] : []))).map(
+          (probes) => ({ ops, probes }),
+        ),
+      );
+    fc.assert(
+      fc.property(scenario, ({ ops, probes }) => {
+        const table = new RouteTable(options);
+        let live: Route[] = [];
+        let peak = table.trieShape().live;
+        for (const op of ops) {
+          const before = live.length;
+          if (op.kind === 'add') {
+            table.add(op.route);
+            live.push(op.route);
+          } else if (op.kind === 'remove') {
+            const doomed = (r: Route) => r.iface === op.iface || r.metric === op.metric;
+            live = live.filter((r) => !doomed(r));
+            assert.equal(table.remove(doomed), before - live.length);
+          } else {
+            const target = op.kind === 'removeAt' ? live[op.pick % Math.max(live.length, 1)] : op.route;
+            if (target === undefined) continue;
+            const metric = op.kind === 'removeAt' ? op.metric : -1;
+            const doomed = (r: Route) => metric === -1 || r.metric === metric;
+            const at = (r: Route) => r.prefix === target.prefix && r.prefixLength === target.prefixLength;
+            live = live.filter((r) => !(at(r) && doomed(r)));
+            assert.equal(table.removeAt(target.prefix, target.prefixLength, doomed), before - live.length);
+          }
+          assert.equal(table.size, live.length);
+          for (const dst of probes) {
+            const expected = bruteForce(live, dst);
+            assert.equal(table.lookup(dst), expected, formatIpv4(dst));
+            assert.deepEqual(table.equalCost(dst), bruteForceEqualCost(live, dst), formatIpv4(dst));
+            assert.equal(table.explain(dst).candidates, bruteForceCandidates(live, dst));
+          }
+          const fresh = new RouteTable();
+          for (const r of live) fresh.add(r);
+          const shape = table.trieShape();
+          assert.equal(shape.nodes, fresh.trieShape().nodes, 'the trie has the nodes of one built afresh');
+          assert.equal(shape.live, shape.nodes);
+          peak = Math.max(peak, shape.live);
+          assert.equal(shape.allocated, peak, 'freed nodes are reused before new ones are taken');
+          assert.deepEqual(table.routes(), fresh.routes());
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+}
+
 /** A small deterministic PRNG (mulberry32), so the large test is the same on every run. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -479,4 +676,27 @@ test('100,000 random routes: a few thousand lookups agree with the brute force; 
     listed.every((r, i) => r === sorted[i]),
     'routes() lists the same objects in the same order',
   );
+
+  // One prefix at a time (removeAt): its routes only are offered to the predicate, whatever the table's size.
+  const sample = kept.filter((_, i) => i % 25 === 0);
+  const gone = new Set<Route>();
+  let offered = 0;
+  for (const r of sample) {
+    if (gone.has(r)) continue;
+    const n = table.removeAt(r.prefix, r.prefixLength, (x) => {
+      offered++;
+      gone.add(x);
+      return true;
+    });
+    assert.equal(n, kept.filter((x) => x.prefix === r.prefix && x.prefixLength === r.prefixLength).length);
+  }
+  assert.equal(offered, gone.size);
+  const rest = kept.filter((r) => !gone.has(r));
+  assert.equal(table.size, rest.length);
+  const scanRest = linearScan(rest);
+  const wrongRest = probes.slice(0, 1000).filter((dst) => table.lookup(dst) !== scanRest(dst));
+  assert.deepEqual(wrongRest.map(formatIpv4), []);
+  const fresh = new RouteTable();
+  for (const r of rest) fresh.add(r);
+  assert.equal(table.trieShape().nodes, fresh.trieShape().nodes);
 });
