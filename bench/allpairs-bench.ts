@@ -6,7 +6,10 @@
  *  leafspine:  S spine and L leaf routers, every leaf linked to every spine (10 Gbps, 1 us, a /30
  *              each), H hosts per leaf, each on its own 1 Gbps / 1 us link and /24; static routes
  *              (ns-3 computes them with global routing; here each leaf reaches a remote host's /24
- *              through spine (host index mod S): no ECMP, which vnet's routers do not have yet).
+ *              through spine (host index mod S): static paths, kept although vnet's routers now do ECMP).
+ *
+ *  overlay:    the bridge's hosts and traffic over a VXLAN fabric (`overlayAllPairsScenario`; vnet
+ *              only): the overlay's frames per second at the bridge scenario's scale.
  *
  * Traffic (ns3_allpairs_common.h, mode "custom"): every host sends one 56-byte UDP echo request
  * (port 10 -> 9) to every other host, exchange e = (k-1)*N + i (host i -> host (i+k) mod N) at
@@ -17,8 +20,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Host } from '../src/devices/host.js';
 import type { Router } from '../src/devices/router.js';
+import { buildFabric } from '../src/topo/fabric.js';
 import { Network } from '../src/topo/network.js';
-import { type Cidr, type Ipv4, ip } from '../src/wire/index.js';
+import { type Cidr, cidr, type Ipv4, ip } from '../src/wire/index.js';
 
 const GAP = 20_000;
 const START = 1e9;
@@ -116,6 +120,40 @@ export function bridgeScenario(n: number): ScenarioResult {
   const t1 = process.hrtime.bigint();
   net.run({ until: traffic.last + 100e6 });
   return finish('vnet', 'bridge', net, n, traffic.exchanges, traffic.replies(), setup, seconds(t1));
+}
+
+/**
+ * The bridge scenario's hosts and traffic over a VXLAN overlay instead of one switch: the same
+ * number of hosts, all in one /16 (VMs of one tenant, one bridge domain), the same links (1 us,
+ * 1 Gbps, underlay included), the same all-pairs plan and no start-up announcements; the fabric is
+ * 4 spines, n / 32 leaves (the NVEs), 4 servers per leaf (VLAN switches) and 8 VMs per server. A
+ * broadcast reaches the same hosts as on the bridge, through head-end replication to the other
+ * leaves (each copy across a spine) and the servers' switches. It is the overlay at the bridge
+ * scenario's scale: the figure to set beside the bridge's frames per second.
+ */
+export function overlayAllPairsScenario(n: number, controlPlane: 'flood-and-learn' | 'controller'): ScenarioResult {
+  if (n % 32 !== 0) throw new RangeError(`overlay all-pairs needs a multiple of 32 hosts, not ${n}`);
+  const t0 = process.hrtime.bigint();
+  const net = new Network({ seed: 1 });
+  const fabric = buildFabric(net, {
+    spines: 4,
+    leaves: n / 32,
+    serversPerLeaf: 4,
+    vmsPerServer: 8,
+    nve: 'leaf',
+    controlPlane,
+    tenants: [{ name: 't1', subnets: [cidr('10.1.0.0/16')] }],
+    link: { delay: 1_000, bandwidth: 1e9 },
+    announce: false,
+  });
+  net.start();
+  const hosts = fabric.vms.map((vm) => vm.host);
+  const addresses = hosts.map((h) => h.interfaces[0]!.primary!.address);
+  const traffic = allPairs(net, hosts, addresses);
+  const setup = seconds(t0);
+  const t1 = process.hrtime.bigint();
+  net.run({ until: traffic.last + 100e6 });
+  return finish('vnet', `overlay ${controlPlane}`, net, n, traffic.exchanges, traffic.replies(), setup, seconds(t1));
 }
 
 export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: number): ScenarioResult {
@@ -262,5 +300,18 @@ export function runAllPairsBench(options: { bridgeHosts: number[]; leafSpine: [n
       speedup: ns3 ? Number((vnet.framesPerSecond / ns3.framesPerSecond).toFixed(2)) : null,
     });
   }
-  return { ns3Available: existsSync(`${NS3_DIR}/ns3_bridge_allpairs`), rows };
+  // The bridge's hosts and traffic over the overlay (see overlayAllPairsScenario), beside its row.
+  const overlayAtBridgeScale = options.bridgeHosts.flatMap((n) => {
+    const bridge = rows.find((r) => r.scenario === `bridge N=${n}`)!.vnet;
+    return (['flood-and-learn', 'controller'] as const).map((plane) => {
+      const overlay = overlayAllPairsScenario(n, plane);
+      return {
+        scenario: `overlay ${plane} N=${n}`,
+        vnet: overlay,
+        framesPerSecondVsBridge: Number((overlay.framesPerSecond / bridge.framesPerSecond).toFixed(2)),
+        runVsBridge: Number((overlay.runSeconds / bridge.runSeconds).toFixed(2)),
+      };
+    });
+  });
+  return { ns3Available: existsSync(`${NS3_DIR}/ns3_bridge_allpairs`), rows, overlayAtBridgeScale };
 }

@@ -54,6 +54,8 @@ export interface FabricSpec {
   readonly underlayMtu?: number;
   /** Properties of every link (delay, bandwidth); the underlay's MTU comes from `underlayMtu`. */
   readonly link?: LinkProperties;
+  /** Whether each VM sends a gratuitous ARP when the network starts (default true, as a booting VM does). */
+  readonly announce?: boolean;
 }
 
 export interface FabricVm {
@@ -287,6 +289,7 @@ export function buildFabric(net: Network, spec: FabricSpec, progress?: FabricPro
       ip: { address, prefixLength: plan.cidr.prefixLength },
       mac,
       gateway: gateway === 'none' ? undefined : (cidrNetwork(plan.cidr) + 1) >>> 0,
+      announce: spec.announce ?? true,
     });
     const nve = attach(host, plan);
     // The controller knows where the fabric put each VM (the configuration tells every NVE).

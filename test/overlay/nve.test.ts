@@ -965,3 +965,25 @@ test('controller mode: the fabric provisions its VMs, so every NVE knows them be
   quiet.start();
   assert.deepEqual([g.nves[1]!.bridgeDomain(10)!.size, quiet.overlay.table().length], [0, 0]);
 });
+
+test('fabric announce: by default every VM sends one gratuitous ARP at start; with announce false none', () => {
+  const startUp = (announce: boolean | undefined) => {
+    const net = new Network();
+    const f = buildFabric(net, announce === undefined ? FABRIC : { ...FABRIC, announce });
+    net.start();
+    net.run();
+    return {
+      sentByVms: f.vms.map((v) => v.host.interfaces[0]!.port.counters.txFrames),
+      delivered: net.links.reduce((n, l) => n + l.delivered, 0),
+    };
+  };
+  // Without the VMs' announcements, only the underlay's routers announce their link addresses
+  // (2 leaves x 2 spines, both ends of each link).
+  assert.deepEqual(startUp(false), { sentByVms: [0, 0, 0, 0], delivered: 8 });
+  const announced = startUp(undefined);
+  assert.deepEqual(announced.sentByVms, [1, 1, 1, 1]);
+  // Each announcement: VM -> server -> leaf, to the other VM on the server, and across a spine to
+  // the other leaf, its server and both VMs there: 8 deliveries.
+  assert.equal(announced.delivered, 8 + 4 * 8);
+  assert.deepEqual(startUp(true), announced);
+});
