@@ -131,7 +131,10 @@ export function bridgeScenario(n: number): ScenarioResult {
  * leaves (each copy across a spine) and the servers' switches. It is the overlay at the bridge
  * scenario's scale: the figure to set beside the bridge's frames per second.
  */
-export function overlayAllPairsScenario(n: number, controlPlane: 'flood-and-learn' | 'controller'): ScenarioResult {
+export function overlayAllPairsScenario(
+  n: number,
+  controlPlane: 'flood-and-learn' | 'controller',
+): ScenarioResult {
   if (n % 32 !== 0) throw new RangeError(`overlay all-pairs needs a multiple of 32 hosts, not ${n}`);
   const t0 = process.hrtime.bigint();
   const net = new Network({ seed: 1 });
@@ -153,7 +156,16 @@ export function overlayAllPairsScenario(n: number, controlPlane: 'flood-and-lear
   const setup = seconds(t0);
   const t1 = process.hrtime.bigint();
   net.run({ until: traffic.last + 100e6 });
-  return finish('vnet', `overlay ${controlPlane}`, net, n, traffic.exchanges, traffic.replies(), setup, seconds(t1));
+  return finish(
+    'vnet',
+    `overlay ${controlPlane}`,
+    net,
+    n,
+    traffic.exchanges,
+    traffic.replies(),
+    setup,
+    seconds(t1),
+  );
 }
 
 export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: number): ScenarioResult {

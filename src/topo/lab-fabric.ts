@@ -19,6 +19,7 @@ export function fabricSpec(f: LabFabric): FabricSpec {
     gateway: f.gateway,
     underlayMtu: f.underlayMtu,
     external: f.external,
+    announce: f.announce,
     link: f.link ? linkProperties(f.link) : undefined,
     tenants: f.tenants.map((t) => ({ name: t.name, subnets: t.subnets.map(cidr) })),
   };

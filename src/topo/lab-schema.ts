@@ -280,6 +280,10 @@ const fabricSchema = z.strictObject({
     .max(65535)
     .optional()
     .describe('MTU of the underlay links (default 1550)'),
+  announce: z
+    .boolean()
+    .optional()
+    .describe('each VM sends a gratuitous ARP when the lab starts, as a booting VM does (default true)'),
   link: z
     .strictObject({ delay: duration.optional(), bandwidth: rate.optional() })
     .optional()

@@ -355,6 +355,9 @@ test('fabric labs: the generated nodes can be used by steps; sizes and options t
   assert.deepEqual(problems({ fabric: { ...fabric, external: true } }), [
     'fabric.external: the outside is reached through a gateway: set gateway',
   ]);
+  assert.deepEqual(problems({ fabric: { ...fabric, announce: false } }), []);
+  assert.equal(problems({ fabric: { ...fabric, announce: 'no' } }).length, 1);
+  assert.match(problems({ fabric: { ...fabric, announce: 'no' } })[0]!, /^fabric\.announce: /);
 });
 
 test('NVE nodes: bridge domains, bindings, sub-interfaces, VRFs and VBDIFs are cross-checked', () => {
