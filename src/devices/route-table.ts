@@ -64,8 +64,7 @@ export interface RouteExplanation<R> {
   readonly candidates: number;
 }
 
-const INITIAL_CAPACITY = 64;
-/** Int32 words per node: prefix, meta (length | ACTIVE), child for next bit 0, child for next bit 1. */
+/** Words per node: prefix, meta (length | ACTIVE), child for next bit 0, child for next bit 1. */
 const STRIDE = 4;
 const META = 1;
 const ZERO = 2;
@@ -120,8 +119,11 @@ export interface RouteTableOptions {
 const INDEX_ENTRIES = 1 << 16;
 
 /**
- * A path-compressed binary trie in one Int32Array, a node per STRIDE words so a step of the walk
- * reads one cache line. Node n (at word 4n) has a prefix (as int32, host bits zero), its length
+ * A path-compressed binary trie in one array of small integers, a node per STRIDE words so a step
+ * of the walk reads one cache line. The array is a JS array (V8 keeps its int32s unboxed, on the
+ * heap), not an `Int32Array`: a typed array's buffer lives outside the heap, and a service fabric
+ * making tens of thousands of VRFs at once (a restart), each with a table of a hundred host routes,
+ * made V8 collect its whole heap for every 64 MB of those (external memory pressure). Node n (at word 4n) has a prefix (as int32, host bits zero), its length
  * and ACTIVE flag, and two children (0 meaning none: node 0 is the root, 0.0.0.0/0, which is
  * nobody's child); `lists[n]` holds its routes best first. A child's prefix extends its parent's
  * by at least one bit, and the next bit picks which child. Freed nodes are chained through their
@@ -133,7 +135,8 @@ const INDEX_ENTRIES = 1 << 16;
  * (`index[2e + 1]`, -1 for none).
  */
 export class RouteTable<R extends Route = Route> {
-  private nodes = new Int32Array(STRIDE * INITIAL_CAPACITY);
+  /** The root's words, then each node's (values are int32: stored prefixes go through `| 0`). */
+  private nodes: number[] = [0, 0, 0, 0];
   private lists: (R[] | undefined)[] = [];
   /** Nodes ever allocated (the next fresh index). */
   private used = 1;
@@ -432,18 +435,20 @@ export class RouteTable<R extends Route = Route> {
    * insertion order); says whether n was without routes before.
    */
   private attach(n: number, route: R): boolean {
-    let list = this.lists[n];
-    const activated = list === undefined;
+    const list = this.lists[n];
     if (list === undefined) {
-      list = [];
-      this.lists[n] = list;
+      // A one-route list as a literal: 56 bytes, where `splice` into an empty array reserves room
+      // for 17 routes (184 bytes; a VRF holds a host route per instance of its VPC elsewhere).
+      this.lists[n] = [route];
       this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! | ACTIVE;
+      this.count++;
+      return true;
     }
     let i = list.length;
     while (i > 0 && list[i - 1]!.metric > route.metric) i--;
     list.splice(i, 0, route);
     this.count++;
-    return activated;
+    return false;
   }
 
   /** Creates, rebuilds or drops the direct index to suit the trie's size. */
@@ -571,17 +576,13 @@ export class RouteTable<R extends Route = Route> {
     if (n !== 0) {
       this.freeHead = this.nodes[STRIDE * n + ZERO]!;
     } else {
-      if (STRIDE * this.used === this.nodes.length) {
-        const grown = new Int32Array(2 * this.nodes.length);
-        grown.set(this.nodes);
-        this.nodes = grown;
-      }
+      if (STRIDE * this.used === this.nodes.length) this.nodes.push(0, 0, 0, 0);
       n = this.used++;
       this.lists.push(undefined);
     }
     this.liveNodes++;
     const at = STRIDE * n;
-    this.nodes[at] = prefix;
+    this.nodes[at] = prefix | 0;
     this.nodes[at + META] = len;
     this.nodes[at + ZERO] = 0;
     this.nodes[at + ZERO + 1] = 0;
