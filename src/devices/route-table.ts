@@ -234,9 +234,13 @@ export class RouteTable<R extends Route = Route> {
    */
   private removeFrom(n: number, match: (r: R) => boolean): number {
     const list = this.lists[n]!;
-    const kept = list.filter((r) => !match(r));
+    // A list with nothing to remove (most, when `remove` goes over the whole table) is not copied.
+    let first = 0;
+    while (first < list.length && !match(list[first]!)) first++;
+    if (first === list.length) return 0;
+    const kept = list.slice(0, first);
+    for (let i = first + 1; i < list.length; i++) if (!match(list[i]!)) kept.push(list[i]!);
     const gone = list.length - kept.length;
-    if (gone === 0) return 0;
     this.count -= gone;
     if (kept.length > 0) {
       this.lists[n] = kept;
@@ -370,11 +374,16 @@ export class RouteTable<R extends Route = Route> {
 
   /** All routes, sorted by prefix, then prefix length, then metric (then the order added). */
   routes(): R[] {
+    return this.routesWhere(() => true);
+  }
+
+  /** The routes `match` accepts, in the order of `routes()` (without listing the others). */
+  routesWhere(match: (r: R) => boolean): R[] {
     const out: R[] = [];
     // A pre-order walk (node, then bit-0 side, then bit-1 side) visits prefixes in exactly this order.
     const walk = (n: number): void => {
       const list = this.lists[n];
-      if (list !== undefined) for (const r of list) out.push(r);
+      if (list !== undefined) for (const r of list) if (match(r)) out.push(r);
       const zero = this.nodes[STRIDE * n + ZERO]!;
       const one = this.nodes[STRIDE * n + ZERO + 1]!;
       if (zero !== 0) walk(zero);

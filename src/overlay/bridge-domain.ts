@@ -65,14 +65,16 @@ function macSlot(mac: Mac, mask: number): number {
 }
 
 /**
- * A table of `slots` empty slots: a packed array of doubles (a double first, so that V8 picks
- * unboxed double elements from the start; pushed, so that it has no holes).
+ * Empty slots, as many as the largest table made so far: a packed array of doubles (a double
+ * first, so that V8 picks unboxed double elements from the start; pushed, so that it has no holes).
  */
+const EMPTY_TABLE = [0.5];
+EMPTY_TABLE.length = 0;
+
+/** A table of `slots` empty slots: a copy of the start of `EMPTY_TABLE` (one allocation, packed doubles). */
 function emptySlots(slots: number): number[] {
-  const t = [0.5];
-  t.length = 0;
-  for (let i = 0; i < slots; i++) t.push(0, 0, 0, 0, EMPTY);
-  return t;
+  while (EMPTY_TABLE.length < slots * W) EMPTY_TABLE.push(0, 0, 0, 0, EMPTY);
+  return EMPTY_TABLE.slice(0, slots * W);
 }
 
 export interface ArpBinding {
