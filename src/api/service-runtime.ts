@@ -172,10 +172,10 @@ export class ServiceRuntime {
    * Every tenant's part (a start, or a fabric rebuilt), each applied and settled before the next,
    * as the changes that made it were: its instances get their addresses by DHCP and are announced
    * while only its own frames are in flight. (Applying every part and then settling once started
-   * every instance's DHCP at the same instant: at 100,000 instances the broadcasts flooded to the
-   * other hypervisors of each subnet overflowed the fabric's transmit queues, 771,854 frames
-   * dropped, and the frames of all the exchanges in flight at once, kept in memory together, made
-   * the restart three times slower.)
+   * every instance's DHCP at the same instant: at 100,000 instances the broadcasts' copies for the
+   * other hypervisors of each subnet overflowed the transmit queues between hypervisors and leaves,
+   * 771,854 frames dropped, and the frames of 100,000 exchanges in memory at once cost the restart
+   * a quarter of its time in collections: 59 s against 44 s.)
    */
   private applyEach(changes: readonly PartChange[]): ApplyReport {
     const reports: ApplyReport[] = [];
