@@ -4,7 +4,8 @@
  * each committed change (and once at start, which is how a restart rebuilds the data plane from
  * the stored intent) the intent is compiled with the previous plan (VNIs stay stable) and the
  * plan's diff is applied to the running fabric, then the simulation runs until DHCP and the
- * announcements have settled.
+ * announcements have settled. At start (and when a failed apply makes the fabric be rebuilt) every
+ * tenant's part is applied to a fresh fabric and settled in turn, tenant by tenant.
  *
  * It also answers the tenant-facing questions that need the plan or the data plane: the tenant's
  * part of the plan, and reachability (the static analysis, confirmed by a real packet). Another
@@ -137,7 +138,7 @@ export class ServiceRuntime {
   /**
    * Compiles the tenants in `tenants` with their objects in `intent` (VNIs stable against the
    * plans applied last; `tenants` null: `intent` is the whole intent) and applies each tenant's
-   * difference to the data plane.
+   * difference to the data plane, then settles it (the whole intent: each part settled in turn).
    */
   sync(intent: Intent, tenants: ReadonlySet<string> | null = null): ApplyReport {
     const started = performance.now();
