@@ -4,7 +4,8 @@
  * each committed change (and once at start, which is how a restart rebuilds the data plane from
  * the stored intent) the intent is compiled with the previous plan (VNIs stay stable) and the
  * plan's diff is applied to the running fabric, then the simulation runs until DHCP and the
- * announcements have settled.
+ * announcements have settled. At start (and when a failed apply makes the fabric be rebuilt) every
+ * tenant's part is applied to a fresh fabric and settled in turn, tenant by tenant.
  *
  * It also answers the tenant-facing questions that need the plan or the data plane: the tenant's
  * part of the plan, and reachability (the static analysis, confirmed by a real packet). Another
@@ -137,7 +138,7 @@ export class ServiceRuntime {
   /**
    * Compiles the tenants in `tenants` with their objects in `intent` (VNIs stable against the
    * plans applied last; `tenants` null: `intent` is the whole intent) and applies each tenant's
-   * difference to the data plane.
+   * difference to the data plane, then settles it (the whole intent: each part settled in turn).
    */
   sync(intent: Intent, tenants: ReadonlySet<string> | null = null): ApplyReport {
     const started = performance.now();
@@ -146,16 +147,18 @@ export class ServiceRuntime {
     this.persist(changes);
     let report: ApplyReport;
     try {
-      report = mergeReports(changes.map((c) => this.dataPlane.apply(c.after, c.tenant)));
-      this.dataPlane.settle();
+      if (tenants === null) report = this.applyEach(changes);
+      else {
+        report = mergeReports(changes.map((c) => this.dataPlane.apply(c.after, c.tenant)));
+        this.dataPlane.settle();
+      }
       this.lastError = null;
     } catch (error) {
       // A data plane left half-changed cannot be trusted to take the next diff: rebuild a fresh
       // fabric and apply every tenant's plan to it (what a restart does), then say so.
       this.lastError = error instanceof Error ? error.message : String(error);
       this.dataPlane = createServiceDataPlane(this.options);
-      report = mergeReports(this.plans.plans().map((c) => this.dataPlane.apply(c.after, c.tenant)));
-      this.dataPlane.settle();
+      report = this.applyEach(this.plans.plans());
     }
     this.lastApply = report;
     this.lastSyncMs = performance.now() - started;
@@ -164,6 +167,24 @@ export class ServiceRuntime {
         `applying the change failed (${this.lastError}); the fabric was rebuilt from the whole plan`,
       );
     return report;
+  }
+
+  /**
+   * Every tenant's part (a start, or a fabric rebuilt), each applied and settled before the next,
+   * as the changes that made it were: its instances get their addresses by DHCP and are announced
+   * while only its own frames are in flight. (Applying every part and then settling once started
+   * every instance's DHCP at the same instant: at 100,000 instances the broadcasts' copies for the
+   * other hypervisors of each subnet overflowed the transmit queues between hypervisors and leaves,
+   * 771,854 frames dropped, and the frames of 100,000 exchanges in memory at once cost the restart
+   * a quarter of its time in collections: 59 s against 44 s.)
+   */
+  private applyEach(changes: readonly PartChange[]): ApplyReport {
+    const reports: ApplyReport[] = [];
+    for (const c of changes) {
+      reports.push(this.dataPlane.apply(c.after, c.tenant));
+      this.dataPlane.settle();
+    }
+    return mergeReports(reports);
   }
 
   /** Hands what the changed parts allocated or released to `saveAllocations`. */

@@ -64,8 +64,7 @@ export interface RouteExplanation<R> {
   readonly candidates: number;
 }
 
-const INITIAL_CAPACITY = 64;
-/** Int32 words per node: prefix, meta (length | ACTIVE), child for next bit 0, child for next bit 1. */
+/** Words per node: prefix, meta (length | ACTIVE), child for next bit 0, child for next bit 1. */
 const STRIDE = 4;
 const META = 1;
 const ZERO = 2;
@@ -120,8 +119,11 @@ export interface RouteTableOptions {
 const INDEX_ENTRIES = 1 << 16;
 
 /**
- * A path-compressed binary trie in one Int32Array, a node per STRIDE words so a step of the walk
- * reads one cache line. Node n (at word 4n) has a prefix (as int32, host bits zero), its length
+ * A path-compressed binary trie in one array of small integers, a node per STRIDE words so a step
+ * of the walk reads one cache line. The array is a JS array (V8 keeps its int32s unboxed, on the
+ * heap), not an `Int32Array`: a typed array's buffer lives outside the heap, and a service fabric
+ * making tens of thousands of VRFs at once (a restart), each with a table of a hundred host routes,
+ * made V8 collect its whole heap for every 64 MB of those (external memory pressure). Node n (at word 4n) has a prefix (as int32, host bits zero), its length
  * and ACTIVE flag, and two children (0 meaning none: node 0 is the root, 0.0.0.0/0, which is
  * nobody's child); `lists[n]` holds its routes best first. A child's prefix extends its parent's
  * by at least one bit, and the next bit picks which child. Freed nodes are chained through their
@@ -133,7 +135,8 @@ const INDEX_ENTRIES = 1 << 16;
  * (`index[2e + 1]`, -1 for none).
  */
 export class RouteTable<R extends Route = Route> {
-  private nodes = new Int32Array(STRIDE * INITIAL_CAPACITY);
+  /** The root's words, then each node's (values are int32: stored prefixes go through `| 0`). */
+  private nodes: number[] = [0, 0, 0, 0];
   private lists: (R[] | undefined)[] = [];
   /** Nodes ever allocated (the next fresh index). */
   private used = 1;
@@ -231,9 +234,13 @@ export class RouteTable<R extends Route = Route> {
    */
   private removeFrom(n: number, match: (r: R) => boolean): number {
     const list = this.lists[n]!;
-    const kept = list.filter((r) => !match(r));
+    // A list with nothing to remove (most, when `remove` goes over the whole table) is not copied.
+    let first = 0;
+    while (first < list.length && !match(list[first]!)) first++;
+    if (first === list.length) return 0;
+    const kept = list.slice(0, first);
+    for (let i = first + 1; i < list.length; i++) if (!match(list[i]!)) kept.push(list[i]!);
     const gone = list.length - kept.length;
-    if (gone === 0) return 0;
     this.count -= gone;
     if (kept.length > 0) {
       this.lists[n] = kept;
@@ -367,11 +374,16 @@ export class RouteTable<R extends Route = Route> {
 
   /** All routes, sorted by prefix, then prefix length, then metric (then the order added). */
   routes(): R[] {
+    return this.routesWhere(() => true);
+  }
+
+  /** The routes `match` accepts, in the order of `routes()` (without listing the others). */
+  routesWhere(match: (r: R) => boolean): R[] {
     const out: R[] = [];
     // A pre-order walk (node, then bit-0 side, then bit-1 side) visits prefixes in exactly this order.
     const walk = (n: number): void => {
       const list = this.lists[n];
-      if (list !== undefined) for (const r of list) out.push(r);
+      if (list !== undefined) for (const r of list) if (match(r)) out.push(r);
       const zero = this.nodes[STRIDE * n + ZERO]!;
       const one = this.nodes[STRIDE * n + ZERO + 1]!;
       if (zero !== 0) walk(zero);
@@ -432,18 +444,20 @@ export class RouteTable<R extends Route = Route> {
    * insertion order); says whether n was without routes before.
    */
   private attach(n: number, route: R): boolean {
-    let list = this.lists[n];
-    const activated = list === undefined;
+    const list = this.lists[n];
     if (list === undefined) {
-      list = [];
-      this.lists[n] = list;
+      // A one-route list as a literal: 56 bytes, where `splice` into an empty array reserves room
+      // for 17 routes (184 bytes; a VRF holds a host route per instance of its VPC elsewhere).
+      this.lists[n] = [route];
       this.nodes[STRIDE * n + META] = this.nodes[STRIDE * n + META]! | ACTIVE;
+      this.count++;
+      return true;
     }
     let i = list.length;
     while (i > 0 && list[i - 1]!.metric > route.metric) i--;
     list.splice(i, 0, route);
     this.count++;
-    return activated;
+    return false;
   }
 
   /** Creates, rebuilds or drops the direct index to suit the trie's size. */
@@ -571,17 +585,13 @@ export class RouteTable<R extends Route = Route> {
     if (n !== 0) {
       this.freeHead = this.nodes[STRIDE * n + ZERO]!;
     } else {
-      if (STRIDE * this.used === this.nodes.length) {
-        const grown = new Int32Array(2 * this.nodes.length);
-        grown.set(this.nodes);
-        this.nodes = grown;
-      }
+      if (STRIDE * this.used === this.nodes.length) this.nodes.push(0, 0, 0, 0);
       n = this.used++;
       this.lists.push(undefined);
     }
     this.liveNodes++;
     const at = STRIDE * n;
-    this.nodes[at] = prefix;
+    this.nodes[at] = prefix | 0;
     this.nodes[at + META] = len;
     this.nodes[at + ZERO] = 0;
     this.nodes[at + ZERO + 1] = 0;

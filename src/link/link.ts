@@ -40,7 +40,15 @@ const EMPTY = new Uint8Array(0);
 
 /** Doubles per in-flight slot: arrival time, sequence number, generation tag, transmit-done time. */
 const SLOT = 4;
-const MIN_RING = 16;
+const MIN_RING = 2;
+/**
+ * The ring of a direction that never had two frames in flight: none (most links of a large fabric
+ * carry one frame at a time). Its slots would be an ArrayBuffer each, and a fabric of hundreds of
+ * thousands of links allocating those at once makes V8 collect its whole heap for every 64 MB of
+ * them (external memory pressure).
+ */
+const NO_FRAMES: Uint8Array[] = [];
+const NO_SLOTS = new Float64Array(0);
 
 /**
  * One direction's transmitter and the frames it has in flight.
@@ -100,9 +108,10 @@ class Direction implements QueuedEvent, Transmitter {
   /** When `next` arrives and finishes serialising. */
   nextArrival = 0;
   nextDone = 0;
-  mask = MIN_RING - 1;
-  frames: Uint8Array[] = new Array(MIN_RING);
-  slots = new Float64Array(MIN_RING * SLOT);
+  /** The ring's capacity less one (-1: no ring yet, allocated by the first frame behind `next`). */
+  mask = -1;
+  frames: Uint8Array[] = NO_FRAMES;
+  slots: Float64Array = NO_SLOTS;
   txHead = 0;
   /** Transmit-done times of frames outside the ring, oldest first (null until there is one). */
   private done: Float64Array | null = null;
@@ -255,9 +264,9 @@ class Direction implements QueuedEvent, Transmitter {
     this.tail++;
   }
 
-  /** Doubles the ring, each frame at its count's place in the larger one. */
+  /** Doubles the ring (or makes the first one), each frame at its count's place in the larger one. */
   private grow(): void {
-    const capacity = 2 * (this.mask + 1);
+    const capacity = Math.max(MIN_RING, 2 * (this.mask + 1));
     const mask = capacity - 1;
     const frames: Uint8Array[] = new Array(capacity);
     const slots = new Float64Array(capacity * SLOT);

@@ -7,10 +7,13 @@
  * - a MAC table: MAC -> a local VAP or a remote VTEP. Entries learned from traffic age out
  *   (lazily, no timer events); entries a controller installed do not, and carry a MAC mobility
  *   sequence number (RFC 7432 15) so that a move wins over a stale entry. The table is an
- *   open-addressing hash table in one typed array (a slot's MAC, VTEP, last sighting, sequence
- *   number and state side by side, as the switch's `MacTable` keeps its entries), so a lookup or a
- *   learning touches a cache line or two and allocates nothing; `lookup` fills one reused entry
- *   object per BD;
+ *   open-addressing hash table in one array of unboxed doubles (a slot's MAC, VTEP, last sighting,
+ *   sequence number and state side by side, as the switch's `MacTable` keeps its entries), so a
+ *   lookup or a learning touches a cache line or two and allocates nothing; `lookup` fills one
+ *   reused entry object per BD. The array is a JS array (V8 keeps its doubles unboxed, on the
+ *   heap), not a `Float64Array`: a typed array's buffer lives outside the heap, and a service fabric
+ *   making a hundred thousand BDs at once (a restart) made V8 collect its whole heap for every 64 MB
+ *   of those (external memory pressure);
  * - the flood list: the VTEPs that share the VNI, for head-end replication of BUM traffic;
  * - the ARP suppression table: IP -> MAC of stations in the BD (local ones snooped from their ARP,
  *   remote ones from the controller), so the local NVE can answer ARP itself.
@@ -49,16 +52,29 @@ const DELETED = -2;
 const FROM_CONTROLLER = 1;
 const STATIC = 2;
 const MIN_SLOTS = 16;
+/**
+ * Below this many entries a table grows twofold (a fabric has a BD per subnet and per VRF on every
+ * hypervisor, most with a few dozen stations), above it fourfold (as the switch's `MacTable`: a
+ * large table filling in a burst of traffic is rehashed half as often).
+ */
+const SMALL = 1024;
 
 /** A slot index for `mac` among `mask + 1` slots: the switch MAC table's hash, with no VLAN. */
 function macSlot(mac: Mac, mask: number): number {
   return slotOf(0, mac, mask);
 }
 
-function emptySlots(slots: number): Float64Array {
-  const t = new Float64Array(slots * W);
-  for (let i = 4; i < t.length; i += W) t[i] = EMPTY;
-  return t;
+/**
+ * Empty slots, as many as the largest table made so far: a packed array of doubles (a double
+ * first, so that V8 picks unboxed double elements from the start; pushed, so that it has no holes).
+ */
+const EMPTY_TABLE = [0.5];
+EMPTY_TABLE.length = 0;
+
+/** A table of `slots` empty slots: a copy of the start of `EMPTY_TABLE` (one allocation, packed doubles). */
+function emptySlots(slots: number): number[] {
+  while (EMPTY_TABLE.length < slots * W) EMPTY_TABLE.push(0, 0, 0, 0, EMPTY);
+  return EMPTY_TABLE.slice(0, slots * W);
 }
 
 export interface ArpBinding {
@@ -178,7 +194,7 @@ export class BridgeDomain {
 
   private insert(mac: Mac, vtep: Ipv4, lastSeen: Nanos, seq: number, state: number): void {
     if ((this.count + this.deleted + 1) * 2 > this.slots)
-      this.rebuild(roomFor(this.count + 1, this.capacity));
+      this.rebuild(this.count < SMALL ? this.count + 1 : roomFor(this.count + 1, this.capacity));
     const t = this.table;
     const mask = this.slots - 1;
     let i = macSlot(mac, mask);

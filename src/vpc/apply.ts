@@ -851,8 +851,7 @@ export class VpcDataPlane {
       const router = this.vrf(host, vpc);
       if (router === undefined) continue;
       const have = router.routes
-        .routes()
-        .filter((r) => r.source === 'blackhole')
+        .routesWhere((r) => r.source === 'blackhole')
         .map((r) => ({ address: r.prefix, prefixLength: r.prefixLength }))
         .sort((a, b) => a.address - b.address || a.prefixLength - b.prefixLength);
       if (JSON.stringify(have) === JSON.stringify(want)) continue;
