@@ -71,6 +71,34 @@ function allPairs(
   return { exchanges: e, replies: () => replies, last: t };
 }
 
+/**
+ * The part every scenario shares once its network is built: starts it, schedules the all-pairs
+ * traffic, runs until 100 ms after the last request, and gathers the figures (set-up timed from `t0`).
+ */
+function runAllPairs(
+  scenario: string,
+  net: Network,
+  hosts: Host[],
+  addresses: Ipv4[],
+  t0: bigint,
+): ScenarioResult {
+  net.start();
+  const traffic = allPairs(net, hosts, addresses);
+  const setup = seconds(t0);
+  const t1 = process.hrtime.bigint();
+  net.run({ until: traffic.last + 100e6 });
+  return finish(
+    'vnet',
+    scenario,
+    net,
+    hosts.length,
+    traffic.exchanges,
+    traffic.replies(),
+    setup,
+    seconds(t1),
+  );
+}
+
 function finish(
   tool: 'vnet',
   scenario: string,
@@ -114,12 +142,7 @@ export function bridgeScenario(n: number): ScenarioResult {
     hosts.push(h);
     addresses.push(address);
   }
-  net.start();
-  const traffic = allPairs(net, hosts, addresses);
-  const setup = seconds(t0);
-  const t1 = process.hrtime.bigint();
-  net.run({ until: traffic.last + 100e6 });
-  return finish('vnet', 'bridge', net, n, traffic.exchanges, traffic.replies(), setup, seconds(t1));
+  return runAllPairs('bridge', net, hosts, addresses, t0);
 }
 
 /**
@@ -149,23 +172,9 @@ export function overlayAllPairsScenario(
     link: { delay: 1_000, bandwidth: 1e9 },
     announce: false,
   });
-  net.start();
   const hosts = fabric.vms.map((vm) => vm.host);
   const addresses = hosts.map((h) => h.interfaces[0]!.primary!.address);
-  const traffic = allPairs(net, hosts, addresses);
-  const setup = seconds(t0);
-  const t1 = process.hrtime.bigint();
-  net.run({ until: traffic.last + 100e6 });
-  return finish(
-    'vnet',
-    `overlay ${controlPlane}`,
-    net,
-    n,
-    traffic.exchanges,
-    traffic.replies(),
-    setup,
-    seconds(t1),
-  );
+  return runAllPairs(`overlay ${controlPlane}`, net, hosts, addresses, t0);
 }
 
 export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: number): ScenarioResult {
@@ -228,21 +237,7 @@ export function leafSpineScenario(spines: number, leaves: number, hostsPerLeaf: 
     for (let l = 0; l < leaves; l++)
       if (l !== owner) leafRouters[l]!.addStaticRoute({ prefix, nextHop: p2p(l, spine).spine.address });
   }
-  net.start();
-  const traffic = allPairs(net, hosts, addresses);
-  const setup = seconds(t0);
-  const t1 = process.hrtime.bigint();
-  net.run({ until: traffic.last + 100e6 });
-  return finish(
-    'vnet',
-    `leafspine ${spines}x${leaves}x${hostsPerLeaf}`,
-    net,
-    total,
-    traffic.exchanges,
-    traffic.replies(),
-    setup,
-    seconds(t1),
-  );
+  return runAllPairs(`leafspine ${spines}x${leaves}x${hostsPerLeaf}`, net, hosts, addresses, t0);
 }
 
 const NS3_DIR = '/tmp/ns3-anchors';
