@@ -634,3 +634,39 @@ test('link-local group frames (01:80:c2:00:00:01-0f: pause, LACP, LLDP) are neve
   assert.equal(b.received.length, 0);
   assert.equal(sw.drops['link-local-group'], 1);
 });
+
+test('two switches untagging the same tagged frame share one untagged copy, with the exact bytes', () => {
+  // Two switches, each with a trunk (VLAN 10) and an access port of VLAN 10; the same tagged frame
+  // object enters both trunks, as an NVE's copy of a flood reaches each server of the VLAN.
+  const net = new Network();
+  const out: Station[] = [];
+  const trunks: Station[] = [];
+  for (const name of ['swA', 'swB']) {
+    const sw = net.addSwitch(name);
+    const trunk = station(net, `${name}-t`);
+    net.addLink(trunk, sw);
+    const access = station(net, `${name}-a`);
+    net.addLink(access, sw);
+    sw.configurePort('1', { mode: 'trunk', allowed: [10], native: null });
+    sw.configurePort('2', { mode: 'access', vlan: 10 });
+    trunks.push(trunk);
+    out.push(access);
+  }
+  const tagged = frame(BROADCAST, A, 'shared', [tag(10, 5)]);
+  for (const t of trunks) t.send(tagged);
+  net.run();
+  const [a, b] = out.map((s) => s.received.map((r) => r.frame));
+  const popped = concatBytes([tagged.subarray(0, 12), tagged.subarray(16)]);
+  const padded = new Uint8Array(60);
+  padded.set(popped);
+  assert.deepEqual(a, [padded]);
+  assert.deepEqual(b, [padded]);
+  assert.equal(a![0], b![0], 'one copy for both switches');
+  // A different frame object with the same bytes gets its own copy (frames are matched by identity).
+  const again = tagged.slice();
+  trunks[0]!.send(again);
+  net.run();
+  const c = out[0]!.received.map((r) => r.frame)[1]!;
+  assert.deepEqual(c, padded);
+  assert.notEqual(c, a![0]);
+});
