@@ -341,7 +341,7 @@ export class LabRunner {
       if (iface)
         this.runUntil(
           now + iface.arp.attempts * iface.arp.retryInterval + 1,
-          () => !iface.arp.pending.has(target),
+          () => !iface.arp.isResolving(target),
         );
       const mac = iface?.arp.lookup(target, this.net.scheduler.now());
       return {

@@ -276,27 +276,27 @@ export function compareEntries(a: PlanEntry, b: PlanEntry): number {
 }
 
 const NO_ENTRIES: readonly PlanEntry[] = [];
-/** Each plan's entries by kind, made at the first `entriesOf` (and again if its entries grew since). */
-const byKindCache = new WeakMap<Plan, { length: number; byKind: Map<PlanKind, readonly PlanEntry[]> }>();
+/** Each plan's entries by kind, made at the first `entriesOf` (a plan's entries never change). */
+const byKindCache = new WeakMap<Plan, Map<PlanKind, readonly PlanEntry[]>>();
 
 /**
- * The entries of one kind, in plan order. The list is made once per plan (one pass sorting every
+ * The entries of one kind, in plan order. The lists are made once per plan (one pass sorting every
  * entry by kind) and shared by later calls: applying a tenant's part reads each kind of its plan
  * once per subnet, VPC and instance reconciled, which filtered the whole plan each time.
  */
 export function entriesOf<K extends PlanKind>(plan: Plan, kind: K): readonly EntryOf<K>[] {
-  let cached = byKindCache.get(plan);
-  if (cached === undefined || cached.length !== plan.entries.length) {
-    const byKind = new Map<PlanKind, PlanEntry[]>();
+  let byKind = byKindCache.get(plan);
+  if (byKind === undefined) {
+    const lists = new Map<PlanKind, PlanEntry[]>();
     for (const e of plan.entries) {
-      const list = byKind.get(e.kind);
-      if (list === undefined) byKind.set(e.kind, [e]);
+      const list = lists.get(e.kind);
+      if (list === undefined) lists.set(e.kind, [e]);
       else list.push(e);
     }
-    cached = { length: plan.entries.length, byKind };
-    byKindCache.set(plan, cached);
+    byKind = lists;
+    byKindCache.set(plan, byKind);
   }
-  return (cached.byKind.get(kind) ?? NO_ENTRIES) as readonly EntryOf<K>[];
+  return (byKind.get(kind) ?? NO_ENTRIES) as readonly EntryOf<K>[];
 }
 
 /** `kind key`, the entry's identity in a plan. */

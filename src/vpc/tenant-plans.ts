@@ -84,17 +84,14 @@ function splitPlan(plan: Plan, intent: Intent): Map<string, Plan> {
   for (const key of INTENT_KEYS)
     for (const o of intent[key] as readonly { id: string; tenant?: string }[])
       owner.set(o.id, ownerOf(key, o));
-  const out = new Map<string, Plan>();
+  const entries = new Map<string, PlanEntry[]>();
   for (const e of plan.entries) {
     const tenant = owner.get(e.source.split('/')[0]!)!;
-    let p = out.get(tenant);
-    if (p === undefined) {
-      p = { version: PLAN_VERSION, entries: [] };
-      out.set(tenant, p);
-    }
-    (p.entries as PlanEntry[]).push(e);
+    const list = entries.get(tenant);
+    if (list === undefined) entries.set(tenant, [e]);
+    else list.push(e);
   }
-  return out;
+  return new Map([...entries].map(([tenant, list]) => [tenant, { version: PLAN_VERSION, entries: list }]));
 }
 
 /** The public addresses a tenant's part holds: its SNAT addresses and its elastic IPs. */
