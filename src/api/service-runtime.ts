@@ -21,14 +21,7 @@ import {
 import { type Allocations, allocationsOf } from '../vpc/compile.js';
 import { diffPlans, renderPlanDiff } from '../vpc/diff.js';
 import { EMPTY_INTENT, type Intent } from '../vpc/intent.js';
-import {
-  compareEntries,
-  EMPTY_PLAN,
-  entriesOf,
-  PLAN_VERSION,
-  type Plan,
-  type PlanEntry,
-} from '../vpc/plan.js';
+import { compareEntries, EMPTY_PLAN, PLAN_VERSION, type Plan, type PlanEntry } from '../vpc/plan.js';
 import {
   type PingAnswer,
   type PingQuery,
@@ -40,7 +33,6 @@ import {
 import type { ReachQuery } from '../vpc/reach.js';
 import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
 import { type PartChange, splitByTenant, TenantPlans } from '../vpc/tenant-plans.js';
-import { parseIpv4Address } from '../wire/index.js';
 import { validationHooks } from './intent-checks.js';
 
 export interface ServiceRuntimeOptions {
@@ -71,15 +63,6 @@ function mergeReports(reports: readonly ApplyReport[]): ApplyReport {
   };
 }
 
-/** Intents of several tenants as one. */
-function mergeIntents(parts: readonly Intent[]): Intent {
-  if (parts.length === 1) return parts[0]!;
-  const out: Record<string, unknown[]> = {};
-  for (const key of Object.keys(EMPTY_INTENT) as (keyof Intent)[])
-    out[key] = parts.flatMap((p) => p[key] as readonly unknown[]);
-  return out as unknown as Intent;
-}
-
 /** Plans of several tenants as one, in plan order. */
 function mergePlans(parts: readonly Plan[]): Plan {
   if (parts.length === 0) return EMPTY_PLAN;
@@ -90,8 +73,6 @@ function mergePlans(parts: readonly Plan[]): Plan {
 export class ServiceRuntime {
   dataPlane: VpcDataPlane;
   private readonly plans: TenantPlans;
-  /** Elastic IPs bound on the border, by address: the tenant whose instance answers there. */
-  private readonly eipOwner = new Map<string, string>();
   /** The tenant of each instance, and each tenant's instances (the API's ownership question, without a scan). */
   private readonly instanceOwner = new Map<string, string>();
   private readonly instancesOf = new Map<string, string[]>();
@@ -211,11 +192,6 @@ export class ServiceRuntime {
 
   /** Keeps the ownership indexes in line with the changed parts. */
   private index(changes: readonly PartChange[]): void {
-    for (const { tenant, before, after } of changes) {
-      for (const e of entriesOf(before, 'static-nat'))
-        if (this.eipOwner.get(e.publicIp) === tenant) this.eipOwner.delete(e.publicIp);
-      for (const e of entriesOf(after, 'static-nat')) this.eipOwner.set(e.publicIp, tenant);
-    }
     for (const { tenant } of changes) {
       for (const id of this.instancesOf.get(tenant) ?? []) this.instanceOwner.delete(id);
       const ids = this.plans.intentOf(tenant).instances.map((i) => i.id);
@@ -267,37 +243,32 @@ export class ServiceRuntime {
   }
 
   /**
-   * The intent and plan a probe from instance `src` to `dst` reads: the source's tenant's, and
-   * those of the tenant whose elastic IP `dst` is, if another.
+   * The intent and plan a probe from instance `src` reads: its tenant's only. Tenants are walls:
+   * another tenant's elastic IP is an address on the internet to this probe (the analysis ends at
+   * the border, the packet says whether it answers, and the trace folds the other side into one
+   * opaque hop, see `TenantView`).
    */
-  private scope(src: string, dst: string): { intent: Intent; plan: Plan } {
+  private scope(src: string): { intent: Intent; plan: Plan } {
     const tenant = this.instanceOwner.get(src);
-    const tenants = tenant === undefined ? [] : [tenant];
-    if (parseIpv4Address(dst) !== undefined) {
-      const owner = this.eipOwner.get(dst);
-      if (owner !== undefined && owner !== tenant) tenants.push(owner);
-    }
-    return {
-      intent: tenants.length === 0 ? EMPTY_INTENT : mergeIntents(tenants.map((t) => this.plans.intentOf(t))),
-      plan: mergePlans(tenants.map((t) => this.plans.planOf(t))),
-    };
+    if (tenant === undefined) return { intent: EMPTY_INTENT, plan: EMPTY_PLAN };
+    return { intent: this.plans.intentOf(tenant), plan: this.plans.planOf(tenant) };
   }
 
   /** Reachability between a tenant's instances (or to an address): the analysis and a real packet. */
   reach(query: ReachQuery): ReachAnswer {
-    const { intent, plan } = this.scope(query.src, query.dst);
+    const { intent, plan } = this.scope(query.src);
     return reach(this.dataPlane, intent, plan, query);
   }
 
   /** Echo requests from an instance through the running fabric (`ProbeError` when it cannot start). */
   ping(query: PingQuery): PingAnswer {
-    const { intent, plan } = this.scope(query.from, query.to);
+    const { intent, plan } = this.scope(query.from);
     return pingProbe(this.dataPlane, intent, plan, query);
   }
 
   /** One packet from an instance with every device's decision traced (`ProbeError` when it cannot start). */
   trace(query: TraceQuery): TraceAnswer {
-    const { intent, plan } = this.scope(query.from, query.to);
+    const { intent, plan } = this.scope(query.from);
     return traceProbe(this.dataPlane, intent, plan, query);
   }
 }

@@ -26,6 +26,7 @@ import type { VpcDataPlane } from './apply.js';
 import type { Intent } from './intent.js';
 import type { Plan } from './plan.js';
 import { type ConfirmResult, confirmReach, resolveProbeEnds, withTracing } from './reach-confirm.js';
+import { TenantView } from './tenant-view.js';
 
 export interface PingQuery {
   /** The source instance's id. */
@@ -115,12 +116,14 @@ export function pingProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: P
   const start = net.scheduler.now();
   // When each request left: a drop belongs to the latest request sent before it.
   const sentAt: Nanos[] = [];
-  const { result: run, events } = withTracing(dp, () => {
+  const { result: run, events: all } = withTracing(dp, () => {
     const ping = ends.src.ping(ends.dstIp, { count, size, interval, timeout });
     for (let seq = 1; seq <= count; seq++) sentAt.push(start + (seq - 1) * interval);
     net.run({ until: start + (count - 1) * interval + timeout + 1e6, stopWhen: () => ping.done });
     return ping;
   });
+  // A drop is named only if the intent's owner may see it (`TenantView`).
+  const events = new TenantView(dp, intent, plan).filter(all);
   const firstDrop = new Map<number, TraceEvent>();
   for (const e of events) {
     if (e.kind !== 'drop') continue;

@@ -22,7 +22,8 @@ import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
 import type { Intent } from './intent.js';
 import { entriesOf, type Plan } from './plan.js';
-import { analyzeReach, EPHEMERAL_PORT, type ReachQuery, type ReachResult } from './reach.js';
+import { analyzeReach, EPHEMERAL_PORT, OUTSIDE_STEP, type ReachQuery, type ReachResult } from './reach.js';
+import { TenantView } from './tenant-view.js';
 
 export interface ConfirmResult {
   readonly delivered: boolean;
@@ -38,7 +39,10 @@ export interface ConfirmResult {
 export interface ReachAnswer {
   readonly analysis: ReachResult;
   readonly confirmation: ConfirmResult;
-  /** True when the static analysis and the data plane agree. */
+  /**
+   * True when the static analysis and the data plane agree (for a destination outside the
+   * tenant's VPCs, the analysis allows what leaves and comes back; no answer from there agrees too).
+   */
   readonly agree: boolean;
 }
 
@@ -152,7 +156,7 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
   let delivered = false;
   let outcome = 'no answer';
   const reached = dst?.ipCounters.delivered ?? 0;
-  const { events } = withTracing(dp, () => {
+  const { events: all } = withTracing(dp, () => {
     if (query.protocol === 'icmp') {
       const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
       runUntil(() => ping.done);
@@ -210,6 +214,8 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
     delivered = false;
     outcome = `${outcome}, but not from ${dst.name}`;
   }
+  // What the intent's owner may see: another network's side of the path is one opaque hop.
+  const events = new TenantView(dp, intent, plan).filter(all);
   const trace = formatTrace(events, start);
   const drops = events.filter((e) => e.kind === 'drop').map((e) => `${e.node}: ${e.message}`);
   return { delivered, outcome, trace, events, drops };
@@ -219,5 +225,8 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
 export function reach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ReachAnswer {
   const analysis = analyzeReach(intent, plan, query);
   const confirmation = confirmReach(dp, intent, plan, query);
-  return { analysis, confirmation, agree: analysis.allowed === confirmation.delivered };
+  // Past the border the analysis cannot see: no answer from outside is no disagreement.
+  const outside = analysis.hops.at(-1)?.step === OUTSIDE_STEP;
+  const agree = analysis.allowed === confirmation.delivered || (outside && analysis.allowed);
+  return { analysis, confirmation, agree };
 }

@@ -18,8 +18,10 @@
  *    replies by connection tracking.
  * Network ACLs filter traffic crossing a subnet's boundary only: within one subnet they are not
  * consulted (AWS, "Control subnet traffic with network ACLs"). A destination past an internet
- * gateway is out of the fabric: the walk ends at the border with the address the packet leaves as,
- * unless it is an elastic IP of the fabric (then it comes back in to that instance).
+ * gateway is out of the fabric: the walk ends at the border with the address the packet leaves as
+ * (hop `outside`), unless it is an elastic IP of the intent's (then it comes back in to that
+ * instance). Another tenant's elastic IP is not in the intent a tenant's probe reads: it is the
+ * internet to it.
  *
  * Never throws on any intent and plan; unknown ids are answered as blocked hops.
  */
@@ -61,6 +63,12 @@ export interface ReachResult {
   readonly allowed: boolean;
   readonly hops: readonly ReachHop[];
 }
+
+/**
+ * The last hop of a destination past the internet gateway that is none of the tenant's instances
+ * (the internet, another tenant's elastic IP): the analysis cannot see whether it answers.
+ */
+export const OUTSIDE_STEP = 'outside';
 
 /** The client port replies are checked against (RFC 6335 6: dynamic ports start at 49152). */
 export const EPHEMERAL_PORT = 49152;
@@ -303,6 +311,10 @@ export function analyzeReach(intent: Intent, plan: Plan, query: ReachQuery): Rea
             named.id,
           );
         if (!aclHop(srcSubnet, 'ingress', dstIp, 'return-acl-ingress', true)) return { allowed: false, hops };
+        pass(
+          OUTSIDE_STEP,
+          `${dstText} is outside your VPCs: the analysis ends at the border; the packet tells whether it answers`,
+        );
         return { allowed: true, hops };
       }
       seenFrom = parseIpv4Address(publicIp) ?? srcIp;

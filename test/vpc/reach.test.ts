@@ -184,13 +184,22 @@ test('across a peering: allowed with the route back, blocked without it', () => 
 });
 
 test('to the internet: through the gateway, as the elastic IP or the VPC’s source NAT address', () => {
-  assert.deepEqual(last({ src: 'i-a1', dst: '8.8.8.8', protocol: 'tcp', port: 443 }), {
-    allowed: true,
-    step: 'return-acl-ingress',
-    verdict: 'pass',
-    why: 'acl-a1 ingress rule 110 allows the reply tcp 49152 from 8.8.8.8',
-    source: 'acl-a1/ingress[2]',
-  });
+  const out = reach({ src: 'i-a1', dst: '8.8.8.8', protocol: 'tcp', port: 443 });
+  assert.equal(out.allowed, true);
+  // The reply through the subnet's ACL is the last rule checked; past the border the analysis ends.
+  assert.deepEqual(out.hops.slice(-2), [
+    {
+      step: 'return-acl-ingress',
+      verdict: 'pass',
+      why: 'acl-a1 ingress rule 110 allows the reply tcp 49152 from 8.8.8.8',
+      source: 'acl-a1/ingress[2]',
+    },
+    {
+      step: 'outside',
+      verdict: 'pass',
+      why: '8.8.8.8 is outside your VPCs: the analysis ends at the border; the packet tells whether it answers',
+    },
+  ]);
   const r = reach({ src: 'i-a2', dst: '8.8.8.8', protocol: 'tcp', port: 443 });
   assert.equal(
     r.hops.find((h) => h.step === 'route')?.why,

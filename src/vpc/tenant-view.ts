@@ -1,0 +1,134 @@
+/**
+ * What a probe's trace may show: the view of the tenant (or tenants) whose intent the probe was
+ * given. Tenants are walls: a packet that leaves a tenant's network (to another tenant's elastic
+ * IP, through the internet) comes back with nothing of the other side but what a packet tells
+ * from outside, as in a cloud: the public address, whether it answered, and when.
+ *
+ * Every trace event is classified by where it happened:
+ * - `mine`: at a host of one of the viewer's instances, at a VRF router of one of its VPCs
+ *   (`host/vpc`), or at an NVE about one of its VAPs (`i-…`, `vbdif<VNI>`, `l3vni-<vpc>`) or VNIs;
+ *   at the `internet` router on the link of one of its VPCs (`to-<vpc>`);
+ * - `other`: the same about any other instance, VPC, VAP or VNI, and any event whose text names an
+ *   object id (`vpc-…`, `i-…`, `sg-…`, …) or a VNI the viewer does not own;
+ * - `underlay`: at a leaf or a spine, and an NVE's own IP stack (its VTEP's routes and ARP): the
+ *   provider's network, carrying every tenant's tunnels;
+ * - `public`: the internet's own hosts (`web`) and the internet router's other links.
+ *
+ * The view keeps `mine` and `public` events. `other` events become one opaque hop for each run of
+ * them (`node` "outside", kind `outside`). `underlay` events are kept only when the trace holds no
+ * `other` event: an underlay hop names no tenant, but while another tenant's packets are in
+ * flight it may be theirs (which hypervisor answered, by which leaf port), so then it is left out.
+ * A viewer that owns everything in the trace (a lab, an admin's whole intent) sees it unchanged.
+ */
+import type { TraceEvent } from '../devices/trace.js';
+import type { VpcDataPlane } from './apply.js';
+import { type Intent, OBJECT_KINDS } from './intent.js';
+import { entriesOf, type Plan } from './plan.js';
+
+type Owner = 'mine' | 'other' | 'underlay' | 'public';
+
+/** Object ids as the service makes them: a kind's prefix and 12 hex digits. */
+const ID = new RegExp(
+  `\\b(?:${Object.values(OBJECT_KINDS)
+    .map((k) => k.prefix)
+    .join('|')})-[0-9a-f]{12}\\b`,
+  'g',
+);
+const VNI = /\bVNI (\d+)\b/g;
+const NAMES_VNI = /\bVNI \d+\b/;
+/** An NVE's own (underlay) ports: a hypervisor's uplink, the border's links to the spines. */
+const UNDERLAY_PORT = /^(?:eth\d+|to-(?:spine|leaf)\d+)$/;
+
+/** The hop that stands for a run of another network's events. */
+export const OUTSIDE_NODE = 'outside';
+export const OUTSIDE_MESSAGE = "outside your network: the other side's decisions are not shown";
+
+export class TenantView {
+  private readonly ids = new Set<string>();
+  private readonly vnis = new Set<number>();
+  private readonly vpcs = new Set<string>();
+  private readonly instances = new Set<string>();
+  private readonly nves: ReadonlySet<string>;
+  private readonly internet: string | null;
+  private readonly publicHosts: ReadonlySet<string>;
+
+  constructor(
+    private readonly dp: VpcDataPlane,
+    intent: Intent,
+    plan: Plan,
+  ) {
+    for (const k of Object.values(OBJECT_KINDS))
+      for (const o of intent[k.key] as readonly { id: string; tenant?: string }[]) {
+        this.ids.add(o.id);
+        if (o.tenant !== undefined) this.ids.add(o.tenant);
+      }
+    for (const v of intent.vpcs) this.vpcs.add(v.id);
+    for (const i of intent.instances) this.instances.add(i.id);
+    for (const e of entriesOf(plan, 'l3-vni')) this.vnis.add(e.vni);
+    for (const e of entriesOf(plan, 'l2-vni')) this.vnis.add(e.vni);
+    this.nves = new Set(dp.fabric.nves.map((n) => n.name));
+    this.internet = dp.fabric.internet?.name ?? null;
+    this.publicHosts = new Set(dp.fabricHosts.map((h) => h.name));
+  }
+
+  /** The events this viewer may see, another network's runs each folded into one `outside` hop. */
+  filter(events: readonly TraceEvent[]): TraceEvent[] {
+    const owners = events.map((e) => this.ownerOf(e));
+    const foreign = owners.includes('other');
+    const out: TraceEvent[] = [];
+    let outside = false;
+    for (let i = 0; i < events.length; i++) {
+      const owner = owners[i]!;
+      if (owner === 'underlay' && foreign) continue;
+      if (owner === 'other') {
+        if (!outside)
+          out.push({ time: events[i]!.time, node: OUTSIDE_NODE, kind: 'outside', message: OUTSIDE_MESSAGE });
+        outside = true;
+        continue;
+      }
+      outside = false;
+      out.push(events[i]!);
+    }
+    return out;
+  }
+
+  /** Whose event `e` is (see the module header). */
+  ownerOf(e: TraceEvent): Owner {
+    const where = this.placeOf(e);
+    if (where === 'other') return 'other';
+    // Whatever the place, a text naming another's object or VNI is another's.
+    for (const m of e.message.matchAll(ID)) if (!this.ids.has(m[0])) return 'other';
+    for (const m of e.message.matchAll(VNI)) if (!this.vnis.has(Number(m[1]))) return 'other';
+    if (e.port !== undefined) for (const m of e.port.matchAll(ID)) if (!this.ids.has(m[0])) return 'other';
+    return where;
+  }
+
+  private placeOf(e: TraceEvent): Owner {
+    const node = e.node;
+    if (this.dp.instances.has(node)) return this.instances.has(node) ? 'mine' : 'other';
+    const slash = node.indexOf('/');
+    if (slash >= 0) return this.vpcs.has(node.slice(slash + 1)) ? 'mine' : 'other';
+    const port = e.port ?? '';
+    if (this.nves.has(node)) {
+      const vap = this.vapOwner(port);
+      if (vap !== null) return vap;
+      // An NVE's event about a bridge domain names its VNI; without one it is the VTEP's own stack.
+      return NAMES_VNI.test(e.message) ? 'mine' : 'underlay';
+    }
+    if (node === this.internet) {
+      if (port.startsWith('to-vpc-')) return this.vpcs.has(port.slice(3)) ? 'mine' : 'other';
+      return 'public';
+    }
+    if (this.publicHosts.has(node)) return 'public';
+    return 'underlay';
+  }
+
+  /** The owner of an NVE port that is a VAP, null for an underlay port (or none); a port it cannot place is another's. */
+  private vapOwner(port: string): Owner | null {
+    if (port === '' || UNDERLAY_PORT.test(port)) return null;
+    if (port.startsWith('l3vni-')) return this.vpcs.has(port.slice(6)) ? 'mine' : 'other';
+    const vbdif = /^vbdif(\d+)$/.exec(port);
+    if (vbdif !== null) return this.vnis.has(Number(vbdif[1])) ? 'mine' : 'other';
+    return this.instances.has(port) ? 'mine' : 'other';
+  }
+}
