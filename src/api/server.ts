@@ -34,6 +34,8 @@ import { type Problem, parseBody, ServiceError } from '../store/errors.js';
 import { KINDS, type KindSpec } from '../store/kinds.js';
 import { MAX_PAGE, type Principal, type Store, type StoredObject } from '../store/store.js';
 import { ProbeError } from '../vpc/probe.js';
+import type { ProbeSteps } from '../vpc/probe-steps.js';
+import { type FabricLimits, FabricQueue } from './fabric-queue.js';
 import { openApiDocument } from './openapi.js';
 import { pingBody, traceBody } from './probe-schemas.js';
 import type { ServiceRuntime } from './service-runtime.js';
@@ -44,6 +46,8 @@ export interface ServerOptions {
   readonly runtime?: ServiceRuntime;
   /** Fastify's request log (pino) to stdout. */
   readonly logger?: boolean;
+  /** How the fabric is shared between tenants (src/api/fabric-queue.ts); the defaults otherwise. */
+  readonly fabricLimits?: Partial<FabricLimits>;
 }
 
 /** An object as the API shows it: the intent fields, then the bookkeeping. */
@@ -88,6 +92,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof ServiceError) {
       if (error.status === 401) reply.header('www-authenticate', 'Bearer');
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.status).send(errorBody(error.code, error.message, error.problems));
     }
     const status = error.statusCode ?? 500;
@@ -114,6 +119,27 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       );
     principals.set(request, principal);
   });
+
+  /**
+   * The fabric is shared (src/api/fabric-queue.ts): a change (any request but a read; it may be
+   * compiled, applied and settled) waits for its owner's turn and holds the fabric while its handler
+   * runs. Probes take their turn in their own routes, after their body is checked.
+   */
+  const fabric = options.runtime === undefined ? undefined : new FabricQueue(options.fabricLimits);
+  const PROBES = new Set(['/v1/ping', '/v1/trace', '/v1/reach']);
+  const ownerOf = (request: FastifyRequest): string => {
+    const p = principals.get(request)!;
+    return p.kind === 'tenant' ? p.tenant : 'admin';
+  };
+  if (fabric !== undefined)
+    app.addHook('onRoute', (route) => {
+      const methods = ([] as string[]).concat(route.method);
+      if (methods.every((m) => m === 'GET' || m === 'HEAD') || PROBES.has(route.url)) return;
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, request, reply) {
+        return fabric.run(ownerOf(request), 'change', () => handler.call(this, request, reply));
+      };
+    });
 
   const tenantOf = (request: FastifyRequest): string => {
     const p = principals.get(request)!;
@@ -341,10 +367,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           { path: field, message: `no instance ${id}` },
         ]);
   };
+  /** A probe in its owner's turn on the fabric, its simulation run in slices. */
+  const probe = <T>(tenant: string, steps: () => ProbeSteps<T>): Promise<T> =>
+    fabric!.run(tenant, 'probe', () => fabric!.runSliced(runtime!.dataPlane.net, steps()));
   /** A probe that cannot start (an end stopped): 409, naming the end. */
-  const probing = <T>(run: () => T): T => {
+  const probing = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
-      return run();
+      return await run();
     } catch (error) {
       if (error instanceof ProbeError)
         throw new ServiceError(409, 'not-running', error.message, [
@@ -361,7 +390,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ['from', query.from],
       ['to', query.to],
     ]);
-    return probing(() => runtime.ping(query));
+    return probing(() => probe(tenant, () => runtime.pingSteps(query)));
   });
   app.post('/v1/trace', async (request) => {
     const tenant = tenantOf(request);
@@ -371,7 +400,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       ['from', query.from],
       ['to', query.to],
     ]);
-    return probing(() => runtime.trace(query));
+    return probing(() => probe(tenant, () => runtime.traceSteps(query)));
   });
   app.post('/v1/reach', async (request) => {
     const tenant = tenantOf(request);
@@ -385,7 +414,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       throw new ServiceError(400, 'invalid-request', 'src must be an instance id', [
         { path: 'src', message: 'an instance id like i-0a1b2c' },
       ]);
-    const answer = runtime.reach(query);
+    const answer = await probe(tenant, () => runtime.reachSteps(query));
     return {
       allowed: answer.analysis.allowed,
       delivered: answer.confirmation.delivered,

@@ -25,13 +25,14 @@ import { compareEntries, EMPTY_PLAN, PLAN_VERSION, type Plan, type PlanEntry } f
 import {
   type PingAnswer,
   type PingQuery,
-  pingProbe,
+  pingProbeSteps,
   type TraceAnswer,
   type TraceQuery,
-  traceProbe,
+  traceProbeSteps,
 } from '../vpc/probe.js';
+import { type ProbeSteps, runProbe } from '../vpc/probe-steps.js';
 import type { ReachQuery } from '../vpc/reach.js';
-import { type ReachAnswer, reach } from '../vpc/reach-confirm.js';
+import { type ReachAnswer, reachSteps } from '../vpc/reach-confirm.js';
 import { type PartChange, splitByTenant, TenantPlans } from '../vpc/tenant-plans.js';
 import { validationHooks } from './intent-checks.js';
 
@@ -256,19 +257,34 @@ export class ServiceRuntime {
 
   /** Reachability between a tenant's instances (or to an address): the analysis and a real packet. */
   reach(query: ReachQuery): ReachAnswer {
-    const { intent, plan } = this.scope(query.src);
-    return reach(this.dataPlane, intent, plan, query);
+    return runProbe(this.dataPlane.net, this.reachSteps(query));
   }
 
   /** Echo requests from an instance through the running fabric (`ProbeError` when it cannot start). */
   ping(query: PingQuery): PingAnswer {
-    const { intent, plan } = this.scope(query.from);
-    return pingProbe(this.dataPlane, intent, plan, query);
+    return runProbe(this.dataPlane.net, this.pingSteps(query));
   }
 
   /** One packet from an instance with every device's decision traced (`ProbeError` when it cannot start). */
   trace(query: TraceQuery): TraceAnswer {
+    return runProbe(this.dataPlane.net, this.traceSteps(query));
+  }
+
+  /** `reach` as steps, for a driver that runs the simulation in slices (src/api/fabric-queue.ts). */
+  reachSteps(query: ReachQuery): ProbeSteps<ReachAnswer> {
+    const { intent, plan } = this.scope(query.src);
+    return reachSteps(this.dataPlane, intent, plan, query);
+  }
+
+  /** `ping` as steps. */
+  pingSteps(query: PingQuery): ProbeSteps<PingAnswer> {
     const { intent, plan } = this.scope(query.from);
-    return traceProbe(this.dataPlane, intent, plan, query);
+    return pingProbeSteps(this.dataPlane, intent, plan, query);
+  }
+
+  /** `trace` as steps. */
+  traceSteps(query: TraceQuery): ProbeSteps<TraceAnswer> {
+    const { intent, plan } = this.scope(query.from);
+    return traceProbeSteps(this.dataPlane, intent, plan, query);
   }
 }

@@ -29,6 +29,9 @@ export type ErrorCode =
   | 'not-running'
   | 'idempotency-key-reused'
   | 'not-implemented'
+  | 'too-many-requests'
+  | 'busy'
+  | 'probe-too-long'
   | 'internal';
 
 export class ServiceError extends Error {
@@ -40,6 +43,15 @@ export class ServiceError extends Error {
   ) {
     super(message);
     this.name = 'ServiceError';
+  }
+
+  /** Seconds after which the request may be tried again (`Retry-After`), if it may. */
+  retryAfterSeconds: number | undefined;
+
+  /** This error, answered with `Retry-After: seconds`. */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = seconds;
+    return this;
   }
 }
 

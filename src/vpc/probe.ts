@@ -25,8 +25,9 @@ import { formatIpv4 } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
 import type { Intent } from './intent.js';
 import type { Plan } from './plan.js';
-import { type ConfirmResult, confirmReach, resolveProbeEnds, withTracing } from './reach-confirm.js';
-import { TenantView } from './tenant-view.js';
+import { type ProbeSteps, runProbe, traced } from './probe-steps.js';
+import { type ConfirmResult, confirmReachSteps, resolveProbeEnds } from './reach-confirm.js';
+import { TenantView, ViewLog } from './tenant-view.js';
 
 export interface PingQuery {
   /** The source instance's id. */
@@ -104,7 +105,13 @@ function statusOf(r: PingResult): ProbeStatus {
   return /time to live exceeded/i.test(r.message ?? '') ? 'time-exceeded' : 'unreachable';
 }
 
-export function pingProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: PingQuery): PingAnswer {
+/** `pingProbe` as steps (see probe-steps.ts); `ProbeError` when it cannot start. */
+export function* pingProbeSteps(
+  dp: VpcDataPlane,
+  intent: Intent,
+  plan: Plan,
+  query: PingQuery,
+): ProbeSteps<PingAnswer> {
   const ends = resolveProbeEnds(dp, intent, plan, query.from, query.to);
   if ('error' in ends)
     throw new ProbeError(ends.error, dp.instance(query.from) === undefined ? 'from' : 'to');
@@ -116,14 +123,19 @@ export function pingProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: P
   const start = net.scheduler.now();
   // When each request left: a drop belongs to the latest request sent before it.
   const sentAt: Nanos[] = [];
-  const { result: run, events: all } = withTracing(dp, () => {
-    const ping = ends.src.ping(ends.dstIp, { count, size, interval, timeout });
-    for (let seq = 1; seq <= count; seq++) sentAt.push(start + (seq - 1) * interval);
-    net.run({ until: start + (count - 1) * interval + timeout + 1e6, stopWhen: () => ping.done });
-    return ping;
-  });
-  // A drop is named only if the intent's owner may see it (`TenantView`).
-  const events = new TenantView(dp, intent, plan).filter(all);
+  // Only drops are kept, and only those the intent's owner may see (`TenantView`).
+  const log = new ViewLog(new TenantView(dp, intent, plan), (e) => e.kind === 'drop');
+  const run = yield* traced(
+    net,
+    log,
+    (function* () {
+      const ping = ends.src.ping(ends.dstIp, { count, size, interval, timeout });
+      for (let seq = 1; seq <= count; seq++) sentAt.push(start + (seq - 1) * interval);
+      yield { until: start + (count - 1) * interval + timeout + 1e6, stopWhen: () => ping.done };
+      return ping;
+    })(),
+  );
+  const events = log.visible();
   const firstDrop = new Map<number, TraceEvent>();
   for (const e of events) {
     if (e.kind !== 'drop') continue;
@@ -163,6 +175,11 @@ export function pingProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: P
   };
 }
 
+/** `ping -c COUNT -s SIZE -i INTERVAL` from an instance (`ProbeError` when it cannot start). */
+export function pingProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: PingQuery): PingAnswer {
+  return runProbe(dp.net, pingProbeSteps(dp, intent, plan, query));
+}
+
 export interface TraceQuery {
   readonly from: string;
   readonly to: string;
@@ -193,13 +210,18 @@ export interface TraceAnswer {
   readonly hops: readonly TraceHop[];
 }
 
-/** One packet and its answer with tracing on: `confirmReach`'s, every event as a hop. */
-export function traceProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: TraceQuery): TraceAnswer {
+/** One packet and its answer with tracing on: `confirmReach`'s, every event as a hop (as steps). */
+export function* traceProbeSteps(
+  dp: VpcDataPlane,
+  intent: Intent,
+  plan: Plan,
+  query: TraceQuery,
+): ProbeSteps<TraceAnswer> {
   const ends = resolveProbeEnds(dp, intent, plan, query.from, query.to);
   if ('error' in ends)
     throw new ProbeError(ends.error, dp.instance(query.from) === undefined ? 'from' : 'to');
   const start = dp.net.scheduler.now();
-  const c: ConfirmResult = confirmReach(dp, intent, plan, {
+  const c: ConfirmResult = yield* confirmReachSteps(dp, intent, plan, {
     src: query.from,
     dst: query.to,
     protocol: query.protocol,
@@ -222,4 +244,9 @@ export function traceProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: 
       message: e.message,
     })),
   };
+}
+
+/** One packet and its answer with tracing on (`ProbeError` when it cannot start). */
+export function traceProbe(dp: VpcDataPlane, intent: Intent, plan: Plan, query: TraceQuery): TraceAnswer {
+  return runProbe(dp.net, traceProbeSteps(dp, intent, plan, query));
 }

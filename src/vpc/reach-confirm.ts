@@ -16,14 +16,15 @@
  * instance an elastic IP of the plan is bound to; instance ids are looked up on the data plane.
  */
 import type { Host } from '../devices/host.js';
-import { type TraceEvent, TraceLog, TraceSwitch } from '../devices/trace.js';
-import type { Nanos } from '../sim/index.js';
+import type { TraceEvent } from '../devices/trace.js';
+import type { Nanos, RunOptions } from '../sim/index.js';
 import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
 import type { Intent } from './intent.js';
 import { entriesOf, type Plan } from './plan.js';
+import { type ProbeSteps, runProbe, traced } from './probe-steps.js';
 import { analyzeReach, EPHEMERAL_PORT, OUTSIDE_STEP, type ReachQuery, type ReachResult } from './reach.js';
-import { TenantView } from './tenant-view.js';
+import { TenantView, ViewLog } from './tenant-view.js';
 
 export interface ConfirmResult {
   readonly delivered: boolean;
@@ -100,25 +101,6 @@ export function resolveProbeEnds(
   return { src, dst, dstIp };
 }
 
-/** Runs `body` with every device of the data plane tracing into one log; the log's events after. */
-export function withTracing<T>(
-  dp: VpcDataPlane,
-  body: () => T,
-): { result: T; events: readonly TraceEvent[] } {
-  const net = dp.net;
-  const log = new TraceLog();
-  // Devices share the network's tracer: a switch turns tracing on for all of them at once.
-  const shared = net.tracer instanceof TraceSwitch ? net.tracer : null;
-  if (shared !== null) shared.follow(log);
-  else for (const d of net.nodes.values()) d.setTracer(log);
-  try {
-    return { result: body(), events: log.events };
-  } finally {
-    if (shared !== null) shared.follow(null);
-    else for (const d of net.nodes.values()) d.setTracer(net.tracer);
-  }
-}
-
 /** Trace events as lines `time us  node  port  message`, times from `start`, columns aligned. */
 export function formatTrace(events: readonly TraceEvent[], start: Nanos): string[] {
   let nodeWidth = 4;
@@ -136,7 +118,13 @@ export function formatTrace(events: readonly TraceEvent[], start: Nanos): string
 /** How long the packet and its answer are given (the fabric's round trips take microseconds). */
 const WINDOW: Nanos = 200e6;
 
-export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ConfirmResult {
+/** `confirmReach` as steps (see probe-steps.ts). */
+export function* confirmReachSteps(
+  dp: VpcDataPlane,
+  intent: Intent,
+  plan: Plan,
+  query: ReachQuery,
+): ProbeSteps<ConfirmResult> {
   const net = dp.net;
   const fail = (outcome: string): ConfirmResult => ({
     delivered: false,
@@ -152,81 +140,114 @@ export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query
   const port = query.port ?? 0;
 
   const start = net.scheduler.now();
-  const runUntil = (done: () => boolean) => net.run({ until: start + WINDOW, stopWhen: done });
+  const runUntil = (done: () => boolean): RunOptions => ({ until: start + WINDOW, stopWhen: done });
   let delivered = false;
   let outcome = 'no answer';
   const reached = dst?.ipCounters.delivered ?? 0;
-  const { events: all } = withTracing(dp, () => {
-    if (query.protocol === 'icmp') {
-      const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
-      runUntil(() => ping.done);
-      const r = ping.results[0];
-      delivered = r?.status === 'reply';
-      outcome = delivered
-        ? `echo reply from ${r!.from} after ${((r!.rtt ?? 0) / 1000).toFixed(3)} us`
-        : r?.status === 'error'
-          ? `${r.message} (from ${r.from})`
-          : r?.status === 'not-sent'
-            ? `not sent: ${r.message}`
-            : 'no echo reply';
-    } else if (query.protocol === 'udp') {
-      const bound = dst !== undefined && !dst.isBound(port);
-      if (bound) dst!.bindUdp(port, (d) => dst!.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
-      let answered = false;
-      src.bindUdp(EPHEMERAL_PORT, (d) => {
-        if (d.src === target && d.srcPort === port) answered = true;
-      });
-      const sent = src.sendUdp(EPHEMERAL_PORT, target, port, new TextEncoder().encode('vnet reach'));
-      runUntil(() => answered);
-      src.unbindUdp(EPHEMERAL_PORT);
-      if (bound) dst!.unbindUdp(port);
-      delivered = answered;
-      outcome = !sent
-        ? 'not sent: no route'
-        : answered
-          ? `echo from ${formatIpv4(target)}:${port}`
-          : 'no echo';
-    } else {
-      const listening = dst !== undefined && !dst.tcp.isListening(port);
-      if (listening) dst!.tcp.listen(port, () => {});
-      try {
-        const conn = src.tcp.connect(target, port, { localPort: EPHEMERAL_PORT });
-        runUntil(() => conn.state === 'ESTABLISHED' || conn.state === 'CLOSED');
-        delivered = conn.state === 'ESTABLISHED';
+  // What the intent's owner may see: another network's side of the path is one opaque hop.
+  const log = new ViewLog(new TenantView(dp, intent, plan));
+  yield* traced(
+    net,
+    log,
+    (function* (): ProbeSteps<void> {
+      if (query.protocol === 'icmp') {
+        const ping = src.ping(target, { count: 1, timeout: WINDOW / 2 });
+        yield runUntil(() => ping.done);
+        const r = ping.results[0];
+        delivered = r?.status === 'reply';
         outcome = delivered
-          ? `connected to ${formatIpv4(target)}:${port} (SYN, SYN-ACK)`
-          : `no connection (${conn.state})`;
-        if (conn.state !== 'CLOSED') conn.abort();
-        net.run({ until: net.scheduler.now() + 1e6 });
-      } catch (e) {
-        outcome = `not sent: ${(e as Error).message}`;
+          ? `echo reply from ${r!.from} after ${((r!.rtt ?? 0) / 1000).toFixed(3)} us`
+          : r?.status === 'error'
+            ? `${r.message} (from ${r.from})`
+            : r?.status === 'not-sent'
+              ? `not sent: ${r.message}`
+              : 'no echo reply';
+      } else if (query.protocol === 'udp') {
+        const bound = dst !== undefined && !dst.isBound(port);
+        if (bound) dst!.bindUdp(port, (d) => dst!.sendUdp(d.dstPort, d.src, d.srcPort, d.payload));
+        let answered = false;
+        src.bindUdp(EPHEMERAL_PORT, (d) => {
+          if (d.src === target && d.srcPort === port) answered = true;
+        });
+        let sent = false;
+        try {
+          sent = src.sendUdp(EPHEMERAL_PORT, target, port, new TextEncoder().encode('vnet reach'));
+          yield runUntil(() => answered);
+        } finally {
+          // However the probe ends (a driver may stop it early), the ports it bound are let go.
+          src.unbindUdp(EPHEMERAL_PORT);
+          if (bound) dst!.unbindUdp(port);
+        }
+        delivered = answered;
+        outcome = !sent
+          ? 'not sent: no route'
+          : answered
+            ? `echo from ${formatIpv4(target)}:${port}`
+            : 'no echo';
+      } else {
+        const listening = dst !== undefined && !dst.tcp.isListening(port);
+        if (listening) dst!.tcp.listen(port, () => {});
+        try {
+          try {
+            const conn = src.tcp.connect(target, port, { localPort: EPHEMERAL_PORT });
+            yield runUntil(() => conn.state === 'ESTABLISHED' || conn.state === 'CLOSED');
+            delivered = conn.state === 'ESTABLISHED';
+            outcome = delivered
+              ? `connected to ${formatIpv4(target)}:${port} (SYN, SYN-ACK)`
+              : `no connection (${conn.state})`;
+            if (conn.state !== 'CLOSED') conn.abort();
+            yield { until: net.scheduler.now() + 1e6 };
+          } catch (e) {
+            outcome = `not sent: ${(e as Error).message}`;
+          }
+          if (dst !== undefined) {
+            for (const c of dst.tcp.connections())
+              if (c.remote.port === EPHEMERAL_PORT && c.local.port === port && c.state !== 'CLOSED')
+                c.abort();
+          }
+          yield { until: net.scheduler.now() + 1e6 };
+        } finally {
+          // However the probe ends (a driver may stop it early), the listener it opened is closed.
+          if (listening) dst!.tcp.unlisten(port);
+        }
       }
-      if (dst !== undefined) {
-        for (const c of dst.tcp.connections())
-          if (c.remote.port === EPHEMERAL_PORT && c.local.port === port && c.state !== 'CLOSED') c.abort();
-      }
-      net.run({ until: net.scheduler.now() + 1e6 });
-      if (listening) dst!.tcp.unlisten(port);
-    }
-    net.run({ until: net.scheduler.now() + 1e6 });
-  });
+      yield { until: net.scheduler.now() + 1e6 };
+    })(),
+  );
   if (delivered && dst !== undefined && dst.ipCounters.delivered === reached) {
     delivered = false;
     outcome = `${outcome}, but not from ${dst.name}`;
   }
-  // What the intent's owner may see: another network's side of the path is one opaque hop.
-  const events = new TenantView(dp, intent, plan).filter(all);
+  const events = log.visible();
   const trace = formatTrace(events, start);
   const drops = events.filter((e) => e.kind === 'drop').map((e) => `${e.node}: ${e.message}`);
   return { delivered, outcome, trace, events, drops };
 }
 
-/** The static answer and the data plane's, side by side. */
-export function reach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ReachAnswer {
+/**
+ * Sends one real packet from the source instance to the destination through the fabric, with
+ * tracing on, and says whether it made the round trip (see the module header).
+ */
+export function confirmReach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ConfirmResult {
+  return runProbe(dp.net, confirmReachSteps(dp, intent, plan, query));
+}
+
+/** The static answer and the data plane's, side by side, as steps. */
+export function* reachSteps(
+  dp: VpcDataPlane,
+  intent: Intent,
+  plan: Plan,
+  query: ReachQuery,
+): ProbeSteps<ReachAnswer> {
   const analysis = analyzeReach(intent, plan, query);
-  const confirmation = confirmReach(dp, intent, plan, query);
+  const confirmation = yield* confirmReachSteps(dp, intent, plan, query);
   // Past the border the analysis cannot see: no answer from outside is no disagreement.
   const outside = analysis.hops.at(-1)?.step === OUTSIDE_STEP;
   const agree = analysis.allowed === confirmation.delivered || (outside && analysis.allowed);
   return { analysis, confirmation, agree };
+}
+
+/** The static answer and the data plane's, side by side. */
+export function reach(dp: VpcDataPlane, intent: Intent, plan: Plan, query: ReachQuery): ReachAnswer {
+  return runProbe(dp.net, reachSteps(dp, intent, plan, query));
 }

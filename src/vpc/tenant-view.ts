@@ -20,7 +20,7 @@
  * flight it may be theirs (which hypervisor answered, by which leaf port), so then it is left out.
  * A viewer that owns everything in the trace (a lab, an admin's whole intent) sees it unchanged.
  */
-import type { TraceEvent } from '../devices/trace.js';
+import type { TraceEvent, Tracer } from '../devices/trace.js';
 import type { VpcDataPlane } from './apply.js';
 import { type Intent, OBJECT_KINDS } from './intent.js';
 import { entriesOf, type Plan } from './plan.js';
@@ -71,10 +71,13 @@ export class TenantView {
     this.publicHosts = new Set(dp.fabricHosts.map((h) => h.name));
   }
 
-  /** The events this viewer may see, another network's runs each folded into one `outside` hop. */
-  filter(events: readonly TraceEvent[]): TraceEvent[] {
+  /**
+   * The events this viewer may see, another network's runs each folded into one `outside` hop;
+   * `foreignSeen`: another network's events were seen beside these (a `ViewLog` that kept only some).
+   */
+  filter(events: readonly TraceEvent[], foreignSeen = false): TraceEvent[] {
     const owners = events.map((e) => this.ownerOf(e));
-    const foreign = owners.includes('other');
+    const foreign = foreignSeen || owners.includes('other');
     const out: TraceEvent[] = [];
     let outside = false;
     for (let i = 0; i < events.length; i++) {
@@ -90,6 +93,11 @@ export class TenantView {
       out.push(events[i]!);
     }
     return out;
+  }
+
+  /** Whether `e` happened in another network (by its place alone: cheap enough for every event). */
+  isForeign(e: TraceEvent): boolean {
+    return this.placeOf(e) === 'other' || (e.node === this.internet && this.ownerOf(e) === 'other');
   }
 
   /** Whose event `e` is (see the module header). */
@@ -130,5 +138,31 @@ export class TenantView {
     const vbdif = /^vbdif(\d+)$/.exec(port);
     if (vbdif !== null) return this.vnis.has(Number(vbdif[1])) ? 'mine' : 'other';
     return this.instances.has(port) ? 'mine' : 'other';
+  }
+}
+
+/**
+ * A tracer for a probe seen through a `TenantView`: keeps the events `keep` selects (a ping needs
+ * its drops only: a 100-request ping of 64 KiB makes some 100,000 events, and keeping them all cost
+ * more in garbage collection than the simulation) and notes whether another network's were seen.
+ */
+export class ViewLog implements Tracer {
+  readonly enabled = true;
+  private readonly kept: TraceEvent[] = [];
+  private foreign = false;
+
+  constructor(
+    private readonly view: TenantView,
+    private readonly keep: (e: TraceEvent) => boolean = () => true,
+  ) {}
+
+  emit(event: TraceEvent): void {
+    if (this.keep(event)) this.kept.push(event);
+    else if (!this.foreign && this.view.isForeign(event)) this.foreign = true;
+  }
+
+  /** The kept events the viewer may see (`TenantView.filter`). */
+  visible(): TraceEvent[] {
+    return this.view.filter(this.kept, this.foreign);
   }
 }
