@@ -4,7 +4,7 @@
  * Warnings (legal, but probably not what was meant: two interfaces of one segment with the same
  * address) come with the result, whether the lab is refused or not.
  */
-import { type Document, isAlias, isCollection, isPair, LineCounter, parseDocument } from 'yaml';
+import { type Document, isAlias, isCollection, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
 import { buildFabric, fabricProblems } from './fabric.js';
@@ -129,7 +129,7 @@ function aliasProblem(doc: Document, lines: LineCounter): string | undefined {
       const size = sizes.get(target);
       aliases += 1;
       if (size === undefined || Number.isNaN(size)) {
-        problem = `${at(node)}: alias *${node.source} is inside the ${isCollection(target) && 'items' in target && (target as { tag?: string }).tag === 'tag:yaml.org,2002:seq' ? 'list' : 'map'} it names (a cycle)`;
+        problem = `${at(node)}: alias *${node.source} is inside the ${isSeq(target) ? 'list' : 'map'} it names (a cycle)`;
         return 0;
       }
       total += size;
@@ -600,7 +600,7 @@ function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } 
           const exists = declared
             ? declared.has(port)
             : used.has(`${node}:${port}`) ||
-              ((n.kind === 'switch' || n.kind === 'l3switch') && port in (n.ports ?? {}));
+              ((n.kind === 'switch' || n.kind === 'l3switch') && n.ports !== undefined && port in n.ports);
           if (!exists)
             add(`${at}.capture.port`, `${node} has no port "${port}" in this lab (name it in a link first)`);
         }

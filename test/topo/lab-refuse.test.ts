@@ -265,6 +265,7 @@ test('node and map names that are Object.prototype keys work, and __proto__ is r
     problems({
       nodes: {
         h: { kind: 'host', ip: '10.0.0.1/24' },
+        sw: { kind: 'switch' },
         r: {
           kind: 'router',
           interfaces: { eth0: { ip: '10.0.0.254/24' } },
@@ -276,7 +277,10 @@ test('node and map names that are Object.prototype keys work, and __proto__ is r
         { a: 'h', b: 'r:eth0' },
         { a: 'r', b: 'constructor' },
       ],
-      script: [{ ping: { from: 'toString', to: '10.0.0.1' } }],
+      script: [
+        { ping: { from: 'toString', to: '10.0.0.1' } },
+        { capture: { port: 'sw:toString', file: 'x.pcap' } },
+      ],
     }),
     [
       'nodes.r.routes[0].dev: unknown interface "toString"',
@@ -284,6 +288,7 @@ test('node and map names that are Object.prototype keys work, and __proto__ is r
       'nodes.r.applyAcls[0].acl: unknown ACL "valueOf"',
       'links[1].b: unknown node "constructor"',
       'script[0].ping.from: unknown node "toString"',
+      'script[1].capture.port: sw has no port "toString" in this lab (name it in a link first)',
     ],
   );
   // __proto__ cannot be a key of a JavaScript object (assigning it sets the prototype): refused, from YAML or JSON.
@@ -325,6 +330,10 @@ test('YAML aliases: many references to one anchor are fine; an alias bomb or a c
   assert.ok(!bomb.ok);
   assert.deepEqual(bomb.issues.map(formatIssue), [
     'YAML line 6 column 36: alias *e expands the file past 1,000,000 values (an alias bomb?); a lab file is refused past that',
+  ]);
+  const over = parseLab(`x: &a 1\ny: [${Array(10_001).fill('*a').join(', ')}]\n`);
+  assert.deepEqual(over.ok ? [] : over.issues.map(formatIssue), [
+    'YAML line 2 column 40005: more than 10,000 aliases; a lab file is refused past that',
   ]);
   const cycle = parseLab('nodes:\n  a: &a\n    kind: host\n    self: *a\n');
   assert.ok(!cycle.ok);
