@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { buildLab } from '../../src/topo/lab-build.js';
 import { formatIssue, parseLab, validateLab } from '../../src/topo/lab-check.js';
+import { runLab } from '../../src/topo/lab-run.js';
+import { stepOf } from '../helpers/labs.js';
 import { repoPath } from '../helpers/repo.js';
 
 function problems(lab: unknown): string[] {
@@ -255,11 +258,20 @@ test('node and map names that are Object.prototype keys work, and __proto__ is r
       { a: 'toString', b: 'hasOwnProperty:2' },
       { a: 'valueOf:constructor', b: 'hasOwnProperty:3' },
     ],
-    script: [{ ping: { from: 'constructor', to: '10.0.0.2' } }],
+    script: [
+      { ping: { from: 'constructor', to: '10.0.0.2', count: 1 } },
+      { ping: { from: 'toString', to: '10.0.0.254', count: 1 } },
+    ],
   };
   const r = validateLab(lab);
   assert.ok(r.ok, r.ok ? '' : r.issues.map(formatIssue).join('; '));
   assert.deepEqual(Object.keys(r.lab.nodes), names);
+  // ...and the network they describe works: through the switch hasOwnProperty, constructor pings
+  // toString; toString's ping to the router valueOf is filtered by its ACL toString on interface constructor.
+  const result = runLab(r.lab, buildLab(r.lab));
+  assert.equal(stepOf(result, 1, 'ping').statistics.received, 1);
+  const filtered = stepOf(result, 2, 'ping').statistics;
+  assert.deepEqual([filtered.received, filtered.errors], [0, 1]);
   // Names that are only Object.prototype's are unknown, not found.
   assert.deepEqual(
     problems({
