@@ -258,7 +258,7 @@ export function routedInterfaces(node: LabNode): Record<
   }
 > {
   if (node.kind === 'router') return node.interfaces;
-  if (node.kind === 'nve') return node.interfaces ?? {};
+  if (node.kind === 'nve') return node.interfaces ?? nullPrototype({});
   if (node.kind === 'l3switch')
     return nullPrototype(
       Object.fromEntries(
@@ -268,7 +268,7 @@ export function routedInterfaces(node: LabNode): Record<
         ]),
       ),
     );
-  return {};
+  return nullPrototype({});
 }
 
 /** Physical ports a node declares (hosts: eth0 and their nics; routers: their interfaces' ports); null for switches and hubs. */
@@ -313,15 +313,17 @@ function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } 
       if (node.gateway !== undefined) {
         const ip = node.ip ? parseCidr(node.ip) : undefined;
         const gateway = parseIpv4Address(node.gateway)!;
-        const form = ip && interfaceAddressProblem(gateway, ip);
         if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
         else if (gateway === ip.address)
           add(
             `${at}.gateway`,
             `gateway ${node.gateway} is the host's own address (a gateway is another node on its subnet)`,
           );
-        else if (cidrContains(ip, gateway) && form) add(`${at}.gateway`, `gateway ${form}`);
-        else if (!cidrContains(ip, gateway))
+        else if (cidrContains(ip, gateway)) {
+          // On the subnet: still not its network or broadcast address (RFC 1122 3.2.1.3, RFC 919/922).
+          const form = interfaceAddressProblem(gateway, ip);
+          if (form) add(`${at}.gateway`, `gateway ${form}`);
+        } else
           add(
             `${at}.gateway`,
             `gateway ${node.gateway} is not on the host's subnet ${formatCidr({ address: ip.address & (0xffffffff << (32 - ip.prefixLength)), prefixLength: ip.prefixLength })}`,
