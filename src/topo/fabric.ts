@@ -25,7 +25,17 @@ import type { Host } from '../devices/host.js';
 import type { Router } from '../devices/router.js';
 import type { LinkProperties } from '../link/index.js';
 import type { ControlPlane, EncapsulationKind, Nve } from '../overlay/index.js';
-import { type Cidr, cidrNetwork, cidrSize, formatIpv4, type Ipv4, type Mac } from '../wire/index.js';
+import {
+  type Cidr,
+  cidrContains,
+  cidrNetwork,
+  cidrSize,
+  formatCidr,
+  formatIpv4,
+  type Ipv4,
+  type Mac,
+} from '../wire/index.js';
+import { cidrsOverlap, overlappingSpecialBlock } from './lab-addresses.js';
 import type { Network } from './network.js';
 
 export interface FabricTenantSpec {
@@ -92,6 +102,7 @@ const P2P_SPINE_LEAF = 0xac10_0000; // 172.16.0.0/16
 const P2P_LEAF_SERVER = 0xac11_0000; // 172.17.0.0/16
 const LOOPBACKS = 0x0aff_0000; // 10.255.0.0/16
 const EXTERNAL_LINKS = 0x6440_0000; // 100.64.0.0/10, a /30 per tenant between its border VRF and the internet
+const EXTERNAL_LINKS_CIDR: Cidr = { address: EXTERNAL_LINKS, prefixLength: 10 };
 /** The outside host's address, with `external`. */
 export const FABRIC_WEB_IP = 0xc633_640a; // 198.51.100.10
 
@@ -180,11 +191,8 @@ export function fabricProblems(spec: FabricSpec): { path: string; message: strin
     const share = Math.ceil(vms / spec.tenants.length);
     const perSubnet = Math.ceil(share / Math.max(1, t.subnets.length));
     t.subnets.forEach((s, j) => {
-      if (cidrSize(s) - FABRIC_HOST_OFFSET - 1 < perSubnet)
-        problems.push({
-          path: `fabric.tenants[${i}].subnets[${j}]`,
-          message: `${formatIpv4(cidrNetwork(s))}/${s.prefixLength} cannot hold ${perSubnet} VMs after its first ${FABRIC_HOST_OFFSET} addresses`,
-        });
+      const problem = tenantSubnetProblem(s, perSubnet, spec.external === true);
+      if (problem) problems.push({ path: `fabric.tenants[${i}].subnets[${j}]`, message: problem });
     });
   });
   if ((spec.nve ?? 'leaf') === 'leaf' && subnets > 4094 - FABRIC_VLAN_BASE)
@@ -193,6 +201,27 @@ export function fabricProblems(spec: FabricSpec): { path: string; message: strin
       message: 'leaf placement maps each subnet to a VLAN: at most 4084 subnets',
     });
   return problems;
+}
+
+/**
+ * Why the generator cannot use `s` as a tenant subnet holding `vms` VMs, or undefined. Its gateway
+ * is the first address and its VMs start at the eleventh, so the subnet needs room for those; the
+ * addresses it gives out must be ones an interface can have (RFC 1122 3.2.1.3), and with an outside
+ * network it must not hold the outside host (its VMs would ARP for it) or the border's NAT links.
+ */
+function tenantSubnetProblem(s: Cidr, vms: number, external: boolean): string | undefined {
+  const text = formatCidr({ address: cidrNetwork(s), prefixLength: s.prefixLength });
+  if (s.prefixLength === 0) return `${text} is every address, not one segment's subnet (e.g. 10.1.0.0/24)`;
+  const special = overlappingSpecialBlock(s);
+  if (special)
+    return `${text} overlaps ${formatCidr(special.cidr)} (${special.what}): its VMs would get addresses no interface can have (RFC 1122 3.2.1.3)`;
+  if (cidrSize(s) - FABRIC_HOST_OFFSET - 1 < vms)
+    return `${formatIpv4(cidrNetwork(s))}/${s.prefixLength} cannot hold ${vms} VMs after its first ${FABRIC_HOST_OFFSET} addresses`;
+  if (external && cidrContains(s, FABRIC_WEB_IP))
+    return `${text} holds the outside host web ${formatIpv4(FABRIC_WEB_IP)}: its VMs would look for it on their own segment`;
+  if (external && cidrsOverlap(s, EXTERNAL_LINKS_CIDR))
+    return `${text} overlaps ${formatCidr(EXTERNAL_LINKS_CIDR)}, the links between the border and the outside`;
+  return undefined;
 }
 
 interface SubnetPlan {

@@ -1,13 +1,17 @@
 /**
  * Reading a lab file: YAML -> schema -> cross-reference checks, with every problem found listed
  * at once, each with its path (`links[3].b: unknown node "sw9"`). Never throws on bad input.
+ * Warnings (legal, but probably not what was meant: two interfaces of one segment with the same
+ * address) come with the result, whether the lab is refused or not.
  */
-import { parseDocument } from 'yaml';
+import { type Document, isAlias, isCollection, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
 import { buildFabric, fabricProblems } from './fabric.js';
+import { interfaceAddressProblem } from './lab-addresses.js';
 import { fabricNodeKinds, fabricSpec } from './lab-fabric.js';
-import { type LabFile, type LabNode, labSchema, parsePool } from './lab-schema.js';
+import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './lab-schema.js';
+import { duplicateAddresses, type LinkEnd } from './lab-segments.js';
 import { Network } from './network.js';
 
 export interface LabIssue {
@@ -16,9 +20,19 @@ export interface LabIssue {
   readonly message: string;
 }
 
+/** `issues` refuse the lab; `warnings` do not (both carry paths, and are printed the same way). */
 export type LabParseResult =
-  | { readonly ok: true; readonly lab: LabFile }
-  | { readonly ok: false; readonly issues: LabIssue[] };
+  | { readonly ok: true; readonly lab: LabFile; readonly warnings: LabIssue[] }
+  | { readonly ok: false; readonly issues: LabIssue[]; readonly warnings: LabIssue[] };
+
+/**
+ * YAML aliases: real files reference an anchor many times (a node template, a repeated step), but
+ * an alias bomb (each level ten aliases of the one before) makes a few lines into a billion values
+ * that validation would walk. The limits are on what the aliases expand to, counted before anything
+ * is built (the yaml package's own guard, `maxAliasCount`, defaults to 100 and would refuse real files).
+ */
+export const MAX_YAML_ALIASES = 10_000;
+export const MAX_YAML_VALUES = 1_000_000;
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -65,7 +79,8 @@ function zodIssues(error: z.ZodError): LabIssue[] {
 
 /** Parses YAML text and validates it; returns the lab or every problem. */
 export function parseLab(text: string): LabParseResult {
-  const doc = parseDocument(text);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -74,24 +89,117 @@ export function parseLab(text: string): LabParseResult {
         const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
         return { path: '', message: at ? `YAML line ${at.line} column ${at.col}: ${what}` : `YAML: ${what}` };
       }),
+      warnings: [],
     };
   }
-  return validateLab(doc.toJS());
+  const aliases = aliasProblem(doc, lines);
+  if (aliases) return { ok: false, issues: [{ path: '', message: aliases }], warnings: [] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: -1 }); // counted by aliasProblem
+  } catch (error) {
+    const message = `YAML: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, issues: [{ path: '', message }], warnings: [] };
+  }
+  return validateLab(data);
+}
+
+/**
+ * The first alias that breaks a limit (too many aliases, an expansion past MAX_YAML_VALUES, or an
+ * alias inside the node it names), as `YAML line L column C: ...`; undefined when none does.
+ * Walks the document in order, as the yaml package resolves aliases: each names the last node
+ * anchored with its name before it.
+ */
+function aliasProblem(doc: Document, lines: LineCounter): string | undefined {
+  const anchors = new Map<string, object>();
+  /** Values each anchored node expands to; NaN while it is being walked. */
+  const sizes = new Map<object, number>();
+  let aliases = 0;
+  let total = 0;
+  let problem: string | undefined;
+  const at = (node: { range?: readonly number[] | null }) => {
+    const { line, col } = lines.linePos(node.range?.[0] ?? 0);
+    return `YAML line ${line} column ${col}`;
+  };
+  const walk = (node: unknown): number => {
+    if (problem !== undefined || node === null || typeof node !== 'object') return 0;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target === undefined) return 0; // reported by the parser
+      const size = sizes.get(target);
+      aliases += 1;
+      if (size === undefined || Number.isNaN(size)) {
+        problem = `${at(node)}: alias *${node.source} is inside the ${isSeq(target) ? 'list' : 'map'} it names (a cycle)`;
+        return 0;
+      }
+      total += size;
+      if (aliases > MAX_YAML_ALIASES)
+        problem = `${at(node)}: more than ${MAX_YAML_ALIASES.toLocaleString('en-US')} aliases; a lab file is refused past that`;
+      else if (total > MAX_YAML_VALUES)
+        problem = `${at(node)}: alias *${node.source} expands the file past ${MAX_YAML_VALUES.toLocaleString('en-US')} values (an alias bomb?); a lab file is refused past that`;
+      return size;
+    }
+    if (isPair(node)) return walk(node.key) + walk(node.value);
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor !== undefined) {
+      anchors.set(anchor, node);
+      sizes.set(node, Number.NaN);
+    }
+    total += 1;
+    let size = 1;
+    if (isCollection(node)) for (const item of node.items) size += walk(item);
+    if (anchor !== undefined) sizes.set(node, size);
+    return size;
+  };
+  walk(doc.contents);
+  return problem;
 }
 
 /** Validates a lab given as plain data (YAML already parsed, or built in code). */
 export function validateLab(data: unknown): LabParseResult {
+  const proto = protoKeyIssues(data);
   const parsed = labSchema.safeParse(data);
-  if (!parsed.success) {
+  if (!parsed.success || proto.length > 0) {
     // The full cross-checks need the shapes right; the node names links and steps use can be
     // checked already, so that a typo there is reported together with the shape problems.
-    const issues = zodIssues(parsed.error);
+    const issues = [...proto, ...(parsed.success ? [] : zodIssues(parsed.error))];
     const seen = new Set(issues.map((i) => i.path));
     for (const issue of referenceIssues(data)) if (!seen.has(issue.path)) issues.push(issue);
-    return { ok: false, issues };
+    return { ok: false, issues, warnings: [] };
   }
-  const issues = crossCheck(parsed.data);
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, lab: parsed.data };
+  const { issues, warnings } = crossCheck(parsed.data);
+  return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, lab: parsed.data, warnings };
+}
+
+/**
+ * `__proto__` as a key (a node, an interface, a port...): a JavaScript object cannot hold it as
+ * a name (assigning it replaces the object's prototype, and zod skips it), so the thing it names
+ * would silently vanish. Found in the raw data (YAML and JSON.parse make it an own key) and refused.
+ */
+function protoKeyIssues(data: unknown): LabIssue[] {
+  const issues: LabIssue[] = [];
+  const seen = new Set<object>();
+  const walk = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        walk(v, [...path, i]);
+      });
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__')
+        issues.push({
+          path: formatPath([...path, key]),
+          message:
+            '"__proto__" cannot be a name: it is the prototype key of JavaScript objects (a node, port or interface would vanish)',
+        });
+      else walk((value as Record<string, unknown>)[key], [...path, key]);
+    }
+  };
+  walk(data, []);
+  return issues;
 }
 
 /** Unknown node names in links and script steps, read from unvalidated data (anything else is skipped). */
@@ -150,15 +258,17 @@ export function routedInterfaces(node: LabNode): Record<
   }
 > {
   if (node.kind === 'router') return node.interfaces;
-  if (node.kind === 'nve') return node.interfaces ?? {};
+  if (node.kind === 'nve') return node.interfaces ?? nullPrototype({});
   if (node.kind === 'l3switch')
-    return Object.fromEntries(
-      Object.entries(node.vlanifs).map(([vid, v]) => [
-        `vlanif${vid}`,
-        { ...v, port: 'cpu', vlan: Number(vid) },
-      ]),
+    return nullPrototype(
+      Object.fromEntries(
+        Object.entries(node.vlanifs).map(([vid, v]) => [
+          `vlanif${vid}`,
+          { ...v, port: 'cpu', vlan: Number(vid) },
+        ]),
+      ),
     );
-  return {};
+  return nullPrototype({});
 }
 
 /** Physical ports a node declares (hosts: eth0 and their nics; routers: their interfaces' ports); null for switches and hubs. */
@@ -174,7 +284,7 @@ function declaredPorts(node: LabNode): Set<string> | null {
   return null; // switches and hubs grow ports as links need them
 }
 
-function crossCheck(lab: LabFile): LabIssue[] {
+function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } {
   const issues: LabIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   const nodes = lab.nodes;
@@ -202,8 +312,18 @@ function crossCheck(lab: LabFile): LabIssue[] {
       }
       if (node.gateway !== undefined) {
         const ip = node.ip ? parseCidr(node.ip) : undefined;
+        const gateway = parseIpv4Address(node.gateway)!;
         if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
-        else if (!cidrContains(ip, parseIpv4Address(node.gateway)!))
+        else if (gateway === ip.address)
+          add(
+            `${at}.gateway`,
+            `gateway ${node.gateway} is the host's own address (a gateway is another node on its subnet)`,
+          );
+        else if (cidrContains(ip, gateway)) {
+          // On the subnet: still not its network or broadcast address (RFC 1122 3.2.1.3, RFC 919/922).
+          const form = interfaceAddressProblem(gateway, ip);
+          if (form) add(`${at}.gateway`, `gateway ${form}`);
+        } else
           add(
             `${at}.gateway`,
             `gateway ${node.gateway} is not on the host's subnet ${formatCidr({ address: ip.address & (0xffffffff << (32 - ip.prefixLength)), prefixLength: ip.prefixLength })}`,
@@ -302,11 +422,15 @@ function crossCheck(lab: LabFile): LabIssue[] {
     return null;
   };
   const used = new Map<string, string>();
+  /** Each link's ends with the port each takes (a host's first free NIC when the link names none). */
+  const ends: [LinkEnd, LinkEnd][] = [];
   lab.links.forEach((link, i) => {
+    const taken: LinkEnd[] = [];
     for (const end of ['a', 'b'] as const) {
       const { node, port } = splitEndpoint(link[end]);
       const path = `links[${i}].${end}`;
       const n = nodes[node];
+      taken.push({ node, port });
       if (!n) {
         if (!generated.has(node)) add(path, `unknown node "${node}"`);
         else if (port !== undefined) {
@@ -332,6 +456,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
           ? [...declared!].find((nic) => !used.has(`${node}:${nic}`))
           : undefined;
       const effective = port ?? (n.kind === 'host' ? (hostNic ?? 'eth0') : undefined);
+      taken[taken.length - 1] = { node, port: effective };
       if (effective !== undefined) {
         const key = `${node}:${effective}`;
         const first = used.get(key);
@@ -347,6 +472,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
     }
     const a = splitEndpoint(link.a).node;
     if (a === splitEndpoint(link.b).node) add(`links[${i}]`, `both ends are on ${a}`);
+    ends.push(taken as [LinkEnd, LinkEnd]);
   });
 
   const linkIndex = (ref: number | [string, string], path: string) => {
@@ -476,7 +602,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
           const exists = declared
             ? declared.has(port)
             : used.has(`${node}:${port}`) ||
-              ((n.kind === 'switch' || n.kind === 'l3switch') && port in (n.ports ?? {}));
+              ((n.kind === 'switch' || n.kind === 'l3switch') && n.ports !== undefined && port in n.ports);
           if (!exists)
             add(`${at}.capture.port`, `${node} has no port "${port}" in this lab (name it in a link first)`);
         }
@@ -507,7 +633,7 @@ function crossCheck(lab: LabFile): LabIssue[] {
       needNode(node, `${at}.show.node`, tableKinds[table]!);
     }
   });
-  return issues;
+  return { issues, warnings: duplicateAddresses(lab, ends, formatPath) };
 }
 
 /** The NVE nodes' own cross-references: bridge domains, VNIs, bindings, sub-interfaces, VRFs and VBDIFs. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
+import { interfaceAddressProblem, interfaceMacProblem } from './lab-addresses.js';
 import { migrateStepSchema } from './lab-migrate.js';
 import { duration, rate } from './lab-quantities.js';
 import { parseDuration } from './units.js';
@@ -20,15 +21,44 @@ const cidrText = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { message: 'not an IPv4 prefix (a.b.c.d/len)' });
 const prefixOrAny = z.union([z.literal('any'), cidrText]);
-const macText = z
-  .string()
-  .refine((s) => parseMac(s) !== undefined, { message: 'not a MAC address (aa:bb:cc:dd:ee:ff)' });
+/** An interface's address and prefix: an address an interface can have (`lab-addresses.ts`). */
+const interfaceCidr = z.string().superRefine((s, ctx) => {
+  const c = parseCidr(s);
+  const problem = c ? interfaceAddressProblem(c.address, c) : 'not an IPv4 prefix (a.b.c.d/len)';
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** An address an interface can have, without its prefix (a VTEP). */
+const interfaceIpv4 = z.string().superRefine((s, ctx) => {
+  const ip = parseIpv4Address(s);
+  const problem = ip === undefined ? 'not an IPv4 address (a.b.c.d)' : interfaceAddressProblem(ip);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** An interface's own MAC: unicast and not all zeros (IEEE 802). */
+const macText = z.string().superRefine((s, ctx) => {
+  const mac = parseMac(s);
+  const problem = mac === undefined ? 'not a MAC address (aa:bb:cc:dd:ee:ff)' : interfaceMacProblem(mac);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const vlanId = z
   .number()
   .int()
   .min(1, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)')
   .max(4094, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
 const port = z.number().int().min(1).max(65535);
+/**
+ * A map keyed by names (nodes, interfaces, ports, ACLs...): parsed into an object without a
+ * prototype, so that `map[name]` and `name in map` find only what the lab declares, never
+ * Object.prototype's `constructor` or `toString`. (`__proto__` cannot be a key of a JavaScript
+ * object at all: zod skips it, and `lab-check.ts` refuses it before zod sees the data.)
+ */
+function nameMap<K extends z.core.$ZodRecordKey, V extends z.core.SomeType>(key: K, value: V) {
+  return z.record(key, value).transform(nullPrototype);
+}
+
+export function nullPrototype<T extends object>(map: T): T {
+  return Object.assign(Object.create(null) as T, map);
+}
+
 const portRange = z.union([port, z.string().regex(/^\d+-\d+$/, 'a port or a range like 1024-65535')]);
 
 /** `first-last` addresses of a DHCP pool. */
@@ -57,7 +87,7 @@ const dhcpServer = z.strictObject({
 
 const hostNode = z.strictObject({
   kind: z.literal('host'),
-  ip: cidrText.optional(),
+  ip: interfaceCidr.optional(),
   mac: macText.optional(),
   gateway: ipv4.optional(),
   announce: z.boolean().optional().describe('send a gratuitous ARP at start (default true)'),
@@ -65,11 +95,10 @@ const hostNode = z.strictObject({
   udpEcho: z.union([z.boolean(), port]).optional().describe('run a UDP echo service (true: port 7)'),
   dhcp: z.boolean().optional().describe('get address, mask and gateway by DHCP'),
   dhcpServer: dhcpServer.optional().describe('serve DHCP on eth0'),
-  nics: z
-    .record(
-      z.string().regex(/^eth[1-9]\d*$/, 'more NICs are named eth1, eth2, ...'),
-      z.strictObject({ ip: cidrText.optional(), mac: macText.optional() }),
-    )
+  nics: nameMap(
+    z.string().regex(/^eth[1-9]\d*$/, 'more NICs are named eth1, eth2, ...'),
+    z.strictObject({ ip: interfaceCidr.optional(), mac: macText.optional() }),
+  )
     .optional()
     .describe('NICs beyond eth0 (a multi-homed host; it does not forward between them)'),
 });
@@ -100,13 +129,13 @@ const switchNode = z.strictObject({
   stp: z.union([z.boolean(), stpOptions]).optional().describe('run IEEE 802.1D spanning tree (default off)'),
   macTableSize: z.number().int().min(1).optional(),
   agingTime: duration.optional(),
-  ports: z.record(z.string(), z.union([accessPort, trunkPort])).optional(),
+  ports: nameMap(z.string(), z.union([accessPort, trunkPort])).optional(),
 });
 
 const hubNode = z.strictObject({ kind: z.literal('hub') });
 
 const routerInterface = z.strictObject({
-  ip: z.union([cidrText, z.array(cidrText).min(1)]),
+  ip: z.union([interfaceCidr, z.array(interfaceCidr).min(1)]),
   mac: macText.optional(),
   port: z.string().optional().describe('physical port of a sub-interface (default: the interface name)'),
   vlan: vlanId.optional().describe('802.1Q VLAN of a sub-interface or VLANIF'),
@@ -131,16 +160,16 @@ const aclRule = z.strictObject({
 
 const routerNode = z.strictObject({
   kind: z.literal('router'),
-  interfaces: z.record(z.string(), routerInterface),
+  interfaces: nameMap(z.string(), routerInterface),
   routes: z.array(route).optional(),
-  acls: z.record(z.string(), z.array(aclRule)).optional(),
+  acls: nameMap(z.string(), z.array(aclRule)).optional(),
   applyAcls: z
     .array(z.strictObject({ interface: z.string(), acl: z.string(), direction: z.enum(['in', 'out']) }))
     .optional(),
 });
 
 const vlanif = z.strictObject({
-  ip: z.union([cidrText, z.array(cidrText).min(1)]),
+  ip: z.union([interfaceCidr, z.array(interfaceCidr).min(1)]),
   mac: macText.optional(),
   dhcp: dhcpServer.optional().describe('serve DHCP on this VLAN'),
 });
@@ -149,9 +178,9 @@ const vlanif = z.strictObject({
 const l3switchNode = z.strictObject({
   ...switchNode.shape,
   kind: z.literal('l3switch'),
-  vlanifs: z.record(z.string().regex(/^\d+$/, 'a VLANIF is keyed by its VLAN ID'), vlanif),
+  vlanifs: nameMap(z.string().regex(/^\d+$/, 'a VLANIF is keyed by its VLAN ID'), vlanif),
   routes: z.array(route).optional(),
-  acls: z.record(z.string(), z.array(aclRule)).optional(),
+  acls: nameMap(z.string(), z.array(aclRule)).optional(),
   applyAcls: z
     .array(z.strictObject({ interface: z.string(), acl: z.string(), direction: z.enum(['in', 'out']) }))
     .optional(),
@@ -165,26 +194,26 @@ const vni = z.number().int().min(1, 'a VNI is 1..16777215').max(0xff_ffff, 'a VN
  */
 const nveNode = z.strictObject({
   kind: z.literal('nve'),
-  vtep: ipv4.describe("the VTEP's source address; a loopback lo is added unless an interface has it"),
+  vtep: interfaceIpv4.describe(
+    "the VTEP's source address; a loopback lo is added unless an interface has it",
+  ),
   encapsulation: z.enum(['vxlan', 'geneve', 'nvgre']).optional().describe('default vxlan'),
   controlPlane: z.enum(['flood-and-learn', 'controller']).optional().describe('default flood-and-learn'),
-  interfaces: z
-    .record(z.string(), routerInterface)
+  interfaces: nameMap(z.string(), routerInterface)
     .optional()
     .describe('underlay interfaces, as a router has'),
   routes: z.array(route).optional(),
-  bridgeDomains: z
-    .record(
-      z.string().regex(/^[1-9]\d*$/, 'a bridge domain is keyed by its number'),
-      z.strictObject({ vni, tenant: name.optional().describe('default "default"') }),
-    )
-    .describe('BD number -> its VNI (1:1) and tenant'),
-  ports: z
-    .record(z.string(), z.union([accessPort, trunkPort]))
+  bridgeDomains: nameMap(
+    z.string().regex(/^[1-9]\d*$/, 'a bridge domain is keyed by its number'),
+    z.strictObject({ vni, tenant: name.optional().describe('default "default"') }),
+  ).describe('BD number -> its VNI (1:1) and tenant'),
+  ports: nameMap(z.string(), z.union([accessPort, trunkPort]))
     .optional()
     .describe('VLAN modes of access ports, for VLAN-binding access'),
-  vlanBindings: z
-    .record(z.string().regex(/^\d+$/, 'a binding is keyed by its VLAN ID'), z.number().int().min(1))
+  vlanBindings: nameMap(
+    z.string().regex(/^\d+$/, 'a binding is keyed by its VLAN ID'),
+    z.number().int().min(1),
+  )
     .optional()
     .describe('VLAN -> BD on every port whose mode carries the VLAN (VLAN-binding access)'),
   subinterfaces: z
@@ -198,26 +227,24 @@ const nveNode = z.strictObject({
     )
     .optional()
     .describe('L2 sub-interface access: a port (untagged, dot1q or QinQ) into a BD'),
-  vrfs: z
-    .record(
-      name,
-      z.strictObject({
-        l3vni: vni.optional().describe("the tenant's L3 VNI (symmetric IRB)"),
-        transitIp: ipv4.optional().describe("this VRF's address on the L3 VNI (169.254.0.0/16)"),
-      }),
-    )
+  vrfs: nameMap(
+    name,
+    z.strictObject({
+      l3vni: vni.optional().describe("the tenant's L3 VNI (symmetric IRB)"),
+      transitIp: ipv4.optional().describe("this VRF's address on the L3 VNI (169.254.0.0/16)"),
+    }),
+  )
     .optional()
     .describe('tenant VRFs, each a router of its own inside the NVE (NAME/TENANT)'),
-  vbdifs: z
-    .record(
-      z.string().regex(/^[1-9]\d*$/, 'a VBDIF is keyed by its bridge domain'),
-      z.strictObject({
-        tenant: name,
-        ip: z.union([cidrText, z.array(cidrText).min(1)]),
-        mac: macText.optional(),
-        anycast: z.boolean().optional().describe('the same IP and MAC on every NVE: a distributed gateway'),
-      }),
-    )
+  vbdifs: nameMap(
+    z.string().regex(/^[1-9]\d*$/, 'a VBDIF is keyed by its bridge domain'),
+    z.strictObject({
+      tenant: name,
+      ip: z.union([interfaceCidr, z.array(interfaceCidr).min(1)]),
+      mac: macText.optional(),
+      anycast: z.boolean().optional().describe('the same IP and MAC on every NVE: a distributed gateway'),
+    }),
+  )
     .optional()
     .describe("gateway interfaces of a tenant's VRF on a BD (interface vbdif<BD>)"),
   macTableSize: z.number().int().min(1).optional().describe('MAC entries per BD (default 65536)'),
@@ -418,7 +445,7 @@ export const labSchema = z.strictObject({
   seed: z.number().int().min(0).optional(),
   linkDefaults: z.strictObject(linkProperties).optional(),
   fabric: fabricSchema.optional(),
-  nodes: z.record(name, nodeSchema).default({}),
+  nodes: nameMap(name, nodeSchema).prefault({}),
   links: z.array(linkSchema).default([]),
   script: z.array(step).default([]),
 });
