@@ -29,6 +29,11 @@ export type ErrorCode =
   | 'not-running'
   | 'idempotency-key-reused'
   | 'not-implemented'
+  | 'request-timeout'
+  | 'body-too-large'
+  | 'uri-too-long'
+  | 'unsupported-media-type'
+  | 'headers-too-large'
   | 'internal';
 
 export class ServiceError extends Error {
