@@ -235,4 +235,8 @@ export function clientErrorHandler(error: Error & { code?: string; reason?: stri
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
+  // The client has a second to read the answer and close; then the connection goes regardless.
+  const linger = setTimeout(() => socket.destroy(), 1_000);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }

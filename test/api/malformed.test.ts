@@ -483,3 +483,31 @@ test('what must still pass: UTF-8 bodies, no charset, known query parameters, HT
   await expect(200, raw('GET /healthz HTTP/1.0\r\n\r\n'));
   await expect(200, tenant('PATCH', '/v1/vpcs/{vpc}?dryRun=true', json({ name: 'renamed' })));
 });
+
+test('the OpenAPI document lists these statuses where they can occur, and dryRun on changes only', async () => {
+  const doc = (await svc.request('GET', '/openapi.json', { token: null })).body;
+  const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
+  const params = (path: string, method: string) =>
+    (doc.paths[path][method].parameters ?? []).map((p: { name: string }) => p.name);
+  for (const [path, item] of Object.entries<Record<string, { responses?: object }>>(doc.paths))
+    for (const [method, op] of Object.entries(item))
+      if (op.responses) assert.ok(statuses(path, method).includes('431'), `${method} ${path}`);
+  assert.deepEqual(
+    statuses('/v1/vpcs', 'post').filter((s) => ['413', '414', '415'].includes(s)),
+    ['413', '415'],
+  );
+  assert.deepEqual(
+    statuses('/v1/vpcs/{id}', 'get').filter((s) => ['413', '414', '415'].includes(s)),
+    ['414'],
+  );
+  assert.deepEqual(
+    statuses('/v1/vpcs/{id}', 'patch').filter((s) => ['413', '414', '415'].includes(s)),
+    ['413', '414', '415'],
+  );
+  assert.ok(statuses('/v1/ping', 'post').includes('415'));
+  assert.deepEqual(params('/v1/vpcs', 'post'), ['Idempotency-Key', 'dryRun']);
+  assert.deepEqual(params('/v1/instances/{id}/start', 'post'), ['dryRun']);
+  assert.deepEqual(params('/v1/vpcs', 'get'), ['limit', 'cursor', 'name']);
+  assert.deepEqual(params('/v1/reach', 'post'), []);
+  assert.deepEqual(params('/v1/vpcs/{id}', 'get'), []);
+});
