@@ -7,34 +7,26 @@
  * and nothing of Fastify's (`FST_...`); the requests that must still pass are checked too.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import type { ErrorCode } from '../../src/store/errors.js';
 import { http11, type RawReply, sendRaw } from '../helpers/raw-http.js';
+import { repoPath } from '../helpers/repo.js';
 import { startService, type TestService } from '../helpers/service.js';
 
-/** The error codes docs/service.md documents. */
-const VOCABULARY = [
-  'invalid-request',
-  'invalid-reference',
-  'invalid-intent',
-  'unauthorized',
-  'forbidden',
-  'not-found',
-  'request-timeout',
-  'name-taken',
-  'in-use',
-  'ip-taken',
-  'exhausted',
-  'not-running',
-  'already-there',
-  'version-mismatch',
-  'body-too-large',
-  'uri-too-long',
-  'unsupported-media-type',
-  'idempotency-key-reused',
-  'headers-too-large',
-  'internal',
-  'not-implemented',
-];
+/** The error codes docs/service.md documents: the status table of its "## Errors" section. */
+function documentedCodes(): Map<string, number> {
+  const doc = readFileSync(repoPath('docs/service.md'), 'utf8');
+  const section = doc.slice(
+    doc.indexOf('\n## Errors\n'),
+    doc.indexOf('\n## ', doc.indexOf('\n## Errors\n') + 1),
+  );
+  const codes = new Map<string, number>();
+  for (const row of section.matchAll(/^\| (\d{3}) \| ([^|]+) \|/gm))
+    for (const code of row[2]!.matchAll(/`([a-z-]+)`/g)) codes.set(code[1]!, Number(row[1]));
+  return codes;
+}
+const VOCABULARY = documentedCodes();
 
 interface Ctx {
   readonly token: string;
@@ -417,7 +409,7 @@ function assertErrorShape(r: RawReply, c: Case): void {
   assert.deepEqual(Object.keys(body), ['error']);
   assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'problems']);
   assert.equal(body.error.code, c.code, body.error.message);
-  assert.ok(VOCABULARY.includes(body.error.code));
+  assert.equal(VOCABULARY.get(body.error.code), c.status, `${c.code} is documented with status ${c.status}`);
   assert.equal(typeof body.error.message, 'string');
   assert.ok(body.error.message.length > 0);
   assert.ok(Array.isArray(body.error.problems));
@@ -434,6 +426,37 @@ function assertErrorShape(r: RawReply, c: Case): void {
     );
   if (c.message) assert.match(body.error.message, c.message);
 }
+
+/** Every code the service has (the compiler checks this against `ErrorCode`). */
+const ALL_CODES: Record<ErrorCode, true> = {
+  'already-there': true,
+  'body-too-large': true,
+  exhausted: true,
+  forbidden: true,
+  'headers-too-large': true,
+  'idempotency-key-reused': true,
+  'in-use': true,
+  internal: true,
+  'invalid-intent': true,
+  'invalid-reference': true,
+  'invalid-request': true,
+  'ip-taken': true,
+  'name-taken': true,
+  'not-found': true,
+  'not-implemented': true,
+  'not-running': true,
+  'request-timeout': true,
+  unauthorized: true,
+  'unsupported-media-type': true,
+  'uri-too-long': true,
+  'version-mismatch': true,
+};
+
+test('docs/service.md documents every error code with its status', () => {
+  assert.deepEqual([...VOCABULARY.keys()].sort(), Object.keys(ALL_CODES).sort());
+  assert.equal(VOCABULARY.get('unsupported-media-type'), 415);
+  assert.equal(VOCABULARY.get('headers-too-large'), 431);
+});
 
 for (const [group, cases] of Object.entries({ URLS, LONG_PATHS, PARSER, BODIES, MEDIA, QUERIES, ROUTES }))
   for (const c of cases)
