@@ -227,7 +227,10 @@ export function clientErrorHandler(error: Error & { code?: string; reason?: stri
             ),
           ];
   const text = JSON.stringify(body);
-  if (!socket.writable) {
+  // Once a response has started on this connection (a pipelined request's), another cannot be
+  // written: then the connection just goes, as Node does.
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || answering?.headersSent) {
     socket.destroy();
     return;
   }

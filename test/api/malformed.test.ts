@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { ErrorCode } from '../../src/store/errors.js';
-import { http11, type RawReply, sendRaw } from '../helpers/raw-http.js';
+import { http11, type RawReply, sendInTurn, sendRaw } from '../helpers/raw-http.js';
 import { repoPath } from '../helpers/repo.js';
 import { startService, type TestService } from '../helpers/service.js';
 
@@ -463,6 +463,32 @@ for (const [group, cases] of Object.entries({ URLS, LONG_PATHS, PARSER, BODIES, 
     test(`${group}: ${c.name} → ${c.status} ${c.code}`, async () => {
       assertErrorShape(await sendRaw(port, c.request(ctx)), c);
     });
+
+test('on a kept-alive connection, a request after answered ones gets its 431 and 400 in the same shape', async () => {
+  const keep = (extra = '') => `GET /healthz HTTP/1.1\r\nhost: x\r\n${extra}\r\n`;
+  const [ok, tooLarge] = await sendInTurn(port, [keep(), keep(`x-big: ${'a'.repeat(20_000)}\r\n`)]);
+  assert.equal(ok?.status, 200);
+  assertErrorShape(tooLarge!, {
+    name: '431',
+    request: raw(''),
+    status: 431,
+    code: 'headers-too-large',
+    problems: [],
+  });
+  const [first, second, broken] = await sendInTurn(port, [
+    keep(),
+    keep(),
+    'GET /healthz HTTP/1.1\r\nhost: x\r\nbad header: 1\r\n\r\n',
+  ]);
+  assert.deepEqual([first?.status, second?.status], [200, 200]);
+  assertErrorShape(broken!, {
+    name: '400',
+    request: raw(''),
+    status: 400,
+    code: 'invalid-request',
+    problems: [],
+  });
+});
 
 test('what must still pass: UTF-8 bodies, no charset, known query parameters, HTTP/1.0 without Host', async () => {
   const expect = async (status: number, build: Build) => {

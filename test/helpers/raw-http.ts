@@ -92,3 +92,44 @@ export function parseReply(all: Buffer): RawReply {
     raw: all.toString('latin1'),
   };
 }
+
+/**
+ * Requests one after another on one kept-alive connection, each sent once the answer to the one
+ * before it has arrived; the answers in order (the last request should ask `Connection: close`).
+ */
+export function sendInTurn(
+  port: number,
+  requests: readonly (Buffer | string)[],
+  timeoutMs = 10_000,
+): Promise<RawReply[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const replies: RawReply[] = [];
+    let pending = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms (${replies.length} so far)`));
+    }, timeoutMs);
+    const next = () => {
+      const request = requests[replies.length];
+      if (request !== undefined) socket.write(request);
+    };
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n');
+        const length = /\r\ncontent-length: *(\d+)/i.exec(pending.subarray(0, end).toString('latin1'));
+        if (end < 0 || !length || pending.length < end + 4 + Number(length[1])) return;
+        replies.push(parseReply(pending.subarray(0, end + 4 + Number(length[1]))));
+        pending = pending.subarray(end + 4 + Number(length[1]));
+        next();
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(replies);
+    });
+    next();
+  });
+}
