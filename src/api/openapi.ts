@@ -23,11 +23,47 @@ const json = (schema: Json) => ({ 'application/json': { schema } });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 
 const ERRORS = {
-  '400': errorResponse('the request is invalid: every problem with its path'),
+  '400': errorResponse(
+    'the request is invalid (its body, a header, a query parameter the route does not take): every problem with its path',
+  ),
   '401': errorResponse('no token, or not a valid one'),
   '403': errorResponse('the token may not use this route (a tenant token on an admin route, or the reverse)'),
   '404': errorResponse("no such object (or another tenant's)"),
+  '431': errorResponse('the request line and headers are over 16 KiB'),
 };
+
+/** The query parameter every change takes (and only changes). */
+const dryRunParam = {
+  name: 'dryRun',
+  in: 'query',
+  required: false,
+  description:
+    'true: check the change and roll it back, answering the object as it would be and the plan difference',
+  schema: { type: 'boolean' },
+};
+/** Routes that change nothing though they are POSTs: they take no dryRun. */
+const PROBES = ['/v1/reach', '/v1/ping', '/v1/trace'];
+
+/**
+ * What every route may answer besides its own: 414 for a path segment over 100 characters where the
+ * path has a parameter, 413 and 415 where a body may be sent (a body over 1 MiB; one that is not
+ * application/json in UTF-8), and the dryRun parameter of changes.
+ */
+function withRequestChecks(paths: Record<string, Json>): void {
+  for (const [path, item] of Object.entries(paths))
+    for (const [method, operation] of Object.entries(item)) {
+      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      const op = operation as { responses: Json; parameters?: Json[] };
+      if (path.includes('{')) op.responses['414'] = errorResponse('a path segment is over 100 characters');
+      if (method !== 'get' && method !== 'delete') {
+        op.responses['413'] = errorResponse('the body is over 1 MiB');
+        op.responses['415'] = errorResponse(
+          'the body is not application/json in UTF-8 (another type, charset or content coding)',
+        );
+      }
+      if (method !== 'get' && !PROBES.includes(path)) op.parameters = [...(op.parameters ?? []), dryRunParam];
+    }
+}
 
 function objectSchema(spec: KindSpec): Json {
   const base = jsonSchema(OBJECT_KINDS[spec.kind].schema, 'output');
@@ -344,6 +380,7 @@ export function openApiDocument(): Json {
       responses: { '200': { description: 'the fabric', content: json({ type: 'object' }) }, ...ERRORS },
     },
   };
+  withRequestChecks(paths);
   return {
     openapi: '3.1.0',
     info: {

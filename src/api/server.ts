@@ -25,19 +25,32 @@
  * create never consumes nor records its `Idempotency-Key`; with a key the real create would replay,
  * it answers that replay (see `dryRunCreate`).
  *
- * Errors: `{ error: { code, message, problems: [{ path, message }] } }`, every problem listed.
+ * Errors: `{ error: { code, message, problems: [{ path, message }] } }`, every problem listed, for
+ * every error the server answers (those of Fastify's router and Node's HTTP parser too). Bodies are
+ * JSON in UTF-8, and each route takes only the query parameters it declares: see request-checks.ts.
  */
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Problem, parseBody, ServiceError } from '../store/errors.js';
+import { parseBody, ServiceError } from '../store/errors.js';
 import { KINDS, type KindSpec } from '../store/kinds.js';
-import { MAX_PAGE, type Principal, type Store, type StoredObject } from '../store/store.js';
+import type { Principal, Store, StoredObject } from '../store/store.js';
 import { ProbeError } from '../vpc/probe.js';
 import type { ProbeSteps } from '../vpc/probe-steps.js';
 import { type FabricLimits, FabricQueue } from './fabric-queue.js';
 import { openApiDocument } from './openapi.js';
 import { pingBody, traceBody } from './probe-schemas.js';
+import {
+  BODY_LIMIT,
+  checkRequest,
+  clientErrorHandler,
+  codeOfStatus,
+  DRY_RUN,
+  errorBody,
+  frameworkErrors,
+  listQueryParams,
+  messageOf,
+} from './request-checks.js';
 import type { ServiceRuntime } from './service-runtime.js';
 
 export interface ServerOptions {
@@ -53,10 +66,6 @@ export interface ServerOptions {
 /** An object as the API shows it: the intent fields, then the bookkeeping. */
 export function present(o: StoredObject): Record<string, unknown> {
   return { ...o.body, createdAt: o.created, updatedAt: o.updated, version: o.version };
-}
-
-function errorBody(code: string, message: string, problems: readonly Problem[] = []) {
-  return { error: { code, message, problems } };
 }
 
 /** JSON with sorted keys: two bodies that mean the same hash the same. */
@@ -85,7 +94,16 @@ const reachBody = z.strictObject({
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { store } = options;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 << 20 });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    // Errors raised before a route is found, and by Node's HTTP parser, in the documented shape.
+    frameworkErrors,
+    clientErrorHandler,
+    // A missing Host is answered by checkRequest (Node's own answer has no body).
+    http: { requireHostHeader: false },
+  });
+  app.removeContentTypeParser('text/plain');
   const principals = new WeakMap<FastifyRequest, Principal>();
   const document = openApiDocument();
 
@@ -96,7 +114,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       return reply.code(error.status).send(errorBody(error.code, error.message, error.problems));
     }
     const status = error.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send(errorBody('invalid-request', error.message));
+    if (status < 500) return reply.code(status).send(errorBody(codeOfStatus(status), messageOf(error)));
     request.log.error(error);
     return reply.code(500).send(errorBody('internal', 'internal error (see the server log)'));
   });
@@ -119,6 +137,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       );
     principals.set(request, principal);
   });
+  app.addHook('onRequest', async (request) => checkRequest(request));
 
   /**
    * The fabric is shared (src/api/fabric-queue.ts): a change (any request but a read; it may be
@@ -178,28 +197,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const sendObject = (reply: FastifyReply, o: StoredObject, status = 200) =>
     reply.code(status).header('etag', `"${o.version}"`).send(present(o));
 
-  const listQuery = (spec: KindSpec, query: Record<string, string | string[] | undefined>) => {
-    const problems: Problem[] = [];
-    const allowed = ['limit', 'cursor', 'name', ...spec.filters];
-    const where: Record<string, string> = {};
-    let limit: number | undefined;
-    for (const [key, raw] of Object.entries(query)) {
-      const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-      if (!allowed.includes(key)) {
-        problems.push({ path: key, message: `unknown query parameter (${allowed.join(', ')})` });
-        continue;
-      }
-      if (value === undefined) continue;
-      if (key === 'limit') {
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PAGE)
-          problems.push({ path: 'limit', message: `an integer from 1 to ${MAX_PAGE}` });
-        else limit = Number(value);
-      } else if (key !== 'cursor') where[key] = value;
-    }
-    if (problems.length > 0)
-      throw new ServiceError(400, 'invalid-request', 'the query string has problems', problems);
-    const cursor = Array.isArray(query.cursor) ? query.cursor[0] : query.cursor;
-    return { limit, cursor: cursor || undefined, where };
+  /** A list's query, its parameters already checked (`listQueryParams`). */
+  const listQuery = (query: Record<string, string>) => {
+    const { limit, cursor, ...where } = query;
+    return { limit: limit === undefined ? undefined : Number(limit), cursor: cursor || undefined, where };
   };
 
   app.get('/openapi.json', async () => document);
@@ -210,14 +211,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
    * the object as it would be and the plan's difference for the tenant (terraform's plan).
    */
   const dryRun = (request: FastifyRequest): boolean => {
-    const v = (request.query as Record<string, unknown> | undefined)?.dryRun;
-    if (v === undefined) return false;
-    if (v === 'true' || v === '1' || v === '') return true;
-    if (v === 'false' || v === '0') return false;
-    throw new ServiceError(400, 'invalid-request', 'dryRun is true or false', [
-      { path: 'dryRun', message: 'true or false' },
-    ]);
+    const v = (request.query as Record<string, string>).dryRun;
+    return v === 'true' || v === '1' || v === '';
   };
+  /** A change's route: its one query parameter is `dryRun` (checked by `checkRequest`). */
+  const changeRoute = { config: { query: DRY_RUN } };
   const previewed = (
     reply: FastifyReply,
     tenant: string | null,
@@ -270,7 +268,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   type IdParams = { id: string };
   for (const spec of Object.values(KINDS)) {
     const base = `/v1/${spec.collection}`;
-    app.post(base, async (request, reply) => {
+    app.post(base, changeRoute, async (request, reply) => {
       const owner = ownerFor(spec, request);
       const key = idempotencyKey(request);
       const keyed =
@@ -291,9 +289,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         .header('etag', `"${String(result.body.version)}"`)
         .send(result.body);
     });
-    app.get(base, async (request) => {
+    app.get(base, { config: { query: listQueryParams(spec) } }, async (request) => {
       const owner = ownerFor(spec, request);
-      const page = store.list(owner, spec.kind, listQuery(spec, request.query as Record<string, string>));
+      const page = store.list(owner, spec.kind, listQuery(request.query as Record<string, string>));
       return { items: page.items.map(present), next: page.next };
     });
     app.get<{ Params: IdParams }>(`${base}/:id`, async (request, reply) =>
@@ -303,6 +301,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       app.route<{ Params: IdParams }>({
         method,
         url: `${base}/:id`,
+        ...changeRoute,
         handler: async (request, reply) => {
           const owner = ownerFor(spec, request);
           const update = () =>
@@ -313,7 +312,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           return dryRun(request) ? previewed(reply, owner, update) : sendObject(reply, update());
         },
       });
-    app.delete<{ Params: IdParams }>(`${base}/:id`, async (request, reply) => {
+    app.delete<{ Params: IdParams }>(`${base}/:id`, changeRoute, async (request, reply) => {
       const owner = ownerFor(spec, request);
       const remove = () => store.delete(owner, spec.kind, request.params.id, { ifVersion: ifMatch(request) });
       if (dryRun(request))
@@ -330,7 +329,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     ['start', 'running'],
     ['stop', 'stopped'],
   ] as const)
-    app.post<{ Params: IdParams }>(`/v1/instances/:id/${action}`, async (request, reply) => {
+    app.post<{ Params: IdParams }>(`/v1/instances/:id/${action}`, changeRoute, async (request, reply) => {
       const tenant = tenantOf(request);
       const change = () => store.setInstanceState(tenant, request.params.id, state);
       return dryRun(request) ? previewed(reply, tenant, change) : sendObject(reply, change());
@@ -342,7 +341,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       'not-implemented',
       `${what} is not wired to the data plane yet: the intent is stored, and this answers once the compiler and the simulated fabric are connected`,
     );
-  app.post<{ Params: IdParams }>('/v1/instances/:id/migrate', async (request, reply) => {
+  app.post<{ Params: IdParams }>('/v1/instances/:id/migrate', changeRoute, async (request, reply) => {
     const tenant = tenantOf(request);
     store.get(tenant, 'instance', request.params.id);
     if (options.runtime === undefined) throw notWired('live migration');
@@ -431,7 +430,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return { entries: runtime.planOf(tenant), text: runtime.planText(tenant), applyError: runtime.lastError };
   });
 
-  app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', async (request, reply) => {
+  app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', changeRoute, async (request, reply) => {
     requireAdmin(request);
     const body = parseBody(tokenBody, request.body ?? {});
     const create = () => store.createToken(request.params.id, body.name ?? 'token');
@@ -448,6 +447,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.delete<{ Params: IdParams & { tokenId: string } }>(
     '/v1/tenants/:id/tokens/:tokenId',
+    changeRoute,
     async (request, reply) => {
       requireAdmin(request);
       const remove = () => store.deleteToken(request.params.id, request.params.tokenId);

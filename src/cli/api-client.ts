@@ -104,6 +104,9 @@ export class DryRunAnswer extends Error {
   }
 }
 
+/** The POST routes that change nothing: the server refuses a dryRun on them. */
+const QUESTIONS = ['/v1/reach', '/v1/ping', '/v1/trace'];
+
 export class ApiClient {
   /** With `dryRun`, the first change this client sends is a dry run, and its answer ends the command. */
   constructor(
@@ -118,7 +121,8 @@ export class ApiClient {
     headers: Record<string, string> = {},
   ): Promise<T> {
     const { endpoint, token } = this.config;
-    const preview = this.dryRun && method !== 'GET';
+    // A question (reach, ping, trace) changes nothing and takes no dryRun: it is asked as usual.
+    const preview = this.dryRun && method !== 'GET' && !QUESTIONS.includes(path);
     if (preview) path = `${path}${path.includes('?') ? '&' : '?'}dryRun=true`;
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (token) h.authorization = `Bearer ${token}`;

@@ -32,6 +32,11 @@ export type ErrorCode =
   | 'too-many-requests'
   | 'busy'
   | 'probe-too-long'
+  | 'request-timeout'
+  | 'body-too-large'
+  | 'uri-too-long'
+  | 'unsupported-media-type'
+  | 'headers-too-large'
   | 'internal';
 
 export class ServiceError extends Error {
