@@ -8,12 +8,12 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { repoPath } from '../helpers/repo.js';
 
-test('examples/vpc-demo.sh runs every step and exits 0', { timeout: 60_000 }, async () => {
+test('examples/vpc-demo.sh runs every step and exits 0', { timeout: 180_000 }, async () => {
   const { status, stdout, stderr } = await new Promise<{ status: number; stdout: string; stderr: string }>(
     (resolve) => {
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (const k of ['VNET_ENDPOINT', 'VNET_TOKEN', 'VNET_ADMIN_TOKEN']) delete env[k];
-      execFile('bash', [repoPath('examples/vpc-demo.sh')], { env, timeout: 55_000 }, (error, out, err) =>
+      execFile('bash', [repoPath('examples/vpc-demo.sh')], { env, timeout: 170_000 }, (error, out, err) =>
         resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
       );
     },
