@@ -330,3 +330,25 @@ test("GET /v1/plan tells a tenant why its own part failed to apply, never why an
   assert.equal((await as('globex', 'DELETE', `/v1/instances/${vm.body.id}`)).status, 204);
   assert.equal((await as('globex', 'GET', '/v1/plan')).body.applyError, null);
 });
+
+test("a migration to the hypervisor only globex used answers with acme's side only", async () => {
+  const vm = (
+    await as('acme', 'POST', '/v1/instances', {
+      name: 'mover',
+      subnet: acme.subnet.id,
+      securityGroups: [acme.sg.id],
+      host: 'leaf1-srv2',
+    })
+  ).body;
+  const request = { host: 'leaf2-srv2' };
+  // The hypervisor acme named, and its VTEP, are acme's to see once it runs there.
+  const vtep = runtime.dataPlane.inventory().hypervisors.find((h) => h.name === 'leaf2-srv2')!.vtep;
+  for (const path of [`/v1/instances/${vm.id}/migrate?dryRun=true`, `/v1/instances/${vm.id}/migrate`]) {
+    const r = await as('acme', 'POST', path, request);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(leaked(r.body, [request, vtep]), [], JSON.stringify(r.body));
+  }
+  const t = await as('acme', 'POST', '/v1/trace', { from: vm.id, to: globex.eip.address, protocol: 'icmp' });
+  assert.equal(t.body.delivered, true);
+  assert.deepEqual(leaked(t.body, [request, vtep]), [], t.body.trace.join('\n'));
+});
