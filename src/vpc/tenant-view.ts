@@ -89,14 +89,20 @@ export class TenantView {
 
   /**
    * A reader of events in the order they happened that says, for each one at a public place,
-   * whether it is another network's packet (see the module header); false for any other event.
+   * whether it is another network's packet (see the module header; an event that names no public
+   * address goes with the one before it at the same node and instant, the internet router's events
+   * on a VPC's link included); false for any other event.
    */
   publicFlows(): (e: TraceEvent) => boolean {
     // Per public node: the instant of its last event, and whether that was another network's.
     const last = new Map<string, { time: number; other: boolean }>();
     return (e) => {
       if (e.node !== this.internet && !this.publicHosts.has(e.node)) return false;
-      if (this.placeOf(e) !== 'public') return false;
+      if (this.placeOf(e) !== 'public') {
+        // The internet router on a VPC's link: whose it is decides the events after it there.
+        last.set(e.node, { time: e.time, other: this.ownerOf(e) === 'other' });
+        return false;
+      }
       const before = last.get(e.node);
       const other = this.namesForeignPublicIp(e.message) ?? (before?.time === e.time && before.other);
       last.set(e.node, { time: e.time, other });
