@@ -427,7 +427,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/v1/plan', async (request) => {
     const tenant = tenantOf(request);
     if (runtime === undefined) throw notWired('the plan');
-    return { entries: runtime.planOf(tenant), text: runtime.planText(tenant), applyError: runtime.lastError };
+    return {
+      entries: runtime.planOf(tenant),
+      text: runtime.planText(tenant),
+      applyError: runtime.applyErrorOf(tenant),
+    };
   });
 
   app.post<{ Params: IdParams }>('/v1/tenants/:id/tokens', changeRoute, async (request, reply) => {

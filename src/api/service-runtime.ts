@@ -81,8 +81,14 @@ export class ServiceRuntime {
   lastApply: ApplyReport | null = null;
   /** How long the last change took to compile, apply and settle, in ms (what the benchmark samples). */
   lastSyncMs = 0;
-  /** Why the last apply failed (then the fabric was rebuilt from the whole plan), or null. */
+  /** Why the last apply failed (then the fabric was rebuilt from the whole plan), or null: the service's log. */
   lastError: string | null = null;
+  /**
+   * Why the last apply of each tenant's part failed, while its part has not been applied since.
+   * Tenants are walls: what failed names the objects of the part being applied, so a tenant is
+   * told of its own part's failure only (`applyErrorOf`), never of another's.
+   */
+  private readonly applyErrors = new Map<string, string>();
 
   constructor(private readonly options: ServiceRuntimeOptions = {}) {
     this.dataPlane = createServiceDataPlane(options);
@@ -128,17 +134,29 @@ export class ServiceRuntime {
     this.index(changes);
     this.persist(changes);
     let report: ApplyReport;
+    // The parts whose apply (or the settling after it) a failure is blamed on.
+    let applying: readonly string[] = [];
     try {
-      if (tenants === null) report = this.applyEach(changes);
+      if (tenants === null) report = this.applyEach(changes, (tenant) => (applying = [tenant]));
       else {
-        report = mergeReports(changes.map((c) => this.dataPlane.apply(c.after, c.tenant)));
+        report = mergeReports(
+          changes.map((c) => {
+            applying = [c.tenant];
+            return this.dataPlane.apply(c.after, c.tenant);
+          }),
+        );
+        applying = changes.map((c) => c.tenant);
         this.dataPlane.settle();
       }
       this.lastError = null;
+      for (const c of changes) this.applyErrors.delete(c.tenant);
     } catch (error) {
       // A data plane left half-changed cannot be trusted to take the next diff: rebuild a fresh
       // fabric and apply every tenant's plan to it (what a restart does), then say so.
       this.lastError = error instanceof Error ? error.message : String(error);
+      // Every part is applied again to the fresh fabric: only the failed one's error stands.
+      this.applyErrors.clear();
+      for (const tenant of applying) this.applyErrors.set(tenant, this.lastError);
       this.dataPlane = createServiceDataPlane(this.options);
       report = this.applyEach(this.plans.plans());
     }
@@ -160,9 +178,10 @@ export class ServiceRuntime {
    * 771,854 frames dropped, and the frames of 100,000 exchanges in memory at once cost the restart
    * a quarter of its time in collections: 59 s against 44 s.)
    */
-  private applyEach(changes: readonly PartChange[]): ApplyReport {
+  private applyEach(changes: readonly PartChange[], applying?: (tenant: string) => void): ApplyReport {
     const reports: ApplyReport[] = [];
     for (const c of changes) {
+      applying?.(c.tenant);
       reports.push(this.dataPlane.apply(c.after, c.tenant));
       this.dataPlane.settle();
     }
@@ -200,6 +219,11 @@ export class ServiceRuntime {
       if (ids.length > 0) this.instancesOf.set(tenant, ids);
       else this.instancesOf.delete(tenant);
     }
+  }
+
+  /** Why the last apply of `tenant`'s part failed (the fabric was rebuilt then), or null: another tenant's failure is not its. */
+  applyErrorOf(tenant: string): string | null {
+    return this.applyErrors.get(tenant) ?? null;
   }
 
   /** The entries of the applied plan that `tenant`'s objects produced. */

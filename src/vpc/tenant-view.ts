@@ -12,7 +12,12 @@
  *   object id (`vpc-…`, `i-…`, `sg-…`, …) or a VNI the viewer does not own;
  * - `underlay`: at a leaf or a spine, and an NVE's own IP stack (its VTEP's routes and ARP): the
  *   provider's network, carrying every tenant's tunnels;
- * - `public`: the internet's own hosts (`web`) and the internet router's other links.
+ * - `public`: the internet's own hosts (`web`) and the internet router's other links, for the
+ *   viewer's packets and the internet's own. Another network's packets there are `other`: an event
+ *   at a public place whose text names an address of the border's public pool that is not the
+ *   viewer's (another network's source NAT address or elastic IP, talking to `web` at the same
+ *   time), and an event there that names no such address (`drop (port-unreachable): UDP port 9`)
+ *   right after one of those at the same node and instant (the same packet's).
  *
  * The view keeps `mine` and `public` events. `other` events become one opaque hop for each run of
  * them (`node` "outside", kind `outside`). `underlay` events are kept only when the trace holds no
@@ -21,6 +26,7 @@
  * A viewer that owns everything in the trace (a lab, an admin's whole intent) sees it unchanged.
  */
 import type { TraceEvent, Tracer } from '../devices/trace.js';
+import { type Cidr, cidrContains, parseCidr, parseIpv4Address } from '../wire/index.js';
 import type { VpcDataPlane } from './apply.js';
 import { type Intent, OBJECT_KINDS } from './intent.js';
 import { entriesOf, type Plan } from './plan.js';
@@ -36,6 +42,8 @@ const ID = new RegExp(
 );
 const VNI = /\bVNI (\d+)\b/g;
 const NAMES_VNI = /\bVNI \d+\b/;
+/** Dotted IPv4 addresses in an event's text. */
+const IPV4 = /\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b/g;
 /** An NVE's own (underlay) ports: a hypervisor's uplink, the border's links to the spines. */
 const UNDERLAY_PORT = /^(?:eth\d+|to-(?:spine|leaf)\d+)$/;
 
@@ -51,6 +59,9 @@ export class TenantView {
   private readonly nves: ReadonlySet<string>;
   private readonly internet: string | null;
   private readonly publicHosts: ReadonlySet<string>;
+  /** The border's public pool, and the viewer's addresses in it (its source NAT addresses and elastic IPs). */
+  private readonly pool: Cidr | undefined;
+  private readonly publicIps = new Set<string>();
 
   constructor(
     private readonly dp: VpcDataPlane,
@@ -69,14 +80,62 @@ export class TenantView {
     this.nves = new Set(dp.fabric.nves.map((n) => n.name));
     this.internet = dp.fabric.internet?.name ?? null;
     this.publicHosts = new Set(dp.fabricHosts.map((h) => h.name));
+    const pool = dp.inventory().border?.publicPool;
+    this.pool = pool === undefined ? undefined : parseCidr(pool);
+    for (const e of entriesOf(plan, 'snat')) this.publicIps.add(e.publicIp);
+    for (const e of entriesOf(plan, 'static-nat')) this.publicIps.add(e.publicIp);
+    for (const e of intent.elasticIps) this.publicIps.add(e.address);
+  }
+
+  /**
+   * A reader of events in the order they happened that says, for each one at a public place,
+   * whether it is another network's packet (see the module header; an event that names no public
+   * address goes with the one before it at the same node and instant, the internet router's events
+   * on a VPC's link included); false for any other event.
+   */
+  publicFlows(): (e: TraceEvent) => boolean {
+    // Per public node: the instant of its last event, and whether that was another network's.
+    const last = new Map<string, { time: number; other: boolean }>();
+    return (e) => {
+      if (e.node !== this.internet && !this.publicHosts.has(e.node)) return false;
+      if (this.placeOf(e) !== 'public') {
+        // The internet router on a VPC's link: whose it is decides the events after it there.
+        last.set(e.node, { time: e.time, other: this.ownerOf(e) === 'other' });
+        return false;
+      }
+      const before = last.get(e.node);
+      const other = this.namesForeignPublicIp(e.message) ?? (before?.time === e.time && before.other);
+      last.set(e.node, { time: e.time, other });
+      return other;
+    };
+  }
+
+  /** Whether `text` names an address of the public pool that is not the viewer's; undefined when it names none of the pool. */
+  private namesForeignPublicIp(text: string): boolean | undefined {
+    if (this.pool === undefined) return undefined;
+    let named: boolean | undefined;
+    for (const m of text.matchAll(IPV4)) {
+      const a = parseIpv4Address(m[0]);
+      if (a === undefined || !cidrContains(this.pool, a)) continue;
+      if (!this.publicIps.has(m[0])) return true;
+      named = false;
+    }
+    return named;
   }
 
   /**
    * The events this viewer may see, another network's runs each folded into one `outside` hop;
-   * `foreignSeen`: another network's events were seen beside these (a `ViewLog` that kept only some).
+   * `foreignSeen`: another network's events were seen beside these (a `ViewLog` that kept only some);
+   * `publicOther`: those of these events at a public place that are another network's packets
+   * (`publicFlows` over every event; read from `events` themselves when not given).
    */
-  filter(events: readonly TraceEvent[], foreignSeen = false): TraceEvent[] {
-    const owners = events.map((e) => this.ownerOf(e));
+  filter(
+    events: readonly TraceEvent[],
+    foreignSeen = false,
+    publicOther?: ReadonlySet<TraceEvent>,
+  ): TraceEvent[] {
+    const flows = publicOther === undefined ? this.publicFlows() : (e: TraceEvent) => publicOther.has(e);
+    const owners = events.map((e): Owner => (flows(e) ? 'other' : this.ownerOf(e)));
     const foreign = foreignSeen || owners.includes('other');
     const out: TraceEvent[] = [];
     let outside = false;
@@ -150,19 +209,28 @@ export class ViewLog implements Tracer {
   readonly enabled = true;
   private readonly kept: TraceEvent[] = [];
   private foreign = false;
+  /** Kept events at a public place that are another network's packets. */
+  private readonly publicOther = new Set<TraceEvent>();
+  private readonly flows: (e: TraceEvent) => boolean;
 
   constructor(
     private readonly view: TenantView,
     private readonly keep: (e: TraceEvent) => boolean = () => true,
-  ) {}
+  ) {
+    this.flows = view.publicFlows();
+  }
 
   emit(event: TraceEvent): void {
-    if (this.keep(event)) this.kept.push(event);
-    else if (!this.foreign && this.view.isForeign(event)) this.foreign = true;
+    // Every event is read in order: a public host's drop is the packet's of the event before it.
+    const other = this.flows(event);
+    if (this.keep(event)) {
+      this.kept.push(event);
+      if (other) this.publicOther.add(event);
+    } else if (!this.foreign && (other || this.view.isForeign(event))) this.foreign = true;
   }
 
   /** The kept events the viewer may see (`TenantView.filter`). */
   visible(): TraceEvent[] {
-    return this.view.filter(this.kept, this.foreign);
+    return this.view.filter(this.kept, this.foreign, this.publicOther);
   }
 }
