@@ -22,6 +22,7 @@ import {
   LINKTYPE_ETHERNET,
   layerTree,
   summarizeFrame,
+  type Timestamp,
 } from '../wire/index.js';
 import type { LineWriter } from './output.js';
 
@@ -30,8 +31,8 @@ export interface DecodeCommandOptions extends DecodeOptions {
   readonly verbose?: boolean;
 }
 
-function relativeNanos(p: CapturedPacket, first: CapturedPacket): number {
-  return (p.timestamp.seconds - first.timestamp.seconds) * 1e9 + (p.timestamp.nanos - first.timestamp.nanos);
+function relativeNanos(t: Timestamp, start: Timestamp): number {
+  return (t.seconds - start.seconds) * 1e9 + (t.nanos - start.nanos);
 }
 
 /** ISO 8601 with nanoseconds, or null for a time JavaScript dates cannot hold (past year 275760). */
@@ -73,7 +74,7 @@ function decodePacket(p: CapturedPacket, options: DecodeOptions): DecodedFrame {
 
 /** Why a file could not be read: a read error, as opposed to damage inside the capture. */
 class ReadError extends Error {
-  constructor(readonly code: string | undefined) {
+  constructor(readonly code: string) {
     super(code);
   }
 }
@@ -102,11 +103,11 @@ export async function decodeCaptureStream(
   out: LineWriter,
 ): Promise<string | null> {
   const parser = new CaptureStreamReader();
-  let first: CapturedPacket | undefined;
+  let start: Timestamp | undefined; // the first frame's time (not the frame: it views its chunk)
   for await (const chunk of chunks) {
     for (const p of parser.feed(chunk)) {
-      first ??= p;
-      printFrame(file, p, first, parser.resolution, options, out);
+      start ??= p.timestamp;
+      printFrame(file, p, start, parser.resolution, options, out);
       if (p.index % 1024 === 0) await out.drained();
       if (out.closed) return null; // the reader went away (`| head`): stop reading too
     }
@@ -123,13 +124,13 @@ export async function decodeCaptureStream(
 function printFrame(
   file: string,
   p: CapturedPacket,
-  first: CapturedPacket,
+  start: Timestamp,
   resolution: CaptureFile['resolution'],
   options: DecodeCommandOptions,
   out: LineWriter,
 ): void {
   const frame = decodePacket(p, options);
-  const nanos = relativeNanos(p, first);
+  const nanos = relativeNanos(p.timestamp, start);
   if (options.json) {
     out.line(
       JSON.stringify({
@@ -158,6 +159,7 @@ export async function runDecode(
 ): Promise<number> {
   let status = 0;
   for (const file of files) {
+    if (out.closed) break; // the reader went away (`| head`)
     let problem: string | null;
     try {
       problem = await decodeCaptureStream(file, readChunks(file), options, out);
