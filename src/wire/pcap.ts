@@ -126,28 +126,27 @@ export class PcapStreamParser extends UnitStreamParser {
     // carried into the seconds (the time the two fields add up to), with a warning on the packet.
     const nanos = fraction * (this.resolution === 'nano' ? 1 : 1000);
     const carry = Math.floor(nanos / 1e9);
-    const warnings: DecodeWarning[] = [];
-    if (carry > 0) {
-      warnings.push({
-        layer: 'pcap',
-        code: 'bad-timestamp',
-        message: `timestamp fraction ${fraction} ${this.resolution === 'nano' ? 'nanoseconds' : 'microseconds'} is not below one second (carried into the seconds)`,
-      });
-    }
     // A trailing FCS is not part of the frame the decoder sees (when captured in full).
     const fcs =
       this.fcsBytes > 0 && capturedLength === originalLength && capturedLength >= this.fcsBytes
         ? this.fcsBytes
         : 0;
-    return {
+    const packet: CapturedPacket = {
       index,
       timestamp: { seconds: seconds + carry, nanos: nanos - carry * 1e9 },
       data: bytes.subarray(PCAP_RECORD_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH + capturedLength - fcs),
       originalLength: originalLength - fcs,
       linkType: this.linkType,
       fileOffset: offset,
-      ...(warnings.length > 0 ? { warnings } : {}),
     };
+    if (carry === 0) return packet;
+    const unit = this.resolution === 'nano' ? 'nanoseconds' : 'microseconds';
+    const warning: DecodeWarning = {
+      layer: 'pcap',
+      code: 'bad-timestamp',
+      message: `timestamp fraction ${fraction} ${unit} is not below one second (carried into the seconds)`,
+    };
+    return { ...packet, warnings: [warning] };
   }
 
   protected cutShort(head: Uint8Array, offset: number): WireError {
