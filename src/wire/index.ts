@@ -6,6 +6,7 @@
 export * from './arp.js';
 export * from './bytes.js';
 export * from './capture.js';
+export * from './capture-stream.js';
 export * from './checksum.js';
 export * from './decode.js';
 export * from './dhcp.js';

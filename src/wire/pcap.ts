@@ -6,9 +6,13 @@
  * 0xa1b2c3d4 (microsecond) or 0xa1b23c4d (nanosecond) also tells the byte order, then records of
  * a 16-byte header (seconds, fraction, captured length, original length) and the packet bytes.
  * The reader never throws: damage stops the read with a `WireError` at the byte offset, and every
- * record before it is returned.
+ * record before it is returned; a record whose timestamp fraction is not below one second is read
+ * with a `bad-timestamp` warning. `readPcap` reads a whole file; `PcapStreamParser` reads one in
+ * chunks of any size with memory that does not grow with the file (capture-stream.ts).
  */
 import { concatBytes, readU32, readU32le, writeU16le, writeU32le } from './bytes.js';
+import { readWhole, UnitStreamParser } from './capture-stream.js';
+import type { DecodeWarning } from './decode.js';
 import type { WireError } from './result.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
@@ -35,6 +39,8 @@ export interface CapturedPacket {
   readonly linkType: number;
   /** Byte offset of the record (or block) in the file. */
   readonly fileOffset: number;
+  /** Oddities of the record itself that did not stop the read (layer `pcap`); absent when none. */
+  readonly warnings?: readonly DecodeWarning[];
 }
 
 export interface CaptureFile {
@@ -59,97 +65,114 @@ export function isPcap(bytes: Uint8Array): boolean {
   );
 }
 
+/** Reads a whole pcap file (see `PcapStreamParser` for reading one in chunks). Never throws. */
 export function readPcap(bytes: Uint8Array): CaptureFile {
-  const packets: CapturedPacket[] = [];
-  const result = (resolution: CaptureFile['resolution'], error: WireError | null): CaptureFile => ({
-    format: 'pcap',
-    resolution,
-    packets,
-    error,
-  });
-  if (!isPcap(bytes)) {
-    return result(
-      'micro',
-      pcapError('bad-magic', 0, 'not a pcap file (no libpcap magic number in the first 4 bytes)'),
-    );
-  }
-  const bigEndian = readU32(bytes, 0) === PCAP_MAGIC_MICRO || readU32(bytes, 0) === PCAP_MAGIC_NANO;
-  const u32 = bigEndian ? readU32 : readU32le;
-  const magic = u32(bytes, 0);
-  const resolution = magic === PCAP_MAGIC_NANO ? 'nano' : 'micro';
-  if (bytes.length < PCAP_GLOBAL_HEADER_LENGTH) {
-    return result(
-      resolution,
-      pcapError('truncated', bytes.length, `pcap global header cut short at byte ${bytes.length} (needs 24)`),
-    );
-  }
-  // The link-type field's upper bits (pcap-savefile(5)): bit 26 says frames end with an FCS,
-  // bits 28-31 give its length in 16-bit units. The link type is the low 26 bits.
-  const network = u32(bytes, 20);
-  const linkType = network & 0x03ff_ffff;
-  const fcsBytes = network & 0x0400_0000 ? ((network >>> 28) & 0xf) * 2 : 0;
-  const fractionScale = resolution === 'nano' ? 1 : 1000;
-  let offset = PCAP_GLOBAL_HEADER_LENGTH;
-  while (offset < bytes.length) {
-    if (offset + PCAP_RECORD_HEADER_LENGTH > bytes.length) {
-      return result(
-        resolution,
-        pcapError(
-          'truncated',
-          offset,
-          `record ${packets.length + 1} header cut short at byte ${offset} (${bytes.length - offset} of 16 bytes)`,
-        ),
-      );
+  return readWhole(new PcapStreamParser(), bytes);
+}
+
+/**
+ * Push parser for classic pcap: `feed` the file in chunks of any size, then `end` (see
+ * capture-stream.ts for the guarantees). The global header is the first unit, each record the next.
+ */
+export class PcapStreamParser extends UnitStreamParser {
+  readonly format = 'pcap';
+  private u32 = readU32le;
+  private linkType = LINKTYPE_ETHERNET;
+  private fcsBytes = 0;
+
+  protected measure(head: Uint8Array, offset: number): number | WireError {
+    if (offset === 0) {
+      if (head.length < 4) return 4;
+      if (!isPcap(head)) {
+        return pcapError('bad-magic', 0, 'not a pcap file (no libpcap magic number in the first 4 bytes)');
+      }
+      // The magic, written in the writer's byte order, tells that order and the resolution.
+      const be = readU32(head, 0);
+      this.u32 = be === PCAP_MAGIC_MICRO || be === PCAP_MAGIC_NANO ? readU32 : readU32le;
+      this.resolution = this.u32(head, 0) === PCAP_MAGIC_NANO ? 'nano' : 'micro';
+      return PCAP_GLOBAL_HEADER_LENGTH;
     }
-    const seconds = u32(bytes, offset);
-    const fraction = u32(bytes, offset + 4);
-    const capturedLength = u32(bytes, offset + 8);
-    const originalLength = u32(bytes, offset + 12);
-    if (fraction * fractionScale >= 1e9) {
-      return result(
-        resolution,
-        pcapError(
-          'bad-timestamp',
-          offset + 4,
-          `record ${packets.length + 1} at byte ${offset}: fraction ${fraction} is not below one second`,
-        ),
-      );
-    }
+    if (head.length < PCAP_RECORD_HEADER_LENGTH) return PCAP_RECORD_HEADER_LENGTH;
+    const capturedLength = this.u32(head, 8);
     if (capturedLength > PCAP_MAX_RECORD) {
-      return result(
-        resolution,
-        pcapError(
-          'record-too-large',
-          offset + 8,
-          `record ${packets.length + 1} at byte ${offset} claims ${capturedLength} captured bytes (limit ${PCAP_MAX_RECORD})`,
-        ),
+      return pcapError(
+        'record-too-large',
+        offset + 8,
+        `record ${this.packetCount + 1} at byte ${offset} claims ${capturedLength} captured bytes (limit ${PCAP_MAX_RECORD})`,
       );
     }
-    const dataStart = offset + PCAP_RECORD_HEADER_LENGTH;
-    if (dataStart + capturedLength > bytes.length) {
-      return result(
-        resolution,
-        pcapError(
-          'truncated',
-          bytes.length,
-          `record ${packets.length + 1} at byte ${offset} cut short: ${capturedLength} bytes announced, ${bytes.length - dataStart} present`,
-        ),
-      );
+    return PCAP_RECORD_HEADER_LENGTH + capturedLength;
+  }
+
+  protected unit(bytes: Uint8Array, offset: number): CapturedPacket | null {
+    const u32 = this.u32;
+    if (offset === 0) {
+      // The link-type field's upper bits (draft-ietf-opsawg-pcap, LinkType and additional
+      // information): bit 26 (F) says frames end with an FCS, bits 28-31 give its length in 16-bit
+      // units. The link type is the low 26 bits.
+      const network = u32(bytes, 20);
+      this.linkType = network & 0x03ff_ffff;
+      this.fcsBytes = network & 0x0400_0000 ? ((network >>> 28) & 0xf) * 2 : 0;
+      return null;
     }
+    const index = this.packetCount + 1;
+    const seconds = u32(bytes, 0);
+    const fraction = u32(bytes, 4);
+    const capturedLength = u32(bytes, 8);
+    const originalLength = u32(bytes, 12);
+    // The fraction counts the microseconds (or nanoseconds) elapsed since that second
+    // (draft-ietf-opsawg-pcap, Packet Record), so it should be below one second. A record whose
+    // fraction is not is still read, as tshark reads it: the whole seconds in the fraction are
+    // carried into the seconds (the time the two fields add up to), with a warning on the packet.
+    const nanos = fraction * (this.resolution === 'nano' ? 1 : 1000);
+    const carry = Math.floor(nanos / 1e9);
     // A trailing FCS is not part of the frame the decoder sees (when captured in full).
     const fcs =
-      fcsBytes > 0 && capturedLength === originalLength && capturedLength >= fcsBytes ? fcsBytes : 0;
-    packets.push({
-      index: packets.length + 1,
-      timestamp: { seconds, nanos: fraction * fractionScale },
-      data: bytes.subarray(dataStart, dataStart + capturedLength - fcs),
+      this.fcsBytes > 0 && capturedLength === originalLength && capturedLength >= this.fcsBytes
+        ? this.fcsBytes
+        : 0;
+    const packet: CapturedPacket = {
+      index,
+      timestamp: { seconds: seconds + carry, nanos: nanos - carry * 1e9 },
+      data: bytes.subarray(PCAP_RECORD_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH + capturedLength - fcs),
       originalLength: originalLength - fcs,
-      linkType,
+      linkType: this.linkType,
       fileOffset: offset,
-    });
-    offset = dataStart + capturedLength;
+    };
+    if (carry === 0) return packet;
+    const unit = this.resolution === 'nano' ? 'nanoseconds' : 'microseconds';
+    const warning: DecodeWarning = {
+      layer: 'pcap',
+      code: 'bad-timestamp',
+      message: `timestamp fraction ${fraction} ${unit} is not below one second (carried into the seconds)`,
+    };
+    return { ...packet, warnings: [warning] };
   }
-  return result(resolution, null);
+
+  protected cutShort(head: Uint8Array, offset: number): WireError {
+    if (offset === 0) {
+      return head.length < 4
+        ? pcapError('bad-magic', 0, 'not a pcap file (no libpcap magic number in the first 4 bytes)')
+        : pcapError(
+            'truncated',
+            head.length,
+            `pcap global header cut short at byte ${head.length} (needs 24)`,
+          );
+    }
+    const record = this.packetCount + 1;
+    if (head.length < PCAP_RECORD_HEADER_LENGTH) {
+      return pcapError(
+        'truncated',
+        offset,
+        `record ${record} header cut short at byte ${offset} (${head.length} of 16 bytes)`,
+      );
+    }
+    return pcapError(
+      'truncated',
+      offset + head.length,
+      `record ${record} at byte ${offset} cut short: ${this.u32(head, 8)} bytes announced, ${head.length - PCAP_RECORD_HEADER_LENGTH} present`,
+    );
+  }
 }
 
 export interface PcapWriterOptions {

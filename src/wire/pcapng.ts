@@ -3,13 +3,24 @@
  * Packet, Simple Packet and (obsolete) Packet blocks; every other block is skipped by its length.
  * Each section sets its own byte order; each interface its link type, snap length and timestamp
  * resolution (option if_tsresol, default microseconds). Written by hand: the registry has no
- * maintained pure-JS pcapng reader, and the format is small. Never throws.
+ * maintained pure-JS pcapng reader, and the format is small. Never throws: damage stops the read
+ * with a `WireError` at its byte offset, after every packet before it. `readPcapng` reads a whole
+ * file; `PcapngStreamParser` reads one in chunks of any size with memory that does not grow with
+ * the file (capture-stream.ts).
  */
 import { readU16, readU16le, readU32, readU32le } from './bytes.js';
+import { readWhole, UnitStreamParser } from './capture-stream.js';
 import type { CapturedPacket, CaptureFile, Timestamp } from './pcap.js';
 import type { WireError } from './result.js';
 
 export const PCAPNG_SHB = 0x0a0d0d0a;
+/**
+ * Largest block the reader accepts: 16 MiB, Wireshark's limit before it raised it for D-Bus
+ * messages (Ethernet frames are far smaller). A damaged length field then cannot make a reader
+ * buffer the rest of the file as one block.
+ */
+export const PCAPNG_MAX_BLOCK = 16 * 1024 * 1024;
+const NOT_PCAPNG = 'not a pcapng file (no Section Header Block)';
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const BLOCK_IDB = 1;
 const BLOCK_PB = 2;
@@ -60,124 +71,128 @@ function readInterface(body: Uint8Array, u16: typeof readU16, u32: typeof readU3
   return { linkType, snapLength, unitsPerSecond, resolution };
 }
 
+/** Reads a whole pcapng file (see `PcapngStreamParser` for reading one in chunks). Never throws. */
 export function readPcapng(bytes: Uint8Array): CaptureFile {
-  const packets: CapturedPacket[] = [];
-  let interfaces: Interface[] = [];
-  let resolution: CaptureFile['resolution'] | undefined;
-  const done = (error: WireError | null): CaptureFile => ({
-    format: 'pcapng',
-    resolution: resolution ?? 'micro',
-    packets,
-    error,
-  });
-  if (!isPcapng(bytes)) return done(ngError('bad-magic', 0, 'not a pcapng file (no Section Header Block)'));
-  let u16 = readU16;
-  let u32 = readU32;
-  let offset = 0;
-  while (offset < bytes.length) {
-    if (offset + 12 > bytes.length)
-      return done(
-        ngError(
-          'truncated',
-          offset,
-          `block at byte ${offset} cut short (${bytes.length - offset} bytes, a block needs at least 12)`,
-        ),
-      );
-    const rawType = readU32(bytes, offset);
-    if (rawType === PCAPNG_SHB) {
-      const magic = readU32(bytes, offset + 8);
-      if (magic === BYTE_ORDER_MAGIC) {
-        u16 = readU16;
-        u32 = readU32;
-      } else if (readU32le(bytes, offset + 8) === BYTE_ORDER_MAGIC) {
-        u16 = readU16le;
-        u32 = readU32le;
+  return readWhole(new PcapngStreamParser(), bytes);
+}
+
+/**
+ * Push parser for pcapng: `feed` the file in chunks of any size, then `end` (see capture-stream.ts
+ * for the guarantees). Each block is one unit.
+ */
+export class PcapngStreamParser extends UnitStreamParser {
+  readonly format = 'pcapng';
+  /** Readers in the current section's byte order (set by its Section Header Block). */
+  private u16 = readU16;
+  private u32 = readU32;
+  /** The current section's interfaces, by Interface ID (their order in the section). */
+  private interfaces: Interface[] = [];
+  private resolutionKnown = false;
+
+  protected measure(head: Uint8Array, offset: number): number | WireError {
+    if (offset === 0) {
+      if (head.length < 4) return 4;
+      if (readU32(head, 0) !== PCAPNG_SHB) return ngError('bad-magic', 0, NOT_PCAPNG);
+    }
+    if (head.length < 12) return 12;
+    // The Section Header Block's type reads the same in both byte orders; its byte-order magic
+    // then sets the order of everything in the section, its own length included
+    // (draft-ietf-opsawg-pcapng, Section Header Block).
+    if (readU32(head, 0) === PCAPNG_SHB) {
+      if (readU32(head, 8) === BYTE_ORDER_MAGIC) {
+        this.u16 = readU16;
+        this.u32 = readU32;
+      } else if (readU32le(head, 8) === BYTE_ORDER_MAGIC) {
+        this.u16 = readU16le;
+        this.u32 = readU32le;
       } else {
-        return done(
-          ngError(
-            'bad-byte-order-magic',
-            offset + 8,
-            `section header at byte ${offset} has no valid byte-order magic`,
-          ),
+        return ngError(
+          'bad-byte-order-magic',
+          offset + 8,
+          `section header at byte ${offset} has no valid byte-order magic`,
         );
       }
-      interfaces = [];
     }
-    const type = u32(bytes, offset);
-    const length = u32(bytes, offset + 4);
+    // Block Total Length counts the whole block and is a multiple of 4 (draft-ietf-opsawg-pcapng,
+    // General Block Structure).
+    const length = this.u32(head, 4);
     if (length < 12 || length % 4 !== 0)
-      return done(
-        ngError('bad-block-length', offset + 4, `block at byte ${offset} has invalid length ${length}`),
+      return ngError('bad-block-length', offset + 4, `block at byte ${offset} has invalid length ${length}`);
+    if (length > PCAPNG_MAX_BLOCK)
+      return ngError(
+        'block-too-large',
+        offset + 4,
+        `block at byte ${offset} claims ${length} bytes (limit ${PCAPNG_MAX_BLOCK})`,
       );
-    if (offset + length > bytes.length)
-      return done(
-        ngError(
-          'truncated',
-          bytes.length,
-          `block at byte ${offset} cut short: ${length} bytes announced, ${bytes.length - offset} present`,
-        ),
+    return length;
+  }
+
+  protected unit(block: Uint8Array, offset: number): CapturedPacket | WireError | null {
+    const u16 = this.u16;
+    const u32 = this.u32;
+    const length = block.length;
+    if (u32(block, length - 4) !== length)
+      return ngError(
+        'bad-block-length',
+        offset + length - 4,
+        `block at byte ${offset}: trailing length differs from ${length}`,
       );
-    if (u32(bytes, offset + length - 4) !== length)
-      return done(
-        ngError(
-          'bad-block-length',
-          offset + length - 4,
-          `block at byte ${offset}: trailing length differs from ${length}`,
-        ),
-      );
-    const body = bytes.subarray(offset + 8, offset + length - 4);
-    if (type === BLOCK_IDB) {
+    const type = u32(block, 0);
+    const body = block.subarray(8, length - 4);
+    const index = this.packetCount + 1;
+    if (type === PCAPNG_SHB) {
+      this.interfaces = []; // Interface IDs count from 0 again in each section
+    } else if (type === BLOCK_IDB) {
       if (body.length < 8)
-        return done(
-          ngError('truncated', offset + 8, `interface description block at byte ${offset} is too short`),
-        );
+        return ngError('truncated', offset + 8, `interface description block at byte ${offset} is too short`);
       const iface = readInterface(body, u16, u32);
-      interfaces.push(iface);
-      resolution ??= iface.resolution;
+      this.interfaces.push(iface);
+      if (!this.resolutionKnown) {
+        this.resolution = iface.resolution;
+        this.resolutionKnown = true;
+      }
     } else if (type === BLOCK_EPB || type === BLOCK_PB) {
       if (body.length < 20)
-        return done(ngError('truncated', offset + 8, `packet block at byte ${offset} is too short`));
+        return ngError('truncated', offset + 8, `packet block at byte ${offset} is too short`);
       const interfaceId = type === BLOCK_EPB ? u32(body, 0) : u16(body, 0);
-      const iface = interfaces[interfaceId];
+      const iface = this.interfaces[interfaceId];
       if (!iface)
-        return done(
-          ngError(
-            'unknown-interface',
-            offset + 8,
-            `packet block at byte ${offset} names interface ${interfaceId}, which was not described`,
-          ),
+        return ngError(
+          'unknown-interface',
+          offset + 8,
+          `packet block at byte ${offset} names interface ${interfaceId}, which was not described`,
         );
+      // One 64-bit count of if_tsresol units, high word first: there is no separate fraction
+      // field that could exceed a second, as there is in classic pcap.
       const units = (BigInt(u32(body, 4)) << 32n) | BigInt(u32(body, 8));
       const capturedLength = u32(body, 12);
       if (20 + capturedLength > body.length)
-        return done(
-          ngError(
-            'bad-captured-length',
-            offset + 20,
-            `packet block at byte ${offset} claims ${capturedLength} bytes, more than the block holds`,
-          ),
+        return ngError(
+          'bad-captured-length',
+          offset + 20,
+          `packet block at byte ${offset} claims ${capturedLength} bytes, more than the block holds`,
         );
-      packets.push({
-        index: packets.length + 1,
+      return {
+        index,
         timestamp: toTimestamp(units, iface.unitsPerSecond),
         data: body.subarray(20, 20 + capturedLength),
         originalLength: u32(body, 16),
         linkType: iface.linkType,
         fileOffset: offset,
-      });
+      };
     } else if (type === BLOCK_SPB) {
-      const iface = interfaces[0];
+      const iface = this.interfaces[0];
       if (!iface)
-        return done(
-          ngError(
-            'unknown-interface',
-            offset + 8,
-            `simple packet block at byte ${offset} before any interface description`,
-          ),
+        return ngError(
+          'unknown-interface',
+          offset + 8,
+          `simple packet block at byte ${offset} before any interface description`,
         );
       if (body.length < 4)
-        return done(
-          ngError('truncated', offset + 8, `simple packet block at byte ${offset} has no original length`),
+        return ngError(
+          'truncated',
+          offset + 8,
+          `simple packet block at byte ${offset} has no original length`,
         );
       const originalLength = u32(body, 0);
       const capturedLength = Math.min(
@@ -185,16 +200,30 @@ export function readPcapng(bytes: Uint8Array): CaptureFile {
         body.length - 4,
         iface.snapLength || Number.MAX_SAFE_INTEGER,
       );
-      packets.push({
-        index: packets.length + 1,
+      return {
+        index,
         timestamp: { seconds: 0, nanos: 0 },
         data: body.subarray(4, 4 + capturedLength),
         originalLength,
         linkType: iface.linkType,
         fileOffset: offset,
-      });
+      };
     }
-    offset += length;
+    return null;
   }
-  return done(null);
+
+  protected cutShort(head: Uint8Array, offset: number): WireError {
+    if (offset === 0 && head.length < 4) return ngError('bad-magic', 0, NOT_PCAPNG);
+    if (head.length < 12)
+      return ngError(
+        'truncated',
+        offset,
+        `block at byte ${offset} cut short (${head.length} bytes, a block needs at least 12)`,
+      );
+    return ngError(
+      'truncated',
+      offset + head.length,
+      `block at byte ${offset} cut short: ${this.u32(head, 4)} bytes announced, ${head.length} present`,
+    );
+  }
 }

@@ -130,7 +130,7 @@ test('a file cut inside record 2 reports exactly where', () => {
   });
 });
 
-test('damaged headers: bad magic, oversized record, bad fraction', () => {
+test('damaged headers: bad magic, oversized record', () => {
   assert.deepEqual(readCapture(new TextEncoder().encode('hello world, not a capture')).error, {
     layer: 'pcap',
     code: 'bad-magic',
@@ -141,9 +141,38 @@ test('damaged headers: bad magic, oversized record, bad fraction', () => {
   writeU32(big, 32, 0x00000100); // record 1 captured length (LE) -> 0x00010000_00 big
   big[35] = 0x7f;
   assert.equal(readPcap(big).error?.code, 'record-too-large');
-  const frac = Uint8Array.from(readFixture('golden.pcap'));
-  writeU32(frac, 28, 0x40420f00); // 1,000,000 microseconds (LE)
-  assert.equal(readPcap(frac).error?.code, 'bad-timestamp');
+});
+
+test('a timestamp fraction not below one second is carried into the seconds, with a warning', () => {
+  const micro = Uint8Array.from(readFixture('golden.pcap'));
+  writeU32(micro, 28, 0x40420f00); // record 1: 1,000,000 microseconds (LE)
+  const m = readPcap(micro);
+  assert.equal(m.error, null);
+  assert.equal(m.packets.length, golden.length);
+  assert.deepEqual(m.packets[0]!.timestamp, { seconds: 1764576001, nanos: 0 });
+  assert.deepEqual(m.packets[0]!.warnings, [
+    {
+      layer: 'pcap',
+      code: 'bad-timestamp',
+      message: 'timestamp fraction 1000000 microseconds is not below one second (carried into the seconds)',
+    },
+  ]);
+  assert.equal(m.packets[1]!.warnings, undefined);
+  assert.deepEqual(m.packets[1]!.timestamp, { seconds: 1764576000, nanos: 1_000_000 });
+  const nano = Uint8Array.from(readFixture('golden-nsec.pcap'));
+  writeU32(nano, 104, 0x2aca9a3b); // record 2: 1,000,000,042 nanoseconds (0x3b9aca2a, little-endian)
+  const n = readPcap(nano);
+  assert.equal(n.error, null);
+  assert.equal(n.packets.length, golden.length);
+  assert.deepEqual(n.packets[1]!.timestamp, { seconds: 1764576001, nanos: 42 });
+  assert.equal(
+    n.packets[1]!.warnings?.[0]?.message,
+    'timestamp fraction 1000000042 nanoseconds is not below one second (carried into the seconds)',
+  );
+  // The largest fraction a microsecond record can hold: 4294 s and 967295 us.
+  const max = Uint8Array.from(readFixture('golden.pcap'));
+  writeU32(max, 28, 0xffffffff);
+  assert.deepEqual(readPcap(max).packets[0]!.timestamp, { seconds: 1764576000 + 4294, nanos: 967_295_000 });
 });
 
 test('pcapng: cut files and bad block lengths are errors with offsets, earlier packets kept', () => {
