@@ -173,6 +173,14 @@ function failedBulk(bytes: number, error: unknown): TcpBulkResult {
   };
 }
 
+/** What to do about a spent budget: nothing to add for a loop (the report says how to break it). */
+function advice(kind: BudgetKind, traffic: TrafficReport): string {
+  if (kind === 'memory')
+    return '; the lab needs more memory than the heap allows: make it smaller, or give the process a larger heap';
+  if (traffic.loop !== null) return '';
+  return `; if that is what the lab should do, give it a larger ${kind === 'events' ? '--budget' : '--time-budget'}`;
+}
+
 export class LabRunner {
   private readonly captures: { file: string; where: string; capture: Capture }[] = [];
   private readonly guard: RunGuard;
@@ -274,17 +282,16 @@ export class LabRunner {
       });
       draining = true;
       if (this.drain()) return this.result(steps, {});
-      return this.result(steps, {}, (traffic) => ({
+      return this.result(steps, {}, true, (traffic) => ({
         traffic,
         warning: `the script ended with traffic still flowing ${formatDuration(DRAIN_LIMIT)} after its last step: ${describeTraffic(traffic)}`,
       }));
     } catch (error) {
       if (!(error instanceof BudgetStop)) throw error;
-      const more = error.kind === 'events' ? '--budget' : error.kind === 'time' ? '--time-budget' : null;
       const at = `at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending${draining ? ', after the script had ended' : ''}`;
-      return this.result(steps, { stopReason: error.kind }, (traffic) => ({
+      return this.result(steps, { stopReason: error.kind }, error.kind !== 'memory', (traffic) => ({
         traffic,
-        stopped: `${error.spent} ${at}: ${describeTraffic(traffic)}${more !== null && traffic.loop === null ? `; if that is what the lab should do, give it a larger ${more}` : ''}`,
+        stopped: `${error.spent} ${at}: ${describeTraffic(traffic)}${advice(error.kind, traffic)}`,
         warning: draining
           ? `the script ended with traffic still flowing: the ${error.kind === 'events' ? 'event' : error.kind} budget was spent after its last step`
           : null,
@@ -293,12 +300,13 @@ export class LabRunner {
   }
 
   /**
-   * The run's result as it stands; with `report`, the traffic is reported too (its sample runs the
-   * network on a little, so the captures, the events and the time are read first).
+   * The run's result as it stands; with `report`, the traffic is reported too (with `sample`, its
+   * sample runs the network on a little, so the captures, the events and the time are read first).
    */
   private result(
     steps: StepResult[],
     end: Partial<Pick<LabRunResult, 'stopped' | 'stopReason' | 'warning' | 'traffic'>>,
+    sample = false,
     report?: (traffic: TrafficReport) => Partial<Pick<LabRunResult, 'stopped' | 'warning' | 'traffic'>>,
   ): LabRunResult {
     const base = {
@@ -308,7 +316,7 @@ export class LabRunner {
       events: this.guard.used,
       virtualTime: this.net.scheduler.now(),
     };
-    const more = report?.(reportTraffic(this.net)) ?? {};
+    const more = report?.(reportTraffic(this.net, sample)) ?? {};
     return {
       ...base,
       stopped: null,

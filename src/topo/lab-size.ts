@@ -41,7 +41,7 @@ const EVENT_US = 4;
 /** A link direction queues this many frames (default queue 1000, one on the wire, one arriving). */
 const QUEUE_FRAMES = 1002;
 /** The share of the heap a built lab may take: the rest is for its traffic (tables, queues) and garbage. */
-export const FIT_SHARE = 0.75;
+export const FIT_SHARE = 0.6;
 
 export interface LabSize {
   readonly nodes: number;

@@ -2,7 +2,8 @@
  * What a network's traffic was, for a run stopped by a budget or still busy when its script ended:
  * the frames every port sent (its counters), the nodes that sent most, the protocols of a sample
  * of the frames delivered next, and whether a frame went round a loop. Loop evidence is the same
- * frame, byte for byte, arriving at the same port again and again within the sample (a few milliseconds of
+ * frame, byte for byte, arriving again and again at the same port from a switch or hub (so not a
+ * host answering each copy it got) within the sample (a few milliseconds of
  * virtual time at most): a broadcast circling switches without spanning tree. A flood that is only
  * large (many hosts, many ports) shows no such frame, and is not called a loop.
  */
@@ -20,7 +21,7 @@ import { formatDuration } from './units.js';
 export const SAMPLE_FRAMES = 10_000;
 const SAMPLE_EVENTS = 50_000;
 const SAMPLE_TIME = 10_000_000;
-/** A frame arriving at one port this often within the sample went round a loop. */
+/** A frame arriving at one port from a switch or hub this often within the sample went round a loop. */
 export const LOOP_REPEATS = 3;
 const TOP_TALKERS = 5;
 
@@ -37,13 +38,16 @@ export interface TrafficReport {
   readonly forwarded: number;
   /** The nodes that sent most frames, most first. */
   readonly topTalkers: Talker[];
-  /** Frames delivered after the stop (a sample), their virtual time span, and their protocols (most first). */
+  /**
+   * Frames delivered after the stop (a sample), their virtual time span, and their protocols (most
+   * first); null when no sample was taken (the heap was nearly full).
+   */
   readonly sample: {
     readonly frames: number;
     readonly span: number;
     readonly protocols: Record<string, number>;
-  };
-  /** A frame that arrived at the same port again and again in the sample, or null. */
+  } | null;
+  /** A frame that arrived at the same port from a switch or hub again and again in the sample, or null. */
   readonly loop: { readonly port: string; readonly repeats: number; readonly frame: string } | null;
 }
 
@@ -118,29 +122,38 @@ function talkers(net: Network): { all: Talker[]; frames: number; forwarded: numb
 }
 
 /**
- * Reports the traffic: the counters as they stand, then a sample of what is delivered next (the network
- * runs on for up to SAMPLE_EVENTS events or SAMPLE_TIME of virtual time, outside any budget).
+ * Reports the traffic: the counters as they stand, then, with `sample`, a sample of what is
+ * delivered next (the network runs on for up to SAMPLE_EVENTS events or SAMPLE_TIME of virtual
+ * time, outside any budget).
  */
-export function reportTraffic(net: Network): TrafficReport {
+export function reportTraffic(net: Network, sample = true): TrafficReport {
   const { all, frames, forwarded } = talkers(net);
+  if (!sample) return { frames, forwarded, topTalkers: all.slice(0, TOP_TALKERS), sample: null, loop: null };
   const protocols: Record<string, number> = {};
   const seen = new Map<string, { port: Port; repeats: number; frame: Uint8Array }>();
   let sampled = 0;
   const untaps: (() => void)[] = [];
+  const bridged = (port: Port) => {
+    const peer = port.peer === null ? undefined : net.nodes.get(port.peer.owner);
+    return peer instanceof Switch || peer instanceof Hub;
+  };
   for (const d of net.nodes.values())
-    for (const port of d.ports)
+    for (const port of d.ports) {
+      const fromBridge = bridged(port);
       untaps.push(
         port.tap((frame, direction, p) => {
           if (direction !== 'rx' || sampled >= SAMPLE_FRAMES) return;
           sampled++;
           const proto = frameProtocol(frame);
           protocols[proto] = (protocols[proto] ?? 0) + 1;
+          if (!fromBridge) return;
           const key = `${p.id} ${frame.length} ${hashFrame(frame)}`;
           const s = seen.get(key);
           if (s === undefined) seen.set(key, { port: p, repeats: 1, frame });
           else s.repeats++;
         }),
       );
+    }
   const start = net.scheduler.now();
   try {
     net.run({ until: start + SAMPLE_TIME, budget: SAMPLE_EVENTS, stopWhen: () => sampled >= SAMPLE_FRAMES });
@@ -174,6 +187,10 @@ export function describeTraffic(r: TrafficReport): string {
   ];
   if (r.topTalkers.length > 0)
     parts.push(`top talkers: ${r.topTalkers.map((t) => `${t.node} (${t.kind}) ${n(t.frames)}`).join(', ')}`);
+  if (r.sample === null) {
+    parts.push('no sample of the traffic was taken (the heap is nearly full)');
+    return parts.join('; ');
+  }
   const protocols = Object.entries(r.sample.protocols);
   parts.push(
     protocols.length === 0
