@@ -86,23 +86,24 @@ function fabricCounts(f: Fabric, c: Counts): void {
   const nves = (hypervisor ? servers : f.leaves) + border;
   const tenants = f.tenants.length;
   const subnets = f.tenants.reduce((n, t) => n + t.subnets.length, 0);
-  // VRFs: one per tenant on each NVE with its VMs (distributed), or on the border (centralized).
+  // VRFs: one per tenant on each NVE with its VMs (distributed: joined by its L3 VNI and a VBDIF
+  // per subnet; the border's by its L3 VNI only), or on the border (centralized: a VBDIF per subnet).
   const vmsPerNve = vms / Math.max(1, nves - border);
-  const vrfs =
+  const leafVrfs =
+    f.gateway === 'distributed' ? (nves - border) * Math.min(tenants, Math.max(1, vmsPerNve)) : 0;
+  const borderVrfs = f.gateway === 'distributed' || f.gateway === 'centralized' ? border * tenants : 0;
+  const vrfLinks =
     f.gateway === 'distributed'
-      ? (nves - border) * Math.min(tenants, Math.max(1, vmsPerNve)) + border * tenants
-      : border * tenants;
+      ? leafVrfs * (1 + subnets / tenants) + borderVrfs
+      : f.gateway === 'centralized'
+        ? subnets
+        : 0;
   c.vms += vms;
   c.hosts += vms + (f.external ? 1 : 0);
   c.switches += hypervisor ? 0 : servers;
-  c.routers += f.spines + (hypervisor ? f.leaves : 0) + vrfs + (f.external ? 1 : 0);
+  c.routers += f.spines + (hypervisor ? f.leaves : 0) + leafVrfs + borderVrfs + (f.external ? 1 : 0);
   c.nves += nves;
-  c.links +=
-    f.spines * (f.leaves + border) +
-    vms +
-    servers +
-    vrfs * (1 + subnets / tenants) +
-    (f.external ? tenants + 1 : 0);
+  c.links += f.spines * (f.leaves + border) + vms + servers + vrfLinks + (f.external ? tenants + 1 : 0);
   c.vmOnNve += hypervisor || f.controlPlane === 'controller' ? vms : 0;
   c.tenants += tenants;
   // Each VM's gratuitous ARP reaches every VM, server and leaf of its subnet's bridge domain.
@@ -229,12 +230,13 @@ export function formatWallTime(seconds: number): string {
 }
 
 const FABRIC_KNOBS = ['vmsPerServer', 'serversPerLeaf', 'leaves'] as const;
+type Knob = (typeof FABRIC_KNOBS)[number];
 
 /** The largest value of one fabric multiplier (the others as they are) whose lab fits `room`, or null. */
-function largestFitting(lab: LabFile, knob: (typeof FABRIC_KNOBS)[number], room: number): number | null {
+function largestFitting(lab: LabFile, knob: Knob, room: number): number | null {
   const f = lab.fabric!;
   const bytesAt = (v: number) => estimateLab({ ...lab, fabric: { ...f, [knob]: v } }).bytes;
-  let lo = knob === 'vmsPerServer' ? 0 : 1;
+  let lo = 1;
   if (bytesAt(lo) > room) return null;
   let hi = f[knob];
   while (lo < hi) {
@@ -246,9 +248,27 @@ function largestFitting(lab: LabFile, knob: (typeof FABRIC_KNOBS)[number], room:
 }
 
 /**
+ * The largest fabric that fits, lowering its multipliers in turn (vmsPerServer, then
+ * serversPerLeaf, then leaves): the first that can be lowered enough is, the ones before it go
+ * down to 1. Null when even one VM on one server of one leaf does not fit.
+ */
+function largestFabric(lab: LabFile, room: number): { lab: LabFile; changed: string } | null {
+  let current = lab;
+  const changes: string[] = [];
+  for (const knob of FABRIC_KNOBS) {
+    const v = largestFitting(current, knob, room);
+    const value = v ?? 1;
+    current = { ...current, fabric: { ...current.fabric!, [knob]: value } };
+    changes.push(`${knob} ${value}`);
+    if (v !== null) return { lab: current, changed: changes.join(', ') };
+  }
+  return null;
+}
+
+/**
  * Whether the lab's built network fits `heapLimit` bytes (FIT_SHARE of it); if not, a message with
- * the estimate and the largest size that would fit: a fabric's first multiplier that can be
- * lowered enough (vmsPerServer, then serversPerLeaf, then leaves), or a count of hosts.
+ * the estimate and the largest size that would fit: the fabric's multipliers lowered, or a count of
+ * hosts for a lab without a fabric.
  */
 export function fitLab(lab: LabFile, heapLimit: number): LabFit {
   const estimate = estimateLab(lab);
@@ -258,20 +278,17 @@ export function fitLab(lab: LabFile, heapLimit: number): LabFit {
   const allows = `this machine's heap allows ${formatBytes(heapLimit)} (a lab may take ${FIT_SHARE * 100}% of it, the rest is for its traffic)`;
   const s = estimate.size;
   const what = `${s.nodes.toLocaleString('en-US')} nodes, ${s.links.toLocaleString('en-US')} links${s.vms > 0 ? `, ${s.vms.toLocaleString('en-US')} VMs` : ''}`;
-  let largest = 'none: even the smallest fabric of this shape does not fit';
   if (lab.fabric) {
-    for (const knob of FABRIC_KNOBS) {
-      const v = largestFitting(lab, knob, room);
-      if (v === null) continue;
-      const at = estimateLab({ ...lab, fabric: { ...lab.fabric, [knob]: v } });
-      largest = `${knob} ${v} (about ${formatBytes(at.bytes)})`;
-      break;
-    }
     const f = lab.fabric;
+    const largest = largestFabric(lab, room);
     return {
       fits: false,
       estimate,
-      message: `too large for this machine: ${f.spines} spines x ${f.leaves} leaves x ${f.serversPerLeaf} servers x ${f.vmsPerServer} VMs (${what}) would need ${need}; ${allows}: the largest that fits is ${largest}`,
+      message: `too large for this machine: ${f.spines} spines x ${f.leaves} leaves x ${f.serversPerLeaf} servers x ${f.vmsPerServer} VMs (${what}) would need ${need}; ${allows}: ${
+        largest === null
+          ? 'even the smallest fabric of this shape does not fit'
+          : `the largest that fits is ${largest.changed} (about ${formatBytes(estimateLab(largest.lab).bytes)})`
+      }`,
     };
   }
   const perHost = BYTES.host + BYTES.link;
