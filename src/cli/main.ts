@@ -206,6 +206,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the result as JSON')
     .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
     .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
+    .option('--time-budget <seconds>', 'stop after this much wall time (default 60)', positiveNumber)
+    .option('--force', "build a lab even when its estimate does not fit this machine's heap")
     .action((lab: string, vm: string, destination: string, opts: MigrateCommandOptions) => {
       status = runMigrate(lab, vm, destination, opts, out, err);
     });

@@ -14,7 +14,7 @@ export const DEFAULT_EVENT_BUDGET = 5_000_000;
 /** The CLI's wall time budget, seconds. */
 export const DEFAULT_TIME_BUDGET = 60;
 /** Events between two looks at the clock and the heap. */
-export const DEFAULT_CHECK_EVERY = 1024;
+export const DEFAULT_CHECK_EVERY = 256;
 /** The run stops once the heap holds this share of its limit: V8 aborts the process at the limit. */
 export const MEMORY_SHARE = 0.8;
 
@@ -34,7 +34,7 @@ export interface RunLimits {
   readonly clock?: () => number;
   /** The heap now; the run stops at MEMORY_SHARE of its limit. */
   readonly heap?: () => HeapReading;
-  /** Events between two looks at the clock and the heap (default 1,024). */
+  /** Events between two looks at the clock and the heap (default 256). */
   readonly checkEvery?: number;
 }
 
