@@ -10,6 +10,9 @@ import { validateLab } from '../../src/topo/lab-check.js';
 import { runLab } from '../../src/topo/lab-run.js';
 import type { LabFile } from '../../src/topo/lab-schema.js';
 import type { RunLimits } from '../../src/topo/run-guard.js';
+import { frameProtocol } from '../../src/topo/traffic-report.js';
+import { fromHex } from '../../src/wire/index.js';
+import { goldenFrames } from '../helpers/repo.js';
 
 /** `n` hosts on one switch, host 1 pinging host 2 once. */
 function hostsOnASwitch(n: number): LabFile {
@@ -136,4 +139,24 @@ test('a quiet network drains at once: nothing is added to the run', () => {
   assert.equal(result.warning, null);
   assert.equal(result.traffic, null);
   assert.equal(result.steps.length, 1);
+});
+
+test('the traffic report names each frame by its protocol, VLAN tags skipped and overlays by their outer header', () => {
+  const names = Object.fromEntries(goldenFrames().map((f) => [f.name, frameProtocol(fromHex(f.hex))]));
+  assert.deepEqual(
+    [
+      'arp-request',
+      'rarp-announce',
+      'icmp-echo-request',
+      'udp-dns-query',
+      'tcp-syn-options',
+      'vlan-icmp',
+      'qinq-arp',
+      'vxlan-in-vlan',
+      'geneve-arp',
+      'nvgre-icmp',
+      'llc-stp-bpdu',
+    ].map((n) => names[n]),
+    ['ARP', 'RARP', 'ICMP', 'UDP', 'TCP', 'ICMP', 'ARP', 'VXLAN', 'GENEVE', 'NVGRE', 'STP'],
+  );
 });
