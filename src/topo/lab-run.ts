@@ -281,16 +281,15 @@ export class LabRunner {
         steps.push(this.step(step));
       });
       draining = true;
-      if (this.drain()) return this.result(steps, {});
-      return this.result(steps, {}, true, (traffic) => ({
-        traffic,
+      if (this.drain()) return this.finish(steps, null);
+      return this.finish(steps, null, (traffic) => ({
+        stopped: null,
         warning: `the script ended with traffic still flowing ${formatDuration(DRAIN_LIMIT)} after its last step: ${describeTraffic(traffic)}`,
       }));
     } catch (error) {
       if (!(error instanceof BudgetStop)) throw error;
       const at = `at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending${draining ? ', after the script had ended' : ''}`;
-      return this.result(steps, { stopReason: error.kind }, error.kind !== 'memory', (traffic) => ({
-        traffic,
+      return this.finish(steps, error.kind, (traffic) => ({
         stopped: `${error.spent} ${at}: ${describeTraffic(traffic)}${advice(error.kind, traffic)}`,
         warning: draining
           ? `the script ended with traffic still flowing: the ${error.kind === 'events' ? 'event' : error.kind} budget was spent after its last step`
@@ -300,14 +299,14 @@ export class LabRunner {
   }
 
   /**
-   * The run's result as it stands; with `report`, the traffic is reported too (with `sample`, its
-   * sample runs the network on a little, so the captures, the events and the time are read first).
+   * The run's result. `explain`, for a run stopped by a budget or ending busy, turns the traffic
+   * report into its messages. The report's sample runs the network on a little, so the captures,
+   * events and time are read first; after a memory stop nothing more runs.
    */
-  private result(
+  private finish(
     steps: StepResult[],
-    end: Partial<Pick<LabRunResult, 'stopped' | 'stopReason' | 'warning' | 'traffic'>>,
-    sample = false,
-    report?: (traffic: TrafficReport) => Partial<Pick<LabRunResult, 'stopped' | 'warning' | 'traffic'>>,
+    stopReason: BudgetKind | null,
+    explain?: (traffic: TrafficReport) => { stopped: string | null; warning: string | null },
   ): LabRunResult {
     const base = {
       name: this.lab.name ?? 'lab',
@@ -316,16 +315,9 @@ export class LabRunner {
       events: this.guard.used,
       virtualTime: this.net.scheduler.now(),
     };
-    const more = report?.(reportTraffic(this.net, sample)) ?? {};
-    return {
-      ...base,
-      stopped: null,
-      stopReason: null,
-      warning: null,
-      traffic: null,
-      ...end,
-      ...more,
-    };
+    if (explain === undefined) return { ...base, stopped: null, stopReason, warning: null, traffic: null };
+    const traffic = reportTraffic(this.net, stopReason !== 'memory');
+    return { ...base, stopReason, traffic, ...explain(traffic) };
   }
 
   private captureResults(): CaptureFileResult[] {
