@@ -57,11 +57,13 @@ export function loadLab(
     return undefined;
   }
   const doc = parseDocument(text);
-  if (precheck !== undefined && doc.errors.length === 0) {
-    const shapes = labSchema.safeParse(doc.toJS());
+  // YAML errors are worded by parseLab; otherwise the document is read once, and checked.
+  const data: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
+  if (precheck !== undefined && data !== undefined) {
+    const shapes = labSchema.safeParse(data);
     if (shapes.success && !precheck(shapes.data)) return undefined;
   }
-  const parsed = doc.errors.length === 0 ? validateLab(doc.toJS()) : parseLab(text);
+  const parsed = doc.errors.length === 0 ? validateLab(data) : parseLab(text);
   if (!parsed.ok) {
     err.line(
       `vnet ${command}: ${file}: ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`,
