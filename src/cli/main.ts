@@ -10,7 +10,7 @@ import { runDecode } from './decode-command.js';
 import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';
 import { serviceTrace } from './probe-commands.js';
-import { runRun, runShow, runTrace } from './run-command.js';
+import { type RunCommandOptions, runRun, runShow, runTrace, type ShowCommandOptions } from './run-command.js';
 import { runServe, type ServeCommandOptions } from './serve-command.js';
 import { runTour } from './tour-command.js';
 import { registerServiceCommands, runClient } from './vpc-commands.js';
@@ -24,6 +24,13 @@ function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError('not a number >= 0');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('not a number > 0');
   return n;
 }
 
@@ -102,7 +109,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       nonNegativeInteger,
     )
     .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
-    .action((lab: string, opts: { json?: boolean; pcap?: string; seed?: number; budget?: number }) => {
+    .option('--time-budget <seconds>', 'stop after this much wall time (default 60)', positiveNumber)
+    .option('--force', "build a lab even when its estimate does not fit this machine's heap")
+    .action((lab: string, opts: RunCommandOptions) => {
       status = runRun(lab, opts, out, err);
     });
 
@@ -120,16 +129,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the table as JSON')
     .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
     .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
-    .action(
-      (
-        lab: string,
-        node: string,
-        table: string,
-        opts: { json?: boolean; seed?: number; budget?: number },
-      ) => {
-        status = runShow(lab, node, table, opts, out, err);
-      },
-    );
+    .option('--time-budget <seconds>', 'stop after this much wall time (default 60)', positiveNumber)
+    .option('--force', "build a lab even when its estimate does not fit this machine's heap")
+    .action((lab: string, node: string, table: string, opts: ShowCommandOptions) => {
+      status = runShow(lab, node, table, opts, out, err);
+    });
 
   const serviceIo = { out, err, setStatus: (s: number) => (status = s) };
   program
@@ -202,6 +206,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the result as JSON')
     .option('--seed <n>', 'seed for the random number generator', nonNegativeInteger)
     .option('--budget <events>', 'stop after this many events (default 5,000,000)', positiveInteger)
+    .option('--time-budget <seconds>', 'stop after this much wall time (default 60)', positiveNumber)
+    .option('--force', "build a lab even when its estimate does not fit this machine's heap")
     .action((lab: string, vm: string, destination: string, opts: MigrateCommandOptions) => {
       status = runMigrate(lab, vm, destination, opts, out, err);
     });

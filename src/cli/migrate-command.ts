@@ -5,13 +5,15 @@
  *
  * The options are the `migrate` step's keys (docs/labs.md); they are checked as that step is, so
  * a bad value is reported with its name. Status 0 when the migration ran; 1 for a bad lab or
- * option; 3 when the event budget stopped the run.
+ * option, or a lab too large for this machine; 3 when a budget (events, wall time, memory) stopped
+ * the run.
  */
 import { buildLab } from '../topo/lab-build.js';
 import { validateLab } from '../topo/lab-check.js';
 import type { MigrateStep } from '../topo/lab-migrate.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
 import { renderStep } from '../topo/report.js';
+import { runLimits, sizeCheck, watchedBuild } from './lab-limits.js';
 import type { LineWriter } from './output.js';
 import { guarded, loadLab, terminalProgress } from './run-command.js';
 
@@ -32,6 +34,8 @@ export interface MigrateCommandOptions {
   readonly json?: boolean;
   readonly seed?: number;
   readonly budget?: number;
+  readonly timeBudget?: number;
+  readonly force?: boolean;
 }
 
 export function runMigrate(
@@ -43,9 +47,22 @@ export function runMigrate(
   err: LineWriter,
 ): number {
   return guarded('migrate', file, err, () => {
-    const lab = loadLab('migrate', file, err);
+    const budget = options.budget ?? DEFAULT_EVENT_BUDGET;
+    const lab = loadLab(
+      'migrate',
+      file,
+      err,
+      sizeCheck('migrate', file, err, { force: options.force, budget }),
+    );
     if (!lab) return 1;
-    const { json: _json, seed: _seed, budget: _budget, ...parameters } = options;
+    const {
+      json: _json,
+      seed: _seed,
+      budget: _budget,
+      timeBudget: _timeBudget,
+      force: _force,
+      ...parameters
+    } = options;
     const step = { migrate: { vm, to: destination, ...parameters } as MigrateStep };
     const checked = validateLab({ ...lab, script: [...lab.script, step] });
     if (!checked.ok) {
@@ -61,8 +78,8 @@ export function runMigrate(
       return 1;
     }
     const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
-    const net = buildLab(checked.lab, { seed: options.seed, progress: progress.build });
-    const result = runLab(checked.lab, net, options.budget ?? DEFAULT_EVENT_BUDGET, progress.step);
+    const net = buildLab(checked.lab, { seed: options.seed, progress: watchedBuild(progress.build) });
+    const result = runLab(checked.lab, net, budget, progress.step, runLimits(options.timeBudget));
     progress.done();
     const last = result.steps.at(-1);
     if (result.stopped || last?.step !== 'migrate') {

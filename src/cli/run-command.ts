@@ -1,22 +1,27 @@
 /**
- * `vnet run LAB.yaml [--json] [--pcap DIR] [--seed N] [--budget N]`: validates a lab file, builds
- * the network, runs its script and prints each step's result.
+ * `vnet run LAB.yaml [--json] [--pcap DIR] [--seed N] [--budget N] [--time-budget S] [--force]`:
+ * validates a lab file, checks that it fits this machine, builds the network, runs its script and
+ * prints each step's result.
  *
- * Exit status: 0 when the script ran to its end; 1 when the file cannot be read or is not a valid
- * lab (every problem is listed, with its path); 3 when the event budget stopped the run.
+ * Exit status: 0 when the script ran to its end; 1 when the file cannot be read, is not a valid
+ * lab (every problem is listed, with its path) or is too large for this machine's heap (with the
+ * estimate and the largest size that fits; `--force` tries anyway); 3 when a budget (events, wall
+ * time, memory) stopped the run.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import type { FabricProgress } from '../topo/fabric.js';
 import { buildLab } from '../topo/lab-build.js';
-import { formatIssue, parseLab, validateLab } from '../topo/lab-check.js';
+import { formatIssue, type LabIssue, parseLab, validateLab } from '../topo/lab-check.js';
 import { fabricNodeKinds } from '../topo/lab-fabric.js';
 import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
-import { type LabFile, type LabStep, SHOW_TABLES } from '../topo/lab-schema.js';
+import { type LabFile, type LabStep, labSchema, SHOW_TABLES } from '../topo/lab-schema.js';
 import { renderTrace, traceLab } from '../topo/lab-trace.js';
 import { renderLabRun, renderStep } from '../topo/report.js';
 import { parseIpv4Address } from '../wire/index.js';
+import { MemoryStop, runLimits, sizeCheck, watchedBuild } from './lab-limits.js';
 import type { LineWriter } from './output.js';
 
 export interface RunCommandOptions {
@@ -24,10 +29,26 @@ export interface RunCommandOptions {
   readonly pcap?: string;
   readonly seed?: number;
   readonly budget?: number;
+  /** Wall time budget, seconds. */
+  readonly timeBudget?: number;
+  /** Build a lab the size check refuses. */
+  readonly force?: boolean;
 }
 
-/** Reads and checks a lab file, printing every problem; undefined when it is not usable. */
-export function loadLab(command: string, file: string, err: LineWriter): LabFile | undefined {
+/**
+ * Reads and checks a lab file, printing every problem; undefined when it is not usable. `precheck`
+ * sees the lab once its shapes are right, before the cross-checks (which list a fabric's every
+ * node): false stops there (it printed why). Warnings (legal, probably not meant: a duplicate
+ * address on one segment) are printed on `err` as `vnet CMD: FILE: warning: PATH: ...` and added
+ * to `warnings`, whether the lab is usable or not.
+ */
+export function loadLab(
+  command: string,
+  file: string,
+  err: LineWriter,
+  precheck?: (lab: LabFile) => boolean,
+  warnings: LabIssue[] = [],
+): LabFile | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -38,7 +59,16 @@ export function loadLab(command: string, file: string, err: LineWriter): LabFile
     );
     return undefined;
   }
-  const parsed = parseLab(text);
+  const doc = parseDocument(text);
+  // YAML errors are worded by parseLab; otherwise the document is read once, and checked.
+  const data: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
+  if (precheck !== undefined && data !== undefined) {
+    const shapes = labSchema.safeParse(data);
+    if (shapes.success && !precheck(shapes.data)) return undefined;
+  }
+  const parsed = doc.errors.length === 0 ? validateLab(data) : parseLab(text);
+  for (const w of parsed.warnings) err.line(`vnet ${command}: ${file}: warning: ${formatIssue(w)}`);
+  warnings.push(...parsed.warnings);
   if (!parsed.ok) {
     err.line(
       `vnet ${command}: ${file}: ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`,
@@ -58,7 +88,7 @@ export function guarded(command: string, file: string, err: LineWriter, body: ()
     return body();
   } catch (error) {
     err.line(`vnet ${command}: ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return error instanceof MemoryStop ? 3 : 1;
   }
 }
 
@@ -92,11 +122,19 @@ export function terminalProgress(enabled: boolean): {
 }
 
 function runLabFile(file: string, options: RunCommandOptions, out: LineWriter, err: LineWriter): number {
-  const lab = loadLab('run', file, err);
+  const budget = options.budget ?? DEFAULT_EVENT_BUDGET;
+  const warnings: LabIssue[] = [];
+  const lab = loadLab(
+    'run',
+    file,
+    err,
+    sizeCheck('run', file, err, { force: options.force, budget }),
+    warnings,
+  );
   if (!lab) return 1;
   const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
-  const net = buildLab(lab, { seed: options.seed, progress: progress.build });
-  const result = runLab(lab, net, options.budget ?? DEFAULT_EVENT_BUDGET, progress.step);
+  const net = buildLab(lab, { seed: options.seed, progress: watchedBuild(progress.build) });
+  const result = runLab(lab, net, budget, progress.step, runLimits(options.timeBudget));
   progress.done();
   if (options.pcap) {
     mkdirSync(options.pcap, { recursive: true });
@@ -105,6 +143,7 @@ function runLabFile(file: string, options: RunCommandOptions, out: LineWriter, e
   if (options.json) {
     out.line(
       JSON.stringify({
+        warnings,
         ...result,
         captures: result.captures.map(({ pcap: _pcap, ...c }) => ({
           ...c,
@@ -128,12 +167,14 @@ export interface ShowCommandOptions {
   readonly json?: boolean;
   readonly seed?: number;
   readonly budget?: number;
+  readonly timeBudget?: number;
+  readonly force?: boolean;
 }
 
 /**
  * `vnet show LAB NODE TABLE`: builds the lab, runs its script (quietly), and prints one node's table
- * as it stands at the end. Status 0; 1 for a bad lab or node; 2 for an unknown table; 3 when the
- * budget stopped the run.
+ * as it stands at the end. Status 0; 1 for a bad lab or node, or one too large for this machine;
+ * 2 for an unknown table; 3 when a budget stopped the run.
  */
 export function runShow(
   file: string,
@@ -144,7 +185,8 @@ export function runShow(
   err: LineWriter,
 ): number {
   return guarded('show', file, err, () => {
-    const lab = loadLab('show', file, err);
+    const budget = options.budget ?? DEFAULT_EVENT_BUDGET;
+    const lab = loadLab('show', file, err, sizeCheck('show', file, err, { force: options.force, budget }));
     if (!lab) return 1;
     if (!(SHOW_TABLES as readonly string[]).includes(table)) {
       err.line(`vnet show: "${table}" is not a table (${SHOW_TABLES.join(', ')})`);
@@ -161,8 +203,8 @@ export function runShow(
       return 1;
     }
     const progress = terminalProgress(!options.json && process.stderr.isTTY === true);
-    const net = buildLab(withShow.lab, { seed: options.seed, progress: progress.build });
-    const result = runLab(withShow.lab, net, options.budget ?? DEFAULT_EVENT_BUDGET, progress.step);
+    const net = buildLab(withShow.lab, { seed: options.seed, progress: watchedBuild(progress.build) });
+    const result = runLab(withShow.lab, net, budget, progress.step, runLimits(options.timeBudget));
     progress.done();
     const last = result.steps.at(-1);
     if (result.stopped || last?.step !== 'show') {

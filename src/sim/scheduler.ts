@@ -206,6 +206,13 @@ export class Scheduler {
     return this.near.size + this.far.size;
   }
 
+  /** When the next pending event is due (it may be a cancelled one), or undefined when none is. */
+  nextTime(): Nanos | undefined {
+    this.settle();
+    const heap = this.first();
+    return heap === null ? undefined : heap.keys[0];
+  }
+
   /** Runs `fn` after `delay` ns (rounded to an integer, at least 0). */
   schedule(delay: Nanos, fn: () => void): Timer {
     return this.at(this.clock + Math.max(0, Math.round(delay)), fn);

@@ -1,9 +1,12 @@
 /**
  * Runs a lab's script in virtual time and returns each step's result as plain data (the CLI
  * renders it as text or JSON). Steps run in order; each advances the clock as far as it needs
- * (a ping until its last reply or timeout, a wait by its duration). The whole run has an event
- * budget: a network that never goes quiet (a switching loop without spanning tree) is stopped
- * with a message saying so, and the steps before it keep their results.
+ * (a ping until its last reply or timeout, a wait by its duration). After the last step the
+ * network drains: it runs on until no frame is due within QUIET_GAP, for DRAIN_LIMIT at most, so a
+ * storm still raging when the script ends is seen. The whole run, drain included, has budgets
+ * (events, and with the functions the caller gives, wall time and memory: `run-guard.ts`): a spent
+ * one stops the run with a message saying which, what the traffic was and whether a frame went
+ * round a loop (`traffic-report.ts`), and the steps before it keep their results.
  */
 import { Host } from '../devices/host.js';
 import { Hub } from '../devices/hub.js';
@@ -27,9 +30,15 @@ import { type MigrateStepResult, runMigrateStep, type SessionSource } from './la
 import type { LabFile, LabStep } from './lab-schema.js';
 import type { Network } from './network.js';
 import { overlayTable } from './overlay-tables.js';
+import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from './run-guard.js';
+import { describeTraffic, reportTraffic, type TrafficReport } from './traffic-report.js';
 import { formatDuration, parseDuration } from './units.js';
 
-export const DEFAULT_EVENT_BUDGET = 5_000_000;
+export { DEFAULT_EVENT_BUDGET } from './run-guard.js';
+/** The network counts as quiet once no event is due within this time (timers wait longer; frames in flight do not). */
+export const QUIET_GAP: Nanos = 1_000_000;
+/** The longest the network drains after the script's last step. */
+export const DRAIN_LIMIT: Nanos = 1_000_000_000;
 /** How long a step that ended on its condition lets the network settle before the next step. */
 export const SETTLE_TIME: Nanos = 1_000_000;
 
@@ -136,11 +145,15 @@ export interface LabRunResult {
   readonly captures: CaptureFileResult[];
   readonly events: number;
   readonly virtualTime: Nanos;
-  /** Set when the event budget stopped the run. */
+  /** Set when a budget stopped the run: which, when, and what the traffic was. */
   readonly stopped: string | null;
+  /** The budget that stopped the run. */
+  readonly stopReason: BudgetKind | null;
+  /** Set when the script ended with traffic still flowing (a storm): what it was. */
+  readonly warning: string | null;
+  /** The traffic, when the run was stopped or ended busy. */
+  readonly traffic: TrafficReport | null;
 }
-
-class BudgetExceeded extends Error {}
 
 /** The longest a `tcp-session` step waits for its handshake (the SYN retries take about 2 minutes). */
 const SESSION_CONNECT_LIMIT: Nanos = 300e9;
@@ -160,9 +173,17 @@ function failedBulk(bytes: number, error: unknown): TcpBulkResult {
   };
 }
 
+/** What to do about a spent budget: nothing to add for a loop (the report says how to break it). */
+function advice(kind: BudgetKind, traffic: TrafficReport): string {
+  if (kind === 'memory')
+    return '; the lab needs more memory than the heap allows: make it smaller, or give the process a larger heap';
+  if (traffic.loop !== null) return '';
+  return `; if that is what the lab should do, give it a larger ${kind === 'events' ? '--budget' : '--time-budget'}`;
+}
+
 export class LabRunner {
   private readonly captures: { file: string; where: string; capture: Capture }[] = [];
-  private eventsLeft: number;
+  private readonly guard: RunGuard;
   /** The message sessions `tcp-session` steps opened, by name (each knows its client and server nodes). */
   readonly tcpSessions = new Map<string, TcpMessageClient>();
   /**
@@ -206,8 +227,10 @@ export class LabRunner {
     readonly budget = DEFAULT_EVENT_BUDGET,
     /** Told before each step (1-based) runs: the CLI shows it on a terminal. */
     private readonly onStep?: (index: number, total: number, step: LabStep) => void,
+    /** Wall time and memory budgets, with the clock and heap reader they need (the event budget is `budget`). */
+    limits: Omit<RunLimits, 'events'> = {},
   ) {
-    this.eventsLeft = budget;
+    this.guard = new RunGuard({ ...limits, events: budget });
     this.labLinks = labLinksOf(net) ?? net.links;
   }
 
@@ -217,12 +240,7 @@ export class LabRunner {
    * echo on other ports) before the next step looks at the tables. Within the event budget.
    */
   private runUntil(time: Nanos, done?: () => boolean): void {
-    const step = (options: { until: Nanos; stopWhen?: () => boolean }) => {
-      const r = this.net.run({ ...options, budget: this.eventsLeft });
-      this.eventsLeft -= r.events;
-      if (r.reason === 'budget') throw new BudgetExceeded();
-      return r;
-    };
+    const step = (options: { until: Nanos; stopWhen?: () => boolean }) => this.guard.run(this.net, options);
     if (done === undefined || !done()) {
       const r = step({ until: time, stopWhen: done });
       if (r.reason !== 'condition') return;
@@ -252,8 +270,9 @@ export class LabRunner {
 
   run(): LabRunResult {
     const steps: StepResult[] = [];
-    let stopped: string | null = null;
+    let draining = false;
     try {
+      this.guard.start();
       this.net.start();
       this.runUntil(this.net.scheduler.now());
       const total = this.lab.script.length;
@@ -261,23 +280,68 @@ export class LabRunner {
         this.onStep?.(i + 1, total, step);
         steps.push(this.step(step));
       });
+      draining = true;
+      if (this.drain()) return this.finish(steps, null);
+      return this.finish(steps, null, (traffic) => ({
+        stopped: null,
+        warning: `the script ended with traffic still flowing ${formatDuration(DRAIN_LIMIT)} after its last step: ${describeTraffic(traffic)}`,
+      }));
     } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
-      stopped = `event budget of ${this.budget.toLocaleString('en-US')} events spent at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending: the network never went quiet: something keeps making traffic (a switching loop without spanning tree? an echo answering an echo?), or the lab needs a larger --budget`;
+      if (!(error instanceof BudgetStop)) throw error;
+      const at = `at t=${formatDuration(this.net.scheduler.now())} with ${this.net.scheduler.pending.toLocaleString('en-US')} events still pending${draining ? ', after the script had ended' : ''}`;
+      return this.finish(steps, error.kind, (traffic) => ({
+        stopped: `${error.spent} ${at}: ${describeTraffic(traffic)}${advice(error.kind, traffic)}`,
+        warning: draining
+          ? `the script ended with traffic still flowing: the ${error.kind === 'events' ? 'event' : error.kind} budget was spent after its last step`
+          : null,
+      }));
     }
-    return {
+  }
+
+  /**
+   * The run's result. `explain`, for a run stopped by a budget or ending busy, turns the traffic
+   * report into its messages. The report's sample runs the network on a little, so the captures,
+   * events and time are read first; after a memory stop nothing more runs.
+   */
+  private finish(
+    steps: StepResult[],
+    stopReason: BudgetKind | null,
+    explain?: (traffic: TrafficReport) => { stopped: string | null; warning: string | null },
+  ): LabRunResult {
+    const base = {
       name: this.lab.name ?? 'lab',
       steps,
-      captures: this.captures.map((c) => ({
-        file: c.file,
-        where: c.where,
-        frames: c.capture.frames.length,
-        pcap: c.capture.toPcap(),
-      })),
-      events: this.budget - this.eventsLeft,
+      captures: this.captureResults(),
+      events: this.guard.used,
       virtualTime: this.net.scheduler.now(),
-      stopped,
     };
+    if (explain === undefined) return { ...base, stopped: null, stopReason, warning: null, traffic: null };
+    const traffic = reportTraffic(this.net, stopReason !== 'memory');
+    return { ...base, stopReason, traffic, ...explain(traffic) };
+  }
+
+  private captureResults(): CaptureFileResult[] {
+    return this.captures.map((c) => ({
+      file: c.file,
+      where: c.where,
+      frames: c.capture.frames.length,
+      pcap: c.capture.toPcap(),
+    }));
+  }
+
+  /**
+   * Runs on after the last step until no event is due within QUIET_GAP (frames in flight are; the
+   * next timer need not be), for DRAIN_LIMIT at most, within the budgets. Whether it went quiet.
+   */
+  private drain(): boolean {
+    const scheduler = this.net.scheduler;
+    const quiet = () => {
+      const next = scheduler.nextTime();
+      return next === undefined || next - scheduler.now() >= QUIET_GAP;
+    };
+    if (quiet()) return true;
+    this.guard.run(this.net, { until: scheduler.now() + DRAIN_LIMIT, stopWhen: quiet });
+    return quiet();
   }
 
   private step(step: LabStep): StepResult {
@@ -676,6 +740,7 @@ export function runLab(
   net: Network,
   budget?: number,
   onStep?: (index: number, total: number, step: LabStep) => void,
+  limits?: Omit<RunLimits, 'events'>,
 ): LabRunResult {
-  return new LabRunner(lab, net, budget, onStep).run();
+  return new LabRunner(lab, net, budget, onStep, limits).run();
 }

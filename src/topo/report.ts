@@ -181,6 +181,7 @@ export function renderLabRun(result: LabRunResult): string[] {
   const migrations = result.steps.filter((s): s is MigrateStepResult => s.step === 'migrate');
   if (migrations.length > 1)
     lines.push('', 'migrations side by side', ...renderTable(migrationComparison(migrations)));
+  if (result.warning) lines.push('', `WARNING: ${result.warning}`);
   if (result.stopped) lines.push('', `STOPPED: ${result.stopped}`);
   lines.push(
     '',

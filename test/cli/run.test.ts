@@ -9,9 +9,15 @@ import { decodeFrame, readCapture } from '../../src/wire/index.js';
 import { repoPath } from '../helpers/repo.js';
 
 function vnet(...args: string[]) {
+  return vnetWith({}, ...args);
+}
+
+/** vnet with more environment (NODE_OPTIONS sets the heap limit the size check compares with). */
+function vnetWith(env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, [repoPath('bin/vnet'), ...args], {
     encoding: 'utf8',
     cwd: repoPath(''),
+    env: { ...process.env, ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trimEnd().split('\n') };
 }
@@ -177,4 +183,115 @@ test('vnet trace from a VM of a fabric crosses overlay and underlay in one answe
     unknown.stderr.trim(),
     'vnet trace: --from: unknown node "A-vm9" (hosts: A-vm1, A-vm2, A-vm3, A-vm4)',
   );
+});
+
+test('vnet run refuses a lab too large for the heap before building it: the estimate, the largest that fits, exit 1', () => {
+  const file = join(tmp, 'million.yaml');
+  writeFileSync(
+    file,
+    'fabric: { spines: 4, leaves: 64, serversPerLeaf: 64, vmsPerServer: 256, tenants: [{ name: A, subnets: [10.0.0.0/8] }] }\nscript: []\n',
+  );
+  const r = vnetWith({ NODE_OPTIONS: '--max-old-space-size=2048' }, 'run', file);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    `vnet run: ${file}: too large for this machine: 4 spines x 64 leaves x 64 servers x 256 VMs (1,052,740 nodes, 1,052,928 links, 1,048,576 VMs) would need about 5.7 GiB and 2 min to build; this machine's heap allows 2 GiB (a lab may take 60% of it, the rest is for its traffic): the largest that fits is vmsPerServer 53 (about 1.2 GiB). --force tries anyway; NODE_OPTIONS=--max-old-space-size=MIB sets the heap's limit\n`,
+  );
+  // --force and --time-budget are options of run (and show); a budget must be a number > 0.
+  const missing = join(tmp, 'missing.yaml');
+  const forced = vnet('run', '--force', '--time-budget', '2.5', missing);
+  assert.deepEqual([forced.status, forced.stderr], [1, `vnet run: ${missing}: cannot read (no such file)\n`]);
+  assert.equal(vnet('show', '--force', '--time-budget', '10', missing, 'sw', 'mac').status, 1);
+  const zero = vnet('run', '--time-budget', '0', missing);
+  assert.deepEqual(
+    [zero.status, zero.stderr],
+    [2, "error: option '--time-budget <seconds>' argument '0' is invalid. not a number > 0\n"],
+  );
+});
+
+test('vnet run: a storm still running when the script ends is reported, called a loop, and exits 3', () => {
+  const file = join(tmp, 'triangle.yaml');
+  writeFileSync(
+    file,
+    [
+      'nodes:',
+      '  A: { kind: host, ip: 10.0.0.1/24, announce: false }',
+      '  B: { kind: host, ip: 10.0.0.2/24, announce: false }',
+      '  s1: { kind: switch }',
+      '  s2: { kind: switch }',
+      '  s3: { kind: switch }',
+      'links:',
+      '  - { a: "s1:1", b: "s2:1" }',
+      '  - { a: "s2:2", b: "s3:1" }',
+      '  - { a: "s3:2", b: "s1:2" }',
+      '  - { a: A, b: "s1:3" }',
+      '  - { a: B, b: "s2:3" }',
+      'script:',
+      '  - ping: { from: A, to: 10.0.0.2, count: 1, timeout: 10ms }',
+      '',
+    ].join('\n'),
+  );
+  const r = vnet('run', '--budget', '200000', file);
+  assert.equal(r.status, 3, r.stderr);
+  assert.ok(
+    r.lines.includes(
+      'WARNING: the script ended with traffic still flowing: the event budget was spent after its last step',
+    ),
+    r.stdout,
+  );
+  const stopped = r.lines.find((l) => l.startsWith('STOPPED: '));
+  assert.match(
+    stopped ?? '',
+    /^STOPPED: event budget of 200,000 events spent at t=71\.66 ms with 6 events still pending, after the script had ended: /,
+  );
+  assert.match(
+    stopped ?? '',
+    /; a switching loop: the same ARP frame from 02:56:4e:00:00:01 to ff:ff:ff:ff:ff:ff arrived at B:eth0 1,429 times: frames go round without end \(turn spanning tree on, stp: true, or take a link out of the loop\)$/,
+  );
+  const json = JSON.parse(vnet('run', '--json', '--budget', '200000', file).stdout);
+  assert.deepEqual(
+    [json.stopReason, json.warning, json.traffic.loop, json.traffic.sample.protocols],
+    [
+      'events',
+      'the script ended with traffic still flowing: the event budget was spent after its last step',
+      { port: 'B:eth0', repeats: 1429, frame: 'ARP frame from 02:56:4e:00:00:01 to ff:ff:ff:ff:ff:ff' },
+      { ARP: 10_000 },
+    ],
+  );
+});
+
+test("vnet run prints a lab's warnings on stderr and runs it; --json carries them", () => {
+  const file = join(tmp, 'duplicate.yaml');
+  writeFileSync(
+    file,
+    [
+      'nodes:',
+      '  A: { kind: host, ip: 10.0.0.1/24 }',
+      '  B: { kind: host, ip: 10.0.0.1/24 }',
+      '  C: { kind: host, ip: 10.0.0.3/24 }',
+      '  sw: { kind: switch }',
+      'links:',
+      '  - { a: A, b: sw }',
+      '  - { a: B, b: sw }',
+      '  - { a: C, b: sw }',
+      'script:',
+      '  - ping: { from: C, to: 10.0.0.1, count: 1 }',
+    ].join('\n'),
+  );
+  const warning =
+    'nodes.B.ip: 10.0.0.1 is also the address of nodes.A.ip on the same segment: a duplicate address (both answer ARP for it)';
+  const text = vnet('run', file);
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stderr, `vnet run: ${file}: warning: ${warning}\n`);
+  assert.match(text.stdout, /^1 packets transmitted, 1 received, 0% packet loss$/m);
+  const json = vnet('run', '--json', file);
+  assert.equal(json.status, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout).warnings, [
+    {
+      path: 'nodes.B.ip',
+      message:
+        '10.0.0.1 is also the address of nodes.A.ip on the same segment: a duplicate address (both answer ARP for it)',
+    },
+  ]);
 });

@@ -542,3 +542,17 @@ test('RNG: chance(0) is never true, chance(1) always, chance(p) about p of the t
   for (let i = 0; i < 10_000; i++) if (rng.chance(0.25)) hits++;
   assert.ok(hits > 2_300 && hits < 2_700, `chance(0.25): ${hits} of 10000`);
 });
+
+test('nextTime: when the next pending event is due, cancelled ones included, undefined when none is', () => {
+  const s = new Scheduler();
+  assert.equal(s.nextTime(), undefined);
+  const far = s.at(5 * MS, () => {});
+  s.at(3 * US, () => {});
+  assert.equal(s.nextTime(), 3 * US);
+  s.run({ until: 4 * US });
+  assert.equal(s.nextTime(), 5 * MS);
+  far.cancel();
+  assert.equal(s.nextTime(), 5 * MS);
+  s.run();
+  assert.equal(s.nextTime(), undefined);
+});
