@@ -124,6 +124,11 @@ export class FabricQueue {
     });
   }
 
+  /** How many of `owner`'s requests of `kind` wait or run now. */
+  waitingOf(owner: string, kind: WorkKind): number {
+    return this.inFlight.get(`${owner} ${kind}`) ?? 0;
+  }
+
   /** Runs `work` in `owner`'s turn; the fabric is given back when it ends, however it ends. */
   async run<T>(owner: string, kind: WorkKind, work: () => T | Promise<T>): Promise<T> {
     const release = await this.acquire(owner, kind);

@@ -37,7 +37,7 @@ import { KINDS, type KindSpec } from '../store/kinds.js';
 import type { Principal, Store, StoredObject } from '../store/store.js';
 import { ProbeError } from '../vpc/probe.js';
 import type { ProbeSteps } from '../vpc/probe-steps.js';
-import { type FabricLimits, FabricQueue } from './fabric-queue.js';
+import { FabricQueue } from './fabric-queue.js';
 import { openApiDocument } from './openapi.js';
 import { pingBody, traceBody } from './probe-schemas.js';
 import {
@@ -59,8 +59,8 @@ export interface ServerOptions {
   readonly runtime?: ServiceRuntime;
   /** Fastify's request log (pino) to stdout. */
   readonly logger?: boolean;
-  /** How the fabric is shared between tenants (src/api/fabric-queue.ts); the defaults otherwise. */
-  readonly fabricLimits?: Partial<FabricLimits>;
+  /** How the fabric is shared between tenants (src/api/fabric-queue.ts): a queue with the default limits otherwise. */
+  readonly fabric?: FabricQueue;
 }
 
 /** An object as the API shows it: the intent fields, then the bookkeeping. */
@@ -144,7 +144,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
    * compiled, applied and settled) waits for its owner's turn and holds the fabric while its handler
    * runs. Probes take their turn in their own routes, after their body is checked.
    */
-  const fabric = options.runtime === undefined ? undefined : new FabricQueue(options.fabricLimits);
+  const fabric = options.runtime === undefined ? undefined : (options.fabric ?? new FabricQueue());
   const PROBES = new Set(['/v1/ping', '/v1/trace', '/v1/reach']);
   const ownerOf = (request: FastifyRequest): string => {
     const p = principals.get(request)!;

@@ -69,6 +69,7 @@ test('a request that waited past maxWaitMs is refused with 503 and Retry-After',
 let svc: TestService;
 let runtime: ServiceRuntime;
 const tokens: Record<string, string> = {};
+const ids: Record<string, string> = {};
 const as = (tenant: string, method: string, path: string, body?: unknown) =>
   svc.request(method, path, { token: tokens[tenant]!, body });
 
@@ -90,17 +91,31 @@ async function pair(tenant: string): Promise<{ a: Body; b: Body; sg: Body }> {
   return { a: await launch('a', 'leaf1-srv1'), b: await launch('b', 'leaf2-srv2'), sg };
 }
 
+/** Waits (a turn of the event loop at a time, at most 5,000) until `seen`; fails naming `what` otherwise. */
+async function until(seen: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 5000; turn++) {
+    if (seen()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.fail(`never seen: ${what}`);
+}
+
 let noisy: { a: Body; b: Body; sg: Body };
+const fabric = new FabricQueue({ maxProbeEvents: 2_000_000 });
 before(async () => {
   runtime = new ServiceRuntime();
   svc = await startService({
     runtime,
     hooks: runtime.hooks(),
     hypervisors: runtime.hypervisors(),
-    fabricLimits: { maxProbeEvents: 2_000_000 },
+    fabric,
   });
   svc.store.publish();
-  for (const t of ['noisy', 'quiet']) tokens[t] = (await svc.tenant(t)).token;
+  for (const t of ['noisy', 'quiet']) {
+    const made = await svc.tenant(t);
+    tokens[t] = made.token;
+    ids[t] = made.id;
+  }
   noisy = await pair('noisy');
   await pair('quiet');
 });
@@ -118,8 +133,8 @@ test("while a tenant's largest ping runs, another tenant's reads are answered, a
     done.push('ping');
     return r;
   });
-  // Reads go straight to the store, between the ping's slices.
-  await new Promise((r) => setImmediate(r));
+  // Reads go straight to the store, between the ping's slices (once the ping holds the fabric).
+  await until(() => fabric.waitingOf(ids.noisy!, 'probe') === 1, 'the ping holds the fabric');
   for (let i = 0; i < 3; i++) {
     const r = await as('quiet', 'GET', '/v1/instances');
     assert.equal(r.status, 200);
@@ -145,6 +160,8 @@ test("while a tenant's largest ping runs, another tenant's reads are answered, a
 });
 
 test('a third probe of one tenant while two are in flight: 429 with Retry-After, in the documented shape', async () => {
+  // Another tenant's change holds the fabric, so the first two probes wait for their turn.
+  const hold = await fabric.acquire('someone else', 'change');
   const ping = () =>
     as('noisy', 'POST', '/v1/ping', {
       from: noisy.a.id,
@@ -153,8 +170,13 @@ test('a third probe of one tenant while two are in flight: 429 with Retry-After,
       size: 8000,
       intervalMs: 1,
     });
-  const [first, second, third] = await Promise.all([ping(), ping(), ping()]);
-  assert.deepEqual([first.status, second.status, third.status], [200, 200, 429]);
+  const first = ping();
+  const second = ping();
+  // Both are admitted (waiting) before the third is sent.
+  await until(() => fabric.waitingOf(ids.noisy!, 'probe') === 2, 'two probes wait');
+  const third = await ping();
+  hold();
+  assert.deepEqual([(await first).status, (await second).status, third.status], [200, 200, 429]);
   assert.equal(third.headers.get('retry-after'), '1');
   assert.deepEqual(third.body, {
     error: {

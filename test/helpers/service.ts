@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FabricLimits } from '../../src/api/fabric-queue.js';
+import type { FabricQueue } from '../../src/api/fabric-queue.js';
 import { buildServer } from '../../src/api/server.js';
 import type { ServiceRuntime } from '../../src/api/service-runtime.js';
 import { Store, type StoreOptions } from '../../src/store/store.js';
@@ -38,13 +38,13 @@ export async function startService(
   options: StoreOptions & {
     dbPath?: string;
     runtime?: ServiceRuntime;
-    fabricLimits?: Partial<FabricLimits>;
+    fabric?: FabricQueue;
   } = {},
 ): Promise<TestService> {
   const dbPath = options.dbPath ?? tempDb();
   const store = Store.open(dbPath, options);
   const adminToken = store.ensureAdminToken().created ?? store.createToken(null, 'test admin').token;
-  const app = buildServer({ store, runtime: options.runtime, fabricLimits: options.fabricLimits });
+  const app = buildServer({ store, runtime: options.runtime, fabric: options.fabric });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const request: TestService['request'] = async (method, path, o = {}) => {
