@@ -19,7 +19,8 @@
  *   the rest. (Compiling the whole intent at once from nothing allocates in id order across
  *   tenants; here a start allocates tenant by tenant, in tenant id order.)
  * - When a tenant's new elastic IP is an address another tenant uses for SNAT, that tenant is
- *   compiled again too, and its SNAT moves (the elastic IP, given by the store, wins).
+ *   compiled again too, in the same compile as the changed tenant, and its SNAT moves (the elastic
+ *   IP, given by the store, wins) to the address the whole compile gives it.
  * - While the pool has run out, the tenants with a VPC waiting for a SNAT address are compiled
  *   together with each changed tenant, as one intent, so freed addresses go out in VPC id order
  *   across tenants as the whole compile gives them; and a change that frees an address compiles
@@ -234,13 +235,22 @@ export class TenantPlans {
       // tenants, and so does a compile of the group (what it costs grows with the waiting tenants
       // only, and only while the pool is exhausted).
       const group = [first, ...[...this.waiting.keys()].filter((t) => t !== first)];
+      const intentFor = (t: string) => (scope.has(t) ? (incoming.get(t) ?? EMPTY_INTENT) : this.intentOf(t));
+      // An elastic IP given where another tenant has its SNAT address: that tenant's SNAT moves, and
+      // it is compiled in this group too, not after it. The whole compile gives the VPC that lost its
+      // address a new one in VPC id order together with the others that need one (this tenant's new
+      // VPCs, the waiting VPCs); compiled after the group, it would get what the group left, after
+      // a waiting VPC with a larger id had taken a higher address.
+      for (let k = 0; k < group.length; k++)
+        for (const e of intentFor(group[k]!).elasticIps) {
+          const holder = this.publicOwner.get(e.address);
+          if (holder !== undefined && !group.includes(holder)) group.push(holder);
+        }
       for (const t of group.slice(1)) {
         const k = queue.indexOf(t);
         if (k >= 0) queue.splice(k, 1);
       }
-      const parts = new Map(
-        group.map((t) => [t, scope.has(t) ? (incoming.get(t) ?? EMPTY_INTENT) : this.intentOf(t)] as const),
-      );
+      const parts = new Map(group.map((t) => [t, intentFor(t)] as const));
       const befores = new Map(group.map((t) => [t, this.planOf(t)] as const));
       const previous = mergeAllocations(
         group.map((t) =>
@@ -265,12 +275,8 @@ export class TenantPlans {
         if (waits === undefined) this.waiting.delete(tenant);
         else this.waiting.set(tenant, waits);
         for (const v of vnisOf(after)) this.vniOwner.set(v, tenant);
-        for (const a of publicAddresses(part, after)) {
-          const holder = this.publicOwner.get(a);
-          // An elastic IP given where another tenant had its SNAT: that tenant's SNAT moves.
-          if (holder !== undefined && !group.includes(holder) && !queue.includes(holder)) queue.push(holder);
-          this.publicOwner.set(a, tenant);
-        }
+        // (Whoever held one of these addresses before is in the group: see above.)
+        for (const a of publicAddresses(part, after)) this.publicOwner.set(a, tenant);
         changes.set(tenant, { tenant, before: changes.get(tenant)?.before ?? before, after });
       }
     }
