@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FabricQueue } from '../../src/api/fabric-queue.js';
-import { ServiceRuntime } from '../../src/api/service-runtime.js';
+import type { ServiceRuntime } from '../../src/api/service-runtime.js';
 import type { TraceSwitch } from '../../src/devices/trace.js';
-import { startService, type TestService } from '../helpers/service.js';
+import type { TestService } from '../helpers/service.js';
+import { startFabricService } from '../helpers/tenant-network.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: API bodies are read field by field
 type Body = any;
@@ -103,14 +104,7 @@ async function until(seen: () => boolean, what: string): Promise<void> {
 let noisy: { a: Body; b: Body; sg: Body };
 const fabric = new FabricQueue({ maxProbeEvents: 2_000_000 });
 before(async () => {
-  runtime = new ServiceRuntime();
-  svc = await startService({
-    runtime,
-    hooks: runtime.hooks(),
-    hypervisors: runtime.hypervisors(),
-    fabric,
-  });
-  svc.store.publish();
+  ({ svc, runtime } = await startFabricService(fabric));
   for (const t of ['noisy', 'quiet']) {
     const made = await svc.tenant(t);
     tokens[t] = made.token;

@@ -7,101 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ServiceRuntime } from '../../src/api/service-runtime.js';
-import { startService, type TestService } from '../helpers/service.js';
+import type { ServiceRuntime } from '../../src/api/service-runtime.js';
+import type { TestService } from '../helpers/service.js';
+import { type Body, startFabricService, tenantNetwork } from '../helpers/tenant-network.js';
 
 let svc: TestService;
 let runtime: ServiceRuntime;
 const tokens: Record<string, string> = {};
-// biome-ignore lint/suspicious/noExplicitAny: API bodies are read field by field
-type Body = Record<string, any>;
 const as = (tenant: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
   svc.request(method, path, { token: tokens[tenant]!, body, headers });
 
-/**
- * A tenant's network, as in isolation.test.ts: VPC 10.0.0.0/16 (subnet 10.0.1.0/24, internet
- * gateway) peered with 10.9.0.0/16; `web` on leaf1-srv1 with an elastic IP, `db` on leaf2-srv1;
- * groups open to ICMP, TCP 80 and UDP 7.
- */
 async function created(tenant: string, path: string, body: unknown): Promise<Body> {
   const r = await as(tenant, 'POST', path, body);
   if (r.status !== 201) throw new Error(`${path}: ${JSON.stringify(r.body)}`);
   return r.body;
 }
-async function network(tenant: string): Promise<Body> {
-  const main = await created(tenant, '/v1/vpcs', { name: `${tenant}-main`, cidrs: ['10.0.0.0/16'] });
-  const peer = await created(tenant, '/v1/vpcs', { name: `${tenant}-peer`, cidrs: ['10.9.0.0/16'] });
-  const igw = await created(tenant, '/v1/internet-gateways', { name: `${tenant}-igw`, vpc: main.id });
-  const pcx = await created(tenant, '/v1/peerings', {
-    name: `${tenant}-pcx`,
-    vpc: main.id,
-    peerVpc: peer.id,
-  });
-  const rtb = await created(tenant, '/v1/route-tables', {
-    name: `${tenant}-public`,
-    vpc: main.id,
-    routes: [
-      { destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: igw.id } },
-      { destination: '10.9.0.0/16', target: { kind: 'peering', id: pcx.id } },
-    ],
-  });
-  const back = await created(tenant, '/v1/route-tables', {
-    name: `${tenant}-back`,
-    vpc: peer.id,
-    routes: [{ destination: '10.0.0.0/16', target: { kind: 'peering', id: pcx.id } }],
-  });
-  const subnet = await created(tenant, '/v1/subnets', {
-    name: `${tenant}-apps`,
-    vpc: main.id,
-    cidr: '10.0.1.0/24',
-    routeTable: rtb.id,
-  });
-  const peerSubnet = await created(tenant, '/v1/subnets', {
-    name: `${tenant}-data`,
-    vpc: peer.id,
-    cidr: '10.9.1.0/24',
-    routeTable: back.id,
-  });
-  const rules = [
-    { protocol: 'icmp', cidr: '0.0.0.0/0' },
-    { protocol: 'tcp', ports: [80, 80], cidr: '0.0.0.0/0' },
-    { protocol: 'udp', ports: [7, 7], cidr: '0.0.0.0/0' },
-  ];
-  const egress = [{ protocol: 'all', cidr: '0.0.0.0/0' }];
-  const sg = await created(tenant, '/v1/security-groups', {
-    name: `${tenant}-web`,
-    vpc: main.id,
-    ingress: rules,
-    egress,
-  });
-  const peerSg = await created(tenant, '/v1/security-groups', {
-    name: `${tenant}-db`,
-    vpc: peer.id,
-    ingress: rules,
-    egress,
-  });
-  const web = await created(tenant, '/v1/instances', {
-    name: `${tenant}-web1`,
-    subnet: subnet.id,
-    securityGroups: [sg.id],
-    host: 'leaf1-srv1',
-  });
-  const db = await created(tenant, '/v1/instances', {
-    name: `${tenant}-db1`,
-    subnet: peerSubnet.id,
-    securityGroups: [peerSg.id],
-    host: 'leaf2-srv1',
-  });
-  const eip = await created(tenant, '/v1/elastic-ips', { name: `${tenant}-eip`, instance: web.id });
-  return { main, peer, igw, pcx, rtb, back, subnet, peerSubnet, sg, peerSg, web, db, eip };
-}
+const network = (tenant: string) => tenantNetwork(svc, tokens[tenant]!, tenant);
 const ipNumber = (a: string): number => a.split('.').reduce((n, b) => n * 256 + Number(b), 0);
 const WEB = '198.51.100.10';
 
 before(async () => {
-  runtime = new ServiceRuntime();
-  svc = await startService({ runtime, hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
-  svc.store.publish();
+  ({ svc, runtime } = await startFabricService());
   for (const t of ['acme', 'globex']) tokens[t] = (await svc.tenant(t)).token;
 });
 after(() => svc.close());

@@ -6,16 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ServiceRuntime } from '../../src/api/service-runtime.js';
-import { startService, type TestService } from '../helpers/service.js';
+import type { ServiceRuntime } from '../../src/api/service-runtime.js';
+import type { TestService } from '../helpers/service.js';
+import { startFabricService } from '../helpers/tenant-network.js';
 
 let svc: TestService;
 let runtime: ServiceRuntime;
 const tokens: Record<string, string> = {};
 before(async () => {
-  runtime = new ServiceRuntime();
-  svc = await startService({ runtime, hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
-  svc.store.publish();
+  ({ svc, runtime } = await startFabricService());
   for (const t of ['acme', 'globex']) tokens[t] = (await svc.tenant(t)).token;
 });
 after(() => svc.close());
