@@ -234,12 +234,13 @@ export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
         const sw = buildSwitch(net, name, node);
         const vlans = Object.keys(node.vlanifs).map(Number);
         const engine = net.addRouter(`${name}/l3`, routerInterfaces(node));
-        sw.addPort('cpu');
-        sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
-        // Linked after the lab's own links (a step's `link: N` names the lab's links[N] only: see labLinksOf).
-        internal.push(() =>
-          net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 }),
-        );
+        // Made and linked after the lab's own links (a step's `link: N` names the lab's links[N]
+        // only: see labLinksOf), so a lab link that names no port of the switch never takes `cpu`.
+        internal.push(() => {
+          sw.addPort('cpu');
+          sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
+          net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 });
+        });
         buildRouting(engine, node);
         break;
       }

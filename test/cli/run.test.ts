@@ -295,3 +295,30 @@ test("vnet run prints a lab's warnings on stderr and runs it; --json carries the
     },
   ]);
 });
+
+test('a link to an L3 switch that names no port gets a port of its own, never the internal cpu port', () => {
+  const file = join(tmp, 'l3-unnamed.yaml');
+  writeFileSync(
+    file,
+    [
+      'nodes:',
+      '  a: { kind: host, ip: 10.0.1.11/24, gateway: 10.0.1.1 }',
+      '  b: { kind: host, ip: 10.0.1.12/24, gateway: 10.0.1.1 }',
+      '  core:',
+      '    kind: l3switch',
+      '    vlanifs:',
+      '      "1": { ip: 10.0.1.1/24 }',
+      'links:',
+      '  - { a: a, b: core }',
+      '  - { a: b, b: core }',
+      'script:',
+      '  - ping: { from: a, to: 10.0.1.12, count: 1 }',
+      '  - ping: { from: b, to: 10.0.1.1, count: 1 }',
+    ].join('\n'),
+  );
+  const r = vnet('run', file);
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  // Both hosts reach each other on the switch, and the VLANIF through the switch's cpu port.
+  assert.equal(r.stdout.match(/^1 packets transmitted, 1 received, 0% packet loss$/gm)?.length, 2, r.stdout);
+});
