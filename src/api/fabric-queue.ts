@@ -65,7 +65,7 @@ export class FabricQueue {
   /** Requests waiting or running, by owner and kind (`owner kind`). */
   private readonly inFlight = new Map<string, number>();
   private busy = false;
-  /** Requests refused for a limit, by status (429, 503), for the service's counters. */
+  /** Requests refused for a limit since the start: 429s, 503s for the wait, 503s for the budget (`GET /v1/fabric`). */
   readonly refused = { tooMany: 0, waitedTooLong: 0, probeTooLong: 0 };
 
   constructor(limits: Partial<FabricLimits> = {}) {

@@ -465,7 +465,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
   app.get('/v1/fabric', async (request) => {
     requireAdmin(request);
-    return { hypervisors: store.hypervisorLoad() };
+    // The requests the fabric's limits refused since the start (all tenants together: admin only).
+    return {
+      hypervisors: store.hypervisorLoad(),
+      refused: fabric === undefined ? null : { ...fabric.refused },
+    };
   });
   app.get('/v1/whoami', async (request) => {
     const p = principals.get(request)!;

@@ -172,6 +172,9 @@ test('a third probe of one tenant while two are in flight: 429 with Retry-After,
   hold();
   assert.deepEqual([(await first).status, (await second).status, third.status], [200, 200, 429]);
   assert.equal(third.headers.get('retry-after'), '1');
+  // The admin sees the refusals counted (all tenants together).
+  const counters = await svc.request('GET', '/v1/fabric');
+  assert.deepEqual(counters.body.refused, { tooMany: 1, waitedTooLong: 0, probeTooLong: 0 });
   assert.deepEqual(third.body, {
     error: {
       code: 'too-many-requests',

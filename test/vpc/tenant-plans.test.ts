@@ -79,6 +79,27 @@ function merged(plans: TenantPlans): Plan {
   return { version: PLAN_VERSION, entries: [...entries].sort(compareEntries) };
 }
 
+/**
+ * Single-tenant changes replayed on `TenantPlans`, each checked against the whole compile (the
+ * parts together equal `compile(whole intent, fabric, whole previous plan)`); `step` returns what
+ * the change compiled.
+ */
+function replayer(inventory: FabricInventory) {
+  const plans = new TenantPlans(inventory);
+  const drafts: (TenantDraft | null)[] = [null, null, null, null];
+  let whole: Plan = EMPTY_PLAN;
+  const step = (t: number, draft: TenantDraft | null) => {
+    drafts[t] = draft;
+    const intent = intentOf(drafts);
+    const tenant = `t${t}`;
+    const changes = plans.update(splitByTenant(intent).get(tenant) ?? EMPTY_INTENT, new Set([tenant]));
+    whole = compile(intent, inventory, whole);
+    assert.deepEqual(merged(plans), whole);
+    return changes;
+  };
+  return { plans, step };
+}
+
 test('splitByTenant: each tenant gets its own object and what it owns, in the intent order', () => {
   const intent = intentOf([
     { vpcs: [{ subnets: 1, igw: true, instances: [{ subnet: 0, host: 0, running: true, eip: true }] }] },
@@ -115,24 +136,20 @@ function assertPartsAreTheWholeCompile(inventory: FabricInventory, numRuns: numb
         maxLength: 8,
       }),
       (steps) => {
-        const plans = new TenantPlans(inventory);
-        const drafts: (TenantDraft | null)[] = [null, null, null, null];
-        let whole: Plan = EMPTY_PLAN;
+        const replay = replayer(inventory);
         for (const step of steps) {
-          drafts[step.tenant] = step.draft;
-          const intent = intentOf(drafts);
           const tenant = `t${step.tenant}`;
-          const changes = plans.update(splitByTenant(intent).get(tenant) ?? EMPTY_INTENT, new Set([tenant]));
-          whole = compile(intent, inventory, whole);
-          assert.deepEqual(merged(plans), whole);
+          const changes = replay.step(step.tenant, step.draft);
           if (onlyTouched) {
             assert.deepEqual(
               changes.map((c) => c.tenant),
               [tenant],
             );
-            assert.deepEqual(changes[0]!.after, plans.planOf(tenant));
+            assert.deepEqual(changes[0]!.after, replay.plans.planOf(tenant));
           }
         }
+        // The parts are the whole compile (checked at every step): its VNIs and addresses, each once.
+        const whole = merged(replay.plans);
         const vnis = [...entriesOf(whole, 'l2-vni'), ...entriesOf(whole, 'l3-vni')].map((e) => e.vni);
         assert.equal(new Set(vnis).size, vnis.length, 'no VNI twice');
         const publicIps = entriesOf(whole, 'snat').map((e) => e.publicIp);
@@ -220,16 +237,7 @@ test('an address freed by one tenant goes to another tenant waiting for one, as 
   // A pool with two usable addresses and three VPCs with an internet gateway: the third waits.
   const golden = goldenInventory();
   const inventory = { ...golden, border: { ...golden.border!, publicPool: '203.0.113.0/30' } };
-  const plans = new TenantPlans(inventory);
-  const drafts: (TenantDraft | null)[] = [null, null, null];
-  let whole: Plan = EMPTY_PLAN;
-  const step = (t: number, draft: TenantDraft | null) => {
-    drafts[t] = draft;
-    const intent = intentOf(drafts);
-    plans.update(splitByTenant(intent).get(`t${t}`) ?? EMPTY_INTENT, new Set([`t${t}`]));
-    whole = compile(intent, inventory, whole);
-    assert.deepEqual(merged(plans), whole);
-  };
+  const { plans, step } = replayer(inventory);
   for (const t of [0, 1, 2]) step(t, { vpcs: [{ subnets: 1, igw: true, instances: [] }] });
   assert.equal(entriesOf(plans.planOf('t2'), 'snat').length, 0, 't2 waits: the pool is exhausted');
   // t0 drops its internet gateway: its address is free, and t2's VPC gets it.
@@ -321,16 +329,8 @@ test('the pool run out: a freed address goes to the smallest waiting VPC, not to
       },
     ],
   ];
-  const plans = new TenantPlans(inventory);
-  const drafts: (TenantDraft | null)[] = [null, null, null, null];
-  let whole: Plan = EMPTY_PLAN;
-  for (const [t, draft] of steps) {
-    drafts[t] = draft;
-    const intent = intentOf(drafts);
-    plans.update(splitByTenant(intent).get(`t${t}`)!, new Set([`t${t}`]));
-    whole = compile(intent, inventory, whole);
-    assert.deepEqual(merged(plans), whole);
-  }
+  const { plans, step } = replayer(inventory);
+  for (const [t, draft] of steps) step(t, draft);
   // t3-vpc-0 gave up .6; t1-vpc-1 (a smaller id than t3-vpc-1) has it, t3-vpc-1 waits.
   const snat = Object.fromEntries(entriesOf(merged(plans), 'snat').map((e) => [e.vpc, e.publicIp]));
   assert.equal(snat['t1-vpc-1'], '203.0.113.6');
@@ -374,16 +374,8 @@ test("the pool run out: a SNAT address moved by another tenant's elastic IP and 
       },
     ], // .1-.4 freed; t0-vpc-1's elastic IP is .6, t1-vpc-0's SNAT address
   ];
-  const plans = new TenantPlans(inventory);
-  const drafts: (TenantDraft | null)[] = [null, null, null, null];
-  let whole: Plan = EMPTY_PLAN;
-  for (const [t, draft] of steps) {
-    drafts[t] = draft;
-    const intent = intentOf(drafts);
-    plans.update(splitByTenant(intent).get(`t${t}`)!, new Set([`t${t}`]));
-    whole = compile(intent, inventory, whole);
-    assert.deepEqual(merged(plans), whole);
-  }
+  const { plans, step } = replayer(inventory);
+  for (const [t, draft] of steps) step(t, draft);
   const snat = Object.fromEntries(entriesOf(merged(plans), 'snat').map((e) => [e.vpc, e.publicIp]));
   assert.deepEqual(snat, {
     't0-vpc-1': '203.0.113.4',
