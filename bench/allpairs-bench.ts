@@ -18,8 +18,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Host } from '../src/devices/host.js';
-import type { Router } from '../src/devices/router.js';
+import type { Host } from '../src/devices/ip/host.js';
+import type { Router } from '../src/devices/router/router.js';
 import { buildFabric } from '../src/topo/fabric.js';
 import { Network } from '../src/topo/network.js';
 import { type Cidr, cidr, type Ipv4, ip } from '../src/wire/index.js';

@@ -18,8 +18,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Host } from '../src/devices/host.js';
-import { TcpMessageClient } from '../src/devices/tcp-apps.js';
+import type { Host } from '../src/devices/ip/host.js';
+import { TcpMessageClient } from '../src/devices/tcp/tcp-apps.js';
 import type { LiveMigration } from '../src/migration/index.js';
 import { preCopy } from '../src/migration/index.js';
 import { buildFabric, type FabricVm } from '../src/topo/fabric.js';

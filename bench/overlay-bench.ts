@@ -15,8 +15,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Host } from '../src/devices/host.js';
-import { Switch } from '../src/devices/switch.js';
+import type { Host } from '../src/devices/ip/host.js';
+import { Switch } from '../src/devices/l2/switch.js';
 import type { Nve } from '../src/overlay/index.js';
 import { buildFabric, type FabricSpec } from '../src/topo/fabric.js';
 import { Network } from '../src/topo/network.js';

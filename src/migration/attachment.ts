@@ -9,8 +9,8 @@
  * configuration mistakes a lab check or an API validation reports before anything runs.
  */
 import type { Device } from '../devices/device.js';
-import { Hub } from '../devices/hub.js';
-import { Switch } from '../devices/switch.js';
+import { Hub } from '../devices/l2/hub.js';
+import { Switch } from '../devices/l2/switch.js';
 import type { Port } from '../link/index.js';
 import { Nve } from '../overlay/nve.js';
 

@@ -14,10 +14,10 @@
  * may expire an aged entry, as any lookup would).
  */
 import type { Device } from '../devices/device.js';
-import { Hub } from '../devices/hub.js';
-import type { IpInterface } from '../devices/ip-interface.js';
-import { IpNode } from '../devices/ip-node.js';
-import { Switch } from '../devices/switch.js';
+import type { IpInterface } from '../devices/ip/ip-interface.js';
+import { IpNode } from '../devices/ip/ip-node.js';
+import { Hub } from '../devices/l2/hub.js';
+import { Switch } from '../devices/l2/switch.js';
 import type { Port } from '../link/index.js';
 import type { BridgeDomain } from '../overlay/bridge-domain.js';
 import { Nve } from '../overlay/nve.js';

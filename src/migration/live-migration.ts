@@ -25,8 +25,8 @@
  * old hypervisor after convergence (the proof that nothing goes to the old place).
  */
 import type { Device } from '../devices/device.js';
-import type { Host } from '../devices/host.js';
-import type { IpInterface } from '../devices/ip-interface.js';
+import type { Host } from '../devices/ip/host.js';
+import type { IpInterface } from '../devices/ip/ip-interface.js';
 import type { Clock, Link, LinkProperties, Port } from '../link/index.js';
 import type { Nve } from '../overlay/nve.js';
 import type { Nanos } from '../sim/index.js';

@@ -18,7 +18,7 @@
  * - the ARP suppression table: IP -> MAC of stations in the BD (local ones snooped from their ARP,
  *   remote ones from the controller), so the local NVE can answer ARP itself.
  */
-import { roomFor, slotOf } from '../devices/mac-table.js';
+import { roomFor, slotOf } from '../devices/l2/mac-table.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
 import type { Vap } from './vap.js';

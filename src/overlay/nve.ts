@@ -27,9 +27,9 @@
  * overhead (50 bytes for VXLAN) is dropped as `overlay-mtu-exceeded`.
  */
 import type { DeviceContext } from '../devices/device.js';
-import type { IpInterface } from '../devices/ip-interface.js';
-import { type MultipathChoice, newMultipathChoice, type Route } from '../devices/route-table.js';
-import { Router } from '../devices/router.js';
+import type { IpInterface } from '../devices/ip/ip-interface.js';
+import { type MultipathChoice, newMultipathChoice, type Route } from '../devices/router/route-table.js';
+import { Router } from '../devices/router/router.js';
 import type { Port } from '../link/index.js';
 import type { Nanos } from '../sim/index.js';
 import {

@@ -21,8 +21,8 @@
  *   per tenant, 50000 + t; needs the controller), or `centralized` (a `border` NVE on the spines
  *   holds every tenant's VRF and VBDIFs; leaves only bridge).
  */
-import type { Host } from '../devices/host.js';
-import type { Router } from '../devices/router.js';
+import type { Host } from '../devices/ip/host.js';
+import type { Router } from '../devices/router/router.js';
 import type { LinkProperties } from '../link/index.js';
 import type { ControlPlane, EncapsulationKind, Nve } from '../overlay/index.js';
 import {

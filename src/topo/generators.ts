@@ -2,8 +2,8 @@
  * Mininet's classic topologies (mininet/topo.py, topolib.py), with its names: switches s1, s2, ...,
  * hosts h1, h2, ... with Mininet's default addresses (10.0.0.N/8) and MACs (00:00:00:00:00:NN).
  */
-import type { Host } from '../devices/host.js';
-import type { Switch } from '../devices/switch.js';
+import type { Host } from '../devices/ip/host.js';
+import type { Switch } from '../devices/l2/switch.js';
 import type { LinkProperties } from '../link/index.js';
 import type { Network } from './network.js';
 

@@ -2,10 +2,11 @@
  * Builds a Network from a checked lab file. The lab must have passed `validateLab`: its names,
  * addresses and references are known to be good, so building only throws on a broken invariant.
  */
-import type { AclRuleSpec, PortRange } from '../devices/acl.js';
-import type { DhcpServerOptions } from '../devices/dhcp-server.js';
-import type { Router } from '../devices/router.js';
-import type { Switch, SwitchPortConfig } from '../devices/switch.js';
+
+import type { DhcpServerOptions } from '../devices/dhcp/dhcp-server.js';
+import type { Switch, SwitchPortConfig } from '../devices/l2/switch.js';
+import type { AclRuleSpec, PortRange } from '../devices/router/acl.js';
+import type { Router } from '../devices/router/router.js';
 import type { Link } from '../link/index.js';
 import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
 import { buildFabric, type FabricProgress } from './fabric.js';

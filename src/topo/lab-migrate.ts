@@ -9,7 +9,7 @@
  * broke it.
  */
 import { z } from 'zod';
-import type { Host } from '../devices/host.js';
+import type { Host } from '../devices/ip/host.js';
 import {
   type LiveMigration,
   type MigrationNetworkReport,

@@ -8,18 +8,18 @@
  * one stops the run with a message saying which, what the traffic was and whether a frame went
  * round a loop (`traffic-report.ts`), and the steps before it keep their results.
  */
-import { Host } from '../devices/host.js';
-import { Hub } from '../devices/hub.js';
-import { IpNode } from '../devices/ip-node.js';
-import type { PingResult, PingStatistics } from '../devices/ping.js';
-import { Router as RouterDevice } from '../devices/router.js';
-import { Switch } from '../devices/switch.js';
+import { Host } from '../devices/ip/host.js';
+import { IpNode } from '../devices/ip/ip-node.js';
+import type { PingResult, PingStatistics } from '../devices/ip/ping.js';
+import { Hub } from '../devices/l2/hub.js';
+import { Switch } from '../devices/l2/switch.js';
+import { Router as RouterDevice } from '../devices/router/router.js';
 import {
   type TcpBulkResult,
   TcpBulkTransfer,
   TcpMessageClient,
   type TcpSessionStatus,
-} from '../devices/tcp-apps.js';
+} from '../devices/tcp/tcp-apps.js';
 import type { Capture, Link } from '../link/index.js';
 import { Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';

@@ -5,7 +5,7 @@
  * The lab's nodes start as `vnet run` starts them (announcements, then a settling time); its
  * script is not run.
  */
-import { Host } from '../devices/host.js';
+import { Host } from '../devices/ip/host.js';
 import type { TraceEvent, TraceLog } from '../devices/trace.js';
 import type { Nanos } from '../sim/index.js';
 import { ip } from '../wire/index.js';

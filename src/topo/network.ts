@@ -7,11 +7,11 @@
  */
 
 import type { Device } from '../devices/device.js';
-import { Host, type HostOptions } from '../devices/host.js';
-import { Hub } from '../devices/hub.js';
-import type { InterfaceConfig } from '../devices/ip-node.js';
-import { Router } from '../devices/router.js';
-import { Switch, type SwitchOptions } from '../devices/switch.js';
+import { Host, type HostOptions } from '../devices/ip/host.js';
+import type { InterfaceConfig } from '../devices/ip/ip-node.js';
+import { Hub } from '../devices/l2/hub.js';
+import { Switch, type SwitchOptions } from '../devices/l2/switch.js';
+import { Router } from '../devices/router/router.js';
 import { TraceLog, type Tracer, TraceSwitch } from '../devices/trace.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
 import { LiveMigration, type LiveMigrationSpec, type MigrationEnvironment } from '../migration/index.js';

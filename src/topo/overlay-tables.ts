@@ -5,7 +5,7 @@
  * mappings. The lab's checks make sure the node is of the right kind.
  */
 import type { Device } from '../devices/device.js';
-import type { Router } from '../devices/router.js';
+import type { Router } from '../devices/router/router.js';
 import { describeEncapsulation, Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac } from '../wire/index.js';

@@ -2,8 +2,8 @@
  * Human renderings of lab results: ping output in the shape of Linux ping's, tables as aligned
  * columns like the lecture's slides, and one heading per step with its virtual time.
  */
-import type { PingResult } from '../devices/ping.js';
-import type { TcpSessionStatus } from '../devices/tcp-apps.js';
+import type { PingResult } from '../devices/ip/ping.js';
+import type { TcpSessionStatus } from '../devices/tcp/tcp-apps.js';
 import type { MigrateStepResult } from './lab-migrate.js';
 import type { LabRunResult, Row, StepResult } from './lab-run.js';
 import { migrateHeading, migrationComparison, renderMigrate } from './migration-report.js';

@@ -8,10 +8,10 @@
  * large (many hosts, many ports) shows no such frame, and is not called a loop.
  */
 import type { Device } from '../devices/device.js';
-import { Host } from '../devices/host.js';
-import { Hub } from '../devices/hub.js';
-import { Router } from '../devices/router.js';
-import { Switch } from '../devices/switch.js';
+import { Host } from '../devices/ip/host.js';
+import { Hub } from '../devices/l2/hub.js';
+import { Switch } from '../devices/l2/switch.js';
+import { Router } from '../devices/router/router.js';
 import type { Port } from '../link/index.js';
 import { Nve } from '../overlay/index.js';
 import type { Network } from './network.js';

@@ -44,11 +44,12 @@
  * is replaced only when its content changes, so devices and tables the diff does not touch are left
  * alone.
  */
-import type { AclRuleSpec } from '../devices/acl.js';
-import type { DhcpServer } from '../devices/dhcp-server.js';
-import { Host } from '../devices/host.js';
-import type { Route } from '../devices/route-table.js';
-import type { Router } from '../devices/router.js';
+
+import type { DhcpServer } from '../devices/dhcp/dhcp-server.js';
+import { Host } from '../devices/ip/host.js';
+import type { AclRuleSpec } from '../devices/router/acl.js';
+import type { Route } from '../devices/router/route-table.js';
+import type { Router } from '../devices/router/router.js';
 import {
   type LiveMigration,
   type MigrationNetworkReport,

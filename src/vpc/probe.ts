@@ -18,7 +18,7 @@
  *   min/avg/max/mdev in microseconds (null with no reply).
  * - The simulation runs only as long as the probes need: until the last reply or timeout.
  */
-import type { PingResult } from '../devices/ping.js';
+import type { PingResult } from '../devices/ip/ping.js';
 import type { TraceEvent } from '../devices/trace.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4 } from '../wire/index.js';

@@ -15,7 +15,7 @@
  * when some host of the network has it (the `web` host behind the internet router), or by the
  * instance an elastic IP of the plan is bound to; instance ids are looked up on the data plane.
  */
-import type { Host } from '../devices/host.js';
+import type { Host } from '../devices/ip/host.js';
 import type { TraceEvent } from '../devices/trace.js';
 import type { Nanos, RunOptions } from '../sim/index.js';
 import { formatIpv4, type Ipv4, parseIpv4Address } from '../wire/index.js';

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { IpNode } from '../../src/devices/ip-node.js';
+import type { IpNode } from '../../src/devices/ip/ip-node.js';
 import {
   newMultipathChoice,
   type Route,
   RouteTable,
   type RouteTableOptions,
-} from '../../src/devices/route-table.js';
+} from '../../src/devices/router/route-table.js';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { Network } from '../../src/topo/network.js';
 import {

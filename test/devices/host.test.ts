@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Host } from '../../src/devices/host.js';
+import type { Host } from '../../src/devices/ip/host.js';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { ETHERNET_WIRE_OVERHEAD } from '../../src/link/index.js';
 import { Network } from '../../src/topo/network.js';

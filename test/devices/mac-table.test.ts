@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MacTable } from '../../src/devices/mac-table.js';
+import { MacTable } from '../../src/devices/l2/mac-table.js';
 import { formatMac } from '../../src/wire/index.js';
 
 /** The table as the spec says it behaves, in the simplest form. */

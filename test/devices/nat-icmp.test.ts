@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SourceNat, StaticNat } from '../../src/devices/nat.js';
+import { SourceNat, StaticNat } from '../../src/devices/router/nat.js';
 import type { CapturedFrame, Port } from '../../src/link/index.js';
 import { Network } from '../../src/topo/network.js';
 import {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { SourceNat } from '../../src/devices/nat.js';
+import { SourceNat } from '../../src/devices/router/nat.js';
 import { Network } from '../../src/topo/network.js';
 import { IcmpView, Ipv4View, ip, readU16, TcpFlag, TcpView, UdpView } from '../../src/wire/index.js';
 import { ascii, ipv4Icmp, ipv4Tcp, ipv4Udp } from '../helpers/build.js';

@@ -11,7 +11,7 @@ import {
   type RouteSource,
   RouteTable,
   type RouteTableOptions,
-} from '../../src/devices/route-table.js';
+} from '../../src/devices/router/route-table.js';
 import { cidr, formatIpv4, type Ipv4, ip, prefixMask } from '../../src/wire/index.js';
 
 function route(

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Host } from '../../src/devices/host.js';
-import type { Router } from '../../src/devices/router.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import type { Router } from '../../src/devices/router/router.js';
 import type { TraceLog } from '../../src/devices/trace.js';
 import type { CapturedFrame, Port } from '../../src/link/index.js';
 import { Network } from '../../src/topo/network.js';

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Host } from '../../src/devices/host.js';
-import type { SwitchOptions } from '../../src/devices/switch.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import type { SwitchOptions } from '../../src/devices/l2/switch.js';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { Network } from '../../src/topo/network.js';
 import {

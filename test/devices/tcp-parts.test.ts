@@ -1,9 +1,9 @@
 /** The pieces of TCP on their own: sequence arithmetic across the wrap, the RFC 6298 estimator, the send and reassembly queues. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReassemblyQueue, SendQueue } from '../../src/devices/tcp-buffers.js';
-import { RtoEstimator } from '../../src/devices/tcp-rto.js';
-import { initialSequenceNumber, seqAdd, seqDiff, seqGt, seqLt } from '../../src/devices/tcp-seq.js';
+import { ReassemblyQueue, SendQueue } from '../../src/devices/tcp/tcp-buffers.js';
+import { RtoEstimator } from '../../src/devices/tcp/tcp-rto.js';
+import { initialSequenceNumber, seqAdd, seqDiff, seqGt, seqLt } from '../../src/devices/tcp/tcp-seq.js';
 
 test('sequence numbers compare modulo 2^32', () => {
   assert.equal(seqAdd(0xffff_fff0, 0x20), 0x10);

@@ -9,9 +9,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Host } from '../../src/devices/host.js';
-import { TcpBulkTransfer, TcpMessageClient } from '../../src/devices/tcp-apps.js';
-import type { TcpConnection } from '../../src/devices/tcp-connection.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import { TcpBulkTransfer, TcpMessageClient } from '../../src/devices/tcp/tcp-apps.js';
+import type { TcpConnection } from '../../src/devices/tcp/tcp-connection.js';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { Network } from '../../src/topo/network.js';
 import {

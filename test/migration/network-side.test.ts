@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Host } from '../../src/devices/host.js';
-import type { Switch } from '../../src/devices/switch.js';
-import { TcpMessageClient } from '../../src/devices/tcp-apps.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import type { Switch } from '../../src/devices/l2/switch.js';
+import { TcpMessageClient } from '../../src/devices/tcp/tcp-apps.js';
 import type { Nve } from '../../src/overlay/index.js';
 import { buildFabric } from '../../src/topo/fabric.js';
 import { Network } from '../../src/topo/network.js';

@@ -21,8 +21,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Host } from '../../src/devices/host.js';
-import type { PingRun } from '../../src/devices/ping.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import type { PingRun } from '../../src/devices/ip/ping.js';
 import { buildFabric } from '../../src/topo/fabric.js';
 import { Network } from '../../src/topo/network.js';
 import {

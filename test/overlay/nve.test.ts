@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Host } from '../../src/devices/host.js';
-import type { Router } from '../../src/devices/router.js';
+import type { Host } from '../../src/devices/ip/host.js';
+import type { Router } from '../../src/devices/router/router.js';
 import type { CapturedFrame, Port } from '../../src/link/index.js';
 import type { ControlPlane, EncapsulationKind, Nve } from '../../src/overlay/index.js';
 import { buildFabric, type FabricSpec } from '../../src/topo/fabric.js';

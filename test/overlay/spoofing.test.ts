@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { Host } from '../../src/devices/host.js';
+import type { Host } from '../../src/devices/ip/host.js';
 import type { Nve } from '../../src/overlay/index.js';
 import { buildLab } from '../../src/topo/lab-build.js';
 import { parseLab, validateLab } from '../../src/topo/lab-check.js';

@@ -174,7 +174,7 @@ test('example 15: two overlapping tenants reach the outside through the border, 
     'web',
   ]);
   // The outside host saw the two tenants' identical addresses as two public ones.
-  const web = net.node('web') as import('../../src/devices/host.js').Host;
+  const web = net.node('web') as import('../../src/devices/ip/host.js').Host;
   assert.deepEqual(
     web.udpLog.map((d) => d.src),
     [0x6440_0006],

@@ -13,13 +13,13 @@ import {
   type Ipv4View,
   parseQuotedDatagram,
   readU16,
-} from '../wire/index.js';
-import type { DeviceContext } from './device.js';
-import { DhcpClient } from './dhcp-client.js';
+} from '../../wire/index.js';
+import type { DeviceContext } from '../device.js';
+import { DhcpClient } from '../dhcp/dhcp-client.js';
+import { TcpDiscardServer, TcpEchoServer } from '../tcp/tcp-apps.js';
 import type { IpInterface } from './ip-interface.js';
 import { IpNode, type IpNodeOptions, icmpErrorText } from './ip-node.js';
 import { type PingOptions, PingRun } from './ping.js';
-import { TcpDiscardServer, TcpEchoServer } from './tcp-apps.js';
 
 export interface HostOptions extends IpNodeOptions {
   /** Send a gratuitous ARP for each address at `start()` (default true). */

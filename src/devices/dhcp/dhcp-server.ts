@@ -25,9 +25,9 @@ import {
   type Mac,
   parseDhcp,
   prefixMask,
-} from '../wire/index.js';
-import type { IpInterface } from './ip-interface.js';
-import type { IpNode } from './ip-node.js';
+} from '../../wire/index.js';
+import type { IpInterface } from '../ip/ip-interface.js';
+import type { IpNode } from '../ip/ip-node.js';
 
 export interface DhcpServerOptions {
   /** First and last address of the pool (inclusive). */

@@ -4,7 +4,7 @@
  * error (time exceeded, unreachable, from whom), or nothing within the timeout. Statistics as ping
  * prints them: transmitted, received, loss, min/avg/max/mdev RTT.
  */
-import type { Nanos } from '../sim/index.js';
+import type { Nanos } from '../../sim/index.js';
 
 export interface PingOptions {
   readonly count?: number;

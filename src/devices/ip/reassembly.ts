@@ -5,8 +5,8 @@
  * header. Incomplete datagrams are abandoned after a timeout (30 s, Linux's ipfrag_time), at most
  * 64 are pending at once, and a datagram may not exceed 65,535 bytes.
  */
-import type { Nanos, Timer } from '../sim/index.js';
-import { allocBytes, type Ipv4View, ipv4ReprFromView, writeIpv4Header } from '../wire/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
+import { allocBytes, type Ipv4View, ipv4ReprFromView, writeIpv4Header } from '../../wire/index.js';
 
 interface Pending {
   readonly pieces: { offset: number; data: Uint8Array }[];

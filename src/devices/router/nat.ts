@@ -26,7 +26,7 @@ import {
   readU32,
   writeU16,
   writeU32,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 import {
   type IcmpErrorQuote,
   icmpErrorQuote,

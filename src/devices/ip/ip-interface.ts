@@ -2,7 +2,7 @@
  * An IPv4 interface of a host or router: a port (optionally with an 802.1Q VLAN, for a router
  * sub-interface or an L3 switch's VLANIF), its own MAC, one or more addresses, and its ARP cache.
  */
-import type { Port } from '../link/index.js';
+import type { Port } from '../../link/index.js';
 import {
   type Cidr,
   cidrBroadcast,
@@ -11,7 +11,7 @@ import {
   formatMac,
   type Ipv4,
   type Mac,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 import { ArpCache, type ArpOptions } from './arp-cache.js';
 
 export class IpInterface {

@@ -3,7 +3,7 @@
  * (permit or deny); a packet no rule matches meets the implicit `deny any` at the end. Rules match
  * on protocol, source and destination prefix, and TCP/UDP port ranges. Every rule counts its hits.
  */
-import { type Cidr, cidrContains, formatCidr, ipProtocolName } from '../wire/index.js';
+import { type Cidr, cidrContains, formatCidr, ipProtocolName } from '../../wire/index.js';
 
 export type AclAction = 'permit' | 'deny';
 

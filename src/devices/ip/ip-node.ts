@@ -12,7 +12,7 @@
  * its 5-tuple when the destination's prefix has several equal-cost routes (ECMP), so each flow
  * keeps one path; the hash is computed only then.
  */
-import type { Port } from '../link/index.js';
+import type { Port } from '../../link/index.js';
 import {
   ArpOp,
   ArpView,
@@ -47,14 +47,14 @@ import {
   UdpView,
   writeEthernetHeader,
   writeIpv4Header,
-} from '../wire/index.js';
+} from '../../wire/index.js';
+import { Device, type DeviceContext } from '../device.js';
+import { DhcpServer, type DhcpServerOptions } from '../dhcp/dhcp-server.js';
+import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from '../router/route-table.js';
+import { TcpStack } from '../tcp/tcp-stack.js';
 import type { ArpOptions } from './arp-cache.js';
-import { Device, type DeviceContext } from './device.js';
-import { DhcpServer, type DhcpServerOptions } from './dhcp-server.js';
 import { IpInterface } from './ip-interface.js';
 import { Reassembler } from './reassembly.js';
-import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from './route-table.js';
-import { TcpStack } from './tcp-stack.js';
 
 export const DEFAULT_TTL = 64;
 

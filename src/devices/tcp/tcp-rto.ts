@@ -7,7 +7,7 @@
  * 200 ms (configurable) and the maximum 120 s (TCP_RTO_MAX). Karn's rule (samples only from
  * segments never retransmitted) is the caller's: it decides which segment it times.
  */
-import type { Nanos } from '../sim/index.js';
+import type { Nanos } from '../../sim/index.js';
 
 export interface RtoOptions {
   /** Lower bound of the RTO (default 200 ms, as Linux; RFC 6298 recommends 1 s). */

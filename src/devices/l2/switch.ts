@@ -14,7 +14,7 @@
  * - Egress: tags are pushed or popped per the out port's mode (native VLAN frames leave a trunk
  *   untagged); frames shorter than 60 bytes after a pop are padded.
  */
-import type { Port } from '../link/index.js';
+import type { Port } from '../../link/index.js';
 import {
   allocBytes,
   copyBytes,
@@ -32,8 +32,8 @@ import {
   STP_MULTICAST,
   VID_RESERVED,
   writeU16,
-} from '../wire/index.js';
-import { Device, type DeviceContext } from './device.js';
+} from '../../wire/index.js';
+import { Device, type DeviceContext } from '../device.js';
 import { MacTable } from './mac-table.js';
 import { SpanningTree, type StpOptions } from './stp.js';
 

@@ -9,7 +9,7 @@
  * quoting one of our segments become the connection's soft error. Every IpNode has one, created
  * on first use, so routers answer RST too.
  */
-import type { Nanos, Timer } from '../sim/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
 import {
   emitTcp,
   formatIpv4,
@@ -20,7 +20,7 @@ import {
   TcpFlag,
   TcpView,
   tcpFlagNames,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 import {
   newTcpCounters,
   TcpConnection,

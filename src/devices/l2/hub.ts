@@ -2,8 +2,8 @@
  * A hub: a frame in on one port goes out, unchanged, on every other port (one broadcast and
  * collision domain; this model has no collisions: links are full duplex).
  */
-import type { Port } from '../link/index.js';
-import { Device } from './device.js';
+import type { Port } from '../../link/index.js';
+import { Device } from '../device.js';
 
 export class Hub extends Device {
   readonly kind = 'hub';

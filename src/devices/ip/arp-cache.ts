@@ -5,8 +5,8 @@
  * unresolved next hop wait in a bounded queue while requests are retried; when resolution gives
  * up, the queue is handed back so the stack can report the failure.
  */
-import type { Nanos, Timer } from '../sim/index.js';
-import { formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
+import { formatIpv4, formatMac, type Ipv4, type Mac } from '../../wire/index.js';
 
 export interface ArpEntry {
   readonly ip: Ipv4;

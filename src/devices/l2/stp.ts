@@ -11,8 +11,8 @@
  * link goes down forgets it at once. On any port role change the MAC table is flushed (a
  * simplification of 802.1D's topology-change notification, which shortens aging instead).
  */
-import type { Port } from '../link/index.js';
-import type { Nanos, Timer } from '../sim/index.js';
+import type { Port } from '../../link/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
 import {
   type BridgeId,
   type ConfigBpdu,
@@ -21,7 +21,7 @@ import {
   FLAG_TC,
   formatMac,
   type Mac,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 
 export interface StpOptions {
   /** Bridge priority, a multiple of 4096 (default 32768). */

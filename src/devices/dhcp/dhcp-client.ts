@@ -4,7 +4,7 @@
  * address, mask and default router configured and announced with a gratuitous ARP; renewal by
  * unicast REQUEST at T1 (half the lease). A lost DISCOVER is retried every 4 s; a NAK starts over.
  */
-import type { Timer } from '../sim/index.js';
+import type { Timer } from '../../sim/index.js';
 import {
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
@@ -14,9 +14,9 @@ import {
   type Ipv4,
   maskPrefixLength,
   parseDhcp,
-} from '../wire/index.js';
-import type { Host } from './host.js';
-import type { IpInterface } from './ip-interface.js';
+} from '../../wire/index.js';
+import type { Host } from '../ip/host.js';
+import type { IpInterface } from '../ip/ip-interface.js';
 
 export type DhcpClientState = 'init' | 'selecting' | 'requesting' | 'bound' | 'renewing';
 

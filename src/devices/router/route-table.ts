@@ -20,7 +20,7 @@
  * prefix it emptied. Either, with the direct index, recomputes only the /16 blocks of the emptied
  * prefixes (one block for a /16 or longer), as `add` does.
  */
-import { formatIpv4, type Ipv4, prefixMask } from '../wire/index.js';
+import { formatIpv4, type Ipv4, prefixMask } from '../../wire/index.js';
 
 /** `local`: a host route for one of the node's own addresses (the lecture's /32 rows). */
 /** `evpn`: a host route the overlay controller installed in a tenant VRF (symmetric IRB). */

@@ -15,8 +15,8 @@
  * table is rebuilt. Ports are numbered in the order the table first meets them; a switch learns
  * and looks up by those numbers (`portId`, `learnId`, `lookupId`) without a name per frame.
  */
-import type { Nanos } from '../sim/index.js';
-import { formatMac, type Mac } from '../wire/index.js';
+import type { Nanos } from '../../sim/index.js';
+import { formatMac, type Mac } from '../../wire/index.js';
 
 export type LearnResult = 'learned' | 'refreshed' | 'moved' | 'table-full';
 

@@ -3,7 +3,7 @@
  * RFC 6528 describes: a clock ticking every 4 us plus a keyed hash of the connection's 4-tuple. The
  * key is fixed per stack (derived from the node's name), so runs are reproducible: no Math.random.
  */
-import type { Nanos } from '../sim/index.js';
+import type { Nanos } from '../../sim/index.js';
 
 /** `a + n` modulo 2^32. */
 export const seqAdd = (a: number, n: number): number => (a + n) >>> 0;

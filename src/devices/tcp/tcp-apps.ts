@@ -5,8 +5,8 @@
  * bytes to a discard server and measures the throughput. All in virtual time, usable from code and
  * from lab steps.
  */
-import type { Nanos, Timer } from '../sim/index.js';
-import { formatIpv4, type Ipv4 } from '../wire/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
+import { formatIpv4, type Ipv4 } from '../../wire/index.js';
 import type { TcpConnection, TcpOptions } from './tcp-connection.js';
 import type { TcpStack } from './tcp-stack.js';
 

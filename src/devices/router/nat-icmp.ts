@@ -23,7 +23,7 @@ import {
   readU32,
   writeU16,
   writeU32,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 
 /** Where an ICMP error's quoted datagram sits in the packet, and what it says. */
 export interface IcmpErrorQuote {

@@ -4,7 +4,7 @@
  * early it re-arms itself for the new deadline. Only an earlier deadline schedules a new event.
  * Stopping cancels the event, so an idle or closed connection leaves nothing scheduled.
  */
-import type { Nanos, Timer } from '../sim/index.js';
+import type { Nanos, Timer } from '../../sim/index.js';
 
 export interface TimerClock {
   now(): Nanos;

@@ -19,8 +19,8 @@
  *   any (as Linux reports `sk_err_soft`). The RTO is clamped so that the give-up is on time.
  * - TIME-WAIT lasts `timeWait` (default 1 s, a short 2*MSL; RFC 9293 suggests MSL = 2 min).
  */
-import type { Nanos } from '../sim/index.js';
-import { emitTcpOptions, formatIpv4, TcpFlag, type TcpView } from '../wire/index.js';
+import type { Nanos } from '../../sim/index.js';
+import { emitTcpOptions, formatIpv4, TcpFlag, type TcpView } from '../../wire/index.js';
 import { ReassemblyQueue, SendQueue } from './tcp-buffers.js';
 import { RtoEstimator, type RtoOptions } from './tcp-rto.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './tcp-seq.js';

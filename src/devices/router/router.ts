@@ -34,10 +34,10 @@ import {
   readU32,
   writeMac,
   writeU16,
-} from '../wire/index.js';
+} from '../../wire/index.js';
+import type { IpInterface } from '../ip/ip-interface.js';
+import { ecmpText, IpNode } from '../ip/ip-node.js';
 import { Acl, type AclRuleSpec, type PacketFields } from './acl.js';
-import type { IpInterface } from './ip-interface.js';
-import { ecmpText, IpNode } from './ip-node.js';
 import { SourceNat, StaticNat } from './nat.js';
 import { icmpErrorQuote } from './nat-icmp.js';
 import { type MultipathChoice, newMultipathChoice, type Route } from './route-table.js';
