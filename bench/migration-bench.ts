@@ -21,9 +21,8 @@ import { fileURLToPath } from 'node:url';
 import type { Host } from '../src/devices/ip/host.js';
 import { TcpMessageClient } from '../src/devices/tcp/tcp-apps.js';
 import type { LiveMigration } from '../src/migration/index.js';
-import { preCopy } from '../src/migration/index.js';
+import { planTiming, preCopy } from '../src/migration/index.js';
 import { buildFabric, type FabricVm } from '../src/topo/fabric.js';
-import { planTiming } from '../src/topo/lab-migrate.js';
 import { Network } from '../src/topo/network.js';
 import { benchFabricSpec } from './overlay-bench.js';
 

@@ -55,6 +55,7 @@ import {
   placeOfNic,
   walkSegment,
 } from './l2-segment.js';
+import type { MigrationPlan } from './memory-model.js';
 
 /** When the memory model says the VM stops and resumes, relative to the migration's start. */
 export interface MigrationTiming {
@@ -64,6 +65,12 @@ export interface MigrationTiming {
   readonly downtime: Nanos;
   /** Start to the last page at the destination. */
   readonly total: Nanos;
+}
+
+/** When the VM stops and resumes, from the memory model's plan (pre-copy stops after its live rounds). */
+export function planTiming(plan: MigrationPlan): MigrationTiming {
+  const live = plan.kind === 'pre-copy' ? plan.stopAndCopy.start : 0;
+  return { stopAfter: live, downtime: plan.downtime, total: plan.totalTime };
 }
 
 export type Announcement = 'rarp' | 'garp' | 'none';

@@ -3,4 +3,5 @@ export * from './bridge-domain.js';
 export * from './controller.js';
 export * from './encapsulation.js';
 export * from './nve.js';
+export * from './security-group.js';
 export * from './vap.js';

@@ -14,7 +14,7 @@ import {
   type LiveMigration,
   type MigrationNetworkReport,
   type MigrationPlan,
-  type MigrationTiming,
+  planTiming,
   postCopy,
   preCopy,
 } from '../migration/index.js';
@@ -118,12 +118,6 @@ export function migrationPlan(m: MigrateStep): MigrationPlan {
     maxDowntime: m.maxDowntime === undefined ? undefined : parseDuration(m.maxDowntime),
     maxRounds: m.maxRounds,
   });
-}
-
-/** When the VM stops and resumes, from the plan. */
-export function planTiming(plan: MigrationPlan): MigrationTiming {
-  const live = plan.kind === 'pre-copy' ? plan.stopAndCopy.start : 0;
-  return { stopAfter: live, downtime: plan.downtime, total: plan.totalTime };
 }
 
 /**

@@ -54,12 +54,13 @@ import {
   type LiveMigration,
   type MigrationNetworkReport,
   type PreCopyPlan,
+  planTiming,
   preCopy,
 } from '../migration/index.js';
 import type { Nve, Vap } from '../overlay/index.js';
+import { SecurityGroupFilter, type SgFilterRule } from '../overlay/security-group.js';
 import type { Nanos } from '../sim/index.js';
 import { buildFabric, type FabricBuilt } from '../topo/fabric.js';
-import { planTiming } from '../topo/lab-migrate.js';
 import { Network } from '../topo/network.js';
 import {
   type Cidr,
@@ -91,7 +92,6 @@ import {
   type PlanEntry,
   type PlanKind,
 } from './plan.js';
-import { SecurityGroupFilter, type SgFilterRule } from './security-group.js';
 
 export interface ApplyCounts {
   added: number;

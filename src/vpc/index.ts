@@ -15,5 +15,4 @@ export * from './plan.js';
 export * from './probe.js';
 export * from './reach.js';
 export * from './reach-confirm.js';
-export * from './security-group.js';
 export * from './validate.js';

@@ -14,7 +14,7 @@
  * - Not judged: non-IPv4 frames (ARP) and DHCP (the instance must reach its gateway's DHCP, as a
  *   cloud's security groups never block it).
  */
-import type { VapFilter, VapVerdict } from '../overlay/index.js';
+
 import type { Nanos } from '../sim/index.js';
 import {
   type Cidr,
@@ -26,11 +26,16 @@ import {
   readU16,
   readU32,
 } from '../wire/index.js';
-import type { Direction, Protocol } from './plan.js';
+import type { VapFilter, VapVerdict } from './index.js';
+
+/** The protocols a security group rule names (`all`: any IP protocol). */
+export type SgProtocol = 'tcp' | 'udp' | 'icmp' | 'all';
+/** Ingress: traffic to the instance; egress: traffic from it. */
+export type SgDirection = 'ingress' | 'egress';
 
 export interface SgFilterRule {
-  readonly direction: Direction;
-  readonly protocol: Protocol;
+  readonly direction: SgDirection;
+  readonly protocol: SgProtocol;
   readonly ports: readonly [number, number] | null;
   readonly cidr: string;
   /** The group and rule (`sg-a1/ingress[0]`) the rule came from, for traces. */
@@ -41,7 +46,7 @@ interface CompiledRule extends SgFilterRule {
   readonly prefix: Cidr;
 }
 
-const PROTOCOL_NUMBER: Record<Exclude<Protocol, 'all'>, number> = {
+const PROTOCOL_NUMBER: Record<Exclude<SgProtocol, 'all'>, number> = {
   tcp: IpProtocol.tcp,
   udp: IpProtocol.udp,
   icmp: IpProtocol.icmp,
@@ -105,7 +110,7 @@ export class SecurityGroupFilter implements VapFilter {
       this.counters.tracked++;
       return { allow: true, why: this.text(`${flow} belongs to a tracked flow`) };
     }
-    const want: Direction = egress ? 'egress' : 'ingress';
+    const want: SgDirection = egress ? 'egress' : 'ingress';
     for (const r of this.rules) {
       if (r.direction !== want) continue;
       if (r.protocol !== 'all' && PROTOCOL_NUMBER[r.protocol] !== protocol) continue;
