@@ -39,14 +39,20 @@ import {
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
+  newForwardingKeys,
+  onesComplementSum,
   parseQuotedDatagram,
   rarpAnnouncement,
+  readForwardingKeys,
   readIpv4,
   readMac,
   readU16,
   UdpView,
   writeEthernetHeader,
   writeIpv4Header,
+  writeMac,
+  writeU16,
+  writeUdpHeader,
 } from '../../wire/index.js';
 import { Device, type DeviceContext } from '../device.js';
 import { DhcpServer, type DhcpServerOptions } from '../dhcp/dhcp-server.js';
@@ -109,6 +115,40 @@ export interface IpPacketSpec {
   readonly dscp?: number;
 }
 
+/**
+ * Receives the payload of a datagram for an endpoint bound with `bindDatagrams`, in place:
+ * `bytes[offset, end)` (a UDP payload, or a bare IP payload), valid during the call only. `via` is
+ * the name of the port it arrived on (undefined for a packet to ourselves).
+ */
+export type DatagramReceiver = (
+  src: Ipv4,
+  srcPort: number,
+  bytes: Uint8Array,
+  offset: number,
+  end: number,
+  via: string | undefined,
+) => void;
+
+/** Why `sendDatagram` would not send: no route, or a datagram too large for its interface (DF). */
+export type DatagramRefusal =
+  | { readonly reason: 'no-route' }
+  | { readonly reason: 'too-big'; readonly mtu: number; readonly iface: string; readonly port: string };
+
+interface DatagramEndpoint {
+  readonly address: Ipv4;
+  readonly receiver: DatagramReceiver;
+}
+
+/** The flow of a datagram being sent, for the ECMP choice (one record per node, no allocation). */
+interface DatagramFlow {
+  src: Ipv4;
+  dst: Ipv4;
+  protocol: number;
+  readonly ports: Uint8Array;
+}
+
+const NO_ROUTE: DatagramRefusal = { reason: 'no-route' };
+
 /** Why a packet could not be sent. */
 export type SendFailure = 'no-route' | 'no-source-address' | 'interface-down' | 'message-too-long';
 
@@ -152,6 +192,12 @@ export abstract class IpNode extends Device {
   /** UDP datagrams delivered to a socket of this node, in all. */
   udpDelivered = 0;
   private nextId = 1;
+  /** Endpoints bound with `bindDatagrams`, by `endpointKey` (protocol and port). */
+  private readonly endpoints = new Map<number, DatagramEndpoint>();
+  /** Scratch of the receive fast path and of `sendDatagram`'s route choice. */
+  private readonly fastKeys = newForwardingKeys();
+  private readonly datagramFlow: DatagramFlow = { src: 0, dst: 0, protocol: 0, ports: new Uint8Array(4) };
+  private readonly datagramChoice: MultipathChoice = newMultipathChoice();
 
   constructor(
     name: string,
@@ -272,6 +318,7 @@ export abstract class IpNode extends Device {
   // ---- receive ----
 
   protected receive(frame: Uint8Array, port: Port): void {
+    if (this.endpoints.size > 0 && !this.tracer.enabled && this.receiveDatagramFast(frame, port)) return;
     if (frame.length < 14) return this.drop('runt', port);
     let type = readU16(frame, 12);
     let offset = 14;
@@ -377,6 +424,12 @@ export abstract class IpNode extends Device {
   protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
   protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
+    if (ip.protocol !== IpProtocol.udp && this.endpoints.size > 0 && !ip.isFragment) {
+      // A bare IP protocol bound as an endpoint (an NVE's GRE): handed over as it is, not counted as delivered.
+      const e = this.endpoints.get(endpointKey(ip.protocol, 0));
+      if (e !== undefined && e.address === ip.dst)
+        return e.receiver(ip.src, 0, ip.bytes, ip.payloadOffset, ip.end, iface?.port.name);
+    }
     if (ip.isFragment) {
       const r = this.reassembler.add(ip);
       if (r.kind === 'dropped') return this.drop(r.reason, iface?.port);
@@ -525,6 +578,11 @@ export abstract class IpNode extends Device {
 
   /** UDP datagrams for this node: to the socket bound to the port, else ICMP port unreachable (as a host with no socket answers). */
   protected onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
+    if (this.endpoints.size > 0) {
+      const e = this.endpoints.get(endpointKey(IpProtocol.udp, udp.dstPort));
+      if (e !== undefined && e.address === ip.dst)
+        return e.receiver(ip.src, udp.srcPort, ip.bytes, udp.payloadOffset, udp.end, iface?.port.name);
+    }
     const handler = this.sockets.get(udp.dstPort);
     if (!handler) {
       this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
@@ -557,6 +615,159 @@ export abstract class IpNode extends Device {
         `UDP ${formatIpv4(ip.src)}:${udp.srcPort} -> port ${udp.dstPort}, ${udp.length - 8} bytes`,
       );
     handler(datagram);
+  }
+
+  // ---- datagram endpoints (a tunnel's port) ----
+
+  /**
+   * Binds an endpoint: datagrams of `protocol` to `address` (an address of this node) and, for UDP,
+   * `port` (0 for a bare IP protocol) go to `receiver` in place, before the UDP sockets: no
+   * `UdpDatagram`, no `udpLog`, no copy. An NVE's tunnel port.
+   */
+  bindDatagrams(protocol: number, address: Ipv4, port: number, receiver: DatagramReceiver): void {
+    const key = endpointKey(protocol, port);
+    if (this.endpoints.has(key))
+      throw new Error(`${this.name}: ${ipProtocolName(protocol)} ${port} is bound`);
+    this.endpoints.set(key, { address, receiver });
+  }
+
+  unbindDatagrams(protocol: number, port: number): void {
+    this.endpoints.delete(endpointKey(protocol, port));
+  }
+
+  /**
+   * The untraced fast path of a UDP datagram for a bound endpoint: the checks of the receive path
+   * (interface, MAC filter, IPv4 header and checksum, UDP) read in place without allocating, then
+   * the endpoint's receiver, as the general path would call it. Anything unusual (a bad header, a
+   * fragment, a UDP checksum to verify, an inbound ACL or NAT) returns false, for the general path
+   * to handle and count.
+   */
+  private receiveDatagramFast(frame: Uint8Array, port: Port): boolean {
+    const k = this.fastKeys;
+    if (readForwardingKeys(frame, k, -1) !== null || k.dstPort < 0 || k.protocol !== IpProtocol.udp)
+      return false;
+    const e = this.endpoints.get(endpointKey(IpProtocol.udp, k.dstPort));
+    if (e === undefined || k.dstIp !== e.address || !this.ownsAddress(k.dstIp)) return false;
+    // The receive path takes untagged frames and one 802.1Q tag only.
+    if (k.tagCount > 1 || (k.tagCount === 1 && readU16(frame, 12) !== EtherType.vlan)) return false;
+    const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
+    if (iface === undefined || !iface.up || k.dstMac !== iface.mac || this.filtersInbound(iface))
+      return false;
+    if (onesComplementSum(frame, k.l3Offset, k.l4Offset) !== 0xffff || readU16(frame, k.l4Offset + 6) !== 0)
+      return false;
+    this.ipCounters.received++;
+    this.ipCounters.delivered++;
+    e.receiver(
+      k.srcIp,
+      k.srcPort,
+      frame,
+      k.l4Offset + 8,
+      k.l4Offset + readU16(frame, k.l4Offset + 4),
+      port.name,
+    );
+    return true;
+  }
+
+  /** Whether packets arriving on `iface` pass an inbound filter or translation (a router's ACL or NAT). */
+  protected filtersInbound(_iface: IpInterface): boolean {
+    return false;
+  }
+
+  /** Hook: a packet left by `iface` on an equal-cost choice (a router counts them). */
+  protected countEcmp(_iface: string): void {}
+
+  /** The route of a datagram `sendDatagram` sends (chosen among equal-cost ones by its 5-tuple, as `sendIp` would). */
+  private datagramRoute(protocol: number, src: Ipv4, dst: Ipv4, srcPort: number, dstPort: number) {
+    const flow = this.datagramFlow;
+    flow.src = src;
+    flow.dst = dst;
+    flow.protocol = protocol;
+    writeU16(flow.ports, 0, srcPort);
+    writeU16(flow.ports, 2, dstPort);
+    return this.routes.lookupMultipathBy(dst, flow, datagramFlowHash, this.datagramChoice);
+  }
+
+  /** Whether `sendDatagram` would send a datagram with `length` bytes after its UDP header (or IP header, bare). */
+  checkDatagram(
+    protocol: number,
+    src: Ipv4,
+    dst: Ipv4,
+    srcPort: number,
+    dstPort: number,
+    length: number,
+  ): DatagramRefusal | null {
+    const route = this.datagramRoute(protocol, src, dst, srcPort, dstPort);
+    const out = route ? this.iface(route.iface) : undefined;
+    if (route === undefined || out === undefined) return NO_ROUTE;
+    return datagramFits(out, protocol, length);
+  }
+
+  /**
+   * Sends `header` + `payload` as a datagram from `src` (an address of this node) with DF set and
+   * `ttl`: UDP from `srcPort` to `dstPort` (checksum zero, as tunnels send it over IPv4, RFC 7348 5),
+   * or a bare IP payload of `protocol`. Refused without a route or when it exceeds its interface's
+   * MTU (nothing is counted then). Untraced, with the next hop's MAC known, the whole frame is
+   * built in one buffer; otherwise it takes `sendIp`, which makes the same bytes.
+   */
+  sendDatagram(
+    protocol: number,
+    src: Ipv4,
+    dst: Ipv4,
+    srcPort: number,
+    dstPort: number,
+    ttl: number,
+    header: Uint8Array,
+    payload: Uint8Array,
+  ): DatagramRefusal | null {
+    const route = this.datagramRoute(protocol, src, dst, srcPort, dstPort);
+    const out = route ? this.iface(route.iface) : undefined;
+    if (route === undefined || out === undefined) return NO_ROUTE;
+    const length = header.length + payload.length;
+    const refused = datagramFits(out, protocol, length);
+    if (refused !== null) return refused;
+    if (this.datagramChoice.width > 1) this.countEcmp(out.name);
+    if (protocol === IpProtocol.udp && !this.tracer.enabled && out.up && out.vlan === null) {
+      const nextHop = route.nextHop ?? dst;
+      const mac =
+        out.isBroadcast(nextHop) || this.ownsAddress(dst) ? undefined : out.arp.lookup(nextHop, this.now());
+      if (mac !== undefined) {
+        const wire = allocBytes(Math.max(ETHERNET_MIN_FRAME, 42 + length));
+        writeMac(wire, 0, mac);
+        writeMac(wire, 6, out.mac);
+        writeU16(wire, 12, EtherType.ipv4);
+        writeIpv4Header(
+          wire,
+          14,
+          {
+            dscp: 0,
+            ecn: 0,
+            id: this.nextIpId(),
+            df: true,
+            mf: false,
+            fragmentOffset: 0,
+            ttl,
+            protocol,
+            src,
+            dst,
+            options: NO_OPTIONS,
+          },
+          8 + length,
+        );
+        writeUdpHeader(wire, 34, { srcPort, dstPort }, length);
+        wire.set(header, 42);
+        wire.set(payload, 42 + header.length);
+        this.ipCounters.sent++;
+        out.port.send(wire);
+        return null;
+      }
+    }
+    const udp = protocol === IpProtocol.udp ? 8 : 0;
+    const packetPayload = allocBytes(udp + length);
+    if (udp > 0) writeUdpHeader(packetPayload, 0, { srcPort, dstPort }, length);
+    packetPayload.set(header, udp);
+    packetPayload.set(payload, udp + header.length);
+    this.sendIp({ src, dst, protocol, payload: packetPayload, df: true, ttl });
+    return null;
   }
 
   // ---- send ----
@@ -832,6 +1043,21 @@ export function icmpErrorText(type: number, code: number, nextHopMtu: number): s
 }
 
 const NO_OPTIONS = new Uint8Array(0);
+
+/** The key of a datagram endpoint: its IP protocol and (UDP) port. */
+function endpointKey(protocol: number, port: number): number {
+  return protocol * 0x1_0000 + port;
+}
+
+function datagramFlowHash(flow: DatagramFlow): number {
+  return ipv4TupleHash(flow.src, flow.dst, flow.protocol, flow.ports);
+}
+
+/** A datagram with `length` bytes after its UDP header (or IP header) against `out`'s MTU. */
+function datagramFits(out: IpInterface, protocol: number, length: number): DatagramRefusal | null {
+  const total = 20 + (protocol === IpProtocol.udp ? 8 : 0) + length;
+  return total > out.mtu ? { reason: 'too-big', mtu: out.mtu, iface: out.name, port: out.port.name } : null;
+}
 
 /** How many of the latest UDP datagrams a node keeps in `udpLog` (at least; up to twice as many). */
 export const UDP_LOG_LIMIT = 1024;
