@@ -11,6 +11,16 @@
  * Send path: a packet the node originates takes the route `lookupMultipath` picks by the hash of
  * its 5-tuple when the destination's prefix has several equal-cost routes (ECMP), so each flow
  * keeps one path; the hash is computed only then.
+ *
+ * Datagram endpoints (an NVE's tunnel port, overlay/sim-underlay.ts): `bindDatagrams` takes UDP to
+ * one address and port (or a bare IP protocol, GRE) before the sockets, in place; untraced, such a
+ * datagram is read in place from the frame without allocating. `sendDatagram` sends one with DF,
+ * built in one buffer when its next hop's MAC is known. Both fast paths make the same counts and
+ * bytes as the general ones, which they fall back to in every unusual case.
+ *
+ * Rooms of their own: UDP sockets and their log (udp-sockets.ts), ICMP error messages
+ * (icmp-errors.ts), reassembly (reassembly.ts); DHCP and TCP see this node through narrow
+ * interfaces (dhcp/dhcp-host.ts, tcp/tcp-stack.ts's TcpNode).
  */
 import type { Port } from '../../link/index.js';
 import {
@@ -59,26 +69,18 @@ import { DhcpServer, type DhcpServerOptions } from '../dhcp/dhcp-server.js';
 import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from '../router/route-table.js';
 import { TcpStack } from '../tcp/tcp-stack.js';
 import type { ArpOptions } from './arp-cache.js';
+import { icmpErrorAbout, icmpErrorText } from './icmp-errors.js';
 import { IpInterface } from './ip-interface.js';
 import { Reassembler } from './reassembly.js';
+import {
+  type DatagramReceiver,
+  type UdpDatagram,
+  type UdpHandler,
+  type UdpLogEntry,
+  UdpSockets,
+} from './udp-sockets.js';
 
 export const DEFAULT_TTL = 64;
-
-export interface UdpDatagram {
-  readonly time: number;
-  readonly src: Ipv4;
-  readonly srcPort: number;
-  readonly dst: Ipv4;
-  readonly dstPort: number;
-  readonly payload: Uint8Array;
-  /** Interface it arrived on (null for a packet to ourselves). */
-  readonly iface: string | null;
-}
-
-export type UdpHandler = (datagram: UdpDatagram) => void;
-
-/** A delivered datagram as `udpLog` keeps it: its addresses, ports and size, not its bytes. */
-export type UdpLogEntry = Omit<UdpDatagram, 'payload'> & { readonly length: number };
 
 export interface IpNodeOptions {
   readonly arp?: ArpOptions;
@@ -115,29 +117,10 @@ export interface IpPacketSpec {
   readonly dscp?: number;
 }
 
-/**
- * Receives the payload of a datagram for an endpoint bound with `bindDatagrams`, in place:
- * `bytes[offset, end)` (a UDP payload, or a bare IP payload), valid during the call only. `via` is
- * the name of the port it arrived on (undefined for a packet to ourselves).
- */
-export type DatagramReceiver = (
-  src: Ipv4,
-  srcPort: number,
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  via: string | undefined,
-) => void;
-
 /** Why `sendDatagram` would not send: no route, or a datagram too large for its interface (DF). */
 export type DatagramRefusal =
   | { readonly reason: 'no-route' }
   | { readonly reason: 'too-big'; readonly mtu: number; readonly iface: string; readonly port: string };
-
-interface DatagramEndpoint {
-  readonly address: Ipv4;
-  readonly receiver: DatagramReceiver;
-}
 
 /** The flow of a datagram being sent, for the ECMP choice (one record per node, no allocation). */
 interface DatagramFlow {
@@ -179,21 +162,11 @@ export abstract class IpNode extends Device {
   /** Per-packet lookups stay O(1) however many interfaces a router has. */
   private readonly byName = new Map<string, IpInterface>();
   private readonly ownAddresses = new Set<Ipv4>();
-  private readonly sockets = new Map<number, UdpHandler>();
   /** Filled by each `sendIp` route lookup (read at once: sending may re-enter `sendIp`). */
   private readonly sendChoice: MultipathChoice = newMultipathChoice();
-  /**
-   * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
-   * order, without their bytes (the socket's handler had those): a long-running node (a service's
-   * gateway answering DHCP for years of simulated time) neither grows without bound nor keeps the
-   * frames' slabs alive.
-   */
-  readonly udpLog: UdpLogEntry[] = [];
-  /** UDP datagrams delivered to a socket of this node, in all. */
-  udpDelivered = 0;
+  /** UDP sockets and datagram endpoints (udp-sockets.ts). */
+  private readonly udp: UdpSockets;
   private nextId = 1;
-  /** Endpoints bound with `bindDatagrams`, by `endpointKey` (protocol and port). */
-  private readonly endpoints = new Map<number, DatagramEndpoint>();
   /** Scratch of the receive fast path and of `sendDatagram`'s route choice. */
   private readonly fastKeys = newForwardingKeys();
   private readonly datagramFlow: DatagramFlow = { src: 0, dst: 0, protocol: 0, ports: new Uint8Array(4) };
@@ -205,6 +178,22 @@ export abstract class IpNode extends Device {
     protected readonly options: IpNodeOptions = {},
   ) {
     super(name, context);
+    this.udp = new UdpSockets(name);
+  }
+
+  /**
+   * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
+   * order, without their bytes (the socket's handler had those): a long-running node (a service's
+   * gateway answering DHCP for years of simulated time) neither grows without bound nor keeps the
+   * frames' slabs alive.
+   */
+  get udpLog(): UdpLogEntry[] {
+    return this.udp.log;
+  }
+
+  /** UDP datagrams delivered to a socket of this node, in all. */
+  get udpDelivered(): number {
+    return this.udp.delivered;
   }
 
   addInterface(config: InterfaceConfig): IpInterface {
@@ -318,7 +307,7 @@ export abstract class IpNode extends Device {
   // ---- receive ----
 
   protected receive(frame: Uint8Array, port: Port): void {
-    if (this.endpoints.size > 0 && !this.tracer.enabled && this.receiveDatagramFast(frame, port)) return;
+    if (this.udp.hasEndpoints && !this.tracer.enabled && this.receiveDatagramFast(frame, port)) return;
     if (frame.length < 14) return this.drop('runt', port);
     let type = readU16(frame, 12);
     let offset = 14;
@@ -424,11 +413,10 @@ export abstract class IpNode extends Device {
   protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
   protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
-    if (ip.protocol !== IpProtocol.udp && this.endpoints.size > 0 && !ip.isFragment) {
+    if (ip.protocol !== IpProtocol.udp && this.udp.hasEndpoints && !ip.isFragment) {
       // A bare IP protocol bound as an endpoint (an NVE's GRE): handed over as it is, not counted as delivered.
-      const e = this.endpoints.get(endpointKey(ip.protocol, 0));
-      if (e !== undefined && e.address === ip.dst)
-        return e.receiver(ip.src, 0, ip.bytes, ip.payloadOffset, ip.end, iface?.port.name);
+      const e = this.udp.endpoint(ip.protocol, 0, ip.dst);
+      if (e !== undefined) return e.receiver(ip.src, 0, ip.bytes, ip.payloadOffset, ip.end, iface?.port.name);
     }
     if (ip.isFragment) {
       const r = this.reassembler.add(ip);
@@ -532,16 +520,15 @@ export abstract class IpNode extends Device {
   // ---- UDP sockets ----
 
   bindUdp(port: number, handler: UdpHandler): void {
-    if (this.sockets.has(port)) throw new Error(`${this.name}: UDP port ${port} is in use`);
-    this.sockets.set(port, handler);
+    this.udp.bind(port, handler);
   }
 
   unbindUdp(port: number): void {
-    this.sockets.delete(port);
+    this.udp.unbind(port);
   }
 
   isBound(port: number): boolean {
-    return this.sockets.has(port);
+    return this.udp.isBound(port);
   }
 
   /** Sends a datagram from this node's address towards `dst` (false when there is no route). */
@@ -578,12 +565,12 @@ export abstract class IpNode extends Device {
 
   /** UDP datagrams for this node: to the socket bound to the port, else ICMP port unreachable (as a host with no socket answers). */
   protected onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
-    if (this.endpoints.size > 0) {
-      const e = this.endpoints.get(endpointKey(IpProtocol.udp, udp.dstPort));
-      if (e !== undefined && e.address === ip.dst)
+    if (this.udp.hasEndpoints) {
+      const e = this.udp.endpoint(IpProtocol.udp, udp.dstPort, ip.dst);
+      if (e !== undefined)
         return e.receiver(ip.src, udp.srcPort, ip.bytes, udp.payloadOffset, udp.end, iface?.port.name);
     }
-    const handler = this.sockets.get(udp.dstPort);
+    const handler = this.udp.handler(udp.dstPort);
     if (!handler) {
       this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
       return this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
@@ -598,17 +585,7 @@ export abstract class IpNode extends Device {
       payload: udp.payload,
       iface: datagramIface,
     };
-    if (this.udpLog.length >= 2 * UDP_LOG_LIMIT) this.udpLog.splice(0, UDP_LOG_LIMIT);
-    this.udpLog.push({
-      time: datagram.time,
-      src: ip.src,
-      srcPort: udp.srcPort,
-      dst: ip.dst,
-      dstPort: udp.dstPort,
-      length: udp.payload.length,
-      iface: datagramIface,
-    });
-    this.udpDelivered++;
+    this.udp.record(datagram);
     if (this.tracer.enabled)
       this.trace(
         'deliver',
@@ -625,14 +602,11 @@ export abstract class IpNode extends Device {
    * `UdpDatagram`, no `udpLog`, no copy. An NVE's tunnel port.
    */
   bindDatagrams(protocol: number, address: Ipv4, port: number, receiver: DatagramReceiver): void {
-    const key = endpointKey(protocol, port);
-    if (this.endpoints.has(key))
-      throw new Error(`${this.name}: ${ipProtocolName(protocol)} ${port} is bound`);
-    this.endpoints.set(key, { address, receiver });
+    this.udp.bindEndpoint(protocol, address, port, receiver);
   }
 
   unbindDatagrams(protocol: number, port: number): void {
-    this.endpoints.delete(endpointKey(protocol, port));
+    this.udp.unbindEndpoint(protocol, port);
   }
 
   /**
@@ -646,8 +620,8 @@ export abstract class IpNode extends Device {
     const k = this.fastKeys;
     if (readForwardingKeys(frame, k, -1) !== null || k.dstPort < 0 || k.protocol !== IpProtocol.udp)
       return false;
-    const e = this.endpoints.get(endpointKey(IpProtocol.udp, k.dstPort));
-    if (e === undefined || k.dstIp !== e.address || !this.ownsAddress(k.dstIp)) return false;
+    const e = this.udp.endpoint(IpProtocol.udp, k.dstPort, k.dstIp);
+    if (e === undefined || !this.ownsAddress(k.dstIp)) return false;
     // The receive path takes untagged frames and one 802.1Q tag only.
     if (k.tagCount > 1 || (k.tagCount === 1 && readU16(frame, 12) !== EtherType.vlan)) return false;
     const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
@@ -980,35 +954,13 @@ export abstract class IpNode extends Device {
   }
 
   /**
-   * Sends an ICMP error about `offending` to its source, unless RFC 1812 4.3.2.7 forbids it: never
-   * about an ICMP error, a non-first fragment, or a packet to or from a broadcast, multicast or
-   * unspecified address. The quote is the IP header plus the first 8 bytes of its payload (RFC 792).
+   * Sends an ICMP error about `offending` to its source, unless RFC 1812 4.3.2.7 forbids it
+   * (icmp-errors.ts).
    */
   protected sendIcmpError(offending: Ipv4View, type: number, code: number, nextHopMtu = 0): void {
+    const message = icmpErrorAbout(offending, type, code, nextHopMtu, this.interfaces);
+    if (message === null) return;
     const src = offending.src;
-    if (offending.fragmentOffset !== 0) return;
-    if (
-      src === 0 ||
-      src === 0xffff_ffff ||
-      src >>> 28 === 0xe ||
-      offending.dst >>> 28 === 0xe ||
-      offending.dst === 0xffff_ffff
-    )
-      return;
-    if (this.interfaces.some((i) => i.isBroadcast(offending.dst) || i.isBroadcast(src))) return;
-    if (offending.protocol === IpProtocol.icmp) {
-      const t = offending.bytes[offending.payloadOffset];
-      if (t !== undefined && t !== IcmpType.echoRequest && t !== IcmpType.echoReply && t !== 13 && t !== 14)
-        return;
-    }
-    const quoteEnd = Math.min(offending.end, offending.payloadOffset + 8);
-    const quoted = offending.bytes.slice(offending.offset, quoteEnd);
-    const message =
-      type === IcmpType.destinationUnreachable
-        ? emitIcmp({ kind: 'destination-unreachable', code, nextHopMtu, quoted })
-        : type === IcmpType.timeExceeded
-          ? emitIcmp({ kind: 'time-exceeded', code, quoted })
-          : emitIcmp({ kind: 'other', type, code, restOfHeader: 0, data: quoted });
     // The source: the address the offending packet was sent to when it is ours (what traceroute and
     // Linux show), else the address of the interface the error leaves by (RFC 1812 4.3.2.4).
     const back = this.routes.lookup(src);
@@ -1022,32 +974,7 @@ export abstract class IpNode extends Device {
   }
 }
 
-const UNREACHABLE_TEXT: Record<number, string> = {
-  0: 'Destination Net Unreachable',
-  1: 'Destination Host Unreachable',
-  2: 'Destination Protocol Unreachable',
-  3: 'Destination Port Unreachable',
-  4: 'Frag needed',
-  13: 'Packet filtered',
-};
-
-/** An ICMP error in ping's words: `Destination Host Unreachable`, `Time to live exceeded`, `Frag needed (mtu = 1400)`. */
-export function icmpErrorText(type: number, code: number, nextHopMtu: number): string {
-  if (type === IcmpType.timeExceeded) return 'Time to live exceeded';
-  if (type === IcmpType.destinationUnreachable)
-    return (
-      (UNREACHABLE_TEXT[code] ?? `Destination unreachable (code ${code})`) +
-      (code === 4 ? ` (mtu = ${nextHopMtu})` : '')
-    );
-  return `ICMP type ${type} code ${code}`;
-}
-
 const NO_OPTIONS = new Uint8Array(0);
-
-/** The key of a datagram endpoint: its IP protocol and (UDP) port. */
-function endpointKey(protocol: number, port: number): number {
-  return protocol * 0x1_0000 + port;
-}
 
 function datagramFlowHash(flow: DatagramFlow): number {
   return ipv4TupleHash(flow.src, flow.dst, flow.protocol, flow.ports);
@@ -1059,8 +986,6 @@ function datagramFits(out: IpInterface, protocol: number, length: number): Datag
   return total > out.mtu ? { reason: 'too-big', mtu: out.mtu, iface: out.name, port: out.port.name } : null;
 }
 
-/** How many of the latest UDP datagrams a node keeps in `udpLog` (at least; up to twice as many). */
-export const UDP_LOG_LIMIT = 1024;
 const NO_TAGS: never[] = [];
 
 /** The flow hash of a packet about to be sent (closes over nothing: no allocation per lookup). */
