@@ -4,4 +4,6 @@ export * from './controller.js';
 export * from './encapsulation.js';
 export * from './nve.js';
 export * from './security-group.js';
+export * from './sim-underlay.js';
+export * from './underlay.js';
 export * from './vap.js';

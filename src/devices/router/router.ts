@@ -315,7 +315,7 @@ export class Router extends IpNode {
   }
 
   /** Whether packets arriving on `iface` pass an inbound ACL or a NAT before delivery. */
-  protected filtersInbound(iface: IpInterface): boolean {
+  protected override filtersInbound(iface: IpInterface): boolean {
     return this.aclIn.has(iface.name) || this.nats.has(iface.name) || this.staticNats.has(iface.name);
   }
 
@@ -475,7 +475,7 @@ export class Router extends IpNode {
     out.port.send(frame);
   }
 
-  private countEcmp(iface: string): void {
+  protected override countEcmp(iface: string): void {
     this.ecmpChoices[iface] = (this.ecmpChoices[iface] ?? 0) + 1;
   }
 }
