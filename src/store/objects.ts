@@ -18,17 +18,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { firstFreeInstanceIp, MAC_COUNTER_LIMIT, serviceMac } from '../vpc/addresses.js';
 import type { Allocations } from '../vpc/compile.js';
 import { EMPTY_INTENT, type Intent, OBJECT_KINDS, type ObjectKind } from '../vpc/intent.js';
 import { type Cidr, formatIpv4, type Ipv4, parseCidr, parseIpv4Address } from '../wire/index.js';
-import {
-  firstFreeInstanceIp,
-  firstFreePoolIp,
-  leastLoaded,
-  MAC_COUNTER_LIMIT,
-  reservedReason,
-  serviceMac,
-} from './allocate.js';
+import { firstFreePoolIp, leastLoaded, reservedReason } from './allocate.js';
 import type { Transactions } from './db.js';
 import { notFound, type Problem, parseBody, ServiceError } from './errors.js';
 import { type Body, KINDS, type Reference } from './kinds.js';
