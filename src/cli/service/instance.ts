@@ -1,6 +1,8 @@
 /**
  * `vnet instance launch NAME --subnet S [--ip IP] [--sg SG]... [--host H] | list [--subnet] | get |
  * start | stop | migrate | delete`. `migrate` prints the live migration's figures after the instance.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { resolveRef, type ServiceContext } from './client.js';

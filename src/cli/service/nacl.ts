@@ -1,5 +1,7 @@
 /**
  * `vnet nacl create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete`.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import type { ServiceContext } from './client.js';

@@ -1,5 +1,7 @@
 /**
  * `vnet peering create NAME --vpc A --peer-vpc B | list [--vpc] | get | delete`.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { resolveRef, type ServiceContext } from './client.js';

@@ -1,6 +1,8 @@
 /**
  * `vnet reach SRC DST [--proto] [--port]` (the analysis hop by hop, then one real packet; exit
  * status 1 when they disagree) and `vnet plan` (the tenant's part of the compiled plan).
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolveRef, type ServiceContext } from './client.js';

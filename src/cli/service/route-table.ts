@@ -2,6 +2,8 @@
  * `vnet route-table create NAME --vpc VPC [--route DEST=TARGET]... | list | get | delete` and
  * `vnet route-table route add TABLE DEST TARGET | route delete TABLE DEST`. A route change reads
  * the table and writes it back with If-Match, so a concurrent change is refused, never lost.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { type ApiClient, CliError } from '../api-client.js';

@@ -1,6 +1,8 @@
 /**
  * `vnet sg create NAME --vpc VPC [--ingress RULE]... [--egress RULE]... | list [--vpc] | get | delete | authorize`.
  * `authorize` appends rules with If-Match, so a concurrent change is refused, never lost.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { resolveRef, type ServiceContext } from './client.js';

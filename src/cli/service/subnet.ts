@@ -1,6 +1,8 @@
 /**
  * `vnet subnet create | list [--vpc] | get | delete | associate SUBNET [--route-table RTB] [--network-acl ACL]`.
  * `associate` resolves the table and the ACL within the subnet's VPC.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { resolveRef, type ServiceContext, UsageError } from './client.js';

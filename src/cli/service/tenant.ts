@@ -1,6 +1,8 @@
 /**
  * `vnet tenant create|list|get|delete` and `vnet token create TENANT` (the admin token's commands).
  * A new token is printed this once: the service keeps only its hash.
+ * Names resolve to ids (or the command fails naming the ambiguity); output and exit status as
+ * client.ts reports them.
  */
 import type { Command } from 'commander';
 import { resolveRef, type ServiceContext } from './client.js';
