@@ -65,7 +65,7 @@ export interface ListQuery {
   readonly where?: Readonly<Record<string, string>>;
 }
 
-export interface ObjectRow {
+interface ObjectRow {
   seq: number;
   id: string;
   kind: ObjectKind;
