@@ -11,17 +11,10 @@
  * `--output json` prints the API's answer.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { ApiClient } from './api-client.js';
-import type { LineWriter } from './output.js';
-import { type ClientFlags, resolveInstance, type ServiceIo } from './vpc-commands.js';
-
-type Obj = Record<string, unknown>;
-
-/** vpc-commands' wrapper of a client command: the client options, and every failure reported. */
-export type Leaf = <A extends unknown[]>(
-  cmd: Command,
-  body: (client: ApiClient, flags: ClientFlags & Obj, ...args: A) => Promise<void>,
-) => Command;
+import type { ApiClient } from '../api-client.js';
+import type { LineWriter } from '../output.js';
+import { resolveInstance, type ServiceContext } from './client.js';
+import type { Obj } from './views.js';
 
 const integer = (what: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -71,7 +64,8 @@ export function renderTrace(r: Obj): string[] {
 const destination = async (client: ApiClient, dst: string) =>
   /^\d+\.\d+\.\d+\.\d+$/.test(dst) ? dst : resolveInstance(client, dst);
 
-export function registerProbeCommands(program: Command, io: ServiceIo, leaf: Leaf): void {
+export function registerProbeCommands(program: Command, ctx: ServiceContext): void {
+  const { io, leaf } = ctx;
   const { out } = io;
   leaf(
     program
