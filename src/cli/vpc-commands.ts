@@ -25,8 +25,8 @@
  * name matched nothing; 2 usage.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { Row } from '../topo/lab-run.js';
-import { renderTable } from '../topo/report.js';
+import { renderTable } from '../topo/lab/report.js';
+import type { Row } from '../topo/lab/run.js';
 import { parseCidr } from '../wire/index.js';
 import { ApiClient, ApiError, CliError, DryRunAnswer, resolveConfig } from './api-client.js';
 import type { LineWriter } from './output.js';

@@ -35,7 +35,7 @@ import {
   type Ipv4,
   type Mac,
 } from '../wire/index.js';
-import { cidrsOverlap, overlappingSpecialBlock } from './lab-addresses.js';
+import { cidrsOverlap, overlappingSpecialBlock } from './lab/addresses.js';
 import type { Network } from './network.js';
 
 export interface FabricTenantSpec {

@@ -66,6 +66,12 @@ export function formatSize(bytes: number): string {
   return `${bytes} B`;
 }
 
+/** "3.6 GiB", "310 MiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${Number((bytes / 2 ** 30).toFixed(1))} GiB`;
+  return `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
+}
+
 /** `10 Gbit/s`, `100 Mbit/s`. */
 export function formatRate(bitsPerSecond: number): string {
   for (const [unit, size] of [

@@ -3,18 +3,18 @@
  * addresses and references are known to be good, so building only throws on a broken invariant.
  */
 
-import type { DhcpServerOptions } from '../devices/dhcp/dhcp-server.js';
-import type { Switch, SwitchPortConfig } from '../devices/l2/switch.js';
-import type { AclRuleSpec, PortRange } from '../devices/router/acl.js';
-import type { Router } from '../devices/router/router.js';
-import type { Link } from '../link/index.js';
-import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
-import { buildFabric, type FabricProgress } from './fabric.js';
-import { routedInterfaces, splitEndpoint } from './lab-check.js';
-import { fabricControllerDelay, fabricSpec } from './lab-fabric.js';
-import { type LabFile, type LabNode, parsePool } from './lab-schema.js';
-import { Network, type RouterInterfaceSpec } from './network.js';
-import { linkProperties, parseDuration } from './units.js';
+import type { DhcpServerOptions } from '../../devices/dhcp/dhcp-server.js';
+import type { Switch, SwitchPortConfig } from '../../devices/l2/switch.js';
+import type { AclRuleSpec, PortRange } from '../../devices/router/acl.js';
+import type { Router } from '../../devices/router/router.js';
+import type { Link } from '../../link/index.js';
+import { cidr, IpProtocol, ip, mac } from '../../wire/index.js';
+import { buildFabric, type FabricProgress } from '../fabric.js';
+import { Network, type RouterInterfaceSpec } from '../network.js';
+import { linkProperties, parseDuration } from '../units.js';
+import { routedInterfaces, splitEndpoint } from './check.js';
+import { fabricControllerDelay, fabricSpec } from './fabric.js';
+import { type LabFile, type LabNode, parsePool } from './schema.js';
 
 const PROTOCOLS: Record<string, number | undefined> = {
   ip: undefined,

@@ -6,13 +6,13 @@
  */
 import { type Document, isAlias, isCollection, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
-import { buildFabric, fabricProblems } from './fabric.js';
-import { interfaceAddressProblem } from './lab-addresses.js';
-import { fabricNodeKinds, fabricSpec } from './lab-fabric.js';
-import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './lab-schema.js';
-import { duplicateAddresses, type LinkEnd } from './lab-segments.js';
-import { Network } from './network.js';
+import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../../wire/index.js';
+import { buildFabric, fabricProblems } from '../fabric.js';
+import { Network } from '../network.js';
+import { interfaceAddressProblem } from './addresses.js';
+import { fabricNodeKinds, fabricSpec } from './fabric.js';
+import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './schema.js';
+import { duplicateAddresses, type LinkEnd } from './segments.js';
 
 export interface LabIssue {
   /** Where, e.g. `links[3].b` or `nodes.r1.routes[0].via`; empty for the whole file. */

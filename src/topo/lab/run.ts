@@ -8,33 +8,33 @@
  * one stops the run with a message saying which, what the traffic was and whether a frame went
  * round a loop (`traffic-report.ts`), and the steps before it keep their results.
  */
-import { Host } from '../devices/ip/host.js';
-import { IpNode } from '../devices/ip/ip-node.js';
-import type { PingResult, PingStatistics } from '../devices/ip/ping.js';
-import { Hub } from '../devices/l2/hub.js';
-import { Switch } from '../devices/l2/switch.js';
-import { Router as RouterDevice } from '../devices/router/router.js';
+import { Host } from '../../devices/ip/host.js';
+import { IpNode } from '../../devices/ip/ip-node.js';
+import type { PingResult, PingStatistics } from '../../devices/ip/ping.js';
+import { Hub } from '../../devices/l2/hub.js';
+import { Switch } from '../../devices/l2/switch.js';
+import { Router as RouterDevice } from '../../devices/router/router.js';
 import {
   type TcpBulkResult,
   TcpBulkTransfer,
   TcpMessageClient,
   type TcpSessionStatus,
-} from '../devices/tcp/tcp-apps.js';
-import type { Capture, Link } from '../link/index.js';
-import { Nve } from '../overlay/index.js';
-import type { Nanos } from '../sim/index.js';
-import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
-import { labLinksOf } from './lab-build.js';
-import { splitEndpoint } from './lab-check.js';
-import { type MigrateStepResult, runMigrateStep, type SessionSource } from './lab-migrate.js';
-import type { LabFile, LabStep } from './lab-schema.js';
-import type { Network } from './network.js';
-import { overlayTable } from './overlay-tables.js';
-import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from './run-guard.js';
-import { describeTraffic, reportTraffic, type TrafficReport } from './traffic-report.js';
-import { formatDuration, parseDuration } from './units.js';
+} from '../../devices/tcp/tcp-apps.js';
+import type { Capture, Link } from '../../link/index.js';
+import { Nve } from '../../overlay/index.js';
+import type { Nanos } from '../../sim/index.js';
+import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../../wire/index.js';
+import type { Network } from '../network.js';
+import { overlayTable } from '../overlay-tables.js';
+import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from '../run-guard.js';
+import { describeTraffic, reportTraffic, type TrafficReport } from '../traffic-report.js';
+import { formatDuration, parseDuration } from '../units.js';
+import { labLinksOf } from './build.js';
+import { splitEndpoint } from './check.js';
+import { type MigrateStepResult, runMigrateStep, type SessionSource } from './migrate.js';
+import type { LabFile, LabStep } from './schema.js';
 
-export { DEFAULT_EVENT_BUDGET } from './run-guard.js';
+export { DEFAULT_EVENT_BUDGET } from '../run-guard.js';
 /** The network counts as quiet once no event is due within this time (timers wait longer; frames in flight do not). */
 export const QUIET_GAP: Nanos = 1_000_000;
 /** The longest the network drains after the script's last step. */
@@ -42,7 +42,9 @@ export const DRAIN_LIMIT: Nanos = 1_000_000_000;
 /** How long a step that ended on its condition lets the network settle before the next step. */
 export const SETTLE_TIME: Nanos = 1_000_000;
 
-export type Row = Record<string, string | number | null>;
+import type { Row } from '../rows.js';
+
+export type { Row } from '../rows.js';
 
 export type StepResult =
   | {

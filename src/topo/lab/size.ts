@@ -20,7 +20,9 @@
  *   fabric 0.82 M events 4.2 s (2.3-5.2 us per event). The run adds to the built network's heap
  *   (16,384 VMs: 28-144 MiB after 5 M events), hence the quarter of the heap left for it.
  */
-import type { LabFile, LabNode } from './lab-schema.js';
+
+import { formatBytes } from '../units.js';
+import type { LabFile, LabNode } from './schema.js';
 
 /** Heap bytes per built thing. */
 const BYTES = {
@@ -215,11 +217,7 @@ export type LabFit =
   | { readonly fits: true; readonly estimate: LabEstimate }
   | { readonly fits: false; readonly estimate: LabEstimate; readonly message: string };
 
-/** "3.6 GiB", "310 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${Number((bytes / 2 ** 30).toFixed(1))} GiB`;
-  return `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
-}
+export { formatBytes } from '../units.js';
 
 /** "40 s", "12 min", "3.5 h", "2.1 days" for a wall time estimate. */
 export function formatWallTime(seconds: number): string {
