@@ -5,3 +5,4 @@ export * from './encapsulation.js';
 export * from './nve.js';
 export * from './security-group.js';
 export * from './vap.js';
+export * from './vrf.js';

@@ -3,7 +3,6 @@
  * the address fit check and each TCP session's fate; and, for a lab that migrates several times,
  * the moves side by side (the lecture's L2 vs L3 vs VXLAN argument in one table).
  */
-import type { Nanos } from '../../sim/index.js';
 import type { Row } from '../rows.js';
 import { formatDuration, formatRate, formatSize } from '../units.js';
 import type { MigrateStepResult } from './migrate.js';

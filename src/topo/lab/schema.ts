@@ -5,6 +5,7 @@
  * used twice, gateways off-subnet), and `lab/build.ts` turns a checked lab into a Network.
  */
 import { z } from 'zod';
+import { GATEWAY_MODES } from '../../overlay/gateway.js';
 import { parseCidr, parseIpv4Address, parseMac } from '../../wire/index.js';
 import { parseDuration } from '../units.js';
 import { interfaceAddressProblem, interfaceMacProblem } from './addresses.js';
@@ -287,7 +288,7 @@ const fabricSchema = z.strictObject({
       'remote MAC learning from traffic, or MAC/IP routes from the controller (default flood-and-learn)',
     ),
   gateway: z
-    .enum(['none', 'centralized', 'distributed'])
+    .enum(GATEWAY_MODES)
     .optional()
     .describe('L3 gateway between the subnets: none (L2 only, default), one border, or anycast on every NVE'),
   external: z
