@@ -27,8 +27,10 @@ import type { Capture, Link } from '../../link/index.js';
 import { Nve } from '../../overlay/index.js';
 import type { Nanos } from '../../sim/index.js';
 import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../../wire/index.js';
+import { l3SwitchEngineName } from '../l3-switch.js';
 import type { Network } from '../network.js';
 import { overlayTable } from '../overlay-tables.js';
+import type { Row } from '../rows.js';
 import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from '../run-guard.js';
 import { describeTraffic, reportTraffic, type TrafficReport } from '../traffic-report.js';
 import { formatDuration, parseDuration } from '../units.js';
@@ -44,8 +46,6 @@ export const QUIET_GAP: Nanos = 1_000_000;
 export const DRAIN_LIMIT: Nanos = 1_000_000_000;
 /** How long a step that ended on its condition lets the network settle before the next step. */
 export const SETTLE_TIME: Nanos = 1_000_000;
-
-import type { Row } from '../rows.js';
 
 export type { Row } from '../rows.js';
 
@@ -620,7 +620,7 @@ export class LabRunner {
   private deviceName(labNode: string, table: string): string {
     const routed =
       table === 'arp' || table === 'routes' || table === 'acl' || table === 'interfaces' || table === 'dhcp';
-    return routed && this.lab.nodes[labNode]?.kind === 'l3switch' ? `${labNode}/l3` : labNode;
+    return routed && this.lab.nodes[labNode]?.kind === 'l3switch' ? l3SwitchEngineName(labNode) : labNode;
   }
 
   /** A node's table as rows, the way the lecture's slides show them. */
