@@ -5,7 +5,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { labJsonSchema } from '../topo/lab-schema.js';
+import { labJsonSchema } from '../topo/lab/schema.js';
 import { runDecode } from './decode-command.js';
 import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';

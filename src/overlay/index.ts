@@ -7,3 +7,4 @@ export * from './security-group.js';
 export * from './sim-underlay.js';
 export * from './underlay.js';
 export * from './vap.js';
+export * from './vrf.js';

@@ -6,7 +6,7 @@
  * status 2). The kinds' command modules (this folder) build on `ServiceContext` only.
  */
 import { type Command, Option } from 'commander';
-import { renderTable } from '../../topo/report.js';
+import { renderTable } from '../../topo/rows.js';
 import { ApiClient, ApiError, CliError, DryRunAnswer, resolveConfig } from '../api-client.js';
 import type { LineWriter } from '../output.js';
 import { type KindView, type Obj, routesText, rulesText, s, VIEWS } from './views.js';

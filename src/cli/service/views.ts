@@ -2,7 +2,7 @@
  * How the service commands show objects: each kind's table row (`vnet vpc list`), and the text of
  * its rules and routes. Pure functions of the API's JSON; every kind's view is defined here once.
  */
-import type { Row } from '../../topo/lab-run.js';
+import type { Row } from '../../topo/rows.js';
 
 export type Obj = Record<string, unknown>;
 

@@ -9,11 +9,9 @@
  * Removed, the link is unplugged and the interfaces' addresses cleared (the interfaces stay, empty).
  */
 import type { Router } from '../../devices/router/router.js';
+import { INTERNAL_LINK } from '../../overlay/index.js';
 import { cidr } from '../../wire/index.js';
 import type { ApplyContext, Installer } from './context.js';
-
-/** The internal links inside a box (VRF to VRF). */
-const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
 
 /** `name` on `router` with exactly `addresses` (made when missing). */
 function setInterface(ctx: ApplyContext, router: Router, name: string, addresses: string[]): void {

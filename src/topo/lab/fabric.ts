@@ -2,10 +2,10 @@
  * The `fabric:` key of a lab file: its spec for the generator (`fabric.ts`) and the nodes it will
  * create with their kinds, so the lab's own links and script steps can be checked against them.
  */
-import { cidr } from '../wire/index.js';
-import { type FabricSpec, fabricNodeNames } from './fabric.js';
-import type { LabFabric } from './lab-schema.js';
-import { linkProperties, parseDuration } from './units.js';
+import { cidr } from '../../wire/index.js';
+import { type FabricSpec, fabricNodeNames } from '../fabric.js';
+import { linkProperties, parseDuration } from '../units.js';
+import type { LabFabric } from './schema.js';
 
 export function fabricSpec(f: LabFabric): FabricSpec {
   return {

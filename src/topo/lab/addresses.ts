@@ -22,7 +22,7 @@ import {
   MAC_BROADCAST,
   MAC_ZERO,
   type Mac,
-} from '../wire/index.js';
+} from '../../wire/index.js';
 
 /** Blocks no interface's address may come from, in the order the checker names them (RFC 1122 3.2.1.3). */
 export const SPECIAL_BLOCKS: readonly { readonly cidr: Cidr; readonly what: string }[] = [

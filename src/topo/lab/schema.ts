@@ -1,15 +1,15 @@
 /**
  * The lab file format, as a zod schema: the single source of validation (every problem reported
  * with its path) and of the JSON Schema editors use (`labJsonSchema()`). Shapes here are what the
- * YAML says; `lab-check.ts` adds the cross-references a schema cannot see (unknown nodes, ports
- * used twice, gateways off-subnet), and `lab-build.ts` turns a checked lab into a Network.
+ * YAML says; `lab/check.ts` adds the cross-references a schema cannot see (unknown nodes, ports
+ * used twice, gateways off-subnet), and `lab/build.ts` turns a checked lab into a Network.
  */
 import { z } from 'zod';
-import { parseCidr, parseIpv4Address, parseMac } from '../wire/index.js';
-import { interfaceAddressProblem, interfaceMacProblem } from './lab-addresses.js';
-import { migrateStepSchema } from './lab-migrate.js';
-import { duration, rate } from './lab-quantities.js';
-import { parseDuration } from './units.js';
+import { GATEWAY_MODES } from '../../overlay/gateway.js';
+import { parseCidr, parseIpv4Address, parseMac } from '../../wire/index.js';
+import { parseDuration } from '../units.js';
+import { interfaceAddressProblem, interfaceMacProblem } from './addresses.js';
+import { duration, rate, size } from './quantities.js';
 
 const name = z
   .string()
@@ -21,7 +21,7 @@ const cidrText = z
   .string()
   .refine((s) => parseCidr(s) !== undefined, { message: 'not an IPv4 prefix (a.b.c.d/len)' });
 const prefixOrAny = z.union([z.literal('any'), cidrText]);
-/** An interface's address and prefix: an address an interface can have (`lab-addresses.ts`). */
+/** An interface's address and prefix: an address an interface can have (`addresses.ts`). */
 const interfaceCidr = z.string().superRefine((s, ctx) => {
   const c = parseCidr(s);
   const problem = c ? interfaceAddressProblem(c.address, c) : 'not an IPv4 prefix (a.b.c.d/len)';
@@ -49,7 +49,7 @@ const port = z.number().int().min(1).max(65535);
  * A map keyed by names (nodes, interfaces, ports, ACLs...): parsed into an object without a
  * prototype, so that `map[name]` and `name in map` find only what the lab declares, never
  * Object.prototype's `constructor` or `toString`. (`__proto__` cannot be a key of a JavaScript
- * object at all: zod skips it, and `lab-check.ts` refuses it before zod sees the data.)
+ * object at all: zod skips it, and `lab/check.ts` refuses it before zod sees the data.)
  */
 function nameMap<K extends z.core.$ZodRecordKey, V extends z.core.SomeType>(key: K, value: V) {
   return z.record(key, value).transform(nullPrototype);
@@ -288,7 +288,7 @@ const fabricSchema = z.strictObject({
       'remote MAC learning from traffic, or MAC/IP routes from the controller (default flood-and-learn)',
     ),
   gateway: z
-    .enum(['none', 'centralized', 'distributed'])
+    .enum(GATEWAY_MODES)
     .optional()
     .describe('L3 gateway between the subnets: none (L2 only, default), one border, or anycast on every NVE'),
   external: z
@@ -351,6 +351,43 @@ export const SHOW_TABLES = [
   'nat',
   'tcp',
 ] as const;
+
+/**
+ * The `migrate` step (run by `migrate.ts`): live-migrates a VM with the memory transfer model's
+ * timing. Kept here with the other steps, so the schema imports no step runner.
+ */
+export const migrateStepSchema = z
+  .strictObject({
+    migrate: z.strictObject({
+      vm: z.string().describe('the host that moves'),
+      to: z.string().describe('the destination hypervisor: a switch, an NVE or a hub'),
+      port: z.string().optional().describe('the destination port (default: a new one)'),
+      mode: z.enum(['pre-copy', 'post-copy']).optional(),
+      memory: size.optional().describe('VM memory (default 1GiB)'),
+      pageSize: size.optional().describe('default 4KiB'),
+      dirtyRate: z
+        .number()
+        .min(0)
+        .optional()
+        .describe('pages dirtied per second while the VM runs (default 0)'),
+      workingSet: z.number().int().min(1).optional().describe('pages the writes are confined to'),
+      bandwidth: rate.optional().describe('migration link (default 10Gbps)'),
+      maxDowntime: duration
+        .optional()
+        .describe('pre-copy stops iterating once the rest fits this (default 300ms)'),
+      maxRounds: z.number().int().min(1).max(1000).optional(),
+      switchover: duration.optional().describe('device state transfer and resume (default 5ms)'),
+      faultRtt: duration.optional().describe('post-copy: one page fault round trip (default 100us)'),
+      announce: z
+        .enum(['rarp', 'garp', 'none'])
+        .optional()
+        .describe('how the VM announces its new place (default rarp, as QEMU)'),
+      observe: duration.optional().describe('how long after the resume the step watches (default 5s)'),
+    }),
+  })
+  .describe('live-migrates a VM: memory transfer rounds, downtime, convergence, TCP sessions');
+
+export type MigrateStep = z.infer<typeof migrateStepSchema>['migrate'];
 
 const step = z.union([
   z.strictObject({

@@ -7,34 +7,39 @@
  * (events, and with the functions the caller gives, wall time and memory: `run-guard.ts`): a spent
  * one stops the run with a message saying which, what the traffic was and whether a frame went
  * round a loop (`traffic-report.ts`), and the steps before it keep their results.
+ *
+ * Each step kind has one handler in a table keyed by kind (`LabRunner.handlers`; the `migrate`
+ * step's is `migrate.ts`), so adding a step kind to the schema fails to compile until it has one.
  */
-import { Host } from '../devices/ip/host.js';
-import { IpNode } from '../devices/ip/ip-node.js';
-import type { PingResult, PingStatistics } from '../devices/ip/ping.js';
-import { Hub } from '../devices/l2/hub.js';
-import { Switch } from '../devices/l2/switch.js';
-import { Router as RouterDevice } from '../devices/router/router.js';
+import { Host } from '../../devices/ip/host.js';
+import { IpNode } from '../../devices/ip/ip-node.js';
+import type { PingResult, PingStatistics } from '../../devices/ip/ping.js';
+import { Hub } from '../../devices/l2/hub.js';
+import { Switch } from '../../devices/l2/switch.js';
+import { Router as RouterDevice } from '../../devices/router/router.js';
 import {
   type TcpBulkResult,
   TcpBulkTransfer,
   TcpMessageClient,
   type TcpSessionStatus,
-} from '../devices/tcp/tcp-apps.js';
-import type { Capture, Link } from '../link/index.js';
-import { Nve } from '../overlay/index.js';
-import type { Nanos } from '../sim/index.js';
-import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../wire/index.js';
-import { labLinksOf } from './lab-build.js';
-import { splitEndpoint } from './lab-check.js';
-import { type MigrateStepResult, runMigrateStep, type SessionSource } from './lab-migrate.js';
-import type { LabFile, LabStep } from './lab-schema.js';
-import type { Network } from './network.js';
-import { overlayTable } from './overlay-tables.js';
-import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from './run-guard.js';
-import { describeTraffic, reportTraffic, type TrafficReport } from './traffic-report.js';
-import { formatDuration, parseDuration } from './units.js';
+} from '../../devices/tcp/tcp-apps.js';
+import type { Capture, Link } from '../../link/index.js';
+import { Nve } from '../../overlay/index.js';
+import type { Nanos } from '../../sim/index.js';
+import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../../wire/index.js';
+import { l3SwitchEngineName } from '../l3-switch.js';
+import type { Network } from '../network.js';
+import { overlayTable } from '../overlay-tables.js';
+import type { Row } from '../rows.js';
+import { type BudgetKind, BudgetStop, DEFAULT_EVENT_BUDGET, RunGuard, type RunLimits } from '../run-guard.js';
+import { describeTraffic, reportTraffic, type TrafficReport } from '../traffic-report.js';
+import { formatDuration, parseDuration } from '../units.js';
+import { labLinksOf } from './build.js';
+import { splitEndpoint } from './check.js';
+import { type MigrateStepResult, runMigrateStep, type SessionSource } from './migrate.js';
+import type { LabFile, LabStep } from './schema.js';
 
-export { DEFAULT_EVENT_BUDGET } from './run-guard.js';
+export { DEFAULT_EVENT_BUDGET } from '../run-guard.js';
 /** The network counts as quiet once no event is due within this time (timers wait longer; frames in flight do not). */
 export const QUIET_GAP: Nanos = 1_000_000;
 /** The longest the network drains after the script's last step. */
@@ -42,7 +47,7 @@ export const DRAIN_LIMIT: Nanos = 1_000_000_000;
 /** How long a step that ended on its condition lets the network settle before the next step. */
 export const SETTLE_TIME: Nanos = 1_000_000;
 
-export type Row = Record<string, string | number | null>;
+export type { Row } from '../rows.js';
 
 export type StepResult =
   | {
@@ -179,6 +184,20 @@ function advice(kind: BudgetKind, traffic: TrafficReport): string {
     return '; the lab needs more memory than the heap allows: make it smaller, or give the process a larger heap';
   if (traffic.loop !== null) return '';
   return `; if that is what the lab should do, give it a larger ${kind === 'events' ? '--budget' : '--time-budget'}`;
+}
+
+/** A step's kind: the one key of its object (`ping`, `udp`, ..., `migrate`). */
+export type StepKind = LabStep extends infer S ? (S extends unknown ? keyof S : never) : never;
+
+/** What a step of kind `K` says (the value under its key). */
+export type StepBody<K extends StepKind> = Extract<LabStep, Record<K, unknown>>[K];
+
+/** A step runner per kind: the step's body and the virtual time it starts at, to its result. */
+type StepHandlers = { readonly [K in StepKind]: (body: StepBody<K>, now: Nanos) => StepResult };
+
+/** The kind of `step` (a step object has exactly one key, its kind). */
+export function stepKind(step: LabStep): StepKind {
+  return Object.keys(step)[0] as StepKind;
 }
 
 export class LabRunner {
@@ -344,10 +363,12 @@ export class LabRunner {
     return quiet();
   }
 
-  private step(step: LabStep): StepResult {
-    const now = this.net.scheduler.now();
-    if ('ping' in step) {
-      const p = step.ping;
+  /**
+   * What each step kind does, keyed by kind: runs the step from `now` (the virtual time it starts)
+   * and returns its result. One entry per step of the schema (the type makes sure of it).
+   */
+  private readonly handlers: StepHandlers = {
+    ping: (p, now) => {
       const host = this.net.node(p.from) as Host;
       const interval = p.interval === undefined ? 1e9 : parseDuration(p.interval)!;
       const timeout = p.timeout === undefined ? 1e9 : parseDuration(p.timeout)!;
@@ -363,9 +384,8 @@ export class LabRunner {
         replies: run.results,
         statistics: run.statistics(),
       };
-    }
-    if ('udp' in step) {
-      const u = step.udp;
+    },
+    udp: (u, now) => {
       const host = this.net.node(u.from) as Host;
       const count = u.count ?? 1;
       const interval = u.interval === undefined ? 1e9 : parseDuration(u.interval)!;
@@ -396,10 +416,10 @@ export class LabRunner {
           .slice(Math.max(0, host.udpLog.length - (host.udpDelivered - logged)))
           .filter((d) => d.src === dst && d.srcPort === u.port && d.dstPort === srcPort).length;
       return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
-    }
-    if ('arp' in step) {
-      const node = this.net.node(step.arp.node) as IpNode;
-      const target = ip(step.arp.ip);
+    },
+    arp: (a, now) => {
+      const node = this.net.node(a.node) as IpNode;
+      const target = ip(a.ip);
       const requestsBefore = node.ipCounters.arpRequestsSent;
       const iface = node.resolveNeighbor(target);
       if (iface)
@@ -411,27 +431,25 @@ export class LabRunner {
       return {
         step: 'arp',
         time: now,
-        node: step.arp.node,
-        ip: step.arp.ip,
+        node: a.node,
+        ip: a.ip,
         mac: mac === undefined ? null : formatMac(mac),
         requests: node.ipCounters.arpRequestsSent - requestsBefore,
       };
-    }
-    if ('path' in step) return this.path(step.path.from, step.path.to, now);
-    if ('tcp-server' in step) {
-      const t = step['tcp-server'];
+    },
+    path: (p, now) => this.path(p.from, p.to, now),
+    'tcp-server': (t, now) => {
       const host = this.net.node(t.node) as Host;
       if (t.app === 'echo') host.enableTcpEcho(t.port);
       else host.enableTcpDiscard(t.port);
       return { step: 'tcp-server', time: now, node: t.node, port: t.port, app: t.app };
-    }
-    if ('tcp-session' in step) return this.tcpSession(step['tcp-session'], now);
-    if ('tcp-status' in step) {
-      const client = this.tcpSessions.get(step['tcp-status'].session)!;
+    },
+    'tcp-session': (t, now) => this.tcpSession(t, now),
+    'tcp-status': (t, now) => {
+      const client = this.tcpSessions.get(t.session)!;
       return { step: 'tcp-status', time: now, session: client.name, status: client.status() };
-    }
-    if ('tcp-bulk' in step) {
-      const t = step['tcp-bulk'];
+    },
+    'tcp-bulk': (t, now) => {
       const host = this.net.node(t.from) as Host;
       const userTimeout = t.userTimeout === undefined ? undefined : parseDuration(t.userTimeout)!;
       const base = { step: 'tcp-bulk', time: now, from: t.from, to: t.to, port: t.port } as const;
@@ -443,19 +461,18 @@ export class LabRunner {
       }
       this.runUntil(now + BULK_LIMIT, () => bulk.settled);
       return { ...base, ...bulk.result() };
-    }
-    if ('wait' in step) {
-      const d = parseDuration(step.wait)!;
+    },
+    wait: (w, now) => {
+      const d = parseDuration(w)!;
       this.runUntil(now + d);
       return { step: 'wait', time: now, duration: d };
-    }
-    if ('link' in step) {
-      const link = this.link(step.link.link as number | [string, string]);
-      link.setUp(step.link.state === 'up');
-      return { step: 'link', time: now, link: `${link.a.id}--${link.b.id}`, state: step.link.state };
-    }
-    if ('capture' in step) {
-      const c = step.capture;
+    },
+    link: (l, now) => {
+      const link = this.link(l.link as number | [string, string]);
+      link.setUp(l.state === 'up');
+      return { step: 'link', time: now, link: `${link.a.id}--${link.b.id}`, state: l.state };
+    },
+    capture: (c, now) => {
       const capture = this.net.capture();
       let where: string;
       if (c.link !== undefined) {
@@ -471,20 +488,27 @@ export class LabRunner {
       }
       this.captures.push({ file: c.file, where, capture });
       return { step: 'capture', time: now, file: c.file, where };
-    }
-    if ('migrate' in step)
-      return runMigrateStep(step.migrate, this.net, (t) => this.runUntil(t), this.sessionSource);
-    const { node, table } = step.show;
-    if (table === 'counters')
-      return {
-        step: 'show',
-        time: now,
-        node,
-        table,
-        rows: this.portCounters(node),
-        counters: this.deviceCounters(node),
-      };
-    return { step: 'show', time: now, node, table, rows: this.table(node, table) };
+    },
+    migrate: (m) => runMigrateStep(m, this.net, (t) => this.runUntil(t), this.sessionSource),
+    show: ({ node, table }, now) => {
+      if (table === 'counters')
+        return {
+          step: 'show',
+          time: now,
+          node,
+          table,
+          rows: this.portCounters(node),
+          counters: this.deviceCounters(node),
+        };
+      return { step: 'show', time: now, node, table, rows: this.table(node, table) };
+    },
+  };
+
+  /** Runs one step from now: the handler of its kind. */
+  private step(step: LabStep): StepResult {
+    const kind = stepKind(step);
+    const handler = this.handlers[kind] as (body: unknown, now: Nanos) => StepResult;
+    return handler(step[kind as keyof typeof step], this.net.scheduler.now());
   }
 
   /** Opens a message session and runs until its handshake is over (established or failed). */
@@ -596,7 +620,7 @@ export class LabRunner {
   private deviceName(labNode: string, table: string): string {
     const routed =
       table === 'arp' || table === 'routes' || table === 'acl' || table === 'interfaces' || table === 'dhcp';
-    return routed && this.lab.nodes[labNode]?.kind === 'l3switch' ? `${labNode}/l3` : labNode;
+    return routed && this.lab.nodes[labNode]?.kind === 'l3switch' ? l3SwitchEngineName(labNode) : labNode;
   }
 
   /** A node's table as rows, the way the lecture's slides show them. */

@@ -2,30 +2,15 @@
  * Human renderings of lab results: ping output in the shape of Linux ping's, tables as aligned
  * columns like the lecture's slides, and one heading per step with its virtual time.
  */
-import type { PingResult } from '../devices/ip/ping.js';
-import type { TcpSessionStatus } from '../devices/tcp/tcp-apps.js';
-import type { MigrateStepResult } from './lab-migrate.js';
-import type { LabRunResult, Row, StepResult } from './lab-run.js';
+import type { PingResult } from '../../devices/ip/ping.js';
+import type { TcpSessionStatus } from '../../devices/tcp/tcp-apps.js';
+import { renderTable } from '../rows.js';
+import { formatDuration } from '../units.js';
+import type { MigrateStepResult } from './migrate.js';
 import { migrateHeading, migrationComparison, renderMigrate } from './migration-report.js';
-import { formatDuration } from './units.js';
+import type { LabRunResult, StepResult } from './run.js';
 
-/** Aligned columns with an upper-case header; `(empty)` for no rows. */
-export function renderTable(rows: readonly Row[]): string[] {
-  if (rows.length === 0) return ['(empty)'];
-  const columns: string[] = [];
-  for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
-  const cell = (v: Row[string] | undefined) => (v === null || v === undefined ? '-' : String(v));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(columns.map((c) => c.toUpperCase())),
-    ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
-  ];
-}
+export { renderTable } from '../rows.js';
 
 const ms = (ns: number) => (ns / 1e6).toFixed(3);
 

@@ -20,7 +20,10 @@
  *   fabric 0.82 M events 4.2 s (2.3-5.2 us per event). The run adds to the built network's heap
  *   (16,384 VMs: 28-144 MiB after 5 M events), hence the quarter of the heap left for it.
  */
-import type { LabFile, LabNode } from './lab-schema.js';
+
+import { gatewayLayout, hasBorder } from '../../overlay/gateway.js';
+import { formatBytes } from '../units.js';
+import type { LabFile, LabNode } from './schema.js';
 
 /** Heap bytes per built thing. */
 const BYTES = {
@@ -82,22 +85,22 @@ function fabricCounts(f: Fabric, c: Counts): void {
   const servers = f.leaves * f.serversPerLeaf;
   const vms = servers * f.vmsPerServer;
   const hypervisor = f.nve === 'hypervisor';
-  const border = f.gateway === 'centralized' || f.external === true ? 1 : 0;
+  const gateway = gatewayLayout(f.gateway);
+  const border = hasBorder(f.gateway, f.external) ? 1 : 0;
   const nves = (hypervisor ? servers : f.leaves) + border;
   const tenants = f.tenants.length;
   const subnets = f.tenants.reduce((n, t) => n + t.subnets.length, 0);
   // VRFs: one per tenant on each NVE with its VMs (distributed: joined by its L3 VNI and a VBDIF
   // per subnet; the border's by its L3 VNI only), or on the border (centralized: a VBDIF per subnet).
   const vmsPerNve = vms / Math.max(1, nves - border);
-  const leafVrfs =
-    f.gateway === 'distributed' ? (nves - border) * Math.min(tenants, Math.max(1, vmsPerNve)) : 0;
-  const borderVrfs = f.gateway === 'distributed' || f.gateway === 'centralized' ? border * tenants : 0;
-  const vrfLinks =
-    f.gateway === 'distributed'
-      ? leafVrfs * (1 + subnets / tenants) + borderVrfs
-      : f.gateway === 'centralized'
-        ? subnets
-        : 0;
+  const anycast = gateway.vbdifs === 'anycast-on-every-nve';
+  const leafVrfs = anycast ? (nves - border) * Math.min(tenants, Math.max(1, vmsPerNve)) : 0;
+  const borderVrfs = gateway.vbdifs !== 'none' ? border * tenants : 0;
+  const vrfLinks = anycast
+    ? leafVrfs * (1 + subnets / tenants) + borderVrfs
+    : gateway.vbdifs === 'border'
+      ? subnets
+      : 0;
   c.vms += vms;
   c.hosts += vms + (f.external ? 1 : 0);
   c.switches += hypervisor ? 0 : servers;
@@ -215,11 +218,7 @@ export type LabFit =
   | { readonly fits: true; readonly estimate: LabEstimate }
   | { readonly fits: false; readonly estimate: LabEstimate; readonly message: string };
 
-/** "3.6 GiB", "310 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${Number((bytes / 2 ** 30).toFixed(1))} GiB`;
-  return `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
-}
+export { formatBytes } from '../units.js';
 
 /** "40 s", "12 min", "3.5 h", "2.1 days" for a wall time estimate. */
 export function formatWallTime(seconds: number): string {

@@ -6,13 +6,14 @@
  */
 import { type Document, isAlias, isCollection, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../wire/index.js';
-import { buildFabric, fabricProblems } from './fabric.js';
-import { interfaceAddressProblem } from './lab-addresses.js';
-import { fabricNodeKinds, fabricSpec } from './lab-fabric.js';
-import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './lab-schema.js';
-import { duplicateAddresses, type LinkEnd } from './lab-segments.js';
-import { Network } from './network.js';
+import { cidrContains, formatCidr, parseCidr, parseIpv4Address } from '../../wire/index.js';
+import { buildFabric, fabricProblems } from '../fabric.js';
+import { L3_SWITCH_CPU_PORT, vlanifName } from '../l3-switch.js';
+import { Network } from '../network.js';
+import { interfaceAddressProblem } from './addresses.js';
+import { fabricNodeKinds, fabricSpec } from './fabric.js';
+import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './schema.js';
+import { duplicateAddresses, type LinkEnd } from './segments.js';
 
 export interface LabIssue {
   /** Where, e.g. `links[3].b` or `nodes.r1.routes[0].via`; empty for the whole file. */
@@ -263,8 +264,8 @@ export function routedInterfaces(node: LabNode): Record<
     return nullPrototype(
       Object.fromEntries(
         Object.entries(node.vlanifs).map(([vid, v]) => [
-          `vlanif${vid}`,
-          { ...v, port: 'cpu', vlan: Number(vid) },
+          vlanifName(Number(vid)),
+          { ...v, port: L3_SWITCH_CPU_PORT, vlan: Number(vid) },
         ]),
       ),
     );
@@ -336,7 +337,7 @@ function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } 
       if (echo === 68 && node.dhcp) add(`${at}.udpEcho`, 'port 68 is taken by the DHCP client');
     }
     if (node.kind === 'l3switch') {
-      if (node.ports && 'cpu' in node.ports)
+      if (node.ports && L3_SWITCH_CPU_PORT in node.ports)
         add(`${at}.ports.cpu`, 'port "cpu" is the L3 switch\'s internal port to its routing engine');
       for (const vid of Object.keys(node.vlanifs)) {
         if (!(Number(vid) >= 1 && Number(vid) <= 4094))

@@ -8,8 +8,7 @@
  * for a session to retransmit across the downtime, or to give up (its user timeout) when the move
  * broke it.
  */
-import { z } from 'zod';
-import type { Host } from '../devices/ip/host.js';
+import type { Host } from '../../devices/ip/host.js';
 import {
   type LiveMigration,
   type MigrationNetworkReport,
@@ -17,45 +16,14 @@ import {
   planTiming,
   postCopy,
   preCopy,
-} from '../migration/index.js';
-import type { Nanos } from '../sim/index.js';
-import { duration, rate, size } from './lab-quantities.js';
-import { type RoundRow, roundTable } from './migration-report.js';
-import type { Network } from './network.js';
-import { parseDuration, parseRate, parseSize } from './units.js';
+} from '../../migration/index.js';
+import type { Nanos } from '../../sim/index.js';
+import type { Network } from '../network.js';
+import { parseDuration, parseRate, parseSize } from '../units.js';
+import { type RoundRow, roundTable } from './migration-rounds.js';
+import type { MigrateStep } from './schema.js';
 
-export const migrateStepSchema = z
-  .strictObject({
-    migrate: z.strictObject({
-      vm: z.string().describe('the host that moves'),
-      to: z.string().describe('the destination hypervisor: a switch, an NVE or a hub'),
-      port: z.string().optional().describe('the destination port (default: a new one)'),
-      mode: z.enum(['pre-copy', 'post-copy']).optional(),
-      memory: size.optional().describe('VM memory (default 1GiB)'),
-      pageSize: size.optional().describe('default 4KiB'),
-      dirtyRate: z
-        .number()
-        .min(0)
-        .optional()
-        .describe('pages dirtied per second while the VM runs (default 0)'),
-      workingSet: z.number().int().min(1).optional().describe('pages the writes are confined to'),
-      bandwidth: rate.optional().describe('migration link (default 10Gbps)'),
-      maxDowntime: duration
-        .optional()
-        .describe('pre-copy stops iterating once the rest fits this (default 300ms)'),
-      maxRounds: z.number().int().min(1).max(1000).optional(),
-      switchover: duration.optional().describe('device state transfer and resume (default 5ms)'),
-      faultRtt: duration.optional().describe('post-copy: one page fault round trip (default 100us)'),
-      announce: z
-        .enum(['rarp', 'garp', 'none'])
-        .optional()
-        .describe('how the VM announces its new place (default rarp, as QEMU)'),
-      observe: duration.optional().describe('how long after the resume the step watches (default 5s)'),
-    }),
-  })
-  .describe('live-migrates a VM: memory transfer rounds, downtime, convergence, TCP sessions');
-
-export type MigrateStep = z.infer<typeof migrateStepSchema>['migrate'];
+export type { MigrateStep } from './schema.js';
 
 /** A TCP session of the migrated VM, as the step reports it. */
 export interface SessionOutcome {

@@ -3,11 +3,9 @@
  * the address fit check and each TCP session's fate; and, for a lab that migrates several times,
  * the moves side by side (the lecture's L2 vs L3 vs VXLAN argument in one table).
  */
-import type { MigrationPlan } from '../migration/index.js';
-import type { Nanos } from '../sim/index.js';
-import type { MigrateStepResult } from './lab-migrate.js';
-import type { Row } from './lab-run.js';
-import { formatDuration, formatRate, formatSize } from './units.js';
+import type { Row } from '../rows.js';
+import { formatDuration, formatRate, formatSize } from '../units.js';
+import type { MigrateStepResult } from './migrate.js';
 
 export function migrateHeading(s: MigrateStepResult): string {
   return `migrate ${s.vm} ${s.network.from} -> ${s.network.to} (${s.mode}, ${formatSize(s.memory)}, ${formatRate(s.bandwidth)}, ${s.dirtyRate.toLocaleString('en-US')} dirty pages/s)`;
@@ -78,30 +76,4 @@ export function migrationComparison(steps: readonly MigrateStepResult[]): Row[] 
   }));
 }
 
-export interface RoundRow {
-  readonly round: string;
-  readonly pages: number;
-  readonly bytes: number;
-  readonly time: string;
-}
-
-/** A plan's transfers as printable rows: each round, then the stop-and-copy and switchover. */
-export function roundTable(plan: MigrationPlan): RoundRow[] {
-  const row = (round: string, pages: number, bytes: number, ns: Nanos): RoundRow => ({
-    round,
-    pages,
-    bytes,
-    time: formatDuration(ns),
-  });
-  if (plan.kind === 'post-copy') {
-    return [
-      row('switchover', 0, 0, plan.switchoverCost),
-      ...plan.rounds.map((r) => row('push', r.pages, r.bytes, r.duration)),
-    ];
-  }
-  return [
-    ...plan.rounds.map((r) => row(String(r.index), r.pages, r.bytes, r.duration)),
-    row('stop-and-copy', plan.stopAndCopy.pages, plan.stopAndCopy.bytes, plan.stopAndCopy.duration),
-    row('switchover', 0, 0, plan.switchoverCost),
-  ];
-}
+export { type RoundRow, roundTable } from './migration-rounds.js';

@@ -3,7 +3,7 @@
  * checked by the parsers of `units.ts`, each with the message a user sees at the value's path.
  */
 import { z } from 'zod';
-import { parseDuration, parseRate, parseSize } from './units.js';
+import { parseDuration, parseRate, parseSize } from '../units.js';
 
 export const duration = z
   .union([z.string(), z.number()])

@@ -3,18 +3,19 @@
  * addresses and references are known to be good, so building only throws on a broken invariant.
  */
 
-import type { DhcpServerOptions } from '../devices/dhcp/dhcp-server.js';
-import type { Switch, SwitchPortConfig } from '../devices/l2/switch.js';
-import type { AclRuleSpec, PortRange } from '../devices/router/acl.js';
-import type { Router } from '../devices/router/router.js';
-import type { Link } from '../link/index.js';
-import { cidr, IpProtocol, ip, mac } from '../wire/index.js';
-import { buildFabric, type FabricProgress } from './fabric.js';
-import { routedInterfaces, splitEndpoint } from './lab-check.js';
-import { fabricControllerDelay, fabricSpec } from './lab-fabric.js';
-import { type LabFile, type LabNode, parsePool } from './lab-schema.js';
-import { Network, type RouterInterfaceSpec } from './network.js';
-import { linkProperties, parseDuration } from './units.js';
+import type { DhcpServerOptions } from '../../devices/dhcp/dhcp-server.js';
+import type { Switch, SwitchPortConfig } from '../../devices/l2/switch.js';
+import type { AclRuleSpec, PortRange } from '../../devices/router/acl.js';
+import type { Router } from '../../devices/router/router.js';
+import type { Link } from '../../link/index.js';
+import { cidr, IpProtocol, ip, mac } from '../../wire/index.js';
+import { buildFabric, type FabricProgress } from '../fabric.js';
+import { addL3Switch, connectL3Switch } from '../l3-switch.js';
+import { Network, type RouterInterfaceSpec } from '../network.js';
+import { linkProperties, parseDuration } from '../units.js';
+import { routedInterfaces, splitEndpoint } from './check.js';
+import { fabricControllerDelay, fabricSpec } from './fabric.js';
+import { type LabFile, type LabNode, parsePool } from './schema.js';
 
 const PROTOCOLS: Record<string, number | undefined> = {
   ip: undefined,
@@ -232,16 +233,16 @@ export function buildLab(lab: LabFile, options: BuildOptions = {}): Network {
         break;
       case 'l3switch': {
         // A switch and its routing engine (`NAME/l3`), joined inside the box by a trunk of the VLANIF VLANs.
-        const sw = buildSwitch(net, name, node);
-        const vlans = Object.keys(node.vlanifs).map(Number);
-        const engine = net.addRouter(`${name}/l3`, routerInterfaces(node));
+        const l3 = addL3Switch(
+          net,
+          buildSwitch(net, name, node),
+          Object.keys(node.vlanifs).map(Number),
+          routerInterfaces(node),
+        );
+        const engine = l3.engine;
         // Made and linked after the lab's own links (a step's `link: N` names the lab's links[N]
         // only: see labLinksOf), so a lab link that names no port of the switch never takes `cpu`.
-        internal.push(() => {
-          sw.addPort('cpu');
-          sw.configurePort('cpu', { mode: 'trunk', allowed: vlans, native: null });
-          net.addLink(sw, engine, { aPort: 'cpu', bPort: 'cpu', delay: 0, bandwidth: 1e12 });
-        });
+        internal.push(() => connectL3Switch(net, l3));
         buildRouting(engine, node);
         break;
       }

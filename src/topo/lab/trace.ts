@@ -5,12 +5,12 @@
  * The lab's nodes start as `vnet run` starts them (announcements, then a settling time); its
  * script is not run.
  */
-import { Host } from '../devices/ip/host.js';
-import type { TraceEvent, TraceLog } from '../devices/trace.js';
-import type { Nanos } from '../sim/index.js';
-import { ip } from '../wire/index.js';
-import { buildLab } from './lab-build.js';
-import type { LabFile } from './lab-schema.js';
+import { Host } from '../../devices/ip/host.js';
+import type { TraceEvent, TraceLog } from '../../devices/trace.js';
+import type { Nanos } from '../../sim/index.js';
+import { ip } from '../../wire/index.js';
+import { buildLab } from './build.js';
+import type { LabFile } from './schema.js';
 
 export interface TraceRequest {
   readonly from: string;

@@ -9,8 +9,8 @@
  * link joins, for every tag, the vertex of each end; union-find gives the segments. NVEs and the
  * nodes a fabric generates are boundaries (an NVE bridges into VNIs; that is not followed here).
  */
-import { parseCidr } from '../wire/index.js';
-import type { LabFile, LabNode } from './lab-schema.js';
+import { parseCidr } from '../../wire/index.js';
+import type { LabFile, LabNode } from './schema.js';
 
 export interface LinkEnd {
   readonly node: string;
