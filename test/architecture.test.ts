@@ -86,3 +86,13 @@ test('the layer check catches an upward import, and lets downward and sideways o
     'every layer has its folder',
   );
 });
+
+test('docs/architecture.md names only files and folders that exist', () => {
+  const doc = readFileSync(repoPath('docs/architecture.md'), 'utf8');
+  const named = [...doc.matchAll(/`(src\/[^`\s]+)`/g)].map((m) => m[1]!);
+  assert.ok(named.length > 30, 'the concept table names files');
+  assert.deepEqual(
+    named.filter((p) => !existsSync(repoPath(p))),
+    [],
+  );
+});
