@@ -1,6 +1,6 @@
 /**
  * A bridge domain (BD): one layer-2 broadcast domain of the overlay, mapped 1:1 to a VNI
- * (RFC 7348 4: a 24-bit segment ID, 1..16,777,215). A frame that enters a BD never leaves it:
+ * (RFC 7348 4: a 24-bit segment ID, 1..16,777,215, `vni.ts`). A frame that enters a BD never leaves it:
  * its local attachment points (VAPs) and its remote VTEPs are the only places it can go.
  *
  * The BD keeps:

@@ -1,6 +1,6 @@
 /**
  * The three overlay encapsulations an NVE can speak, per fabric: VXLAN (RFC 7348), GENEVE
- * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID into
+ * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID (the VNI, `vni.ts`) into
  * the payload of an outer IPv4 packet (the NVE adds the IPv4 header and routes it), and back.
  *
  * - VXLAN: UDP to port 4789, 8-byte header with the I flag and the VNI. The UDP source port is a
@@ -32,6 +32,7 @@ import {
   writeUdpHeader,
   writeVxlanHeader,
 } from '../wire/index.js';
+import { checkWireVni } from './vni.js';
 
 export type EncapsulationKind = 'vxlan' | 'geneve' | 'nvgre';
 
@@ -62,7 +63,7 @@ export function encapsulate(
   inner: Uint8Array,
   flowHash: number,
 ): EncapsulatedPayload {
-  if (!Number.isInteger(vni) || vni < 0 || vni > 0xff_ffff) throw new Error(`VNI ${vni} is not 0..16777215`);
+  checkWireVni(vni);
   if (kind === 'nvgre')
     return {
       protocol: IpProtocol.gre,

@@ -6,3 +6,4 @@ export * from './l2-gateway.js';
 export * from './nve.js';
 export * from './security-group.js';
 export * from './vap.js';
+export * from './vni.js';
