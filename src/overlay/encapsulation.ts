@@ -1,7 +1,8 @@
 /**
  * The three overlay encapsulations an NVE can speak, per fabric: VXLAN (RFC 7348), GENEVE
- * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID (the VNI, `vni.ts`) into
- * the payload of an outer IPv4 packet (the NVE adds the IPv4 header and routes it), and back.
+ * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID
+ * (the VNI, `vni.ts`) into the payload of an outer IPv4 packet (the NVE adds the IPv4 header and
+ * routes it), and back.
  *
  * - VXLAN: UDP to port 4789, 8-byte header with the I flag and the VNI. The UDP source port is a
  *   hash of the inner frame's flow, in 49152..65535 (RFC 7348 5), so the underlay's ECMP spreads
