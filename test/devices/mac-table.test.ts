@@ -1,6 +1,7 @@
 /**
  * The MAC table against a plain reference model: random learns, lookups, flushes and time steps
- * give the same answers, sizes, overflow counts and entries; aging, moves and the size limit exactly.
+ * give the same answers, sizes, overflow counts and entries; aging, moves and the size limit exactly;
+ * and the table used slot by slot, as a bridge domain uses it (pinned entries, user values).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
