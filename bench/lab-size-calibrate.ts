@@ -1,13 +1,13 @@
 /**
- * Calibrates the lab size estimate (`src/topo/lab-size.ts`): builds labs of a few sizes and prints,
+ * Calibrates the lab size estimate (`src/topo/lab/size.ts`): builds labs of a few sizes and prints,
  * per size, the heap the built network holds (process.memoryUsage().heapUsed after a full GC, minus
  * the same before) and the build time. Run with the GC exposed:
  * `npx tsc -p tsconfig.json && node --expose-gc dist/bench/lab-size-calibrate.js [fabric|hosts] N...`.
  */
 import { performance } from 'node:perf_hooks';
-import { buildLab } from '../src/topo/lab-build.js';
-import { validateLab } from '../src/topo/lab-check.js';
-import type { LabFile } from '../src/topo/lab-schema.js';
+import { buildLab } from '../src/topo/lab/build.js';
+import { validateLab } from '../src/topo/lab/check.js';
+import type { LabFile } from '../src/topo/lab/schema.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { FabricProgress } from '../topo/fabric.js';
-import type { LabFile } from '../topo/lab-schema.js';
-import { fitLab, formatBytes, formatWallTime } from '../topo/lab-size.js';
+import type { LabFile } from '../topo/lab/schema.js';
+import { fitLab, formatBytes, formatWallTime } from '../topo/lab/size.js';
 import { DEFAULT_TIME_BUDGET, type HeapReading, MEMORY_SHARE, type RunLimits } from '../topo/run-guard.js';
 import type { LineWriter } from './output.js';
 

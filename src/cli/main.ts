@@ -5,15 +5,15 @@
 
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { labJsonSchema } from '../topo/lab-schema.js';
+import { labJsonSchema } from '../topo/lab/schema.js';
 import { runDecode } from './decode-command.js';
 import { type MigrateCommandOptions, runMigrate } from './migrate-command.js';
 import { LineWriter } from './output.js';
-import { serviceTrace } from './probe-commands.js';
 import { type RunCommandOptions, runRun, runShow, runTrace, type ShowCommandOptions } from './run-command.js';
 import { runServe, type ServeCommandOptions } from './serve-command.js';
+import { registerServiceCommands, runClient } from './service/index.js';
+import { serviceTrace } from './service/probe.js';
 import { runTour } from './tour-command.js';
-import { registerServiceCommands, runClient } from './vpc-commands.js';
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);

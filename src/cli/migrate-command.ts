@@ -8,11 +8,11 @@
  * option, or a lab too large for this machine; 3 when a budget (events, wall time, memory) stopped
  * the run.
  */
-import { buildLab } from '../topo/lab-build.js';
-import { validateLab } from '../topo/lab-check.js';
-import type { MigrateStep } from '../topo/lab-migrate.js';
-import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab-run.js';
-import { renderStep } from '../topo/report.js';
+import { buildLab } from '../topo/lab/build.js';
+import { validateLab } from '../topo/lab/check.js';
+import type { MigrateStep } from '../topo/lab/migrate.js';
+import { renderStep } from '../topo/lab/report.js';
+import { DEFAULT_EVENT_BUDGET, runLab } from '../topo/lab/run.js';
 import { runLimits, sizeCheck, watchedBuild } from './lab-limits.js';
 import type { LineWriter } from './output.js';
 import { guarded, loadLab, terminalProgress } from './run-command.js';

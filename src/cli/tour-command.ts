@@ -6,10 +6,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLab } from '../topo/lab-build.js';
-import { formatIssue, parseLab } from '../topo/lab-check.js';
-import { runLab } from '../topo/lab-run.js';
-import { renderLabRun } from '../topo/report.js';
+import { buildLab } from '../topo/lab/build.js';
+import { formatIssue, parseLab } from '../topo/lab/check.js';
+import { renderLabRun } from '../topo/lab/report.js';
+import { runLab } from '../topo/lab/run.js';
 import type { LineWriter } from './output.js';
 
 function wrap(text: string, width = 96): string[] {

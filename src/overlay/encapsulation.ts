@@ -30,6 +30,7 @@ import {
   VxlanView,
   writeU16,
   writeU24,
+  writeU32,
   writeUdpHeader,
   writeVxlanHeader,
 } from '../wire/index.js';
@@ -92,6 +93,32 @@ export function encapsulate(
   }
   out.set(inner, UDP_HEADER_LENGTH + header);
   return { protocol: IpProtocol.udp, payload: out, srcPort };
+}
+
+/** Length of the header `writeTunnelHeader` writes: 8 bytes for each encapsulation. */
+export const TUNNEL_HEADER_LENGTH = 8;
+
+/**
+ * Writes the 8-byte tunnel header of `kind` for segment `vni` at the start of `out`, every byte of
+ * it, as `encapsulate` writes it after the UDP header (VXLAN, GENEVE) or as the GRE header (NVGRE,
+ * its FlowID from `flowHash`).
+ */
+export function writeTunnelHeader(
+  kind: EncapsulationKind,
+  vni: number,
+  flowHash: number,
+  out: Uint8Array,
+): void {
+  if (kind === 'vxlan') return writeVxlanHeader(out, 0, { vni });
+  checkWireVni(vni);
+  out[0] = kind === 'nvgre' ? 0x20 : 0; // NVGRE: K; GENEVE: version 0, no options
+  out[1] = 0;
+  writeU16(out, 2, EtherType.transparentEthernetBridging);
+  if (kind === 'nvgre') writeU32(out, 4, ((vni << 8) | (flowHash & 0xff)) >>> 0);
+  else {
+    writeU24(out, 4, vni);
+    out[7] = 0;
+  }
 }
 
 /** The UDP destination port of a UDP-based encapsulation (undefined for NVGRE). */

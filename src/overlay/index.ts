@@ -5,5 +5,8 @@ export * from './encapsulation.js';
 export * from './l2-gateway.js';
 export * from './nve.js';
 export * from './security-group.js';
+export * from './sim-underlay.js';
+export * from './underlay.js';
 export * from './vap.js';
 export * from './vni.js';
+export * from './vrf.js';

@@ -22,13 +22,16 @@
  *   sequence number (RFC 7432 15). Nothing is learned from the data plane, and an ARP request for
  *   a known remote IP is answered by the local NVE (ARP suppression, RFC 9161).
  *
+ * Tunnel traffic goes through an `Underlay` (underlay.ts), a datagram service between VTEPs: the
+ * NVE writes the tunnel header and hands header and inner frame to `underlay.send`; the underlay
+ * delivers the payloads of datagrams for the VTEP on the tunnel's port, which the NVE decapsulates.
+ * By default the underlay is the NVE's own IPv4 stack (sim-underlay.ts).
+ *
  * The outer IPv4 header has the VTEP as source, TTL 64 and DF set: an NVE does not fragment
  * (RFC 7348 4.3), so an inner frame too large for the underlay MTU plus the encapsulation's
  * overhead (50 bytes for VXLAN) is dropped as `overlay-mtu-exceeded`.
  */
 import type { DeviceContext } from '../devices/device.js';
-import type { IpInterface } from '../devices/ip/ip-interface.js';
-import { type MultipathChoice, newMultipathChoice, type Route } from '../devices/router/route-table.js';
 import { Router } from '../devices/router/router.js';
 import type { Port } from '../link/index.js';
 import type { Nanos } from '../sim/index.js';
@@ -36,48 +39,41 @@ import {
   ArpOp,
   ArpView,
   allocBytes,
-  ETHERNET_MIN_FRAME,
   EtherType,
   emitArp,
   flowSourcePort,
   formatIpv4,
   formatMac,
-  GENEVE_HEADER_LENGTH,
   IpProtocol,
   type Ipv4,
-  type Ipv4View,
   innerFlowHash,
-  ipv4TupleHash,
   isGroupMac,
   isVlanTpid,
   MAC_BROADCAST,
   type Mac,
-  newForwardingKeys,
-  onesComplementSum,
-  readForwardingKeys,
   readMac,
   readU16,
-  type UdpView,
-  VXLAN_HEADER_LENGTH,
-  VXLAN_PORT,
+  readU24,
   writeEthernetHeader,
-  writeIpv4Header,
-  writeMac,
-  writeU16,
-  writeU24,
-  writeUdpHeader,
-  writeVxlanHeader,
 } from '../wire/index.js';
 import { BridgeDomain } from './bridge-domain.js';
 import {
-  type Decapsulated,
   decapsulateGre,
   decapsulateUdp,
   type EncapsulationKind,
-  encapsulate,
   encapsulationPort,
   outerIpOverhead,
+  TUNNEL_HEADER_LENGTH,
+  writeTunnelHeader,
 } from './encapsulation.js';
+import { IpNodeUnderlay } from './sim-underlay.js';
+import {
+  UNDERLAY_GRE,
+  UNDERLAY_UDP,
+  type Underlay,
+  type UnderlayProtocol,
+  type UnderlayRefusal,
+} from './underlay.js';
 import {
   tagForVap,
   tagKey,
@@ -88,13 +84,6 @@ import {
   type VapRole,
   VapTable,
 } from './vap.js';
-
-const NO_OPTIONS = new Uint8Array(0);
-
-/** The outer 5-tuple hash of the packet an NVE is encapsulating (the one sendIp would compute). */
-function encapFlowHash(nve: Nve): number {
-  return ipv4TupleHash(nve.vtep, nve.encapDst, nve.encapProtocol, nve.portsScratch);
-}
 
 export type ControlPlane = 'flood-and-learn' | 'controller';
 
@@ -109,6 +98,8 @@ export interface NveOptions {
   readonly macTableSize?: number;
   /** Aging of learned MAC entries, ns (default 300 s). */
   readonly agingTime?: Nanos;
+  /** The underlay to tunnel over (default: the NVE's own IPv4 stack, its routed uplinks). */
+  readonly underlay?: Underlay;
 }
 
 /**
@@ -197,12 +188,11 @@ export class Nve extends Router {
   private readonly outerTtl: number;
   private readonly udpPort: number | undefined;
   private readonly ipOverhead: number;
-  /** The outer ports of the packet being encapsulated, and its destination, for the route choice. */
-  readonly portsScratch = new Uint8Array(4);
-  encapDst: Ipv4 = 0;
-  readonly encapProtocol: number;
-  private readonly encapChoice: MultipathChoice = newMultipathChoice();
-  private readonly keys = newForwardingKeys();
+  /** What the NVE tunnels over: datagrams to and from other VTEPs. */
+  readonly underlay: Underlay;
+  private readonly tunnelProtocol: UnderlayProtocol;
+  /** The tunnel header of the frame being encapsulated (the underlay copies it at once). */
+  private readonly tunnelHeader = new Uint8Array(TUNNEL_HEADER_LENGTH);
 
   constructor(
     name: string,
@@ -216,7 +206,11 @@ export class Nve extends Router {
     this.outerTtl = nveOptions.outerTtl ?? 64;
     this.udpPort = encapsulationPort(this.encapsulation);
     this.ipOverhead = outerIpOverhead(this.encapsulation);
-    this.encapProtocol = this.udpPort === undefined ? IpProtocol.gre : IpProtocol.udp;
+    this.tunnelProtocol = this.udpPort === undefined ? UNDERLAY_GRE : UNDERLAY_UDP;
+    this.underlay = nveOptions.underlay ?? new IpNodeUnderlay(this, this.vtep, this.outerTtl);
+    this.underlay.listen(this.tunnelProtocol, this.udpPort ?? 0, (src, _srcPort, bytes, offset, end, via) =>
+      this.fromUnderlay(src, bytes, offset, end, via),
+    );
   }
 
   // ---- configuration ----
@@ -376,10 +370,7 @@ export class Nve extends Router {
   // ---- access side ----
 
   protected override receive(frame: Uint8Array, port: Port): void {
-    if (!this.vaps.isAccessPort(port)) {
-      if (this.udpPort === VXLAN_PORT && !this.tracer.enabled && this.receiveVxlanFast(frame, port)) return;
-      return super.receive(frame, port);
-    }
+    if (!this.vaps.isAccessPort(port)) return super.receive(frame, port);
     if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
     const c = this.vaps.classify(port, frame);
     if (!c.ok) return this.drop(c.reason, port, c.why);
@@ -487,11 +478,12 @@ export class Nve extends Router {
     from: Vap | null,
     localOnly: boolean,
     note: string,
-    fabricPort?: Port,
+    fabricVia?: string,
   ): void {
     const dst = readMac(frame, 0);
     const tracing = this.tracer.enabled;
-    const port = from?.port ?? fabricPort;
+    // The port, for traces only: from the fabric, the underlay port the packet came in by.
+    const port = tracing ? (from?.port ?? this.viaPort(fabricVia)) : undefined;
     if (!isGroupMac(dst)) {
       const e = bd.lookup(dst, this.now());
       if (e !== undefined) {
@@ -573,165 +565,78 @@ export class Nve extends Router {
     }
   }
 
-  /**
-   * The fast path of `encapsulateTo`, untraced: the whole outer frame (Ethernet, IPv4, UDP, VXLAN or
-   * GENEVE, inner frame) built in one buffer and sent, when the underlay next hop's MAC is known.
-   * On the route `encapsulateTo` chose, it makes the same bytes as the general path (`sendIp`), which it
-   * falls back to (returning false) in every other case: ARP to resolve, a sub-interface uplink,
-   * NVGRE.
-   */
-  private sendEncapsulated(
-    bd: BridgeDomain,
-    frame: Uint8Array,
-    vtep: Ipv4,
-    hash: number,
-    route: Route,
-    out: IpInterface,
-  ): boolean {
-    const udpPort = this.udpPort;
-    if (udpPort === undefined || !out.up || out.vlan !== null) return false;
-    const srcPort = flowSourcePort(hash);
-    const nextHop = route.nextHop ?? vtep;
-    if (out.isBroadcast(nextHop) || this.ownsAddress(vtep)) return false;
-    const mac = out.arp.lookup(nextHop, this.now());
-    if (mac === undefined) return false;
-    const header = udpPort === VXLAN_PORT ? VXLAN_HEADER_LENGTH : GENEVE_HEADER_LENGTH;
-    const wire = allocBytes(Math.max(ETHERNET_MIN_FRAME, 42 + header + frame.length));
-    writeMac(wire, 0, mac);
-    writeMac(wire, 6, out.mac);
-    writeU16(wire, 12, EtherType.ipv4);
-    writeIpv4Header(
-      wire,
-      14,
-      {
-        dscp: 0,
-        ecn: 0,
-        id: this.nextIpId(),
-        df: true,
-        mf: false,
-        fragmentOffset: 0,
-        ttl: this.outerTtl,
-        protocol: IpProtocol.udp,
-        src: this.vtep,
-        dst: vtep,
-        options: NO_OPTIONS,
-      },
-      8 + header + frame.length,
-    );
-    wire.set(frame, 42 + header);
-    writeUdpHeader(wire, 34, { srcPort, dstPort: udpPort }, header + frame.length);
-    if (udpPort === VXLAN_PORT) writeVxlanHeader(wire, 42, { vni: bd.vni });
-    else {
-      // GENEVE: version 0, no options, protocol 0x6558, as `encapsulate` writes it.
-      writeU16(wire, 44, EtherType.transparentEthernetBridging);
-      writeU24(wire, 46, bd.vni);
-    }
-    this.ipCounters.sent++;
-    out.port.send(wire);
-    return true;
-  }
-
-  /** Wraps a BD frame for `vtep` and routes it into the underlay. */
+  /** Wraps a BD frame for `vtep` and hands it to the underlay. */
   private encapsulateTo(bd: BridgeDomain, frame: Uint8Array, vtep: Ipv4, flowHash?: number): void {
     const hash = flowHash ?? innerFlowHash(frame);
-    // The underlay route, chosen among equal-cost ones as sendIp will: by the outer 5-tuple.
-    const ports = this.portsScratch;
-    writeU16(ports, 0, flowSourcePort(hash));
-    writeU16(ports, 2, this.udpPort ?? 0);
-    this.encapDst = vtep;
-    const choice = this.encapChoice;
-    const route = this.routes.lookupMultipathBy(vtep, this, encapFlowHash, choice);
-    const out = route ? this.iface(route.iface) : undefined;
-    if (route === undefined || out === undefined)
-      return this.drop('no-route-to-vtep', undefined, `no underlay route to VTEP ${formatIpv4(vtep)}`);
-    const outerLength = frame.length + this.ipOverhead;
-    if (outerLength > out.mtu)
-      return this.drop(
-        'overlay-mtu-exceeded',
-        out.port,
-        `${frame.length}-byte frame + ${this.ipOverhead + 14} bytes of ${this.encapsulation.toUpperCase()} = ${outerLength}-byte outer packet, MTU ${out.mtu} on ${out.name}`,
-      );
-    if (choice.width > 1) this.ecmpChoices[out.name] = (this.ecmpChoices[out.name] ?? 0) + 1;
-    if (!this.tracer.enabled && this.sendEncapsulated(bd, frame, vtep, hash, route, out)) {
-      this.counters.encapsulated++;
-      return;
-    }
-    const enc = encapsulate(this.encapsulation, bd.vni, frame, hash);
-    this.counters.encapsulated++;
+    // The UDP source port carries the inner flow's hash, for the underlay's ECMP (RFC 7348 5).
+    const srcPort = this.udpPort === undefined ? 0 : flowSourcePort(hash);
+    const dstPort = this.udpPort ?? 0;
+    const header = this.tunnelHeader;
+    writeTunnelHeader(this.encapsulation, bd.vni, hash, header);
     if (this.tracer.enabled) {
+      // Said before the underlay's own trace of the packet, once it is known to be taken.
+      const refused = this.underlay.check(
+        this.tunnelProtocol,
+        vtep,
+        srcPort,
+        dstPort,
+        header.length + frame.length,
+      );
+      if (refused !== null) return this.refused(refused, frame, vtep);
       const how =
-        enc.srcPort >= 0
-          ? `UDP ${enc.srcPort} -> ${this.udpPort} (source port from flow hash 0x${(hash >>> 0).toString(16).padStart(8, '0')})`
+        this.udpPort !== undefined
+          ? `UDP ${srcPort} -> ${this.udpPort} (source port from flow hash 0x${(hash >>> 0).toString(16).padStart(8, '0')})`
           : `GRE FlowID ${hash & 0xff}`;
       this.trace(
         'encap',
         `${this.encapsulation.toUpperCase()} VNI ${bd.vni}: outer ${formatIpv4(this.vtep)} -> ${formatIpv4(vtep)}, ${how}, TTL ${this.outerTtl}, DF`,
       );
     }
-    this.sendIp({
-      src: this.vtep,
-      dst: vtep,
-      protocol: enc.protocol,
-      payload: enc.payload,
-      df: true,
-      ttl: this.outerTtl,
-    });
+    const refused = this.underlay.send(this.tunnelProtocol, vtep, srcPort, dstPort, header, frame);
+    if (refused !== null) return this.refused(refused, frame, vtep);
+    this.counters.encapsulated++;
+  }
+
+  /** Counts and traces a frame the underlay would not take for `vtep`. */
+  private refused(r: UnderlayRefusal, frame: Uint8Array, vtep: Ipv4): void {
+    if (r.reason === 'no-route')
+      return this.drop('no-route-to-vtep', undefined, `no underlay route to VTEP ${formatIpv4(vtep)}`);
+    const outerLength = frame.length + this.ipOverhead;
+    this.drop(
+      'overlay-mtu-exceeded',
+      this.port(r.port),
+      `${frame.length}-byte frame + ${this.ipOverhead + 14} bytes of ${this.encapsulation.toUpperCase()} = ${outerLength}-byte outer packet, MTU ${r.mtu} on ${r.iface}`,
+    );
   }
 
   // ---- fabric side ----
 
-  protected override onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
-    if (this.udpPort !== undefined && udp.dstPort === this.udpPort && ip.dst === this.vtep) {
-      const kind = this.encapsulation as 'vxlan' | 'geneve';
-      return this.decapsulate(ip, decapsulateUdp(kind, ip.bytes, udp.payloadOffset, udp.end), iface);
-    }
-    super.onUdp(ip, udp, iface);
-  }
-
-  protected override deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
-    if (
-      this.encapsulation === 'nvgre' &&
-      ip.protocol === IpProtocol.gre &&
-      !ip.isFragment &&
-      ip.dst === this.vtep
-    )
-      return this.decapsulate(ip, decapsulateGre(ip.bytes, ip.payloadOffset, ip.end), iface);
-    super.deliverLocal(ip, iface);
+  /** The port a datagram from the underlay came in by (undefined when sent to ourselves). */
+  private viaPort(via: string | undefined): Port | undefined {
+    return via === undefined ? undefined : this.port(via);
   }
 
   /**
-   * The untraced fast path of a VXLAN packet for this VTEP: the checks of the IPv4 receive path
-   * (interface, MAC filter, header and checksum, UDP, VXLAN) read in place without allocating, then
-   * the same decapsulation. Anything unusual (a bad header, a fragment, a UDP checksum to verify,
-   * an inbound ACL or NAT) returns false, for the general path to handle and count.
+   * A datagram for the VTEP from the underlay: `bytes[offset, end)` is its VXLAN or GENEVE payload,
+   * or its GRE packet. The tunnel header is checked (a bad one dropped by reason), then the inner frame
+   * goes into the BD of its VNI.
    */
-  private receiveVxlanFast(frame: Uint8Array, port: Port): boolean {
-    const k = this.keys;
-    if (readForwardingKeys(frame, k) !== null || k.vni < 0 || k.dstIp !== this.vtep) return false;
-    // The IPv4 receive path takes untagged frames and one 802.1Q tag only.
-    if (k.tagCount > 1 || (k.tagCount === 1 && readU16(frame, 12) !== EtherType.vlan)) return false;
-    const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
-    if (iface === undefined || !iface.up || k.dstMac !== iface.mac || this.filtersInbound(iface))
-      return false;
-    if (onesComplementSum(frame, k.l3Offset, k.l4Offset) !== 0xffff || readU16(frame, k.l4Offset + 6) !== 0)
-      return false;
-    this.ipCounters.received++;
-    this.ipCounters.delivered++;
-    this.decapsulateFrame(
-      k.srcIp,
-      frame,
-      k.vni,
-      k.innerOffset,
-      k.l4Offset + readU16(frame, k.l4Offset + 4),
-      port,
-    );
-    return true;
-  }
-
-  private decapsulate(ip: Ipv4View, d: Decapsulated, iface: IpInterface | null): void {
-    const port = iface?.port;
-    if (!d.ok) return this.drop(d.reason, port, d.why);
-    this.decapsulateFrame(ip.src, ip.bytes, d.vni, d.innerOffset, d.end, port);
+  private fromUnderlay(
+    src: Ipv4,
+    bytes: Uint8Array,
+    offset: number,
+    end: number,
+    via: string | undefined,
+  ): void {
+    // VXLAN read in place (the checks of VxlanView.check: 8 bytes, the I flag); anything else in full.
+    if (this.encapsulation === 'vxlan' && end - offset >= 8 && (bytes[offset]! & 0x08) !== 0)
+      return this.decapsulateFrame(src, bytes, readU24(bytes, offset + 4), offset + 8, end, via);
+    const d =
+      this.encapsulation === 'nvgre'
+        ? decapsulateGre(bytes, offset, end)
+        : decapsulateUdp(this.encapsulation, bytes, offset, end);
+    if (!d.ok) return this.drop(d.reason, this.viaPort(via), d.why);
+    this.decapsulateFrame(src, bytes, d.vni, d.innerOffset, d.end, via);
   }
 
   /** The inner frame at [innerOffset, end) of `bytes`, from VTEP `src` with segment `vni`, into its BD. */
@@ -741,18 +646,30 @@ export class Nve extends Router {
     vni: number,
     innerOffset: number,
     end: number,
-    port: Port | undefined,
+    via: string | undefined,
   ): void {
     const bd = this.bdByVni.get(vni);
     if (bd === undefined)
-      return this.drop('unknown-vni', port, `VNI ${vni} from ${formatIpv4(vtep)} has no bridge domain here`);
-    if (end - innerOffset < 14) return this.drop('inner-runt', port);
+      return this.drop(
+        'unknown-vni',
+        this.viaPort(via),
+        `VNI ${vni} from ${formatIpv4(vtep)} has no bridge domain here`,
+      );
+    if (end - innerOffset < 14) return this.drop('inner-runt', this.viaPort(via));
     const inner = bytes.subarray(innerOffset, end);
     if (isVlanTpid(readU16(inner, 12)))
-      return this.drop('inner-vlan-tag', port, 'decapsulated frame carries a VLAN tag (RFC 7348 6.1)');
+      return this.drop(
+        'inner-vlan-tag',
+        this.viaPort(via),
+        'decapsulated frame carries a VLAN tag (RFC 7348 6.1)',
+      );
     const src = readMac(inner, 6);
     if (isGroupMac(src))
-      return this.drop('bad-source-mac', port, `inner source ${formatMac(src)} is a group address`);
+      return this.drop(
+        'bad-source-mac',
+        this.viaPort(via),
+        `inner source ${formatMac(src)} is a group address`,
+      );
     this.counters.decapsulated++;
     bd.counters.fromFabric++;
     let note = '';
@@ -765,7 +682,7 @@ export class Nve extends Router {
     const head = tracing
       ? `decapsulate ${this.encapsulation.toUpperCase()} VNI ${vni} from VTEP ${formatIpv4(vtep)} -> BD ${bd.label}${note}`
       : '';
-    this.forwardInBd(bd, inner, null, true, head, port);
+    this.forwardInBd(bd, inner, null, true, head, via);
   }
 
   // ---- control plane ----

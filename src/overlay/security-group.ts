@@ -26,7 +26,7 @@ import {
   readU16,
   readU32,
 } from '../wire/index.js';
-import type { VapFilter, VapVerdict } from './index.js';
+import type { VapFilter, VapVerdict } from './nve.js';
 
 /** The protocols a security group rule names (`all`: any IP protocol). */
 export type SgProtocol = 'tcp' | 'udp' | 'icmp' | 'all';

@@ -5,7 +5,7 @@
  */
 
 import type { z } from 'zod';
-import { formatPath } from '../topo/lab-check.js';
+import { formatPath } from '../topo/lab/check.js';
 
 export interface Problem {
   /** Where in the request body (`routes[0].target.id`); empty for the whole request. */

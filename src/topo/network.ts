@@ -4,10 +4,15 @@
  * 00:00:00:00:00:NN and 10.0.0.N/8 unless told otherwise; ports are numbered on switches and hubs,
  * `eth0`, `eth1`, ... on hosts and routers). One scheduler, one seeded RNG and one tracer serve
  * every device, so a network built the same way runs the same way every time.
+ *
+ * Overlay pieces: `addNve`; `addVrf`/`removeVrf` and `addVbdif`/`removeVbdif` are thin wrappers
+ * over overlay/vrf.ts (the one construction of VRFs, VBDIFs and their internal links, shared with
+ * the VPC installer), handing it this network's names, MACs and cables.
  */
 
 import type { Device } from '../devices/device.js';
 import { Host, type HostOptions } from '../devices/ip/host.js';
+import type { IpInterface } from '../devices/ip/ip-interface.js';
 import type { InterfaceConfig } from '../devices/ip/ip-node.js';
 import { Hub } from '../devices/l2/hub.js';
 import { Switch, type SwitchOptions } from '../devices/l2/switch.js';
@@ -15,7 +20,18 @@ import { Router } from '../devices/router/router.js';
 import { TraceLog, type Tracer, TraceSwitch } from '../devices/trace.js';
 import { Capture, type Link, Link as LinkImpl, type LinkProperties, type Port } from '../link/index.js';
 import { LiveMigration, type LiveMigrationSpec, type MigrationEnvironment } from '../migration/index.js';
-import { Nve, type NveOptions, OverlayController } from '../overlay/index.js';
+import {
+  type BridgeDomain,
+  installVbdif,
+  installVrf,
+  Nve,
+  type NveOptions,
+  OverlayController,
+  uninstallVbdif,
+  uninstallVrf,
+  type VrfSpec,
+  type VrfWiring,
+} from '../overlay/index.js';
 import { type QueuedEvent, Rng, type RunOptions, type RunResult, Scheduler } from '../sim/index.js';
 import { type Cidr, cidr, type Ipv4, ip, type Mac } from '../wire/index.js';
 
@@ -55,14 +71,18 @@ export interface NveSpec extends Omit<NveOptions, 'vtep'> {
   readonly interfaces?: readonly RouterInterfaceSpec[];
 }
 
-export interface VrfSpec {
-  /** The tenant's L3 VNI (symmetric IRB) and this VRF's address on it. */
-  readonly l3?: { readonly vni: number; readonly transitIp: string | Ipv4; readonly prefixLength?: number };
-  readonly routerMac?: Mac;
-}
+export type { VrfSpec } from '../overlay/index.js';
 
-/** Internal links inside a box (NVE to its VRFs): no delay worth counting, no bandwidth limit. */
-const INTERNAL_LINK = { delay: 0, bandwidth: 1e12 } as const;
+/** A VBDIF's gateway address(es) and MAC (see `Network.addVbdif`). */
+export interface VbdifOptions {
+  /** The gateway's address on the subnet, e.g. `10.1.0.1/24` (or several with `addresses`). */
+  readonly address?: string | Cidr;
+  readonly addresses?: readonly (string | Cidr)[];
+  /** Default: a fresh automatic MAC. An anycast MAC is not claimed as unique. */
+  readonly mac?: Mac;
+  /** A distributed (anycast) gateway: the same IP and MAC on every NVE, answered locally only. */
+  readonly anycast?: boolean;
+}
 
 /** 02:56:4e:00:00:00, the base of automatic MACs. */
 const AUTO_MAC_BASE = 0x02_56_4e_00_00_00;
@@ -209,58 +229,51 @@ export class Network {
     return nve;
   }
 
-  /**
-   * Adds a tenant's VRF to an NVE: a router named `NVE/TENANT`, joined to the NVE by an internal
-   * link per VBDIF (added with `addVbdif`) and, with an L3 VNI, one more for the L3 VNI's BD.
-   */
-  addVrf(nve: Nve, tenant: string, spec: VrfSpec = {}): Router {
-    const router = this.addRouter(`${nve.name}/${tenant}`);
-    const routerMac = spec.routerMac !== undefined ? this.useMac(spec.routerMac) : this.nextMac();
-    let transitIp = 0;
-    if (spec.l3) {
-      transitIp = typeof spec.l3.transitIp === 'string' ? ip(spec.l3.transitIp) : spec.l3.transitIp;
-      const bd = nve.addL3BridgeDomain(spec.l3.vni, tenant);
-      router.addInterface({
-        name: 'l3vni',
-        mac: routerMac,
-        addresses: [{ address: transitIp, prefixLength: spec.l3.prefixLength ?? 16 }],
-      });
-      const port = `l3vni-${tenant}`;
-      bd.addStatic(routerMac, nve.addSubinterface(port, { kind: 'untagged' }, bd, 'l3-vni'));
-      this.addLink(nve, router, { aPort: port, bPort: 'l3vni', ...INTERNAL_LINK });
-    }
-    nve.attachVrf({ tenant, router, l3Vni: spec.l3?.vni ?? null, transitIp, routerMac, l3Iface: 'l3vni' });
-    return router;
+  /** What `overlay/vrf.ts` needs of this network to build VRFs and VBDIFs (made once). */
+  private wiringCache: VrfWiring | undefined;
+  private vrfWiring(): VrfWiring {
+    this.wiringCache ??= {
+      addRouter: (name) => this.addRouter(name),
+      claimMac: (mac) => this.useMac(mac),
+      allocateMac: () => this.nextMac(),
+      connect: (a, aPort, b, bPort, properties) => this.addLink(a, b, { aPort, bPort, ...properties }),
+      unplug: (link) => this.unplug(link),
+      removeNode: (name) => this.removeNode(name),
+    };
+    return this.wiringCache;
   }
 
   /**
-   * Adds a VBDIF: a routed interface of the tenant's VRF on BD `bdId`, the subnet's gateway.
-   * `anycast`: the same IP and MAC on every NVE (distributed gateway), answered locally only.
+   * Adds a tenant's VRF to an NVE: a router named `NVE/TENANT`, joined to the NVE by an internal
+   * link per VBDIF (added with `addVbdif`) and, with an L3 VNI, one more for the L3 VNI's BD.
+   * See `installVrf` (overlay/vrf.ts).
    */
-  addVbdif(
-    nve: Nve,
-    tenant: string,
-    bdId: number,
-    spec: { readonly addresses: readonly (string | Cidr)[]; readonly mac?: Mac; readonly anycast?: boolean },
-  ): void {
-    const vrf = nve.vrfs.get(tenant);
-    if (!vrf) throw new Error(`${nve.name} has no VRF for tenant ${tenant}`);
-    const bd = nve.bridgeDomain(bdId);
-    if (!bd) throw new Error(`${nve.name} has no bridge domain ${bdId}`);
-    const name = `vbdif${bdId}`;
-    const addresses = spec.addresses.map(toCidr);
-    // An anycast gateway MAC repeats on every NVE by design: it is not claimed as unique.
-    const mac = spec.mac !== undefined ? (spec.anycast ? spec.mac : this.useMac(spec.mac)) : this.nextMac();
-    vrf.router.addInterface({ name, mac, addresses });
-    // The gateway's MAC is configured, not learned: it is known on its VAP from the start.
-    bd.addStatic(
-      mac,
-      nve.addSubinterface(name, { kind: 'untagged' }, bd, spec.anycast ? 'anycast-gateway' : 'gateway'),
-    );
-    for (const a of addresses)
-      if (spec.anycast) bd.anycastGateways.add(a.address);
-      else nve.addGateway(bd, mac, a.address);
-    this.addLink(nve, vrf.router, { aPort: name, bPort: name, ...INTERNAL_LINK });
+  addVrf(nve: Nve, tenant: string, spec: VrfSpec = {}): Router {
+    return installVrf(this.vrfWiring(), nve, tenant, spec);
+  }
+
+  /**
+   * Adds a VBDIF: a routed interface `vbdif<BD id>` of the tenant's VRF on `bd` (a BD or its id),
+   * the subnet's gateway, with `address` or `addresses`. `anycast`: the same IP and MAC on every NVE
+   * (distributed gateway), answered locally only. An interface left by `removeVbdif` is reused.
+   * Returns the VRF's interface. See `installVbdif` (overlay/vrf.ts).
+   */
+  addVbdif(nve: Nve, tenant: string, bd: number | BridgeDomain, spec: VbdifOptions): IpInterface {
+    const addresses = spec.address !== undefined ? [spec.address] : (spec.addresses ?? []);
+    return installVbdif(this.vrfWiring(), nve, tenant, bd, {
+      addresses: addresses.map(toCidr),
+      mac: spec.mac,
+      anycast: spec.anycast,
+    });
+  }
+
+  /**
+   * Takes down the VBDIF of the tenant's VRF on BD `bdId` (in a VPC, the BD id is its VNI): its
+   * internal link unplugged, its addresses, interface routes and ACLs cleared. The interface stays
+   * for a later `addVbdif`; the BD's gateway VAP goes with the BD (`Nve.removeBridgeDomain`).
+   */
+  removeVbdif(nve: Nve, tenant: string, bdId: number): void {
+    uninstallVbdif(this.vrfWiring(), nve, tenant, bdId);
   }
 
   /** Removes a node: unplugs its links and forgets it (its name is free again). */
@@ -273,15 +286,10 @@ export class Network {
 
   /**
    * Removes `tenant`'s VRF from `nve` (its BDs and VBDIFs removed first): the other NVEs forget its
-   * router MAC, its L3 VNI's BD goes, and its router leaves the network.
+   * router MAC, its L3 VNI's BD goes, and its router leaves the network. See `uninstallVrf`.
    */
   removeVrf(nve: Nve, tenant: string): void {
-    const vrf = nve.vrfs.get(tenant);
-    if (vrf === undefined) return;
-    this.overlay.detachVrf(nve, tenant);
-    if (vrf.l3Vni !== null) nve.removeL3BridgeDomain(vrf.l3Vni);
-    nve.detachVrf(tenant);
-    this.removeNode(vrf.router.name);
+    uninstallVrf(this.vrfWiring(), this.overlay, nve, tenant);
   }
 
   node(name: string): Device {

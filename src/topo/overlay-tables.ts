@@ -9,7 +9,7 @@ import type { Router } from '../devices/router/router.js';
 import { describeEncapsulation, Nve } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac } from '../wire/index.js';
-import type { Row } from './lab-run.js';
+import type { Row } from './rows.js';
 import { formatDuration } from './units.js';
 
 export function overlayTable(node: Device, table: string, now: Nanos): Row[] {

@@ -6,9 +6,8 @@
  * which budget and how far the run got.
  */
 import type { RunResult } from '../sim/index.js';
-import { formatBytes } from './lab-size.js';
 import type { Network } from './network.js';
-import { formatDuration } from './units.js';
+import { formatBytes, formatDuration } from './units.js';
 
 export const DEFAULT_EVENT_BUDGET = 5_000_000;
 /** The CLI's wall time budget, seconds. */

@@ -2,7 +2,8 @@
  * Quantities in lab files: durations (`1us`, `2.5ms`, `3s`, a bare number is nanoseconds),
  * bit rates (`1Gbps`, `100Mbps`, `10kbps`, a bare number is bits per second), sizes (`4KiB`,
  * `1GiB`, `1GB`, a bare number is bytes). Parsers return
- * undefined on malformed text so the schema can report it with its path.
+ * undefined on malformed text so the schema can report it with its path. And the same quantities
+ * formatted for reports (durations, rates, sizes, heap sizes).
  */
 import type { LinkProperties } from '../link/index.js';
 
@@ -64,6 +65,12 @@ export function formatSize(bytes: number): string {
   ] as const)
     if (bytes >= size) return `${trim(bytes / size)} ${unit}`;
   return `${bytes} B`;
+}
+
+/** "3.6 GiB", "310 MiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${Number((bytes / 2 ** 30).toFixed(1))} GiB`;
+  return `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
 }
 
 /** `10 Gbit/s`, `100 Mbit/s`. */

@@ -1,20 +1,22 @@
 /**
  * Address rules of a VPC subnet, as the usual clouds apply them, and the allocators the service
- * uses to hand out instance IPs and MACs.
+ * uses to hand out instance IPs and MACs (src/store/ calls them inside the transaction that creates
+ * the instance). The reserved-address rule is written here only.
  *
  * - Reserved in every subnet (AWS, "Subnet CIDR blocks", VPC User Guide): the network address,
  *   the first host (.1, the VPC router: here the subnet's distributed anycast gateway), the
  *   second (.2, the DNS resolver), the third (.3, reserved for future use) and the broadcast
  *   address. Nothing else is ever reserved; everything between is allocatable.
- * - `nextFreeAddress` gives the lowest allocatable address not in use: deterministic, so a replay
- *   of the same requests gives the same addresses.
+ * - `firstFreeInstanceIp` gives the lowest allocatable address not in use: deterministic, so a
+ *   replay of the same requests gives the same addresses.
  * - The fabric's own blocks (`FABRIC_BLOCKS`: its border, transit and peering links) are never a
  *   VPC's.
- * - MACs: locally administered unicast (IEEE 802: bit 1 of the first octet set, bit 0 clear), prefix
- *   0a: followed by a 40-bit counter. Disjoint from the fabric generator's VMs (02:0s:...) and its
- *   anycast gateway MAC (02:ac:00:00:00:01).
+ * - MACs: locally administered unicast (IEEE 802: bit 1 of the first octet set, bit 0 clear),
+ *   `02:76:6e` ("vn") followed by a 24-bit counter that the service never takes back, so no two
+ *   instances fabric-wide ever share one, not even a deleted one's successor. Disjoint from the
+ *   fabric generator's VMs (02:0s:...) and its anycast gateway MAC (02:ac:00:00:00:01).
  *
- * Pure functions on text (the intent's form); no state.
+ * Pure functions; no state.
  */
 import { ANYCAST_GATEWAY_MAC } from '../topo/fabric.js';
 import {
@@ -25,8 +27,6 @@ import {
   formatMac,
   type Ipv4,
   parseCidr,
-  parseIpv4Address,
-  parseMac,
   prefixMask,
 } from '../wire/index.js';
 
@@ -109,40 +109,22 @@ export function allocatableAddresses(cidr: string | Cidr): { first: string; last
   return { first: formatIpv4(first), last: formatIpv4(last), count };
 }
 
-/** The lowest allocatable address of `cidr` not in `used` (dotted quads); undefined when full. */
-export function nextFreeAddress(cidr: string | Cidr, used: Iterable<string>): string | undefined {
-  const c = toCidr(cidr);
-  if (c === undefined) throw new Error(`invalid CIDR "${String(cidr)}"`);
-  const taken = new Set<number>();
-  for (const u of used) {
-    const a = parseIpv4Address(u);
-    if (a !== undefined) taken.add(a);
-  }
-  const last = (cidrBroadcast(c) - 1) >>> 0;
-  for (let a = (cidrNetwork(c) + 4) >>> 0; a <= last; a++) if (!taken.has(a)) return formatIpv4(a);
+/** The lowest address an instance may have in `subnet` that is not in `used`; undefined when the subnet is full. */
+export function firstFreeInstanceIp(subnet: Cidr, used: ReadonlySet<Ipv4>): Ipv4 | undefined {
+  const network = cidrNetwork(subnet);
+  const broadcast = cidrBroadcast(subnet);
+  for (let ip = network + 4; ip < broadcast; ip++) if (!used.has(ip)) return ip;
   return undefined;
 }
 
-const MAC_BASE = 0x0a_00_00_00_00_00;
-const MAC_COUNTER_LIMIT = 2 ** 40;
+export const MAC_PREFIX = '02:76:6e';
+export const MAC_COUNTER_LIMIT = 0xff_ffff;
 
-/** The `n`th instance MAC (n >= 1): 0a:00:00:00:00:01, 0a:00:00:00:00:02, ... */
-export function instanceMac(n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n >= MAC_COUNTER_LIMIT)
-    throw new Error(`MAC counter out of range: ${n}`);
-  return formatMac(MAC_BASE + n);
-}
-
-/** The instance MAC with the lowest counter not in `used`. */
-export function nextFreeMac(used: Iterable<string>): string {
-  const taken = new Set<number>();
-  for (const u of used) {
-    const m = parseMac(u);
-    if (m !== undefined) taken.add(m);
-  }
-  let n = 1;
-  while (taken.has(MAC_BASE + n)) n++;
-  return instanceMac(n);
+/** The n-th service MAC (n from 1): `02:76:6e:00:00:01`, ... */
+export function serviceMac(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAC_COUNTER_LIMIT) throw new RangeError(`MAC counter ${n}`);
+  const hex = n.toString(16).padStart(6, '0');
+  return `${MAC_PREFIX}:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }
 
 /** Whether two prefixes share an address. */

@@ -221,8 +221,22 @@ export type ObjectKind = keyof typeof OBJECT_KINDS;
  * The fabric a plan is compiled onto: its hypervisors (where instances run; each an NVE with a
  * VTEP, on a leaf) and its border (where internet gateways and elastic IPs leave, with a public
  * address pool). The service takes it from the running fabric.
+ *
+ * `transit` is the NVE's VRFs' address on their L3 VNI (169.254.0.0/16); when an inventory leaves it
+ * out, it is the NVE's place in the list + 1 (the hypervisors in order, then the border), as the
+ * service fabric numbers them. `internet` names the router the border's VRFs link to (`internet`).
  */
 export interface FabricInventory {
-  readonly hypervisors: readonly { readonly name: string; readonly vtep: string; readonly leaf: string }[];
-  readonly border: { readonly name: string; readonly publicPool: string } | null;
+  readonly hypervisors: readonly {
+    readonly name: string;
+    readonly vtep: string;
+    readonly leaf: string;
+    readonly transit?: string;
+  }[];
+  readonly border: {
+    readonly name: string;
+    readonly publicPool: string;
+    readonly transit?: string;
+    readonly internet?: string;
+  } | null;
 }

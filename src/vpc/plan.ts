@@ -13,15 +13,36 @@
  * - `l2-vni`           key subnet id: the subnet's VNI, CIDR, VPC and the VPC's L3 VNI.
  * - `anycast-gateway`  key subnet id: the distributed gateway (VBDIF) on every NVE with the
  *                      subnet's BD: address `gw/len`, one MAC everywhere.
- * - `vrf`              key `host/vpc`: the VPC's VRF on a hypervisor with instances of it, or on
- *                      the border (`role: border`) when the VPC has an internet gateway.
+ * - `vrf`              key `host/vpc`: the VPC's VRF on a hypervisor with instances of it, on a
+ *                      hypervisor with instances of a peered VPC only (`role: peering`), or on the
+ *                      border (`role: border`) when the VPC has an internet gateway; `transit` is its
+ *                      address on the L3 VNI (169.254.0.0/16: the NVE's place in the fabric + 1).
  * - `bridge-domain`    key `host/vni N`: the subnet's BD on a hypervisor with running instances in it.
+ * - `vbdif`            key `host/vni N`: the subnet's gateway on that hypervisor's VRF: the routed
+ *                      interface `vbdifN` of the BD with the anycast address and MAC, and its DHCP
+ *                      server (manual allocation: it hands out the bindings, nothing else).
+ * - `peering-link`     key `host/a b`: the internal link between the VRFs of two peered VPCs on a
+ *                      hypervisor with a VRF of either (198.18.0.0/15, one /30 per pair, the pair's
+ *                      index kept while the pair has links): `pcx-<b>` on a's VRF, `pcx-<a>` on b's.
+ * - `external-link`    key vpc id: the link between the border's VRF of the VPC (`ext`, with the SNAT
+ *                      address as a /32) and the internet router (`to-<vpc>`): 100.64.0.0/10, the /30
+ *                      whose number is the SNAT address's place in the public pool.
  * - `vrf-route`        key `vpc destination` (local routes, for every subnet) or
  *                      `vpc/subnet destination` (a route of the table associated with that subnet).
  *                      `target`: local | internet-gateway | peering | instance | blackhole;
  *                      `vni`: the L3 VNI it leaves by (own for the border, the peer's for a peering);
  *                      `nextHop`: border name, peer VPC id, or the instance's IP;
  *                      `via`: the gateway, peering or instance id the route names.
+ * - `resolved-route`   key `router/vrf table destination`: a route as a router holds it, next hop and
+ *                      interface resolved: `table` is `main`, or the interface whose arriving packets
+ *                      it routes (a subnet's `vbdifN`; `l3vni` for packets that came over the L3 VNI
+ *                      to an instance here). Local routes (a blackhole per VPC block in every VRF of
+ *                      the VPC), the subnets' routes (blackhole; internet gateway: the border VRF's
+ *                      transit address over the L3 VNI; peering: the peer's end of the peering link;
+ *                      instance: its address on its VBDIF when it is on this hypervisor, else the
+ *                      transit address of the VRF beside it, which sends it on from `l3vni`), the
+ *                      border VRF's default route out and the internet's routes to public addresses.
+ *                      `router` is a hypervisor, the border, or the internet router (`vrf` null).
  * - `mac-ip-route`     key `vni N/mac`: where a running instance lives (EVPN type-2, RFC 7432 7.2),
  *                      for the controller to install on every other NVE.
  * - `dhcp-binding`     key `subnet/mac`: what the subnet's gateway offers the instance (RFC 2131).
@@ -44,7 +65,11 @@ export const PLAN_KINDS = [
   'anycast-gateway',
   'vrf',
   'bridge-domain',
+  'vbdif',
+  'peering-link',
+  'external-link',
   'vrf-route',
+  'resolved-route',
   'mac-ip-route',
   'dhcp-binding',
   'sg-rule',
@@ -88,12 +113,14 @@ export interface AnycastGatewayEntry extends Base {
 
 export interface VrfEntry extends Base {
   readonly kind: 'vrf';
-  readonly role: 'hypervisor' | 'border';
+  readonly role: 'hypervisor' | 'peering' | 'border';
   readonly host: string;
   /** The hypervisor's VTEP; null on the border (the inventory does not give it). */
   readonly vtep: string | null;
   readonly vpc: string;
   readonly l3Vni: number;
+  /** The VRF's address on its L3 VNI, `address/16`. */
+  readonly transit: string;
 }
 
 export interface BridgeDomainEntry extends Base {
@@ -103,6 +130,63 @@ export interface BridgeDomainEntry extends Base {
   readonly vpc: string;
   readonly subnet: string;
   readonly vni: number;
+}
+
+export interface VbdifEntry extends Base {
+  readonly kind: 'vbdif';
+  readonly host: string;
+  readonly vpc: string;
+  readonly subnet: string;
+  readonly vni: number;
+  /** The interface's name on the VRF: `vbdif<vni>`. */
+  readonly iface: string;
+  /** `gateway/len`. */
+  readonly address: string;
+  readonly mac: string;
+  /** The DHCP server's pool (manual allocation: only bindings are handed out). */
+  readonly dhcpFirst: string;
+  readonly dhcpLast: string;
+}
+
+export interface PeeringLinkEntry extends Base {
+  readonly kind: 'peering-link';
+  readonly host: string;
+  readonly peering: string;
+  /** The two VPCs, in id order, and each side's interface and address (`address/30`). */
+  readonly a: string;
+  readonly b: string;
+  readonly aIface: string;
+  readonly aAddress: string;
+  readonly bIface: string;
+  readonly bAddress: string;
+}
+
+export interface ExternalLinkEntry extends Base {
+  readonly kind: 'external-link';
+  readonly border: string;
+  readonly vpc: string;
+  readonly vrfIface: string;
+  /** The VRF's side, `address/30`, and the SNAT address it also holds as a /32. */
+  readonly vrfAddress: string;
+  readonly publicIp: string;
+  readonly internet: string;
+  readonly internetIface: string;
+  readonly internetAddress: string;
+}
+
+export interface ResolvedRouteEntry extends Base {
+  readonly kind: 'resolved-route';
+  /** The router: a hypervisor or the border (the VRF of `vrf` on it), or the internet router. */
+  readonly router: string;
+  readonly vrf: string | null;
+  /** `main`, or the interface whose arriving packets the route is for. */
+  readonly table: string;
+  /** The destination in network form, `address/len`. */
+  readonly destination: string;
+  readonly blackhole: boolean;
+  readonly nextHop: string | null;
+  /** The interface it leaves by (`null0` for a blackhole). */
+  readonly iface: string;
 }
 
 export const ROUTE_TARGETS = ['local', 'internet-gateway', 'peering', 'instance', 'blackhole'] as const;
@@ -204,7 +288,11 @@ export type PlanEntry =
   | AnycastGatewayEntry
   | VrfEntry
   | BridgeDomainEntry
+  | VbdifEntry
+  | PeeringLinkEntry
+  | ExternalLinkEntry
   | VrfRouteEntry
+  | ResolvedRouteEntry
   | MacIpRouteEntry
   | DhcpBindingEntry
   | SgRuleEntry

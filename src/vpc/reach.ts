@@ -38,6 +38,7 @@ import {
   type SgRuleEntry,
   type VrfRouteEntry,
 } from './plan.js';
+import type { ReachStep } from './stages.js';
 
 export type ReachProtocol = Exclude<Protocol, 'all'>;
 
@@ -52,7 +53,8 @@ export interface ReachQuery {
 }
 
 export interface ReachHop {
-  readonly step: string;
+  /** The hop's name; `stageOf(step)` is the pipeline stage that decides it (stages.ts). */
+  readonly step: ReachStep;
   readonly verdict: 'pass' | 'block';
   readonly why: string;
   /** The intent object (or rule: `sg-2/ingress[0]`) that decided. */
@@ -68,7 +70,7 @@ export interface ReachResult {
  * The last hop of a destination past the internet gateway that is none of the tenant's instances
  * (the internet, another tenant's elastic IP): the analysis cannot see whether it answers.
  */
-export const OUTSIDE_STEP = 'outside';
+export const OUTSIDE_STEP: ReachStep = 'outside';
 
 /** The client port replies are checked against (RFC 6335 6: dynamic ports start at 49152). */
 export const EPHEMERAL_PORT = 49152;
@@ -100,9 +102,9 @@ function ruleText(r: RuleLike): string {
 
 export function analyzeReach(intent: Intent, plan: Plan, query: ReachQuery): ReachResult {
   const hops: ReachHop[] = [];
-  const pass = (step: string, why: string, source?: string) =>
+  const pass = (step: ReachStep, why: string, source?: string) =>
     hops.push(source === undefined ? { step, verdict: 'pass', why } : { step, verdict: 'pass', why, source });
-  const block = (step: string, why: string, source: string): ReachResult => {
+  const block = (step: ReachStep, why: string, source: string): ReachResult => {
     hops.push({ step, verdict: 'block', why, source });
     return { allowed: false, hops };
   };
@@ -133,7 +135,7 @@ export function analyzeReach(intent: Intent, plan: Plan, query: ReachQuery): Rea
   pass('source-instance', `${src.id} (${src.ip}) runs on ${src.host}`, src.id);
 
   // Security groups of an instance, one direction.
-  const sgHop = (inst: Instance, direction: Direction, remote: Ipv4, step: string): boolean => {
+  const sgHop = (inst: Instance, direction: Direction, remote: Ipv4, step: ReachStep): boolean => {
     const rules = entriesOf(plan, 'sg-rule').filter(
       (r) => r.instance === inst.id && r.direction === direction,
     );
@@ -160,7 +162,7 @@ export function analyzeReach(intent: Intent, plan: Plan, query: ReachQuery): Rea
     subnet: Subnet,
     direction: Direction,
     remote: Ipv4,
-    step: string,
+    step: ReachStep,
     reply: boolean,
   ): boolean => {
     const rules = entriesOf(plan, 'acl-rule')

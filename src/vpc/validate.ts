@@ -85,8 +85,45 @@ function fabricBlockOverlap(c: Cidr, fabric?: FabricInventory): string | undefin
   return undefined;
 }
 
-export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
-  const problems: Problem[] = [];
+/**
+ * What the checks of each kind share: the problems found so far (`add`), the intent's objects by id
+ * (another tenant's read as unknown), and the checks common to several kinds.
+ */
+interface Checks {
+  readonly intent: Intent;
+  readonly fabric: FabricInventory | undefined;
+  /** Records a problem (in the order found: that is the order `validate` returns). */
+  readonly add: (path: string, message: string) => void;
+  readonly tenants: ReadonlySet<string>;
+  readonly vpcs: Index<Vpc>;
+  readonly subnets: Index<Subnet>;
+  readonly tables: Index<RouteTable>;
+  readonly igws: Index<Intent['internetGateways'][number]>;
+  readonly peerings: Index<Peering>;
+  readonly groups: Index<SecurityGroup>;
+  readonly acls: Index<NetworkAcl>;
+  readonly instances: Index<Instance>;
+  readonly vpcCidrs: (v: Vpc) => Cidr[];
+  readonly vpcOfInstance: (i: Instance) => string | undefined;
+  /** `tenant/vpc` of every VPC with an internet gateway. */
+  readonly vpcsWithIgw: ReadonlySet<string>;
+  /** Duplicate ids, unknown tenant, and names taken twice in their scope: a checker for one kind's list. */
+  readonly common: <T extends { id: string; name: string; tenant?: string }>(
+    key: string,
+    scope: (it: T) => string,
+  ) => (it: T) => void;
+  /** A VPC reference, unknown or of another tenant. */
+  readonly refVpc: (path: string, id: string, tenant: string) => Vpc | undefined;
+  /** A prefix of the intent: parsed, with host bits clear. */
+  readonly prefix: (path: string, text: string) => Cidr | undefined;
+  /** A VPC block's or a subnet's size: /MIN_PREFIX to /MAX_PREFIX. */
+  readonly sized: (path: string, c: Cidr, what: string) => void;
+  /** What a security group rule and a network ACL rule share: ports for tcp and udp only. */
+  readonly ruleCommon: (rp: string, r: SgRule | AclRule) => void;
+}
+
+/** The shared part of the checks, over `intent`; problems go to `problems`. */
+function checks(intent: Intent, fabric: FabricInventory | undefined, problems: Problem[]): Checks {
   const add = (path: string, message: string) => problems.push({ path, message });
   const tenants = new Set(intent.tenants.map((t) => t.id));
   const vpcs = new Index<Vpc>(intent.vpcs);
@@ -140,16 +177,70 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
     }
     return c;
   };
+  /** A VPC block's or a subnet's size: /MIN_PREFIX to /MAX_PREFIX. */
   const sized = (path: string, c: Cidr, what: string) => {
     if (c.prefixLength < MIN_PREFIX || c.prefixLength > MAX_PREFIX)
       add(path, `${what} is /${MIN_PREFIX} to /${MAX_PREFIX}, not /${c.prefixLength}`);
   };
+  /** Ports are for tcp and udp only. */
+  const ruleCommon = (rp: string, r: SgRule | AclRule) => {
+    if (r.ports !== undefined && (r.protocol === 'icmp' || r.protocol === 'all'))
+      add(`${rp}.ports`, `ports apply to tcp and udp, not ${r.protocol}`);
+  };
+  return {
+    intent,
+    fabric,
+    add,
+    tenants,
+    vpcs,
+    subnets,
+    tables,
+    igws,
+    peerings,
+    groups,
+    acls,
+    instances,
+    vpcCidrs,
+    vpcOfInstance,
+    vpcsWithIgw,
+    common,
+    refVpc,
+    prefix,
+    sized,
+    ruleCommon,
+  };
+}
 
-  // Tenants.
+/**
+ * Every problem of `intent` (with `fabric`: against its inventory too), kind by kind in
+ * `OBJECT_KINDS` order; see the guarantees above.
+ */
+export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
+  const problems: Problem[] = [];
+  const ctx = checks(intent, fabric, problems);
+  checkTenants(ctx);
+  checkVpcs(ctx);
+  checkSubnets(ctx);
+  checkRouteTables(ctx);
+  checkInternetGateways(ctx);
+  checkElasticIps(ctx);
+  checkPeerings(ctx);
+  checkSecurityGroups(ctx);
+  checkNetworkAcls(ctx);
+  checkInstances(ctx);
+  return problems;
+}
+
+/** Tenants: ids and names unique. */
+function checkTenants(ctx: Checks): void {
+  const { intent, common } = ctx;
   const tenantCheck = common<Intent['tenants'][number]>('tenants', () => '');
   for (const t of intent.tenants) tenantCheck(t);
+}
 
-  // VPCs.
+/** VPCs: each block a prefix of the allowed size, overlapping neither another of its blocks nor the fabric's own. */
+function checkVpcs(ctx: Checks): void {
+  const { intent, fabric, add, common, prefix, sized } = ctx;
   const vpcCheck = common<Vpc>('vpcs', (v) => v.tenant);
   for (const v of intent.vpcs) {
     vpcCheck(v);
@@ -166,8 +257,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       if (fabricUse !== undefined) add(path, `${cidrText(c)} overlaps ${fabricUse}`);
     });
   }
+}
 
-  // Subnets.
+/** Subnets: inside a block of their VPC, overlapping no other of it; their route table and network ACL of the same VPC. */
+function checkSubnets(ctx: Checks): void {
+  const { intent, add, tables, acls, vpcCidrs, common, refVpc, prefix, sized } = ctx;
   const subnetCheck = common<Subnet>('subnets', (s) => s.vpc);
   const subnetsByVpc = new Map<string, { id: string; cidr: Cidr }[]>();
   for (const s of intent.subnets) {
@@ -199,8 +293,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       else if (a.vpc !== s.vpc) add(`${at}.networkAcl`, `${a.id} belongs to ${a.vpc}, not ${s.vpc}`);
     }
   }
+}
 
-  // Route tables.
+/** Route tables: one route per destination, none inside the VPC (the local route's), each target of the table's VPC. */
+function checkRouteTables(ctx: Checks): void {
+  const { intent, add, igws, peerings, instances, vpcCidrs, vpcOfInstance, common, refVpc, prefix } = ctx;
   const tableCheck = common<RouteTable>('routeTables', (t) => t.vpc);
   for (const t of intent.routeTables) {
     tableCheck(t);
@@ -243,8 +340,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       }
     });
   }
+}
 
-  // Internet gateways.
+/** Internet gateways: one per VPC, and (with the inventory) a border to reach the internet through. */
+function checkInternetGateways(ctx: Checks): void {
+  const { intent, fabric, add, common, refVpc } = ctx;
   const igwCheck = common<Intent['internetGateways'][number]>('internetGateways', (g) => g.vpc);
   const igwOfVpc = new Map<string, string>();
   for (const g of intent.internetGateways) {
@@ -259,8 +359,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
     if (fabric !== undefined && fabric.border === null)
       add(at, 'the fabric has no border to reach the internet through');
   }
+}
 
-  // Elastic IPs.
+/** Elastic IPs: addresses unique and (with the inventory) in the public pool; one per instance, whose VPC has an internet gateway. */
+function checkElasticIps(ctx: Checks): void {
+  const { intent, fabric, add, instances, vpcOfInstance, vpcsWithIgw, common } = ctx;
   const eipCheck = common<Intent['elasticIps'][number]>('elasticIps', (e) => e.tenant);
   const pool = fabric?.border ? parseCidr(fabric.border.publicPool) : undefined;
   const eipByAddress = new Map<string, string>();
@@ -287,8 +390,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       }
     }
   }
+}
 
-  // Peerings.
+/** Peerings: two different VPCs, peered once, whose blocks do not overlap. */
+function checkPeerings(ctx: Checks): void {
+  const { intent, add, vpcCidrs, common, refVpc } = ctx;
   const peeringCheck = common<Peering>('peerings', (p) => p.tenant);
   const pairs = new Map<string, string>();
   for (const p of intent.peerings) {
@@ -314,13 +420,12 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
             );
     }
   }
+}
 
-  // Security groups.
+/** Security groups: ports for tcp and udp only; a rule's group of the same VPC. */
+function checkSecurityGroups(ctx: Checks): void {
+  const { intent, add, groups, common, refVpc, ruleCommon } = ctx;
   const sgCheck = common<SecurityGroup>('securityGroups', (g) => g.vpc);
-  const ruleCommon = (rp: string, r: SgRule | AclRule) => {
-    if (r.ports !== undefined && (r.protocol === 'icmp' || r.protocol === 'all'))
-      add(`${rp}.ports`, `ports apply to tcp and udp, not ${r.protocol}`);
-  };
   for (const g of intent.securityGroups) {
     sgCheck(g);
     const at = `securityGroups[${g.id}]`;
@@ -338,8 +443,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       });
     }
   }
+}
 
-  // Network ACLs.
+/** Network ACLs: rule numbers unique per direction; ports for tcp and udp only. */
+function checkNetworkAcls(ctx: Checks): void {
+  const { intent, add, common, refVpc, ruleCommon } = ctx;
   const aclCheck = common<NetworkAcl>('networkAcls', (a) => a.vpc);
   for (const a of intent.networkAcls) {
     aclCheck(a);
@@ -356,8 +464,11 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
       });
     }
   }
+}
 
-  // Instances.
+/** Instances: an allocatable address of their subnet, unique there; a unicast MAC, unique; security groups of their VPC; (with the inventory) a known hypervisor. */
+function checkInstances(ctx: Checks): void {
+  const { intent, fabric, add, subnets, groups, common } = ctx;
   const instanceCheck = common<Instance>('instances', (i) => i.tenant);
   const ipHolder = new Map<string, string>();
   const macHolder = new Map<number, string>();
@@ -399,5 +510,4 @@ export function validate(intent: Intent, fabric?: FabricInventory): Problem[] {
     });
     if (hosts !== undefined && !hosts.has(inst.host)) add(`${at}.host`, `unknown hypervisor ${inst.host}`);
   }
-  return problems;
 }

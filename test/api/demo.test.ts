@@ -2,10 +2,13 @@
  * `vnet serve --demo` (what `npm start` runs): on an empty database it loads the demo, prints each
  * tenant's token and the commands to try; the demo answers them (the same addresses in both
  * tenants, the database tier reachable from the web tier only, the way out through the border);
- * a second start on the same database loads nothing again.
+ * a second start on the same database loads nothing again; a demo that cannot be loaded leaves
+ * nothing behind.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadDemo } from '../../src/api/demo.js';
+import { Store } from '../../src/store/store.js';
 import { call, serveProcess } from '../helpers/serve-process.js';
 import { tempDb } from '../helpers/service.js';
 
@@ -78,5 +81,16 @@ test('vnet serve --demo: two tenants, the same addresses, and the reach answers 
   } finally {
     second.child.kill('SIGTERM');
     await second.exited();
+  }
+});
+
+test('a demo that cannot be loaded leaves nothing behind', () => {
+  const store = Store.open(tempDb('vnet-demo-'), { hypervisors: ['h1', 'h2'] });
+  try {
+    assert.throws(() => loadDemo(store), /hypervisor/);
+    assert.deepEqual(store.list(null, 'tenant').items, []);
+    assert.deepEqual(store.list(null, 'vpc').items, []);
+  } finally {
+    store.close();
   }
 });

@@ -1,7 +1,7 @@
 /** `vnet ping` and `vnet trace` print the API's answers as Linux ping does, and the trace lines then the result. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderPing, renderTrace } from '../../src/cli/probe-commands.js';
+import { renderPing, renderTrace } from '../../src/cli/service/probe.js';
 
 const probe = (seq: number, status: string, extra: Record<string, unknown> = {}) => ({
   seq,

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { TraceLog } from '../../src/devices/trace.js';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { parseLab } from '../../src/topo/lab-check.js';
-import { type LabRunResult, runLab, type StepResult } from '../../src/topo/lab-run.js';
-import type { LabFile } from '../../src/topo/lab-schema.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { parseLab } from '../../src/topo/lab/check.js';
+import { type LabRunResult, runLab, type StepResult } from '../../src/topo/lab/run.js';
+import type { LabFile } from '../../src/topo/lab/schema.js';
 import type { Network } from '../../src/topo/network.js';
 import { repoPath } from './repo.js';
 

@@ -15,7 +15,7 @@ import {
   preCopyClosedForm,
   stopThreshold,
 } from '../../src/migration/index.js';
-import { roundTable } from '../../src/topo/migration-report.js';
+import { roundTable } from '../../src/topo/lab/migration-report.js';
 
 /**
  * The reference case. 1 GiB / 4096 B = 262,144 pages. One page is 4096·8 = 32,768 bits, so at

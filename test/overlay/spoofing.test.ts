@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Host } from '../../src/devices/ip/host.js';
 import type { Nve } from '../../src/overlay/index.js';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { parseLab, validateLab } from '../../src/topo/lab-check.js';
-import type { LabFile } from '../../src/topo/lab-schema.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { parseLab, validateLab } from '../../src/topo/lab/check.js';
+import type { LabFile } from '../../src/topo/lab/schema.js';
 import { Network } from '../../src/topo/network.js';
 import {
   emitArp,

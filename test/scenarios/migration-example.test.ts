@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderLabRun } from '../../src/topo/report.js';
+import { renderLabRun } from '../../src/topo/lab/report.js';
 import { runExample, stepOf } from '../helpers/labs.js';
 
 test('example 18: a live TCP session survives a move inside a VLAN and across VXLAN, and breaks across a routed boundary', () => {

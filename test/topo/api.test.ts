@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TraceLog } from '../../src/devices/trace.js';
 import { linear, singleSwitch, tree } from '../../src/topo/generators.js';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { validateLab } from '../../src/topo/lab-check.js';
-import { runLab } from '../../src/topo/lab-run.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { validateLab } from '../../src/topo/lab/check.js';
+import { runLab } from '../../src/topo/lab/run.js';
 import { Network } from '../../src/topo/network.js';
 import { formatCidr, formatMac, ip } from '../../src/wire/index.js';
 

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { validateLab } from '../../src/topo/lab-check.js';
-import { runLab } from '../../src/topo/lab-run.js';
-import type { LabFile } from '../../src/topo/lab-schema.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { validateLab } from '../../src/topo/lab/check.js';
+import { runLab } from '../../src/topo/lab/run.js';
+import type { LabFile } from '../../src/topo/lab/schema.js';
 import type { RunLimits } from '../../src/topo/run-guard.js';
 import { frameProtocol } from '../../src/topo/traffic-report.js';
 import { fromHex } from '../../src/wire/index.js';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { formatIssue, parseLab, validateLab } from '../../src/topo/lab-check.js';
-import { labJsonSchema } from '../../src/topo/lab-schema.js';
+import { formatIssue, parseLab, validateLab } from '../../src/topo/lab/check.js';
+import { labJsonSchema } from '../../src/topo/lab/schema.js';
 import { parseDuration, parseRate } from '../../src/topo/units.js';
 import { repoPath } from '../helpers/repo.js';
 

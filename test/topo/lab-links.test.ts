@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildLab, labLinksOf } from '../../src/topo/lab-build.js';
-import { formatIssue, validateLab } from '../../src/topo/lab-check.js';
-import { runLab } from '../../src/topo/lab-run.js';
+import { buildLab, labLinksOf } from '../../src/topo/lab/build.js';
+import { formatIssue, validateLab } from '../../src/topo/lab/check.js';
+import { runLab } from '../../src/topo/lab/run.js';
 import { stepOf } from '../helpers/labs.js';
 
 // A on sw1 with B, C on sw2; the trunk sw1--sw2 is links[2], C's cable links[3].

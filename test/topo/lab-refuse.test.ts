@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { formatIssue, parseLab, validateLab } from '../../src/topo/lab-check.js';
-import { runLab } from '../../src/topo/lab-run.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { formatIssue, parseLab, validateLab } from '../../src/topo/lab/check.js';
+import { runLab } from '../../src/topo/lab/run.js';
 import { stepOf } from '../helpers/labs.js';
 import { repoPath } from '../helpers/repo.js';
 

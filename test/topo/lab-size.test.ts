@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { validateLab } from '../../src/topo/lab-check.js';
-import { type LabFile, labSchema } from '../../src/topo/lab-schema.js';
-import { estimateLab, fitLab } from '../../src/topo/lab-size.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { validateLab } from '../../src/topo/lab/check.js';
+import { type LabFile, labSchema } from '../../src/topo/lab/schema.js';
+import { estimateLab, fitLab } from '../../src/topo/lab/size.js';
 
 function checked(data: unknown): LabFile {
   const c = validateLab(data);

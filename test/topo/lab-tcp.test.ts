@@ -1,10 +1,10 @@
 /** The TCP lab steps: tcp-server, tcp-session, tcp-status, tcp-bulk, `show NODE tcp`, their checks, and example 17. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildLab } from '../../src/topo/lab-build.js';
-import { formatIssue, validateLab } from '../../src/topo/lab-check.js';
-import { LabRunner } from '../../src/topo/lab-run.js';
-import { renderLabRun } from '../../src/topo/report.js';
+import { buildLab } from '../../src/topo/lab/build.js';
+import { formatIssue, validateLab } from '../../src/topo/lab/check.js';
+import { renderLabRun } from '../../src/topo/lab/report.js';
+import { LabRunner } from '../../src/topo/lab/run.js';
 import { runExample, stepOf } from '../helpers/labs.js';
 
 const NODES = {

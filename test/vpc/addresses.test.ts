@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   allocatableAddresses,
+  firstFreeInstanceIp,
   GATEWAY_MAC,
-  instanceMac,
   naturalCompare,
-  nextFreeAddress,
-  nextFreeMac,
   reservedAddresses,
+  serviceMac,
 } from '../../src/vpc/index.js';
+import { cidr, ip } from '../../src/wire/index.js';
 
 test('five reserved addresses per subnet; the rest is allocatable', () => {
   assert.deepEqual(reservedAddresses('10.0.1.0/24'), [
@@ -32,20 +32,29 @@ test('five reserved addresses per subnet; the rest is allocatable', () => {
   assert.deepEqual(allocatableAddresses('10.0.0.0/16').count, 65531);
 });
 
-test('nextFreeAddress: the lowest allocatable address not in use; undefined when full', () => {
-  assert.equal(nextFreeAddress('10.0.1.0/24', []), '10.0.1.4');
-  assert.equal(nextFreeAddress('10.0.1.0/24', ['10.0.1.4', '10.0.1.5', '10.0.1.7']), '10.0.1.6');
-  const all = Array.from({ length: 11 }, (_, i) => `10.0.1.${20 + i}`);
-  assert.equal(nextFreeAddress('10.0.1.16/28', all), undefined);
-  assert.equal(nextFreeAddress('10.0.1.16/28', all.slice(1)), '10.0.1.20');
+test('firstFreeInstanceIp: the lowest allocatable address not in use; undefined when full', () => {
+  const c24 = cidr('10.0.1.0/24');
+  assert.equal(firstFreeInstanceIp(c24, new Set()), ip('10.0.1.4'));
+  assert.equal(firstFreeInstanceIp(c24, new Set([ip('10.0.1.4'), ip('10.0.1.5')])), ip('10.0.1.6'));
+  assert.equal(
+    firstFreeInstanceIp(c24, new Set([ip('10.0.1.4'), ip('10.0.1.5'), ip('10.0.1.7')])),
+    ip('10.0.1.6'),
+  );
+  const all = Array.from({ length: 11 }, (_, i) => ip(`10.0.1.${20 + i}`));
+  assert.equal(firstFreeInstanceIp(cidr('10.0.1.16/28'), new Set(all)), undefined);
+  assert.equal(firstFreeInstanceIp(cidr('10.0.1.16/28'), new Set(all.slice(1))), ip('10.0.1.20'));
+  const c29 = cidr('10.0.0.8/29');
+  assert.equal(
+    firstFreeInstanceIp(c29, new Set([ip('10.0.0.12'), ip('10.0.0.13'), ip('10.0.0.14')])),
+    undefined,
+  );
 });
 
 test('MACs: locally administered unicast from a counter, never the gateway MAC', () => {
-  assert.equal(instanceMac(1), '0a:00:00:00:00:01');
-  assert.equal(instanceMac(0x1_0000_0000), '0a:01:00:00:00:00');
-  assert.throws(() => instanceMac(0));
-  assert.equal(nextFreeMac([]), '0a:00:00:00:00:01');
-  assert.equal(nextFreeMac(['0a:00:00:00:00:01', '0a:00:00:00:00:03']), '0a:00:00:00:00:02');
+  assert.equal(serviceMac(1), '02:76:6e:00:00:01');
+  assert.equal(serviceMac(0xabcdef), '02:76:6e:ab:cd:ef');
+  assert.throws(() => serviceMac(0));
+  assert.throws(() => serviceMac(0x1000000));
   assert.equal(GATEWAY_MAC, '02:ac:00:00:00:01');
 });
 

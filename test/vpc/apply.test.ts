@@ -156,11 +156,14 @@ test('a second apply changes only what differs', () => {
   assert.deepEqual(report.byKind, {
     vrf: { added: 1, changed: 0, removed: 0 },
     'bridge-domain': { added: 1, changed: 0, removed: 0 },
+    vbdif: { added: 1, changed: 0, removed: 0 },
+    // The new VRF's local route: the VPC's block as a blackhole.
+    'resolved-route': { added: 1, changed: 0, removed: 0 },
     'mac-ip-route': { added: 1, changed: 0, removed: 0 },
     'dhcp-binding': { added: 1, changed: 0, removed: 0 },
     'sg-rule': { added: 2, changed: 0, removed: 0 },
   });
-  assert.equal(report.added, 6);
+  assert.equal(report.added, 8);
   for (const line of report.actions)
     assert.match(line, /leaf1-srv2|i-a4|flood lists/, `only the new things are touched: ${line}`);
   assert.equal(dp.vrf('leaf1-srv1', 'vpc-a'), routerBefore);
@@ -278,6 +281,8 @@ test('golden plan, edited: a blackhole route drops and counts; source NAT throug
   const report = dp.apply(plan);
   assert.deepEqual(report.byKind, {
     'vrf-route': { added: 1, changed: 0, removed: 0 },
+    // The route resolved on each hypervisor with the subnet's BD.
+    'resolved-route': { added: 2, changed: 0, removed: 0 },
     'acl-rule': { added: 1, changed: 0, removed: 0 },
   });
   const vrf = dp.vrf('leaf1-srv1', 'vpc-a1')!;
@@ -363,7 +368,7 @@ test('a peering carries packets both ways between the peered VPCs, only for subn
   );
   // vpc-a has no instance on leaf1-srv2: a VRF of it is made there for the peering.
   assert.ok(
-    report.actions.some((a) => /^\+ vrf leaf1-srv2\/vpc-a: L3 VNI \d+, for peering vpc-a <-> vpc-c$/.test(a)),
+    report.actions.some((a) => /^\+ vrf leaf1-srv2\/vpc-a: L3 VNI \d+, for peering pcx-\d+$/.test(a)),
     report.actions.join('\n'),
   );
   assert.ok(dp.vrf('leaf1-srv2', 'vpc-a') !== undefined);
@@ -392,11 +397,11 @@ test('a peering carries packets both ways between the peered VPCs, only for subn
   });
   const r1 = dp.apply(compile(without, dp.inventory(), dp.plan));
   dp.settle();
-  assert.ok(r1.actions.includes('- vrf leaf1-srv1/vpc-a'), r1.actions.join('\n'));
-  assert.ok(
-    r1.actions.some((a) => a.startsWith('+ vrf leaf1-srv1/vpc-a: L3 VNI')),
-    r1.actions.join('\n'),
-  );
+  // The VRF stays where it is: only its role changes (no VRF is removed and made again).
+  const before = dp.vrf('leaf1-srv1', 'vpc-a');
+  assert.ok(r1.actions.includes('~ vrf leaf1-srv1/vpc-a: now only for a peering'), r1.actions.join('\n'));
+  assert.ok(!r1.actions.some((a) => a.startsWith('- vrf ') || a.startsWith('+ vrf ')), r1.actions.join('\n'));
+  assert.ok(before !== undefined);
   assert.ok(pingOk(dp, 'i-c2', '10.0.1.11'), 'c -> a from leaf1-srv1, through the VRF kept for the peering');
   // And back: the plan's VRF is the one the peering made.
   const kept = dp.vrf('leaf1-srv1', 'vpc-a');
@@ -564,10 +569,15 @@ test('a VRF made only for a peering drops what is for an unused address of its V
   });
   const report = dp.apply(compile(wider, dp.inventory(), dp.plan));
   assert.ok(
-    report.actions.includes(
-      '~ routes leaf1-srv2/vpc-a: local 10.0.0.0/16, 10.2.0.0/16 (no instance: dropped)',
-    ),
+    report.actions.includes('+ route leaf1-srv2/vpc-a: 10.2.0.0/16 blackhole'),
     report.actions.join('\n'),
+  );
+  assert.deepEqual(
+    made.routes
+      .routes()
+      .filter((r) => r.source === 'blackhole')
+      .map((r) => `${formatIpv4(r.prefix)}/${r.prefixLength} ${r.iface}`),
+    ['10.0.0.0/16 null0', '10.2.0.0/16 null0'],
   );
 });
 

@@ -29,7 +29,12 @@ test('adding an instance: its BD and VRF on a new hypervisor, its routes, bindin
     diff.added.map((e) => [entryId(e), e.source]),
     [
       ['vrf leaf2-srv2/vpc-a1', 'vpc-a1'],
+      ['vrf leaf2-srv2/vpc-a2', 'pcx-a1'],
       ['bridge-domain leaf2-srv2/vni 100001', 'subnet-a2'],
+      ['vbdif leaf2-srv2/vni 100001', 'subnet-a2'],
+      ['peering-link leaf2-srv2/vpc-a1 vpc-a2', 'pcx-a1'],
+      ['resolved-route leaf2-srv2/vpc-a1 main 10.0.0.0/16', 'vpc-a1'],
+      ['resolved-route leaf2-srv2/vpc-a2 main 10.1.0.0/16', 'vpc-a2'],
       ['mac-ip-route vni 100001/0a:00:00:00:00:08', 'i-a6'],
       ['dhcp-binding subnet-a2/0a:00:00:00:00:08', 'i-a6'],
       ['sg-rule i-a6/egress/sg-a2[0]/0.0.0.0/0', 'sg-a2/egress[0]'],
@@ -39,13 +44,18 @@ test('adding an instance: its BD and VRF on a new hypervisor, its routes, bindin
   );
   assert.deepEqual(renderPlanDiff(diff), [
     '+ vrf leaf2-srv2/vpc-a1 (vpc-a1)',
+    '+ vrf leaf2-srv2/vpc-a2 (pcx-a1)',
     '+ bridge-domain leaf2-srv2/vni 100001 (subnet-a2)',
+    '+ vbdif leaf2-srv2/vni 100001 (subnet-a2)',
+    '+ peering-link leaf2-srv2/vpc-a1 vpc-a2 (pcx-a1)',
+    '+ resolved-route leaf2-srv2/vpc-a1 main 10.0.0.0/16 (vpc-a1)',
+    '+ resolved-route leaf2-srv2/vpc-a2 main 10.1.0.0/16 (vpc-a2)',
     '+ mac-ip-route vni 100001/0a:00:00:00:00:08 (i-a6)',
     '+ dhcp-binding subnet-a2/0a:00:00:00:00:08 (i-a6)',
     '+ sg-rule i-a6/egress/sg-a2[0]/0.0.0.0/0 (sg-a2/egress[0])',
     '+ sg-rule i-a6/ingress/sg-a2[0]/10.0.1.10/32 (sg-a2/ingress[0])',
     '+ sg-rule i-a6/ingress/sg-a2[0]/10.0.1.11/32 (sg-a2/ingress[0])',
-    'Plan: 7 to add, 0 to change, 0 to destroy.',
+    'Plan: 12 to add, 0 to change, 0 to destroy.',
   ]);
 });
 
@@ -89,12 +99,14 @@ test('deleting a subnet (and its instance): everything it produced goes, nothing
     '- anycast-gateway subnet-b2 (subnet-b2)',
     '- vrf leaf1-srv2/vpc-b1 (vpc-b1)',
     '- bridge-domain leaf1-srv2/vni 100004 (subnet-b2)',
+    '- vbdif leaf1-srv2/vni 100004 (subnet-b2)',
+    '- resolved-route leaf1-srv2/vpc-b1 main 10.0.0.0/16 (vpc-b1)',
     '- mac-ip-route vni 100004/0a:00:00:00:00:07 (i-b2)',
     '- dhcp-binding subnet-b2/0a:00:00:00:00:07 (i-b2)',
     '- sg-rule i-b2/egress/sg-b1[0]/0.0.0.0/0 (sg-b1/egress[0])',
     '- sg-rule i-b2/ingress/sg-b1[0]/10.0.0.0/16 (sg-b1/ingress[0])',
     '- sg-rule i-b2/ingress/sg-b1[1]/10.0.0.0/16 (sg-b1/ingress[1])',
-    'Plan: 0 to add, 0 to change, 9 to destroy.',
+    'Plan: 0 to add, 0 to change, 11 to destroy.',
   ]);
 });
 
@@ -109,18 +121,29 @@ test('moving an instance and renaming a gateway: one line per entry, every chang
     PLAN,
   );
   assert.deepEqual(renderPlanDiff(diffPlans(PLAN, next)), [
+    '+ vrf leaf2-srv2/vpc-a1 (pcx-a1)',
     '+ vrf leaf2-srv2/vpc-a2 (vpc-a2)',
     '+ bridge-domain leaf2-srv2/vni 100002 (subnet-a3)',
+    '+ vbdif leaf2-srv2/vni 100002 (subnet-a3)',
+    '+ peering-link leaf2-srv2/vpc-a1 vpc-a2 (pcx-a1)',
+    '+ resolved-route leaf2-srv2/vpc-a1 main 10.0.0.0/16 (vpc-a1)',
+    '+ resolved-route leaf2-srv2/vpc-a2 main 10.1.0.0/16 (vpc-a2)',
+    '+ resolved-route leaf2-srv2/vpc-a2 vbdif100002 10.0.0.0/16 (rtb-a2/routes[0])',
     '~ vrf border/vpc-a1 (igw-a9): source igw-a1 -> igw-a9',
+    '~ vrf leaf2-srv1/vpc-a2 (pcx-a1): source vpc-a2 -> pcx-a1, role hypervisor -> peering',
+    '~ external-link vpc-a1 (igw-a9): source igw-a1 -> igw-a9',
     '~ vrf-route vpc-a1/subnet-a1 0.0.0.0/0 (rtb-a1/routes[0]): via igw-a1 -> igw-a9',
+    '~ resolved-route border/vpc-a1 main 0.0.0.0/0 (igw-a9): source igw-a1 -> igw-a9',
+    '~ resolved-route internet main 203.0.113.254/32 (igw-a9): source igw-a1 -> igw-a9',
     '~ mac-ip-route vni 100002/0a:00:00:00:00:04 (i-a4): host leaf2-srv1 -> leaf2-srv2, vtep 172.17.0.10 -> 172.17.0.14',
     '~ dhcp-binding subnet-a3/0a:00:00:00:00:04 (i-a4): host leaf2-srv1 -> leaf2-srv2',
     '~ sg-rule i-a4/egress/sg-a3[0]/0.0.0.0/0 (sg-a3/egress[0]): host leaf2-srv1 -> leaf2-srv2',
     '~ sg-rule i-a4/ingress/sg-a3[0]/10.0.1.0/24 (sg-a3/ingress[0]): host leaf2-srv1 -> leaf2-srv2',
     '~ snat vpc-a1 (igw-a9): source igw-a1 -> igw-a9',
-    '- vrf leaf2-srv1/vpc-a2 (vpc-a2)',
     '- bridge-domain leaf2-srv1/vni 100002 (subnet-a3)',
-    'Plan: 2 to add, 7 to change, 2 to destroy.',
+    '- vbdif leaf2-srv1/vni 100002 (subnet-a3)',
+    '- resolved-route leaf2-srv1/vpc-a2 vbdif100002 10.0.0.0/16 (rtb-a2/routes[0])',
+    'Plan: 8 to add, 11 to change, 3 to destroy.',
   ]);
 });
 

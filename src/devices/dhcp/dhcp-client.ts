@@ -15,8 +15,8 @@ import {
   maskPrefixLength,
   parseDhcp,
 } from '../../wire/index.js';
-import type { Host } from '../ip/host.js';
 import type { IpInterface } from '../ip/ip-interface.js';
+import type { DhcpClientHost } from './dhcp-host.js';
 
 export type DhcpClientState = 'init' | 'selecting' | 'requesting' | 'bound' | 'renewing';
 
@@ -36,7 +36,7 @@ export class DhcpClient {
   readonly sent: Record<string, number> = {};
 
   constructor(
-    private readonly host: Host,
+    private readonly host: DhcpClientHost,
     private readonly iface: IpInterface,
   ) {
     this.xid = (iface.mac % 0x1_0000_0000) ^ 0x5a5a5a5a;

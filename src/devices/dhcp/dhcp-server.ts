@@ -27,7 +27,7 @@ import {
   prefixMask,
 } from '../../wire/index.js';
 import type { IpInterface } from '../ip/ip-interface.js';
-import type { IpNode } from '../ip/ip-node.js';
+import type { DhcpServerHost } from './dhcp-host.js';
 
 export interface DhcpServerOptions {
   /** First and last address of the pool (inclusive). */
@@ -61,7 +61,7 @@ export class DhcpServer {
   readonly sent: Record<string, number> = {};
 
   constructor(
-    private readonly node: IpNode,
+    private readonly node: DhcpServerHost,
     private readonly iface: IpInterface,
     private readonly options: DhcpServerOptions,
   ) {

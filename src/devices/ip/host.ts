@@ -17,8 +17,9 @@ import {
 import type { DeviceContext } from '../device.js';
 import { DhcpClient } from '../dhcp/dhcp-client.js';
 import { TcpDiscardServer, TcpEchoServer } from '../tcp/tcp-apps.js';
+import { icmpErrorText } from './icmp-errors.js';
 import type { IpInterface } from './ip-interface.js';
-import { IpNode, type IpNodeOptions, icmpErrorText } from './ip-node.js';
+import { IpNode, type IpNodeOptions } from './ip-node.js';
 import { type PingOptions, PingRun } from './ping.js';
 
 export interface HostOptions extends IpNodeOptions {

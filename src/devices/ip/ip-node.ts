@@ -11,6 +11,16 @@
  * Send path: a packet the node originates takes the route `lookupMultipath` picks by the hash of
  * its 5-tuple when the destination's prefix has several equal-cost routes (ECMP), so each flow
  * keeps one path; the hash is computed only then.
+ *
+ * Datagram endpoints (an NVE's tunnel port, overlay/sim-underlay.ts): `bindDatagrams` takes UDP to
+ * one address and port (or a bare IP protocol, GRE) before the sockets, in place; untraced, such a
+ * datagram is read in place from the frame without allocating. `sendDatagram` sends one with DF,
+ * built in one buffer when its next hop's MAC is known. Both fast paths make the same counts and
+ * bytes as the general ones, which they fall back to in every unusual case.
+ *
+ * Rooms of their own: UDP sockets and their log (udp-sockets.ts), ICMP error messages
+ * (icmp-errors.ts), reassembly (reassembly.ts); DHCP and TCP see this node through narrow
+ * interfaces (dhcp/dhcp-host.ts, tcp/tcp-stack.ts's TcpNode).
  */
 import type { Port } from '../../link/index.js';
 import {
@@ -39,40 +49,38 @@ import {
   isGroupMac,
   MAC_BROADCAST,
   type Mac,
+  newForwardingKeys,
+  onesComplementSum,
   parseQuotedDatagram,
   rarpAnnouncement,
+  readForwardingKeys,
   readIpv4,
   readMac,
   readU16,
   UdpView,
   writeEthernetHeader,
   writeIpv4Header,
+  writeMac,
+  writeU16,
+  writeUdpHeader,
 } from '../../wire/index.js';
 import { Device, type DeviceContext } from '../device.js';
 import { DhcpServer, type DhcpServerOptions } from '../dhcp/dhcp-server.js';
 import { type MultipathChoice, newMultipathChoice, type Route, RouteTable } from '../router/route-table.js';
 import { TcpStack } from '../tcp/tcp-stack.js';
 import type { ArpOptions } from './arp-cache.js';
+import { icmpErrorAbout, icmpErrorText } from './icmp-errors.js';
 import { IpInterface } from './ip-interface.js';
 import { Reassembler } from './reassembly.js';
+import {
+  type DatagramReceiver,
+  type UdpDatagram,
+  type UdpHandler,
+  type UdpLogEntry,
+  UdpSockets,
+} from './udp-sockets.js';
 
 export const DEFAULT_TTL = 64;
-
-export interface UdpDatagram {
-  readonly time: number;
-  readonly src: Ipv4;
-  readonly srcPort: number;
-  readonly dst: Ipv4;
-  readonly dstPort: number;
-  readonly payload: Uint8Array;
-  /** Interface it arrived on (null for a packet to ourselves). */
-  readonly iface: string | null;
-}
-
-export type UdpHandler = (datagram: UdpDatagram) => void;
-
-/** A delivered datagram as `udpLog` keeps it: its addresses, ports and size, not its bytes. */
-export type UdpLogEntry = Omit<UdpDatagram, 'payload'> & { readonly length: number };
 
 export interface IpNodeOptions {
   readonly arp?: ArpOptions;
@@ -109,6 +117,21 @@ export interface IpPacketSpec {
   readonly dscp?: number;
 }
 
+/** Why `sendDatagram` would not send: no route, or a datagram too large for its interface (DF). */
+export type DatagramRefusal =
+  | { readonly reason: 'no-route' }
+  | { readonly reason: 'too-big'; readonly mtu: number; readonly iface: string; readonly port: string };
+
+/** The flow of a datagram being sent, for the ECMP choice (one record per node, no allocation). */
+interface DatagramFlow {
+  src: Ipv4;
+  dst: Ipv4;
+  protocol: number;
+  readonly ports: Uint8Array;
+}
+
+const NO_ROUTE: DatagramRefusal = { reason: 'no-route' };
+
 /** Why a packet could not be sent. */
 export type SendFailure = 'no-route' | 'no-source-address' | 'interface-down' | 'message-too-long';
 
@@ -139,19 +162,15 @@ export abstract class IpNode extends Device {
   /** Per-packet lookups stay O(1) however many interfaces a router has. */
   private readonly byName = new Map<string, IpInterface>();
   private readonly ownAddresses = new Set<Ipv4>();
-  private readonly sockets = new Map<number, UdpHandler>();
   /** Filled by each `sendIp` route lookup (read at once: sending may re-enter `sendIp`). */
   private readonly sendChoice: MultipathChoice = newMultipathChoice();
-  /**
-   * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
-   * order, without their bytes (the socket's handler had those): a long-running node (a service's
-   * gateway answering DHCP for years of simulated time) neither grows without bound nor keeps the
-   * frames' slabs alive.
-   */
-  readonly udpLog: UdpLogEntry[] = [];
-  /** UDP datagrams delivered to a socket of this node, in all. */
-  udpDelivered = 0;
+  /** UDP sockets and datagram endpoints (udp-sockets.ts). */
+  private readonly udp: UdpSockets;
   private nextId = 1;
+  /** Scratch of the receive fast path and of `sendDatagram`'s route choice. */
+  private readonly fastKeys = newForwardingKeys();
+  private readonly datagramFlow: DatagramFlow = { src: 0, dst: 0, protocol: 0, ports: new Uint8Array(4) };
+  private readonly datagramChoice: MultipathChoice = newMultipathChoice();
 
   constructor(
     name: string,
@@ -159,6 +178,22 @@ export abstract class IpNode extends Device {
     protected readonly options: IpNodeOptions = {},
   ) {
     super(name, context);
+    this.udp = new UdpSockets(name);
+  }
+
+  /**
+   * The latest UDP datagrams delivered to a socket of this node (at least `UDP_LOG_LIMIT`), in
+   * order, without their bytes (the socket's handler had those): a long-running node (a service's
+   * gateway answering DHCP for years of simulated time) neither grows without bound nor keeps the
+   * frames' slabs alive.
+   */
+  get udpLog(): UdpLogEntry[] {
+    return this.udp.log;
+  }
+
+  /** UDP datagrams delivered to a socket of this node, in all. */
+  get udpDelivered(): number {
+    return this.udp.delivered;
   }
 
   addInterface(config: InterfaceConfig): IpInterface {
@@ -272,6 +307,7 @@ export abstract class IpNode extends Device {
   // ---- receive ----
 
   protected receive(frame: Uint8Array, port: Port): void {
+    if (this.udp.hasEndpoints && !this.tracer.enabled && this.receiveDatagramFast(frame, port)) return;
     if (frame.length < 14) return this.drop('runt', port);
     let type = readU16(frame, 12);
     let offset = 14;
@@ -377,6 +413,11 @@ export abstract class IpNode extends Device {
   protected abstract forward(ip: Ipv4View, from: IpInterface, linkBroadcast: boolean): void;
 
   protected deliverLocal(ip: Ipv4View, iface: IpInterface | null): void {
+    if (ip.protocol !== IpProtocol.udp && this.udp.hasEndpoints && !ip.isFragment) {
+      // A bare IP protocol bound as an endpoint (an NVE's GRE): handed over as it is, not counted as delivered.
+      const e = this.udp.endpoint(ip.protocol, 0, ip.dst);
+      if (e !== undefined) return e.receiver(ip.src, 0, ip.bytes, ip.payloadOffset, ip.end, iface?.port.name);
+    }
     if (ip.isFragment) {
       const r = this.reassembler.add(ip);
       if (r.kind === 'dropped') return this.drop(r.reason, iface?.port);
@@ -479,16 +520,15 @@ export abstract class IpNode extends Device {
   // ---- UDP sockets ----
 
   bindUdp(port: number, handler: UdpHandler): void {
-    if (this.sockets.has(port)) throw new Error(`${this.name}: UDP port ${port} is in use`);
-    this.sockets.set(port, handler);
+    this.udp.bind(port, handler);
   }
 
   unbindUdp(port: number): void {
-    this.sockets.delete(port);
+    this.udp.unbind(port);
   }
 
   isBound(port: number): boolean {
-    return this.sockets.has(port);
+    return this.udp.isBound(port);
   }
 
   /** Sends a datagram from this node's address towards `dst` (false when there is no route). */
@@ -525,7 +565,12 @@ export abstract class IpNode extends Device {
 
   /** UDP datagrams for this node: to the socket bound to the port, else ICMP port unreachable (as a host with no socket answers). */
   protected onUdp(ip: Ipv4View, udp: UdpView, iface: IpInterface | null = null): void {
-    const handler = this.sockets.get(udp.dstPort);
+    if (this.udp.hasEndpoints) {
+      const e = this.udp.endpoint(IpProtocol.udp, udp.dstPort, ip.dst);
+      if (e !== undefined)
+        return e.receiver(ip.src, udp.srcPort, ip.bytes, udp.payloadOffset, udp.end, iface?.port.name);
+    }
+    const handler = this.udp.handler(udp.dstPort);
     if (!handler) {
       this.sendIcmpError(ip, IcmpType.destinationUnreachable, 3);
       return this.drop('port-unreachable', undefined, `UDP port ${udp.dstPort}`);
@@ -540,23 +585,163 @@ export abstract class IpNode extends Device {
       payload: udp.payload,
       iface: datagramIface,
     };
-    if (this.udpLog.length >= 2 * UDP_LOG_LIMIT) this.udpLog.splice(0, UDP_LOG_LIMIT);
-    this.udpLog.push({
-      time: datagram.time,
-      src: ip.src,
-      srcPort: udp.srcPort,
-      dst: ip.dst,
-      dstPort: udp.dstPort,
-      length: udp.payload.length,
-      iface: datagramIface,
-    });
-    this.udpDelivered++;
+    this.udp.record(datagram);
     if (this.tracer.enabled)
       this.trace(
         'deliver',
         `UDP ${formatIpv4(ip.src)}:${udp.srcPort} -> port ${udp.dstPort}, ${udp.length - 8} bytes`,
       );
     handler(datagram);
+  }
+
+  // ---- datagram endpoints (a tunnel's port) ----
+
+  /**
+   * Binds an endpoint: datagrams of `protocol` to `address` (an address of this node) and, for UDP,
+   * `port` (0 for a bare IP protocol) go to `receiver` in place, before the UDP sockets: no
+   * `UdpDatagram`, no `udpLog`, no copy. An NVE's tunnel port.
+   */
+  bindDatagrams(protocol: number, address: Ipv4, port: number, receiver: DatagramReceiver): void {
+    this.udp.bindEndpoint(protocol, address, port, receiver);
+  }
+
+  unbindDatagrams(protocol: number, port: number): void {
+    this.udp.unbindEndpoint(protocol, port);
+  }
+
+  /**
+   * The untraced fast path of a UDP datagram for a bound endpoint: the checks of the receive path
+   * (interface, MAC filter, IPv4 header and checksum, UDP) read in place without allocating, then
+   * the endpoint's receiver, as the general path would call it. Anything unusual (a bad header, a
+   * fragment, a UDP checksum to verify, an inbound ACL or NAT) returns false, for the general path
+   * to handle and count.
+   */
+  private receiveDatagramFast(frame: Uint8Array, port: Port): boolean {
+    const k = this.fastKeys;
+    if (readForwardingKeys(frame, k, -1) !== null || k.dstPort < 0 || k.protocol !== IpProtocol.udp)
+      return false;
+    const e = this.udp.endpoint(IpProtocol.udp, k.dstPort, k.dstIp);
+    if (e === undefined || !this.ownsAddress(k.dstIp)) return false;
+    // The receive path takes untagged frames and one 802.1Q tag only.
+    if (k.tagCount > 1 || (k.tagCount === 1 && readU16(frame, 12) !== EtherType.vlan)) return false;
+    const iface = this.interfaceOn(port, k.tagCount === 1 && k.vid !== 0 ? k.vid : -1);
+    if (iface === undefined || !iface.up || k.dstMac !== iface.mac || this.filtersInbound(iface))
+      return false;
+    if (onesComplementSum(frame, k.l3Offset, k.l4Offset) !== 0xffff || readU16(frame, k.l4Offset + 6) !== 0)
+      return false;
+    this.ipCounters.received++;
+    this.ipCounters.delivered++;
+    e.receiver(
+      k.srcIp,
+      k.srcPort,
+      frame,
+      k.l4Offset + 8,
+      k.l4Offset + readU16(frame, k.l4Offset + 4),
+      port.name,
+    );
+    return true;
+  }
+
+  /** Whether packets arriving on `iface` pass an inbound filter or translation (a router's ACL or NAT). */
+  protected filtersInbound(_iface: IpInterface): boolean {
+    return false;
+  }
+
+  /** Hook: a packet left by `iface` on an equal-cost choice (a router counts them). */
+  protected countEcmp(_iface: string): void {}
+
+  /** The route of a datagram `sendDatagram` sends (chosen among equal-cost ones by its 5-tuple, as `sendIp` would). */
+  private datagramRoute(protocol: number, src: Ipv4, dst: Ipv4, srcPort: number, dstPort: number) {
+    const flow = this.datagramFlow;
+    flow.src = src;
+    flow.dst = dst;
+    flow.protocol = protocol;
+    writeU16(flow.ports, 0, srcPort);
+    writeU16(flow.ports, 2, dstPort);
+    return this.routes.lookupMultipathBy(dst, flow, datagramFlowHash, this.datagramChoice);
+  }
+
+  /** Whether `sendDatagram` would send a datagram with `length` bytes after its UDP header (or IP header, bare). */
+  checkDatagram(
+    protocol: number,
+    src: Ipv4,
+    dst: Ipv4,
+    srcPort: number,
+    dstPort: number,
+    length: number,
+  ): DatagramRefusal | null {
+    const route = this.datagramRoute(protocol, src, dst, srcPort, dstPort);
+    const out = route ? this.iface(route.iface) : undefined;
+    if (route === undefined || out === undefined) return NO_ROUTE;
+    return datagramFits(out, protocol, length);
+  }
+
+  /**
+   * Sends `header` + `payload` as a datagram from `src` (an address of this node) with DF set and
+   * `ttl`: UDP from `srcPort` to `dstPort` (checksum zero, as tunnels send it over IPv4, RFC 7348 5),
+   * or a bare IP payload of `protocol`. Refused without a route or when it exceeds its interface's
+   * MTU (nothing is counted then). Untraced, with the next hop's MAC known, the whole frame is
+   * built in one buffer; otherwise it takes `sendIp`, which makes the same bytes.
+   */
+  sendDatagram(
+    protocol: number,
+    src: Ipv4,
+    dst: Ipv4,
+    srcPort: number,
+    dstPort: number,
+    ttl: number,
+    header: Uint8Array,
+    payload: Uint8Array,
+  ): DatagramRefusal | null {
+    const route = this.datagramRoute(protocol, src, dst, srcPort, dstPort);
+    const out = route ? this.iface(route.iface) : undefined;
+    if (route === undefined || out === undefined) return NO_ROUTE;
+    const length = header.length + payload.length;
+    const refused = datagramFits(out, protocol, length);
+    if (refused !== null) return refused;
+    if (this.datagramChoice.width > 1) this.countEcmp(out.name);
+    if (protocol === IpProtocol.udp && !this.tracer.enabled && out.up && out.vlan === null) {
+      const nextHop = route.nextHop ?? dst;
+      const mac =
+        out.isBroadcast(nextHop) || this.ownsAddress(dst) ? undefined : out.arp.lookup(nextHop, this.now());
+      if (mac !== undefined) {
+        const wire = allocBytes(Math.max(ETHERNET_MIN_FRAME, 42 + length));
+        writeMac(wire, 0, mac);
+        writeMac(wire, 6, out.mac);
+        writeU16(wire, 12, EtherType.ipv4);
+        writeIpv4Header(
+          wire,
+          14,
+          {
+            dscp: 0,
+            ecn: 0,
+            id: this.nextIpId(),
+            df: true,
+            mf: false,
+            fragmentOffset: 0,
+            ttl,
+            protocol,
+            src,
+            dst,
+            options: NO_OPTIONS,
+          },
+          8 + length,
+        );
+        writeUdpHeader(wire, 34, { srcPort, dstPort }, length);
+        wire.set(header, 42);
+        wire.set(payload, 42 + header.length);
+        this.ipCounters.sent++;
+        out.port.send(wire);
+        return null;
+      }
+    }
+    const udp = protocol === IpProtocol.udp ? 8 : 0;
+    const packetPayload = allocBytes(udp + length);
+    if (udp > 0) writeUdpHeader(packetPayload, 0, { srcPort, dstPort }, length);
+    packetPayload.set(header, udp);
+    packetPayload.set(payload, udp + header.length);
+    this.sendIp({ src, dst, protocol, payload: packetPayload, df: true, ttl });
+    return null;
   }
 
   // ---- send ----
@@ -769,35 +954,13 @@ export abstract class IpNode extends Device {
   }
 
   /**
-   * Sends an ICMP error about `offending` to its source, unless RFC 1812 4.3.2.7 forbids it: never
-   * about an ICMP error, a non-first fragment, or a packet to or from a broadcast, multicast or
-   * unspecified address. The quote is the IP header plus the first 8 bytes of its payload (RFC 792).
+   * Sends an ICMP error about `offending` to its source, unless RFC 1812 4.3.2.7 forbids it
+   * (icmp-errors.ts).
    */
   protected sendIcmpError(offending: Ipv4View, type: number, code: number, nextHopMtu = 0): void {
+    const message = icmpErrorAbout(offending, type, code, nextHopMtu, this.interfaces);
+    if (message === null) return;
     const src = offending.src;
-    if (offending.fragmentOffset !== 0) return;
-    if (
-      src === 0 ||
-      src === 0xffff_ffff ||
-      src >>> 28 === 0xe ||
-      offending.dst >>> 28 === 0xe ||
-      offending.dst === 0xffff_ffff
-    )
-      return;
-    if (this.interfaces.some((i) => i.isBroadcast(offending.dst) || i.isBroadcast(src))) return;
-    if (offending.protocol === IpProtocol.icmp) {
-      const t = offending.bytes[offending.payloadOffset];
-      if (t !== undefined && t !== IcmpType.echoRequest && t !== IcmpType.echoReply && t !== 13 && t !== 14)
-        return;
-    }
-    const quoteEnd = Math.min(offending.end, offending.payloadOffset + 8);
-    const quoted = offending.bytes.slice(offending.offset, quoteEnd);
-    const message =
-      type === IcmpType.destinationUnreachable
-        ? emitIcmp({ kind: 'destination-unreachable', code, nextHopMtu, quoted })
-        : type === IcmpType.timeExceeded
-          ? emitIcmp({ kind: 'time-exceeded', code, quoted })
-          : emitIcmp({ kind: 'other', type, code, restOfHeader: 0, data: quoted });
     // The source: the address the offending packet was sent to when it is ours (what traceroute and
     // Linux show), else the address of the interface the error leaves by (RFC 1812 4.3.2.4).
     const back = this.routes.lookup(src);
@@ -811,30 +974,18 @@ export abstract class IpNode extends Device {
   }
 }
 
-const UNREACHABLE_TEXT: Record<number, string> = {
-  0: 'Destination Net Unreachable',
-  1: 'Destination Host Unreachable',
-  2: 'Destination Protocol Unreachable',
-  3: 'Destination Port Unreachable',
-  4: 'Frag needed',
-  13: 'Packet filtered',
-};
-
-/** An ICMP error in ping's words: `Destination Host Unreachable`, `Time to live exceeded`, `Frag needed (mtu = 1400)`. */
-export function icmpErrorText(type: number, code: number, nextHopMtu: number): string {
-  if (type === IcmpType.timeExceeded) return 'Time to live exceeded';
-  if (type === IcmpType.destinationUnreachable)
-    return (
-      (UNREACHABLE_TEXT[code] ?? `Destination unreachable (code ${code})`) +
-      (code === 4 ? ` (mtu = ${nextHopMtu})` : '')
-    );
-  return `ICMP type ${type} code ${code}`;
-}
-
 const NO_OPTIONS = new Uint8Array(0);
 
-/** How many of the latest UDP datagrams a node keeps in `udpLog` (at least; up to twice as many). */
-export const UDP_LOG_LIMIT = 1024;
+function datagramFlowHash(flow: DatagramFlow): number {
+  return ipv4TupleHash(flow.src, flow.dst, flow.protocol, flow.ports);
+}
+
+/** A datagram with `length` bytes after its UDP header (or IP header) against `out`'s MTU. */
+function datagramFits(out: IpInterface, protocol: number, length: number): DatagramRefusal | null {
+  const total = 20 + (protocol === IpProtocol.udp ? 8 : 0) + length;
+  return total > out.mtu ? { reason: 'too-big', mtu: out.mtu, iface: out.name, port: out.port.name } : null;
+}
+
 const NO_TAGS: never[] = [];
 
 /** The flow hash of a packet about to be sent (closes over nothing: no allocation per lookup). */

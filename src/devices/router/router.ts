@@ -83,6 +83,22 @@ export class Router extends IpNode {
     return this.interfaceRoutes.get(ifaceName) ?? [];
   }
 
+  /** Removes the static (or blackhole) route `spec` names: same prefix, next hop and interface. */
+  removeStaticRoute(spec: StaticRouteSpec): boolean {
+    const network = cidrNetwork(spec.prefix);
+    const source = spec.blackhole ? 'blackhole' : 'static';
+    return (
+      this.routes.removeAt(
+        network,
+        spec.prefix.prefixLength,
+        (r) =>
+          r.source === source &&
+          (spec.blackhole ||
+            ((spec.iface === undefined || r.iface === spec.iface) && r.nextHop === (spec.nextHop ?? null))),
+      ) > 0
+    );
+  }
+
   /**
    * Adds a static route. Several routes for one prefix with the same metric (and different next
    * hops) are all kept and used as equal-cost paths.
@@ -134,6 +150,11 @@ export class Router extends IpNode {
     const nat = new SourceNat(ifaceName, publicIp);
     this.nats.set(ifaceName, nat);
     return nat;
+  }
+
+  /** Source NAT off `ifaceName` again (its mappings go with it). */
+  disableSnat(ifaceName: string): boolean {
+    return this.nats.delete(ifaceName);
   }
 
   /**
@@ -294,7 +315,7 @@ export class Router extends IpNode {
   }
 
   /** Whether packets arriving on `iface` pass an inbound ACL or a NAT before delivery. */
-  protected filtersInbound(iface: IpInterface): boolean {
+  protected override filtersInbound(iface: IpInterface): boolean {
     return this.aclIn.has(iface.name) || this.nats.has(iface.name) || this.staticNats.has(iface.name);
   }
 
@@ -454,7 +475,7 @@ export class Router extends IpNode {
     out.port.send(frame);
   }
 
-  private countEcmp(iface: string): void {
+  protected override countEcmp(iface: string): void {
     this.ecmpChoices[iface] = (this.ecmpChoices[iface] ?? 0) + 1;
   }
 }
