@@ -1,24 +1,21 @@
 /**
  * A bridge domain (BD): one layer-2 broadcast domain of the overlay, mapped 1:1 to a VNI
- * (RFC 7348 4: a 24-bit segment ID, 1..16,777,215). A frame that enters a BD never leaves it:
+ * (RFC 7348 4: a 24-bit segment ID, 1..16,777,215, `vni.ts`). A frame that enters a BD never leaves it:
  * its local attachment points (VAPs) and its remote VTEPs are the only places it can go.
  *
  * The BD keeps:
  * - a MAC table: MAC -> a local VAP or a remote VTEP. Entries learned from traffic age out
  *   (lazily, no timer events); entries a controller installed do not, and carry a MAC mobility
- *   sequence number (RFC 7432 15) so that a move wins over a stale entry. The table is an
- *   open-addressing hash table in one array of unboxed doubles (a slot's MAC, VTEP, last sighting,
- *   sequence number and state side by side, as the switch's `MacTable` keeps its entries), so a
+ *   sequence number (RFC 7432 15) so that a move wins over a stale entry. The table is the
+ *   switch's `MacTable` (devices/l2/mac-table.ts: one open-addressing table of unboxed doubles,
+ *   keyed here with VLAN 0, a slot's VTEP and sequence number kept as its two user values), so a
  *   lookup or a learning touches a cache line or two and allocates nothing; `lookup` fills one
- *   reused entry object per BD. The array is a JS array (V8 keeps its doubles unboxed, on the
- *   heap), not a `Float64Array`: a typed array's buffer lives outside the heap, and a service fabric
- *   making a hundred thousand BDs at once (a restart) made V8 collect its whole heap for every 64 MB
- *   of those (external memory pressure);
+ *   reused entry object per BD;
  * - the flood list: the VTEPs that share the VNI, for head-end replication of BUM traffic;
  * - the ARP suppression table: IP -> MAC of stations in the BD (local ones snooped from their ARP,
  *   remote ones from the controller), so the local NVE can answer ARP itself.
  */
-import { roomFor, slotOf } from '../devices/l2/mac-table.js';
+import { MacFlag, MacTable } from '../devices/l2/mac-table.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
 import type { Vap } from './vap.js';
@@ -44,38 +41,9 @@ export interface BdMacEntry {
 
 type EntryRecord = { -readonly [K in keyof BdMacEntry]: BdMacEntry[K] };
 
-/** Doubles per slot: MAC, VTEP, last seen, sequence number, state. */
-const W = 5;
-/** Slot states; a live slot holds `vapId * 4 + flags`, vapId 0 for a remote station. */
-const EMPTY = -1;
-const DELETED = -2;
-const FROM_CONTROLLER = 1;
-const STATIC = 2;
-const MIN_SLOTS = 16;
-/**
- * Below this many entries a table grows twofold (a fabric has a BD per subnet and per VRF on every
- * hypervisor, most with a few dozen stations), above it fourfold (as the switch's `MacTable`: a
- * large table filling in a burst of traffic is rehashed half as often).
- */
-const SMALL = 1024;
-
-/** A slot index for `mac` among `mask + 1` slots: the switch MAC table's hash, with no VLAN. */
-function macSlot(mac: Mac, mask: number): number {
-  return slotOf(0, mac, mask);
-}
-
-/**
- * Empty slots, as many as the largest table made so far: a packed array of doubles (a double
- * first, so that V8 picks unboxed double elements from the start; pushed, so that it has no holes).
- */
-const EMPTY_TABLE = [0.5];
-EMPTY_TABLE.length = 0;
-
-/** A table of `slots` empty slots: a copy of the start of `EMPTY_TABLE` (one allocation, packed doubles). */
-function emptySlots(slots: number): number[] {
-  while (EMPTY_TABLE.length < slots * W) EMPTY_TABLE.push(0, 0, 0, 0, EMPTY);
-  return EMPTY_TABLE.slice(0, slots * W);
-}
+/** Entry flags: a controller's entry never ages; a static one is never moved. */
+const FROM_CONTROLLER = MacFlag.pinned;
+const STATIC = MacFlag.fixed;
 
 export interface ArpBinding {
   readonly ip: Ipv4;
@@ -103,11 +71,11 @@ export interface BdCounters {
 export type BdLearnResult = 'learned' | 'refreshed' | 'moved' | 'kept' | 'table-full';
 
 export class BridgeDomain {
-  /** Slot i at [W * i, W * i + W): MAC, VTEP, last seen, sequence number, state. */
-  private table = emptySlots(MIN_SLOTS);
-  private slots = MIN_SLOTS;
-  private count = 0;
-  private deleted = 0;
+  /**
+   * MAC -> owner (a VAP's number, 0 for a remote station) and flags, keyed with VLAN 0; a slot's
+   * user values are the remote VTEP and the MAC mobility sequence number.
+   */
+  private readonly macs: MacTable;
   /** VAPs by the number the table knows them by (0: none, a remote station), and their numbers. */
   private readonly vapById: (Vap | null)[] = [null];
   private readonly vapIds = new Map<Vap, number>();
@@ -138,7 +106,6 @@ export class BridgeDomain {
     moves: 0,
     arpSuppressed: 0,
   };
-  overflows = 0;
 
   constructor(
     /** The BD's number in the NVE's configuration. */
@@ -148,7 +115,9 @@ export class BridgeDomain {
     readonly tenant: string,
     readonly capacity = 65536,
     readonly agingTime: Nanos = 300e9,
-  ) {}
+  ) {
+    this.macs = new MacTable(capacity, agingTime, true);
+  }
 
   /** How traces and tables name the BD: its number, or `L3` for a tenant's L3 VNI. */
   get label(): string {
@@ -156,7 +125,12 @@ export class BridgeDomain {
   }
 
   get size(): number {
-    return this.count;
+    return this.macs.size;
+  }
+
+  /** Learning and controller routes refused because the table was full. */
+  get overflows(): number {
+    return this.macs.overflows;
   }
 
   private vapId(vap: Vap): number {
@@ -169,75 +143,18 @@ export class BridgeDomain {
     return id;
   }
 
-  /** The slot of `mac`, or -1; a learned entry past its age is removed (and -1 returned). */
-  private find(mac: Mac, now: Nanos): number {
-    const t = this.table;
-    const mask = this.slots - 1;
-    for (let i = macSlot(mac, mask); ; i = (i + 1) & mask) {
-      const state = t[W * i + 4]!;
-      if (state === EMPTY) return -1;
-      if (state >= 0 && t[W * i] === mac) {
-        if ((state & FROM_CONTROLLER) === 0 && now - t[W * i + 2]! > this.agingTime) {
-          this.removeSlot(i);
-          return -1;
-        }
-        return i;
-      }
-    }
-  }
-
-  private removeSlot(slot: number): void {
-    this.table[W * slot + 4] = DELETED;
-    this.count--;
-    this.deleted++;
-  }
-
-  private insert(mac: Mac, vtep: Ipv4, lastSeen: Nanos, seq: number, state: number): void {
-    if ((this.count + this.deleted + 1) * 2 > this.slots)
-      this.rebuild(this.count < SMALL ? this.count + 1 : roomFor(this.count + 1, this.capacity));
-    const t = this.table;
-    const mask = this.slots - 1;
-    let i = macSlot(mac, mask);
-    while (t[W * i + 4]! >= 0) i = (i + 1) & mask;
-    if (t[W * i + 4] === DELETED) this.deleted--;
-    t[W * i] = mac;
-    t[W * i + 1] = vtep;
-    t[W * i + 2] = lastSeen;
-    t[W * i + 3] = seq;
-    t[W * i + 4] = state;
-    this.count++;
-  }
-
-  /** Rehashes every live entry into a table with room for `entries` at half load, tombstones gone. */
-  private rebuild(entries: number): void {
-    let slots = MIN_SLOTS;
-    while (slots < entries * 2) slots *= 2;
-    const old = this.table;
-    const t = emptySlots(slots);
-    this.table = t;
-    this.slots = slots;
-    this.deleted = 0;
-    const mask = slots - 1;
-    for (let j = 0; j < old.length; j += W) {
-      if (old[j + 4]! < 0) continue;
-      let i = macSlot(old[j]!, mask);
-      while (t[W * i + 4] !== EMPTY) i = (i + 1) & mask;
-      for (let k = 0; k < W; k++) t[W * i + k] = old[j + k]!;
-    }
-  }
-
   /** The entry of slot `i`, in the reused record. */
   private entryAt(i: number): BdMacEntry {
-    const t = this.table;
-    const state = t[W * i + 4]!;
+    const m = this.macs;
+    const flags = m.flagsAt(i);
     const e = this.found;
-    e.mac = t[W * i]!;
-    e.vap = this.vapById[state >> 2]!;
-    e.vtep = t[W * i + 1]!;
-    e.fromController = (state & FROM_CONTROLLER) !== 0;
-    e.seq = t[W * i + 3]!;
-    e.isStatic = (state & STATIC) !== 0;
-    e.lastSeen = t[W * i + 2]!;
+    e.mac = m.macAt(i);
+    e.vap = this.vapById[m.ownerAt(i)]!;
+    e.vtep = m.valueA(i);
+    e.fromController = (flags & FROM_CONTROLLER) !== 0;
+    e.seq = m.valueB(i);
+    e.isStatic = (flags & STATIC) !== 0;
+    e.lastSeen = m.seenAt(i);
     return e;
   }
 
@@ -246,62 +163,60 @@ export class BridgeDomain {
    * entry is a snapshot in an object this BD reuses: read it before the BD's next `lookup`.
    */
   lookup(mac: Mac, now: Nanos): BdMacEntry | undefined {
-    const i = this.find(mac, now);
+    const i = this.macs.liveSlot(0, mac, now);
     return i < 0 ? undefined : this.entryAt(i);
   }
 
   /** Learns `mac` behind a local VAP (a frame came in from it). */
   learnLocal(mac: Mac, vap: Vap, now: Nanos): BdLearnResult {
-    const i = this.find(mac, now);
+    const m = this.macs;
+    const i = m.liveSlot(0, mac, now);
     const id = this.vapId(vap);
     if (i >= 0) {
-      const t = this.table;
-      const state = t[W * i + 4]!;
-      if ((state & STATIC) !== 0) return state >> 2 === id ? 'refreshed' : 'kept'; // a station cannot take over a gateway's MAC
-      t[W * i + 2] = now;
-      if (state >> 2 === id) return 'refreshed';
-      t[W * i + 1] = 0;
-      t[W * i + 4] = id * 4; // learned, no longer from the controller
+      const owner = m.ownerAt(i);
+      if ((m.flagsAt(i) & STATIC) !== 0) return owner === id ? 'refreshed' : 'kept'; // a station cannot take over a gateway's MAC
+      m.touch(i, now);
+      if (owner === id) return 'refreshed';
+      m.setOwner(i, id, 0); // learned, no longer from the controller
+      m.setValues(i, 0, m.valueB(i));
       this.counters.moves++;
       return 'moved';
     }
-    if (!this.room(now)) return 'table-full';
-    this.insert(mac, 0, now, 0, id * 4);
+    if (!m.hasRoom(now)) return 'table-full';
+    m.insert(0, mac, id, 0, now, 0, 0);
     this.counters.learnedLocal++;
     return 'learned';
   }
 
   /** A configured local MAC (a gateway's own interface): never ages, never moves by learning. */
   addStatic(mac: Mac, vap: Vap): void {
-    const state = this.vapId(vap) * 4 + FROM_CONTROLLER + STATIC;
-    const i = this.slotOfMac(mac);
+    const m = this.macs;
+    const id = this.vapId(vap);
+    const i = m.slotFor(0, mac);
     if (i >= 0) {
-      const t = this.table;
-      t[W * i + 1] = 0;
-      t[W * i + 2] = 0;
-      t[W * i + 3] = 0;
-      t[W * i + 4] = state;
+      m.setOwner(i, id, FROM_CONTROLLER + STATIC);
+      m.touch(i, 0);
+      m.setValues(i, 0, 0);
       return;
     }
-    this.insert(mac, 0, 0, 0, state);
+    m.insert(0, mac, id, FROM_CONTROLLER + STATIC, 0, 0, 0);
   }
 
   /** Flood-and-learn: the inner source MAC of a decapsulated frame lives behind the outer source VTEP. */
   learnRemote(mac: Mac, vtep: Ipv4, now: Nanos): BdLearnResult {
-    const i = this.find(mac, now);
+    const m = this.macs;
+    const i = m.liveSlot(0, mac, now);
     if (i >= 0) {
-      const t = this.table;
-      const state = t[W * i + 4]!;
-      if ((state & (FROM_CONTROLLER | STATIC)) !== 0) return 'kept';
-      t[W * i + 2] = now;
-      if (state >> 2 === 0 && t[W * i + 1] === vtep) return 'refreshed';
-      t[W * i + 1] = vtep;
-      t[W * i + 4] = 0;
+      if (m.flagsAt(i) !== 0) return 'kept';
+      m.touch(i, now);
+      if (m.ownerAt(i) === 0 && m.valueA(i) === vtep) return 'refreshed';
+      m.setOwner(i, 0, 0);
+      m.setValues(i, vtep, m.valueB(i));
       this.counters.moves++;
       return 'moved';
     }
-    if (!this.room(now)) return 'table-full';
-    this.insert(mac, vtep, now, 0, 0);
+    if (!m.hasRoom(now)) return 'table-full';
+    m.insert(0, mac, 0, 0, now, vtep, 0);
     this.counters.learnedRemote++;
     return 'learned';
   }
@@ -313,70 +228,35 @@ export class BridgeDomain {
    * was installed (a full table refuses a new MAC, as it refuses learning).
    */
   installRemote(mac: Mac, vtep: Ipv4, seq: number, now: Nanos): boolean {
-    const i = this.find(mac, now);
+    const m = this.macs;
+    const i = m.liveSlot(0, mac, now);
     if (i >= 0) {
-      const t = this.table;
-      const state = t[W * i + 4]!;
-      if ((state & STATIC) !== 0 || ((state & FROM_CONTROLLER) !== 0 && seq < t[W * i + 3]!)) return false;
-      if (state >> 2 !== 0 || t[W * i + 1] !== vtep) this.counters.moves++;
-      t[W * i + 1] = vtep;
-      t[W * i + 2] = now;
-      t[W * i + 3] = seq;
-      t[W * i + 4] = FROM_CONTROLLER;
+      const flags = m.flagsAt(i);
+      if ((flags & STATIC) !== 0 || ((flags & FROM_CONTROLLER) !== 0 && seq < m.valueB(i))) return false;
+      if (m.ownerAt(i) !== 0 || m.valueA(i) !== vtep) this.counters.moves++;
+      m.touch(i, now);
+      m.setOwner(i, 0, FROM_CONTROLLER);
+      m.setValues(i, vtep, seq);
       return true;
     }
-    if (!this.room(now)) return false;
-    this.insert(mac, vtep, now, seq, FROM_CONTROLLER);
+    if (!m.hasRoom(now)) return false;
+    m.insert(0, mac, 0, FROM_CONTROLLER, now, vtep, seq);
     this.counters.learnedRemote++;
     return true;
   }
 
-  /** The slot of `mac` whatever its age, or -1. */
-  private slotOfMac(mac: Mac): number {
-    const t = this.table;
-    const mask = this.slots - 1;
-    for (let i = macSlot(mac, mask); ; i = (i + 1) & mask) {
-      const state = t[W * i + 4]!;
-      if (state === EMPTY) return -1;
-      if (state >= 0 && t[W * i] === mac) return i;
-    }
-  }
-
   /** Forgets `mac` (a withdrawn route). */
   remove(mac: Mac): boolean {
-    const i = this.slotOfMac(mac);
+    const i = this.macs.slotFor(0, mac);
     if (i < 0) return false;
-    this.removeSlot(i);
+    this.macs.removeAt(i);
     return true;
   }
 
   /** Forgets every entry learned on `vap` (its port went down). */
   flushVap(vap: Vap): number {
     const id = this.vapIds.get(vap);
-    if (id === undefined) return 0;
-    let n = 0;
-    const t = this.table;
-    for (let i = 0; i < this.slots; i++) {
-      const state = t[W * i + 4]!;
-      if (state >= 0 && state >> 2 === id) {
-        this.removeSlot(i);
-        n++;
-      }
-    }
-    return n;
-  }
-
-  private room(now: Nanos): boolean {
-    if (this.count < this.capacity) return true;
-    const t = this.table;
-    for (let i = 0; i < this.slots; i++) {
-      const state = t[W * i + 4]!;
-      if (state >= 0 && (state & FROM_CONTROLLER) === 0 && now - t[W * i + 2]! > this.agingTime)
-        this.removeSlot(i);
-    }
-    if (this.count < this.capacity) return true;
-    this.overflows++;
-    return false;
+    return id === undefined ? 0 : this.macs.removeOwner(id);
   }
 
   addFloodTarget(vtep: Ipv4): void {
@@ -399,23 +279,20 @@ export class BridgeDomain {
   /** Live MAC entries sorted by MAC, as rows for `show`. */
   macRows(now: Nanos): { mac: string; where: string; type: string; seq: number; age: Nanos }[] {
     const rows: { key: Mac; mac: string; where: string; type: string; seq: number; age: Nanos }[] = [];
-    const t = this.table;
-    for (let i = 0; i < this.slots; i++) {
-      const state = t[W * i + 4]!;
-      if (state < 0) continue;
-      const fromController = (state & FROM_CONTROLLER) !== 0;
-      const lastSeen = t[W * i + 2]!;
-      if (!fromController && now - lastSeen > this.agingTime) continue;
-      const mac = t[W * i]!;
-      const vap = this.vapById[state >> 2]!;
+    const m = this.macs;
+    for (let i = m.nextSlot(-1); i >= 0; i = m.nextSlot(i)) {
+      if (!m.isLive(i, now)) continue;
+      const fromController = (m.flagsAt(i) & FROM_CONTROLLER) !== 0;
+      const mac = m.macAt(i);
+      const vap = this.vapById[m.ownerAt(i)]!;
       rows.push({
         key: mac,
         mac: formatMac(mac),
-        where: vap !== null ? vap.name : `vtep ${formatIpv4(t[W * i + 1]!)}`,
+        where: vap !== null ? vap.name : `vtep ${formatIpv4(m.valueA(i))}`,
         type:
           vap !== null ? (fromController ? 'static' : 'local') : fromController ? 'controller' : 'learned',
-        seq: t[W * i + 3]!,
-        age: now - lastSeen,
+        seq: m.valueB(i),
+        age: now - m.seenAt(i),
       });
     }
     rows.sort((a, b) => a.key - b.key);

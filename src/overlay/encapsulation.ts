@@ -1,7 +1,8 @@
 /**
  * The three overlay encapsulations an NVE can speak, per fabric: VXLAN (RFC 7348), GENEVE
- * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID into
- * the payload of an outer IPv4 packet (the NVE adds the IPv4 header and routes it), and back.
+ * (RFC 8926) and NVGRE (RFC 7637). Each turns an inner Ethernet frame and a 24-bit segment ID
+ * (the VNI, `vni.ts`) into the payload of an outer IPv4 packet (the NVE adds the IPv4 header and
+ * routes it), and back.
  *
  * - VXLAN: UDP to port 4789, 8-byte header with the I flag and the VNI. The UDP source port is a
  *   hash of the inner frame's flow, in 49152..65535 (RFC 7348 5), so the underlay's ECMP spreads
@@ -33,6 +34,7 @@ import {
   writeUdpHeader,
   writeVxlanHeader,
 } from '../wire/index.js';
+import { checkWireVni } from './vni.js';
 
 export type EncapsulationKind = 'vxlan' | 'geneve' | 'nvgre';
 
@@ -63,7 +65,7 @@ export function encapsulate(
   inner: Uint8Array,
   flowHash: number,
 ): EncapsulatedPayload {
-  if (!Number.isInteger(vni) || vni < 0 || vni > 0xff_ffff) throw new Error(`VNI ${vni} is not 0..16777215`);
+  checkWireVni(vni);
   if (kind === 'nvgre')
     return {
       protocol: IpProtocol.gre,
@@ -108,7 +110,7 @@ export function writeTunnelHeader(
   out: Uint8Array,
 ): void {
   if (kind === 'vxlan') return writeVxlanHeader(out, 0, { vni });
-  if (!Number.isInteger(vni) || vni < 0 || vni > 0xff_ffff) throw new Error(`VNI ${vni} is not 0..16777215`);
+  checkWireVni(vni);
   out[0] = kind === 'nvgre' ? 0x20 : 0; // NVGRE: K; GENEVE: version 0, no options
   out[1] = 0;
   writeU16(out, 2, EtherType.transparentEthernetBridging);

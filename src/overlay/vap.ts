@@ -5,8 +5,8 @@
  * - **L2 sub-interface access**: a port plus an encapsulation maps into a BD: `untagged` (frames
  *   without a tag), `dot1q` (one 802.1Q tag with a given VID) or `qinq` (an outer S-tag and an
  *   inner C-tag, IEEE 802.1ad). The most specific match wins: QinQ, then dot1q, then untagged.
- * - **VLAN-binding access**: a port in access or trunk mode classifies the frame into a VLAN, as a
- *   switch port does; a binding maps that VLAN to a BD.
+ * - **VLAN-binding access** (the L2 gateway, `l2-gateway.ts`): a port in access or trunk mode
+ *   classifies the frame into a VLAN, as a switch port does; a binding maps that VLAN to a BD.
  *
  * Inside a BD, and inside VXLAN, frames travel untagged (RFC 7348 6.1: the ingress VTEP SHOULD
  * NOT include an inner VLAN tag): tags are popped on the way in and pushed per VAP on the way out.
@@ -23,6 +23,9 @@ import {
   writeU16,
 } from '../wire/index.js';
 import type { BridgeDomain } from './bridge-domain.js';
+import { boundUntagged, type PortBindings, type VapPortMode, VlanBindings } from './l2-gateway.js';
+
+export type { VapPortMode } from './l2-gateway.js';
 
 export type VapEncapsulation =
   | { readonly kind: 'untagged' }
@@ -46,17 +49,11 @@ export interface Vap {
   readonly role: VapRole;
 }
 
-/** A port's VLAN mode for VLAN-binding access, as a switch port's. */
-export type VapPortMode =
-  | { readonly mode: 'access'; readonly vlan: number }
-  | { readonly mode: 'trunk'; readonly allowed: readonly number[] | 'all'; readonly native: number | null };
-
-interface PortVaps {
+/** A port's VAPs: sub-interfaces by tags, and its VLAN-binding state (`mode`, `bound`). */
+interface PortVaps extends PortBindings {
   untagged?: Vap;
   readonly dot1q: Map<number, Vap>;
   readonly qinq: Map<number, Vap>;
-  mode?: VapPortMode;
-  readonly bound: Map<number, Vap>;
 }
 
 export type Classification =
@@ -83,7 +80,7 @@ export function describeEncapsulation(e: VapEncapsulation): string {
 export class VapTable {
   private readonly byPort = new Map<Port, PortVaps>();
   /** VLAN -> BD bindings, applied on every port with a VLAN mode. */
-  private readonly bindings = new Map<number, { bd: BridgeDomain; role: VapRole }>();
+  private readonly bindings = new VlanBindings();
 
   private portVaps(port: Port): PortVaps {
     let p = this.byPort.get(port);
@@ -147,46 +144,14 @@ export class VapTable {
     vap.bd.flushVap(vap);
   }
 
-  /**
-   * Gives a port a VLAN mode, so that VLAN bindings apply to it. A new mode replaces the old one:
-   * the port leaves the BDs of the VLANs it no longer carries (and forgets the MACs learned there),
-   * and a VLAN it still carries keeps its VAP unless its tagging changed.
-   */
+  /** Gives a port a VLAN mode, so that VLAN bindings apply to it (`VlanBindings.setPortMode`). */
   setPortMode(port: Port, mode: VapPortMode): void {
-    const p = this.portVaps(port);
-    p.mode = mode;
-    for (const [vid, vap] of p.bound) {
-      const still = carriedTagged(mode, vid);
-      if (still !== null && vap.encap.kind === 'vlan-binding' && vap.encap.tagged === still) continue;
-      p.bound.delete(vid);
-      const list = vap.bd.vaps;
-      list.splice(list.indexOf(vap), 1);
-      vap.bd.flushVap(vap);
-    }
-    for (const [vid, b] of this.bindings) this.bindOnPort(p, port, vid, b.bd, b.role);
+    this.bindings.setPortMode(port, this.portVaps(port), mode);
   }
 
   /** Binds a VLAN to a BD on every port with a VLAN mode carrying it (VLAN-binding access). */
   bindVlan(vid: number, bd: BridgeDomain, role: VapRole = 'station'): void {
-    if (this.bindings.has(vid)) throw new Error(`VLAN ${vid} is already bound to a bridge domain`);
-    this.bindings.set(vid, { bd, role });
-    for (const [port, p] of this.byPort) this.bindOnPort(p, port, vid, bd, role);
-  }
-
-  private bindOnPort(p: PortVaps, port: Port, vid: number, bd: BridgeDomain, role: VapRole): void {
-    const m = p.mode;
-    if (m === undefined || p.bound.has(vid)) return;
-    const tagged = carriedTagged(m, vid);
-    if (tagged === null) return;
-    const vap: Vap = {
-      name: `${port.name}:vlan${vid}`,
-      port,
-      encap: { kind: 'vlan-binding', vid, tagged },
-      bd,
-      role,
-    };
-    p.bound.set(vid, vap);
-    bd.vaps.push(vap);
+    this.bindings.bindVlan(vid, bd, role, this.byPort);
   }
 
   /** Every VAP, port by port. */
@@ -217,7 +182,7 @@ export class VapTable {
     if (p === undefined) return { ok: false, reason: 'no-vap', why: `port ${port.name} has no VAP` };
     const t1 = readU16(frame, 12);
     if (!isVlanTpid(t1)) {
-      const vap = p.untagged ?? this.boundUntagged(p);
+      const vap = p.untagged ?? boundUntagged(p);
       return vap
         ? { ok: true, vap, typeOffset: 12 }
         : { ok: false, reason: 'no-vap', why: `untagged frame and no untagged VAP on port ${port.name}` };
@@ -234,7 +199,7 @@ export class VapTable {
     if (sub) return { ok: true, vap: sub, typeOffset: 16 };
     if (outer === 0) {
       // A priority tag (VID 0) belongs to the untagged side (IEEE 802.1Q 6.9).
-      const vap = p.untagged ?? this.boundUntagged(p);
+      const vap = p.untagged ?? boundUntagged(p);
       if (vap) return { ok: true, vap, typeOffset: 16 };
     }
     // A trunk takes a tagged frame of any VLAN it carries, its native one included (the tag decides).
@@ -244,20 +209,6 @@ export class VapTable {
     }
     return { ok: false, reason: 'no-vap', why: `no VAP for VLAN ${outer} on port ${port.name}` };
   }
-
-  private boundUntagged(p: PortVaps): Vap | undefined {
-    const m = p.mode;
-    if (m === undefined) return undefined;
-    const vid = m.mode === 'access' ? m.vlan : m.native;
-    return vid === null ? undefined : p.bound.get(vid);
-  }
-}
-
-/** Whether a port in `mode` carries `vid`: tagged (true), untagged (false), or not at all (null). */
-function carriedTagged(mode: VapPortMode, vid: number): boolean | null {
-  if (mode.mode === 'access') return mode.vlan === vid ? false : null;
-  if (mode.native === vid) return false;
-  return mode.allowed === 'all' || mode.allowed.includes(vid) ? true : null;
 }
 
 function qinqKey(outer: number, inner: number): number {

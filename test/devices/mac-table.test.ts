@@ -1,11 +1,12 @@
 /**
  * The MAC table against a plain reference model: random learns, lookups, flushes and time steps
- * give the same answers, sizes, overflow counts and entries; aging, moves and the size limit exactly.
+ * give the same answers, sizes, overflow counts and entries; aging, moves and the size limit exactly;
+ * and the table used slot by slot, as a bridge domain uses it (pinned entries, user values).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { MacTable } from '../../src/devices/l2/mac-table.js';
+import { MacFlag, MacTable } from '../../src/devices/l2/mac-table.js';
 import { formatMac } from '../../src/wire/index.js';
 
 /** The table as the spec says it behaves, in the simplest form. */
@@ -139,4 +140,25 @@ test('100,000 entries in one table: every one found again, the rest not', () => 
     assert.equal(t.lookup(1 + (i % 7), 0x02_00_00_00_00_00 + i * 977, 1), String(i % 48));
   assert.equal(t.lookup(1, 0x02_00_00_00_00_00 + 1, 1), undefined);
   assert.equal(t.learn(1, 0x02_ff_00_00_00_00, '1', 1), 'table-full');
+});
+
+test('slot-level use (as a bridge domain): pinned entries never age nor are swept when full; values kept', () => {
+  const t = new MacTable(2, 100, true);
+  const A = 0x02_00_00_00_00_0a;
+  const B = 0x02_00_00_00_00_0b;
+  const C = 0x02_00_00_00_00_0c;
+  const a = t.insert(0, A, 3, MacFlag.pinned, 0, 0x0a00_0001, 7);
+  assert.deepEqual(
+    [t.ownerAt(a), t.flagsAt(a), t.valueA(a), t.valueB(a), t.vlanAt(a)],
+    [3, 1, 0x0a00_0001, 7, 0],
+  );
+  t.insert(0, B, 1, 0, 0, 0, 0);
+  assert.equal(t.hasRoom(50), false); // full, nothing aged
+  assert.equal(t.overflows, 1);
+  assert.equal(t.hasRoom(500), true); // B aged out and swept; pinned A stays
+  assert.equal(t.size, 1);
+  assert.equal(t.liveSlot(0, A, 10_000), t.slotFor(0, A));
+  t.insert(0, C, 1, MacFlag.fixed, 500, 0, 0);
+  assert.equal(t.removeOwner(1), 1);
+  assert.deepEqual([t.size, t.slotFor(0, C)], [1, -1]);
 });

@@ -2,7 +2,8 @@
  * A learning switch (transparent bridge, IEEE 802.1D/802.1Q) with VLANs.
  *
  * - Each port is an access port (untagged, one VLAN; default VLAN 1) or a trunk (802.1Q-tagged
- *   frames of its allowed VLANs; untagged frames belong to its native VLAN, if it has one).
+ *   frames of its allowed VLANs; untagged frames belong to its native VLAN, if it has one): the
+ *   modes and their rules are in `access-trunk.ts`.
  * - Ingress: the frame's VLAN is decided by the port (access) or the tag (trunk). A tagged frame
  *   on an access port is dropped (`tagged-on-access`) unless its tag is a priority tag (VID 0); a
  *   trunk drops VLANs it does not allow (`vlan-not-allowed`) and untagged frames without a native
@@ -23,7 +24,6 @@ import {
   formatMac,
   isGroupMac,
   isStpLlc,
-  isUsableVid,
   type Mac,
   parseBpdu,
   parseEthernetFrame,
@@ -34,12 +34,21 @@ import {
   writeU16,
 } from '../../wire/index.js';
 import { Device, type DeviceContext } from '../device.js';
+import {
+  carriesVlan,
+  DEFAULT_ACCESS,
+  hasVlan,
+  leavesUntagged,
+  type PortVlan,
+  type PortVlanMode,
+  portVlan,
+  unusableVlan,
+} from './access-trunk.js';
 import { MacTable } from './mac-table.js';
 import { SpanningTree, type StpOptions } from './stp.js';
 
-export type SwitchPortConfig =
-  | { readonly mode: 'access'; readonly vlan: number }
-  | { readonly mode: 'trunk'; readonly allowed: readonly number[] | 'all'; readonly native: number | null };
+/** A switch port's VLAN mode: access or trunk (`access-trunk.ts`). */
+export type SwitchPortConfig = PortVlanMode;
 
 export interface SwitchOptions {
   /** MAC table capacity (default 8192 entries). */
@@ -58,24 +67,6 @@ export interface SwitchCounters {
   filtered: number;
   learned: number;
   moved: number;
-}
-
-const DEFAULT_ACCESS: SwitchPortConfig = { mode: 'access', vlan: 1 };
-
-/**
- * A port's VLAN configuration, and the same flattened for the per-frame checks (one object to
- * read, kept as the port's `deviceState`), with the port's number in the MAC table.
- */
-interface PortVlan {
-  readonly config: SwitchPortConfig;
-  /** The access VLAN, or -1 on a trunk. */
-  readonly access: number;
-  /** A trunk's native VLAN, or -1 (none, or an access port). */
-  readonly native: number;
-  /** A trunk's allowed VLANs, bit `vid` set (4,096 bits); null: all (trunks) or the one access VLAN. */
-  readonly allowed: Uint32Array | null;
-  /** The MAC table's number for the port (-1 until first needed). */
-  tableId: number;
 }
 
 export class Switch extends Device {
@@ -136,16 +127,8 @@ export class Switch extends Device {
   configurePort(portName: string, config: SwitchPortConfig): void {
     const port = this.port(portName);
     if (!port) throw new Error(`${this.name} has no port ${portName}`);
-    const vlans =
-      config.mode === 'access'
-        ? [config.vlan]
-        : [
-            ...(config.allowed === 'all' ? [] : config.allowed),
-            ...(config.native === null ? [] : [config.native]),
-          ];
-    for (const v of vlans) {
-      if (!isUsableVid(v)) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
-    }
+    const v = unusableVlan(config);
+    if (v !== undefined) throw new Error(`${this.name} port ${portName}: VLAN ${v} is not 1..4094`);
     this.setPortVlan(port, portVlan(config));
     this.floodPorts = [];
   }
@@ -192,9 +175,7 @@ export class Switch extends Device {
 
   /** Whether `port` carries `vlan`. */
   private carries(port: Port, vlan: number): boolean {
-    const pv = this.vlanState(port);
-    if (pv.access >= 0) return pv.access === vlan;
-    return pv.native === vlan || pv.allowed === null || hasVlan(pv.allowed, vlan);
+    return carriesVlan(this.vlanState(port), vlan);
   }
 
   protected receive(frame: Uint8Array, port: Port): void {
@@ -299,29 +280,6 @@ export class Switch extends Device {
   }
 }
 
-function portVlan(config: SwitchPortConfig): PortVlan {
-  return config.mode === 'access'
-    ? { config, access: config.vlan, native: -1, allowed: null, tableId: -1 }
-    : {
-        config,
-        access: -1,
-        native: config.native ?? -1,
-        allowed: config.allowed !== 'all' ? vlanBits(config.allowed) : null,
-        tableId: -1,
-      };
-}
-
-/** A set of VLAN IDs as 4,096 bits. */
-function vlanBits(vlans: readonly number[]): Uint32Array {
-  const bits = new Uint32Array(128);
-  for (const v of vlans) bits[v >>> 5]! |= 1 << (v & 31);
-  return bits;
-}
-
-function hasVlan(bits: Uint32Array, vlan: number): boolean {
-  return (bits[vlan >>> 5]! & (1 << (vlan & 31))) !== 0;
-}
-
 function learnText(result: string, src: number, vlan: number, port: string): string {
   const mac = formatMac(src);
   switch (result) {
@@ -367,7 +325,7 @@ class FrameVariants {
   }
 
   forPort(pv: PortVlan, vlan: number): Uint8Array {
-    if (pv.access >= 0 || pv.native === vlan) return this.untaggedFrame();
+    if (leavesUntagged(pv, vlan)) return this.untaggedFrame();
     return this.taggedFrame(vlan);
   }
 
