@@ -14,7 +14,7 @@ export interface DeviceContext {
 
 export abstract class Device {
   readonly ports: Port[] = [];
-  /** The switch looks up an output port by name for every known-unicast frame. */
+  /** Ports by name: configuration, captures and the lab look ports up by name (forwarding goes by index). */
   private readonly portsByName = new Map<string, Port>();
   readonly drops: DropCounters = {};
   protected readonly clock: Clock;

@@ -10,3 +10,4 @@ export * from './underlay.js';
 export * from './vap.js';
 export * from './vni.js';
 export * from './vrf.js';
+export * from './vtep.js';

@@ -61,19 +61,11 @@ import {
   decapsulateGre,
   decapsulateUdp,
   type EncapsulationKind,
-  encapsulationPort,
-  outerIpOverhead,
   TUNNEL_HEADER_LENGTH,
   writeTunnelHeader,
 } from './encapsulation.js';
 import { IpNodeUnderlay } from './sim-underlay.js';
-import {
-  UNDERLAY_GRE,
-  UNDERLAY_UDP,
-  type Underlay,
-  type UnderlayProtocol,
-  type UnderlayRefusal,
-} from './underlay.js';
+import type { Underlay, UnderlayProtocol, UnderlayRefusal } from './underlay.js';
 import {
   tagForVap,
   tagKey,
@@ -84,6 +76,8 @@ import {
   type VapRole,
   VapTable,
 } from './vap.js';
+import { isVni } from './vni.js';
+import { vtepOf } from './vtep.js';
 
 export type ControlPlane = 'flood-and-learn' | 'controller';
 
@@ -204,9 +198,10 @@ export class Nve extends Router {
     this.encapsulation = nveOptions.encapsulation ?? 'vxlan';
     this.controlPlane = nveOptions.controlPlane ?? 'flood-and-learn';
     this.outerTtl = nveOptions.outerTtl ?? 64;
-    this.udpPort = encapsulationPort(this.encapsulation);
-    this.ipOverhead = outerIpOverhead(this.encapsulation);
-    this.tunnelProtocol = this.udpPort === undefined ? UNDERLAY_GRE : UNDERLAY_UDP;
+    const tunnel = vtepOf(this.vtep, this.encapsulation);
+    this.udpPort = tunnel.udpPort;
+    this.ipOverhead = tunnel.overhead;
+    this.tunnelProtocol = tunnel.protocol;
     this.underlay = nveOptions.underlay ?? new IpNodeUnderlay(this, this.vtep, this.outerTtl);
     this.underlay.listen(this.tunnelProtocol, this.udpPort ?? 0, (src, _srcPort, bytes, offset, end, via) =>
       this.fromUnderlay(src, bytes, offset, end, via),
@@ -219,8 +214,7 @@ export class Nve extends Router {
     if (this.bdById.has(id)) throw new Error(`${this.name} already has bridge domain ${id}`);
     if (this.bdByVni.has(vni))
       throw new Error(`${this.name}: VNI ${vni} is already mapped to a bridge domain`);
-    if (!Number.isInteger(vni) || vni < 1 || vni > 0xff_ffff)
-      throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
+    if (!isVni(vni)) throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
     const bd = new BridgeDomain(id, vni, tenant, this.nveOptions.macTableSize, this.nveOptions.agingTime);
     this.bdById.set(id, bd);
     this.bdByVni.set(vni, bd);
@@ -237,8 +231,7 @@ export class Nve extends Router {
 
   /** An L3 VNI's BD for a tenant's VRF (symmetric IRB): known by its VNI only, id 0. */
   addL3BridgeDomain(vni: number, tenant: string): BridgeDomain {
-    if (!Number.isInteger(vni) || vni < 1 || vni > 0xff_ffff)
-      throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
+    if (!isVni(vni)) throw new Error(`${this.name}: VNI ${vni} is not 1..16777215`);
     if (this.bdByVni.has(vni))
       throw new Error(`${this.name}: VNI ${vni} is already mapped to a bridge domain`);
     const bd = new BridgeDomain(0, vni, tenant, this.nveOptions.macTableSize, this.nveOptions.agingTime);
