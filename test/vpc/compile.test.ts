@@ -269,3 +269,43 @@ test('source NAT addresses: from the top of the pool, never an elastic IP, kept 
     'rtb-a1/routes[0]',
   );
 });
+
+test("peering links are numbered within their tenant: another tenant's peerings never move them", () => {
+  const both = edited(INTENT, (d) => {
+    d.vpcs.push({ id: 'vpc-b0', tenant: 'tenant-b', name: 'b0', cidrs: ['10.5.0.0/16'] });
+    d.subnets.push({ id: 'subnet-b0', tenant: 'tenant-b', vpc: 'vpc-b0', name: 'b0', cidr: '10.5.1.0/24' });
+    d.instances.push({
+      id: 'i-b0',
+      tenant: 'tenant-b',
+      subnet: 'subnet-b0',
+      name: 'b0',
+      ip: '10.5.1.10',
+      mac: '0a:00:00:00:00:b0',
+      securityGroups: [],
+      host: 'leaf2-srv2',
+      state: 'running',
+    });
+    d.peerings.push({ id: 'pcx-b1', tenant: 'tenant-b', name: 'b', vpc: 'vpc-b0', peerVpc: 'vpc-b1' });
+    d.routeTables.push({
+      id: 'rtb-b1',
+      tenant: 'tenant-b',
+      vpc: 'vpc-b1',
+      name: 'b1',
+      routes: [{ destination: '10.5.0.0/16', target: { kind: 'peering', id: 'pcx-b1' } }],
+    });
+    d.subnets.find((s) => s.id === 'subnet-b1').routeTable = 'rtb-b1';
+  });
+  const links = (plan: Plan, tenantVpcs: string[]) =>
+    entriesOf(plan, 'peering-link')
+      .filter((e) => tenantVpcs.includes(e.a))
+      .map((e) => `${e.key} ${e.aIface} ${e.aAddress} ${e.bIface} ${e.bAddress}`);
+  const whole = compile(both, FABRIC);
+  // Each tenant's first pair takes the block's first /30, whoever else is compiled with it.
+  assert.deepEqual(links(whole, ['vpc-b0']), [
+    'leaf1-srv1/vpc-b0 vpc-b1 pcx-vpc-b1 198.18.0.1/30 pcx-vpc-b0 198.18.0.2/30',
+    'leaf1-srv2/vpc-b0 vpc-b1 pcx-vpc-b1 198.18.0.1/30 pcx-vpc-b0 198.18.0.2/30',
+    'leaf2-srv2/vpc-b0 vpc-b1 pcx-vpc-b1 198.18.0.1/30 pcx-vpc-b0 198.18.0.2/30',
+  ]);
+  assert.deepEqual(links(whole, ['vpc-a1']), links(PLAN, ['vpc-a1']));
+  assert.equal(links(PLAN, ['vpc-a1'])[0]?.includes('198.18.0.1/30'), true);
+});

@@ -4,7 +4,7 @@
  * - `vrf-route`: the local route of each VPC block, then each associated route table's routes per
  *   subnet (blackhole; the VPC's own internet gateway; a peering of the VPC; an instance of the VPC).
  * - Peerings: for each pair of VPCs joined by a peering route (in either), numbered in pair order
- *   (a function of the routes alone), on every hypervisor with a VRF of either VPC: the other VPC's
+ *   within the tenant (a function of the tenant's routes alone), on every hypervisor with a VRF of either VPC: the other VPC's
  *   VRF too (`role: peering` where placement made none) and a `peering-link` between the two.
  * - `resolved-route`: each route as its router holds it. In every VRF of a VPC (hypervisor, peering
  *   and border), the VPC's blocks as blackholes in the main table (an address with no instance goes
@@ -117,11 +117,18 @@ function compilePeerings(
       if (list === undefined) hostsOf.set(v.vpc, [v.host]);
       else list.push(v.host);
     }
+  // Numbered within each tenant (a part of a compile in parts holds whole tenants, so a pair's
+  // number never depends on which other tenants are compiled with it).
   const index = new Map<string, number>();
   const keys = [...pairs.keys()].sort();
-  keys.forEach((key, n) => {
+  const tenantOf = new Map(ctx.vpcs.map((v) => [v.id, v.tenant] as const));
+  const next = new Map<string, number>();
+  for (const key of keys) {
+    const tenant = tenantOf.get(pairs.get(key)!.a) ?? '';
+    const n = next.get(tenant) ?? 0;
+    next.set(tenant, n + 1);
     if (n < linksIn(PEERING_LINKS)) index.set(key, n);
-  });
+  }
   for (const key of keys) {
     const { a, b, peering } = pairs.get(key)!;
     const n = index.get(key);
