@@ -12,7 +12,16 @@ import { L3_SWITCH_CPU_PORT, vlanifName } from '../l3-switch.js';
 import { Network } from '../network.js';
 import { interfaceAddressProblem } from './addresses.js';
 import { fabricNodeKinds, fabricSpec } from './fabric.js';
-import { type LabFile, type LabNode, labSchema, nullPrototype, parsePool } from './schema.js';
+import {
+  type LabFile,
+  type LabNode,
+  labSchema,
+  nullPrototype,
+  parsePool,
+  type StepBody,
+  type StepKind,
+  stepKind,
+} from './schema.js';
 import { duplicateAddresses, type LinkEnd } from './segments.js';
 
 export interface LabIssue {
@@ -285,127 +294,29 @@ function declaredPorts(node: LabNode): Set<string> | null {
   return null; // switches and hubs grow ports as links need them
 }
 
-function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } {
-  const issues: LabIssue[] = [];
-  const add = (path: string, message: string) => issues.push({ path, message });
+/**
+ * What the parts of `crossCheck` share: the lab, where problems go, the nodes the fabric generates,
+ * the ports links take (`node:port` to the path of the link end that took it), and the look-ups
+ * on them the script's steps use.
+ */
+interface CheckContext {
+  readonly lab: LabFile;
+  readonly nodes: LabFile['nodes'];
+  readonly add: (path: string, message: string) => void;
+  /** The nodes the fabric generates, name to kind. */
+  readonly generated: Map<string, string>;
+  /** `node:port` to the path of the link end (or step) that took it. */
+  readonly used: Map<string, string>;
+  /** The kind of a node of the lab or of the fabric; undefined for an unknown name. */
+  readonly kindOf: (n: string) => string | undefined;
+  /** Why `port` of the generated node `node` cannot be linked (forLink) or captured; null when it can. */
+  readonly fabricPortProblem: (node: string, port: string, forLink: boolean) => string | null;
+}
+
+function checkContext(lab: LabFile, issues: LabIssue[]): CheckContext {
   const nodes = lab.nodes;
   const generated = lab.fabric ? fabricNodeKinds(lab.fabric) : new Map<string, string>();
-  const kindOf = (n: string) => nodes[n]?.kind ?? generated.get(n);
-  if (lab.fabric) {
-    for (const p of fabricProblems(fabricSpec(lab.fabric))) add(p.path, p.message);
-    for (const name of Object.keys(nodes))
-      if (generated.has(name)) add(`nodes.${name}`, `the fabric already creates a node named ${name}`);
-  }
-
-  for (const [name, node] of Object.entries(nodes)) {
-    const at = `nodes.${name}`;
-    if (node.kind === 'host') {
-      if (node.dhcp && node.ip !== undefined)
-        add(`${at}.dhcp`, 'a host gets its address either from ip or by dhcp, not both');
-      if (node.dhcp && node.gateway !== undefined)
-        add(`${at}.gateway`, 'a DHCP client learns its gateway from the server');
-      if (node.dhcpServer) {
-        const own = node.ip ? parseCidr(node.ip) : undefined;
-        const pool = parsePool(node.dhcpServer.pool)!;
-        if (!own) add(`${at}.dhcpServer`, 'a DHCP server needs the host to have an ip');
-        else if (!cidrContains(own, pool.first) || !cidrContains(own, pool.last))
-          add(`${at}.dhcpServer.pool`, `the pool is not inside the host's subnet`);
-      }
-      if (node.gateway !== undefined) {
-        const ip = node.ip ? parseCidr(node.ip) : undefined;
-        const gateway = parseIpv4Address(node.gateway)!;
-        if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
-        else if (gateway === ip.address)
-          add(
-            `${at}.gateway`,
-            `gateway ${node.gateway} is the host's own address (a gateway is another node on its subnet)`,
-          );
-        else if (cidrContains(ip, gateway)) {
-          // On the subnet: still not its network or broadcast address (RFC 1122 3.2.1.3, RFC 919/922).
-          const form = interfaceAddressProblem(gateway, ip);
-          if (form) add(`${at}.gateway`, `gateway ${form}`);
-        } else
-          add(
-            `${at}.gateway`,
-            `gateway ${node.gateway} is not on the host's subnet ${formatCidr({ address: ip.address & (0xffffffff << (32 - ip.prefixLength)), prefixLength: ip.prefixLength })}`,
-          );
-      }
-    }
-    if (node.kind === 'host') {
-      const echo = node.udpEcho === true ? 7 : node.udpEcho || undefined;
-      if (echo === 67 && node.dhcpServer) add(`${at}.udpEcho`, 'port 67 is taken by the DHCP server');
-      if (echo === 68 && node.dhcp) add(`${at}.udpEcho`, 'port 68 is taken by the DHCP client');
-    }
-    if (node.kind === 'l3switch') {
-      if (node.ports && L3_SWITCH_CPU_PORT in node.ports)
-        add(`${at}.ports.cpu`, 'port "cpu" is the L3 switch\'s internal port to its routing engine');
-      for (const vid of Object.keys(node.vlanifs)) {
-        if (!(Number(vid) >= 1 && Number(vid) <= 4094))
-          add(`${at}.vlanifs["${vid}"]`, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
-      }
-    }
-    if (node.kind === 'router' || node.kind === 'l3switch') {
-      const interfaces = routedInterfaces(node);
-      const subnets = Object.entries(interfaces).flatMap(([iname, i]) =>
-        (Array.isArray(i.ip) ? i.ip : [i.ip]).map((t) => ({ iname, cidr: parseCidr(t)! })),
-      );
-      for (const [iname, i] of Object.entries(interfaces)) {
-        if (!i.dhcp) continue;
-        const pool = parsePool(i.dhcp.pool)!;
-        const own = subnets.filter((s) => s.iname === iname).map((s) => s.cidr);
-        if (!own.some((c) => cidrContains(c, pool.first) && cidrContains(c, pool.last)))
-          add(`${at}.interfaces.${iname}.dhcp.pool`, `the pool is not inside a subnet of ${iname}`);
-      }
-      const vlanPorts = new Map<string, string>();
-      for (const [iname, i] of Object.entries(interfaces)) {
-        const key = `${i.port ?? iname}/${i.vlan ?? '-'}`;
-        const other = vlanPorts.get(key);
-        if (other)
-          add(
-            `${at}.interfaces.${iname}`,
-            `uses the same port${i.vlan ? ` and VLAN ${i.vlan}` : ''} as interface ${other}`,
-          );
-        vlanPorts.set(key, iname);
-      }
-      (node.routes ?? []).forEach((r, i) => {
-        const rp = `${at}.routes[${i}]`;
-        if (r.via === undefined && r.dev === undefined)
-          add(rp, 'a route needs via (next hop) or dev (interface)');
-        if (r.dev !== undefined && !(r.dev in interfaces)) add(`${rp}.dev`, `unknown interface "${r.dev}"`);
-        if (r.via !== undefined && r.dev === undefined) {
-          const hop = parseIpv4Address(r.via)!;
-          if (!subnets.some((s) => cidrContains(s.cidr, hop)))
-            add(`${rp}.via`, `next hop ${r.via} is not on any connected subnet of ${name}`);
-        }
-      });
-      for (const [aclName, rules] of Object.entries(node.acls ?? {})) {
-        rules.forEach((r, i) => {
-          for (const key of ['srcPort', 'dstPort'] as const) {
-            const v = r[key];
-            if (v === undefined) continue;
-            if (r.protocol !== 'tcp' && r.protocol !== 'udp')
-              add(`${at}.acls.${aclName}[${i}].${key}`, 'ports apply to protocol tcp or udp only');
-            if (typeof v === 'string') {
-              const [from, to] = v.split('-').map(Number);
-              if (!(from! >= 0 && to! <= 65535 && from! <= to!))
-                add(
-                  `${at}.acls.${aclName}[${i}].${key}`,
-                  `"${v}" is not a port range (low-high within 0..65535)`,
-                );
-            }
-          }
-        });
-      }
-      (node.applyAcls ?? []).forEach((b, i) => {
-        if (!(b.interface in interfaces))
-          add(`${at}.applyAcls[${i}].interface`, `unknown interface "${b.interface}"`);
-        if (!node.acls || !(b.acl in node.acls)) add(`${at}.applyAcls[${i}].acl`, `unknown ACL "${b.acl}"`);
-      });
-    }
-  }
-
-  issues.push(...nveIssues(lab));
-
+  const used = new Map<string, string>();
   // The ports of generated nodes are known once the fabric is built: built here only if the lab names one.
   let fabricNet: Network | null = null;
   const fabricPortProblem = (node: string, port: string, forLink: boolean): string | null => {
@@ -422,7 +333,203 @@ function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } 
     if (forLink && p.link !== null) return `port ${node}:${port} is already linked inside the fabric`;
     return null;
   };
-  const used = new Map<string, string>();
+  return {
+    lab,
+    nodes,
+    add: (path, message) => issues.push({ path, message }),
+    generated,
+    used,
+    kindOf: (n) => nodes[n]?.kind ?? generated.get(n),
+    fabricPortProblem,
+  };
+}
+
+/** The checks that need the whole lab (names, ports, addresses, the script's order), after the schema's. */
+function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } {
+  const issues: LabIssue[] = [];
+  const ctx = checkContext(lab, issues);
+  checkFabric(ctx);
+  for (const [name, node] of Object.entries(lab.nodes)) {
+    const at = `nodes.${name}`;
+    if (node.kind === 'host') checkHost(ctx, node, at);
+    if (node.kind === 'l3switch') checkL3Switch(ctx, node, at);
+    if (node.kind === 'router' || node.kind === 'l3switch') checkRouted(ctx, name, node, at);
+  }
+  issues.push(...nveIssues(lab));
+  const ends = checkLinks(ctx);
+  checkScript(ctx);
+  return { issues, warnings: duplicateAddresses(lab, ends, formatPath) };
+}
+
+/** The fabric's own problems, and nodes of the lab named like one the fabric creates. */
+function checkFabric({ lab, add, generated }: CheckContext): void {
+  if (!lab.fabric) return;
+  for (const p of fabricProblems(fabricSpec(lab.fabric))) add(p.path, p.message);
+  for (const name of Object.keys(lab.nodes))
+    if (generated.has(name)) add(`nodes.${name}`, `the fabric already creates a node named ${name}`);
+}
+
+/** A host: ip or DHCP (not both), its DHCP server's pool, its gateway, and its UDP echo port. */
+function checkHost({ add }: CheckContext, node: Extract<LabNode, { kind: 'host' }>, at: string): void {
+  if (node.dhcp && node.ip !== undefined)
+    add(`${at}.dhcp`, 'a host gets its address either from ip or by dhcp, not both');
+  if (node.dhcp && node.gateway !== undefined)
+    add(`${at}.gateway`, 'a DHCP client learns its gateway from the server');
+  if (node.dhcpServer) {
+    const own = node.ip ? parseCidr(node.ip) : undefined;
+    const pool = parsePool(node.dhcpServer.pool)!;
+    if (!own) add(`${at}.dhcpServer`, 'a DHCP server needs the host to have an ip');
+    else if (!cidrContains(own, pool.first) || !cidrContains(own, pool.last))
+      add(`${at}.dhcpServer.pool`, `the pool is not inside the host's subnet`);
+  }
+  if (node.gateway !== undefined) {
+    const ip = node.ip ? parseCidr(node.ip) : undefined;
+    const gateway = parseIpv4Address(node.gateway)!;
+    if (!ip) add(`${at}.gateway`, 'a gateway needs the host to have an ip');
+    else if (gateway === ip.address)
+      add(
+        `${at}.gateway`,
+        `gateway ${node.gateway} is the host's own address (a gateway is another node on its subnet)`,
+      );
+    else if (cidrContains(ip, gateway)) {
+      // On the subnet: still not its network or broadcast address (RFC 1122 3.2.1.3, RFC 919/922).
+      const form = interfaceAddressProblem(gateway, ip);
+      if (form) add(`${at}.gateway`, `gateway ${form}`);
+    } else
+      add(
+        `${at}.gateway`,
+        `gateway ${node.gateway} is not on the host's subnet ${formatCidr({ address: ip.address & (0xffffffff << (32 - ip.prefixLength)), prefixLength: ip.prefixLength })}`,
+      );
+  }
+  const echo = node.udpEcho === true ? 7 : node.udpEcho || undefined;
+  if (echo === 67 && node.dhcpServer) add(`${at}.udpEcho`, 'port 67 is taken by the DHCP server');
+  if (echo === 68 && node.dhcp) add(`${at}.udpEcho`, 'port 68 is taken by the DHCP client');
+}
+
+/** An L3 switch: no port named like its internal port `cpu`, and VLANIF IDs in 1..4094. */
+function checkL3Switch(
+  { add }: CheckContext,
+  node: Extract<LabNode, { kind: 'l3switch' }>,
+  at: string,
+): void {
+  if (node.ports && L3_SWITCH_CPU_PORT in node.ports)
+    add(`${at}.ports.cpu`, 'port "cpu" is the L3 switch\'s internal port to its routing engine');
+  for (const vid of Object.keys(node.vlanifs)) {
+    if (!(Number(vid) >= 1 && Number(vid) <= 4094))
+      add(`${at}.vlanifs["${vid}"]`, 'VLAN IDs are 1..4094 (0 and 4095 are reserved)');
+  }
+}
+
+/** A routed node's interfaces (router interfaces, or an L3 switch's VLANIFs) with their subnets. */
+interface Routed {
+  readonly name: string;
+  readonly at: string;
+  readonly interfaces: ReturnType<typeof routedInterfaces>;
+  readonly subnets: readonly { iname: string; cidr: NonNullable<ReturnType<typeof parseCidr>> }[];
+}
+
+/** A router or an L3 switch: its routed interfaces, its routes, and its ACLs. */
+function checkRouted(
+  ctx: CheckContext,
+  name: string,
+  node: Extract<LabNode, { kind: 'router' | 'l3switch' }>,
+  at: string,
+): void {
+  const interfaces = routedInterfaces(node);
+  const subnets = Object.entries(interfaces).flatMap(([iname, i]) =>
+    (Array.isArray(i.ip) ? i.ip : [i.ip]).map((t) => ({ iname, cidr: parseCidr(t)! })),
+  );
+  const routed: Routed = { name, at, interfaces, subnets };
+  checkRoutedInterfaces(ctx, routed);
+  checkRoutes(ctx, routed, node.routes ?? []);
+  checkAcls(ctx, routed, node);
+}
+
+/** Routed interfaces: each DHCP pool inside a subnet of its interface, and one interface per port and VLAN. */
+function checkRoutedInterfaces({ add }: CheckContext, { at, interfaces, subnets }: Routed): void {
+  for (const [iname, i] of Object.entries(interfaces)) {
+    if (!i.dhcp) continue;
+    const pool = parsePool(i.dhcp.pool)!;
+    const own = subnets.filter((s) => s.iname === iname).map((s) => s.cidr);
+    if (!own.some((c) => cidrContains(c, pool.first) && cidrContains(c, pool.last)))
+      add(`${at}.interfaces.${iname}.dhcp.pool`, `the pool is not inside a subnet of ${iname}`);
+  }
+  const vlanPorts = new Map<string, string>();
+  for (const [iname, i] of Object.entries(interfaces)) {
+    const key = `${i.port ?? iname}/${i.vlan ?? '-'}`;
+    const other = vlanPorts.get(key);
+    if (other)
+      add(
+        `${at}.interfaces.${iname}`,
+        `uses the same port${i.vlan ? ` and VLAN ${i.vlan}` : ''} as interface ${other}`,
+      );
+    vlanPorts.set(key, iname);
+  }
+}
+
+/** Static routes: via or dev, a dev among the interfaces, and a via on a connected subnet. */
+function checkRoutes(
+  { add }: CheckContext,
+  { name, at, interfaces, subnets }: Routed,
+  routes: readonly { via?: string; dev?: string }[],
+): void {
+  routes.forEach((r, i) => {
+    const rp = `${at}.routes[${i}]`;
+    if (r.via === undefined && r.dev === undefined)
+      add(rp, 'a route needs via (next hop) or dev (interface)');
+    if (r.dev !== undefined && !(r.dev in interfaces)) add(`${rp}.dev`, `unknown interface "${r.dev}"`);
+    if (r.via !== undefined && r.dev === undefined) {
+      const hop = parseIpv4Address(r.via)!;
+      if (!subnets.some((s) => cidrContains(s.cidr, hop)))
+        add(`${rp}.via`, `next hop ${r.via} is not on any connected subnet of ${name}`);
+    }
+  });
+}
+
+/** ACLs: ports only for TCP and UDP, port ranges low-high within 0..65535, and bindings to known interfaces and ACLs. */
+function checkAcls(
+  { add }: CheckContext,
+  { at, interfaces }: Routed,
+  node: Extract<LabNode, { kind: 'router' | 'l3switch' }>,
+): void {
+  for (const [aclName, rules] of Object.entries(node.acls ?? {})) {
+    rules.forEach((r, i) => {
+      for (const key of ['srcPort', 'dstPort'] as const) {
+        const v = r[key];
+        if (v === undefined) continue;
+        if (r.protocol !== 'tcp' && r.protocol !== 'udp')
+          add(`${at}.acls.${aclName}[${i}].${key}`, 'ports apply to protocol tcp or udp only');
+        if (typeof v === 'string') {
+          const [from, to] = v.split('-').map(Number);
+          if (!(from! >= 0 && to! <= 65535 && from! <= to!))
+            add(
+              `${at}.acls.${aclName}[${i}].${key}`,
+              `"${v}" is not a port range (low-high within 0..65535)`,
+            );
+        }
+      }
+    });
+  }
+  (node.applyAcls ?? []).forEach((b, i) => {
+    if (!(b.interface in interfaces))
+      add(`${at}.applyAcls[${i}].interface`, `unknown interface "${b.interface}"`);
+    if (!node.acls || !(b.acl in node.acls)) add(`${at}.applyAcls[${i}].acl`, `unknown ACL "${b.acl}"`);
+  });
+}
+
+/**
+ * The links: known nodes and ports (a generated node's from the built fabric), each port linked
+ * once, an NVE's port named, a host's NIC (its first free one when the link names none), and two
+ * different nodes per link. Fills `used`; returns each link's ends with the port each takes.
+ */
+function checkLinks({
+  lab,
+  nodes,
+  add,
+  generated,
+  used,
+  fabricPortProblem,
+}: CheckContext): [LinkEnd, LinkEnd][] {
   /** Each link's ends with the port each takes (a host's first free NIC when the link names none). */
   const ends: [LinkEnd, LinkEnd][] = [];
   lab.links.forEach((link, i) => {
@@ -475,166 +582,219 @@ function crossCheck(lab: LabFile): { issues: LabIssue[]; warnings: LabIssue[] } 
     if (a === splitEndpoint(link.b).node) add(`links[${i}]`, `both ends are on ${a}`);
     ends.push(taken as [LinkEnd, LinkEnd]);
   });
+  return ends;
+}
 
-  const linkIndex = (ref: number | [string, string], path: string) => {
-    if (typeof ref === 'number') {
-      if (ref >= lab.links.length) add(path, `there is no link ${ref} (the lab has ${lab.links.length})`);
-      return;
-    }
-    const [x, y] = ref;
-    if (generated.has(x) && generated.has(y)) return; // a fabric link: checked when the fabric is built
-    const found = lab.links.some((l) => {
-      const a = splitEndpoint(l.a).node;
-      const b = splitEndpoint(l.b).node;
-      return (a === x && b === y) || (a === y && b === x);
-    });
-    if (!found) add(path, `no link joins ${x} and ${y}`);
-  };
-  const needNode = (n: string, path: string, kinds: readonly string[]) => {
-    const kind = kindOf(n);
-    if (kind === undefined) add(path, `unknown node "${n}"`);
-    else if (!kinds.includes(kind)) add(path, `${n} is a ${kind}; this step needs a ${kinds.join(' or ')}`);
-  };
+/** What the script's steps share as it is read in order: the context, plus what earlier steps did. */
+interface ScriptContext extends CheckContext {
+  /** Where each VM is for a `migrate` step: its eth0's link's other end, then each earlier step's destination. */
+  readonly places: Map<string, { node: string; port: string | undefined } | null>;
+  /** Ports a `migrate` step plugged the VM into (by the step). */
+  readonly plugged: Map<string, string>;
+  /** Ports a VM left (free again). */
+  readonly unplugged: Set<string>;
+  /** Each capture file to the step that writes it. */
+  readonly captureFiles: Map<string, string>;
+  /** Each TCP session's name to the step that opens it. */
+  readonly sessions: Map<string, string>;
+}
 
-  // Where each VM is for a `migrate` step: its eth0's link's other end, then each earlier step's destination.
-  const places = new Map<string, { node: string; port: string | undefined } | null>();
-  const placeOf = (vm: string) => {
-    if (!places.has(vm)) {
-      const path = used.get(`${vm}:eth0`);
-      const m = path === undefined ? null : /^links\[(\d+)\]\.(a|b)$/.exec(path);
-      const link = m === null ? undefined : lab.links[Number(m[1])];
-      places.set(vm, link === undefined ? null : splitEndpoint(m![2] === 'a' ? link.b : link.a));
-    }
-    return places.get(vm)!;
-  };
-  /** Ports a `migrate` step plugged the VM into (by the step), and ports a VM left (free again). */
-  const plugged = new Map<string, string>();
-  const unplugged = new Set<string>();
-  const takenBy = (key: string) => plugged.get(key) ?? (unplugged.has(key) ? undefined : used.get(key));
-  const migrateIssues = (mg: { vm: string; to: string; port?: string }, at: string) => {
-    // Generated VMs are plugged inside the fabric: the run reports their problems.
-    if (nodes[mg.vm]?.kind !== 'host') return;
-    const toKind = kindOf(mg.to);
-    if (toKind !== 'switch' && toKind !== 'hub' && toKind !== 'nve') return;
-    const place = placeOf(mg.vm);
-    if (place === null)
-      return add(`${at}.migrate.vm`, `${mg.vm} is not linked to anything: there is no place to move it from`);
-    if (place.node === mg.to) return add(`${at}.migrate.to`, `${mg.vm} is already on ${mg.to}`);
-    const fromKind = kindOf(place.node);
-    const need =
-      toKind === 'switch' && fromKind !== 'switch' && fromKind !== 'l3switch'
-        ? 'a switch'
-        : toKind === 'nve' && fromKind !== 'nve'
-          ? 'an NVE'
-          : null;
-    if (need !== null)
-      return add(
-        `${at}.migrate.to`,
-        `${mg.vm} is attached to ${place.node}, not ${need}: it cannot move to ${toKind === 'nve' ? 'NVE' : 'switch'} ${mg.to}`,
-      );
-    if (mg.port !== undefined) {
-      const key = `${mg.to}:${mg.port}`;
-      const by = takenBy(key);
-      if (by !== undefined)
-        return add(
-          `${at}.migrate.port`,
-          `port ${key} is already ${by.startsWith('links') ? 'linked' : 'taken'} by ${by}`,
-        );
-      plugged.set(key, `${at}.migrate`);
-    }
-    if (place.port !== undefined) {
-      const old = `${place.node}:${place.port}`;
-      if (plugged.has(old)) plugged.delete(old);
-      else unplugged.add(old);
-    }
-    places.set(mg.vm, { node: mg.to, port: mg.port });
-  };
+/** That a step's node exists and is of one of `kinds`. */
+function needNode({ add, kindOf }: CheckContext, n: string, path: string, kinds: readonly string[]): void {
+  const kind = kindOf(n);
+  if (kind === undefined) add(path, `unknown node "${n}"`);
+  else if (!kinds.includes(kind)) add(path, `${n} is a ${kind}; this step needs a ${kinds.join(' or ')}`);
+}
 
-  const captureFiles = new Map<string, string>();
-  const sessions = new Map<string, string>();
-  lab.script.forEach((step, i) => {
-    const at = `script[${i}]`;
-    if ('ping' in step) needNode(step.ping.from, `${at}.ping.from`, ['host']);
-    else if ('tcp-server' in step) needNode(step['tcp-server'].node, `${at}.tcp-server.node`, ['host']);
-    else if ('tcp-bulk' in step) needNode(step['tcp-bulk'].from, `${at}.tcp-bulk.from`, ['host']);
-    else if ('tcp-session' in step) {
-      const s = step['tcp-session'];
-      needNode(s.from, `${at}.tcp-session.from`, ['host']);
-      const first = sessions.get(s.name);
-      if (first) add(`${at}.tcp-session.name`, `session "${s.name}" is already opened by ${first}`);
-      else sessions.set(s.name, `${at}.tcp-session`);
-    } else if ('tcp-status' in step) {
-      const name = step['tcp-status'].session;
-      if (!sessions.has(name))
-        add(
-          `${at}.tcp-status.session`,
-          `no tcp-session step before this one opens "${name}"${sessions.size ? ` (sessions: ${[...sessions.keys()].join(', ')})` : ''}`,
-        );
-    } else if ('udp' in step) needNode(step.udp.from, `${at}.udp.from`, ['host']);
-    else if ('path' in step) needNode(step.path.from, `${at}.path.from`, ['host']);
-    else if ('arp' in step) needNode(step.arp.node, `${at}.arp.node`, ['host', 'router']);
-    else if ('link' in step) linkIndex(step.link.link as number | [string, string], `${at}.link.link`);
-    else if ('migrate' in step) {
-      needNode(step.migrate.vm, `${at}.migrate.vm`, ['host']);
-      needNode(step.migrate.to, `${at}.migrate.to`, ['switch', 'hub', 'nve']);
-      if (step.migrate.to === step.migrate.vm) add(`${at}.migrate.to`, 'a VM cannot move into itself');
-      else migrateIssues(step.migrate, at);
-    } else if ('capture' in step) {
-      const c = step.capture;
-      const firstFile = captureFiles.get(c.file);
-      if (firstFile) add(`${at}.capture.file`, `${c.file} is already written by ${firstFile}`);
-      else captureFiles.set(c.file, `${at}.capture`);
-      if ((c.link === undefined) === (c.port === undefined))
-        add(`${at}.capture`, 'give exactly one of link or port');
-      if (c.link !== undefined) linkIndex(c.link as number | [string, string], `${at}.capture.link`);
-      if (c.port !== undefined) {
-        const { node, port } = splitEndpoint(c.port);
-        const n = nodes[node];
-        if (!n && generated.has(node)) {
-          if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
-          else {
-            const problem = fabricPortProblem(node, port, false);
-            if (problem) add(`${at}.capture.port`, problem);
-          }
-        } else if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
-        else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
-        else {
-          const declared = declaredPorts(n);
-          const exists = declared
-            ? declared.has(port)
-            : used.has(`${node}:${port}`) ||
-              ((n.kind === 'switch' || n.kind === 'l3switch') && n.ports !== undefined && port in n.ports);
-          if (!exists)
-            add(`${at}.capture.port`, `${node} has no port "${port}" in this lab (name it in a link first)`);
-        }
-      }
-    } else if ('show' in step) {
-      const { node, table } = step.show;
-      const tableKinds: Record<string, string[]> = {
-        mac: ['switch', 'l3switch'],
-        arp: ['host', 'router', 'l3switch', 'nve'],
-        routes: ['host', 'router', 'l3switch', 'nve'],
-        acl: ['router', 'l3switch'],
-        interfaces: ['host', 'router', 'l3switch', 'nve'],
-        counters: ['host', 'router', 'switch', 'hub', 'l3switch', 'nve'],
-        stp: ['switch', 'l3switch'],
-        dhcp: ['host', 'router', 'l3switch'],
-        bd: ['nve'],
-        'bd-mac': ['nve'],
-        flood: ['nve'],
-        'arp-suppression': ['nve'],
-        vaps: ['nve'],
-        'vrf-routes': ['nve'],
-        'gateway-arp': ['nve'],
-        ecmp: ['router', 'nve'],
-        controller: ['nve'],
-        nat: ['router', 'nve'],
-        tcp: ['host', 'router'],
-      };
-      needNode(node, `${at}.show.node`, tableKinds[table]!);
-    }
+/** That a step's link reference names a link: an index in range, or two nodes some link joins. */
+function linkIndex(
+  { lab, add, generated }: CheckContext,
+  ref: number | [string, string],
+  path: string,
+): void {
+  if (typeof ref === 'number') {
+    if (ref >= lab.links.length) add(path, `there is no link ${ref} (the lab has ${lab.links.length})`);
+    return;
+  }
+  const [x, y] = ref;
+  if (generated.has(x) && generated.has(y)) return; // a fabric link: checked when the fabric is built
+  const found = lab.links.some((l) => {
+    const a = splitEndpoint(l.a).node;
+    const b = splitEndpoint(l.b).node;
+    return (a === x && b === y) || (a === y && b === x);
   });
-  return { issues, warnings: duplicateAddresses(lab, ends, formatPath) };
+  if (!found) add(path, `no link joins ${x} and ${y}`);
+}
+
+/** A step checker per kind: the step's body and its path (`script[i]`). */
+type StepCheckers = { readonly [K in StepKind]: (ctx: ScriptContext, body: StepBody<K>, at: string) => void };
+
+/** What each step kind checks, keyed by kind; one entry per step of the schema (the type makes sure of it). */
+const stepCheckers: StepCheckers = {
+  ping: (ctx, p, at) => needNode(ctx, p.from, `${at}.ping.from`, ['host']),
+  'tcp-server': (ctx, t, at) => needNode(ctx, t.node, `${at}.tcp-server.node`, ['host']),
+  'tcp-bulk': (ctx, t, at) => needNode(ctx, t.from, `${at}.tcp-bulk.from`, ['host']),
+  'tcp-session': (ctx, s, at) => {
+    needNode(ctx, s.from, `${at}.tcp-session.from`, ['host']);
+    const first = ctx.sessions.get(s.name);
+    if (first) ctx.add(`${at}.tcp-session.name`, `session "${s.name}" is already opened by ${first}`);
+    else ctx.sessions.set(s.name, `${at}.tcp-session`);
+  },
+  'tcp-status': ({ add, sessions }, { session: name }, at) => {
+    if (!sessions.has(name))
+      add(
+        `${at}.tcp-status.session`,
+        `no tcp-session step before this one opens "${name}"${sessions.size ? ` (sessions: ${[...sessions.keys()].join(', ')})` : ''}`,
+      );
+  },
+  udp: (ctx, u, at) => needNode(ctx, u.from, `${at}.udp.from`, ['host']),
+  path: (ctx, p, at) => needNode(ctx, p.from, `${at}.path.from`, ['host']),
+  arp: (ctx, a, at) => needNode(ctx, a.node, `${at}.arp.node`, ['host', 'router']),
+  wait: () => {}, // nothing to check beyond the schema
+  link: (ctx, l, at) => linkIndex(ctx, l.link as number | [string, string], `${at}.link.link`),
+  migrate: (ctx, mg, at) => {
+    needNode(ctx, mg.vm, `${at}.migrate.vm`, ['host']);
+    needNode(ctx, mg.to, `${at}.migrate.to`, ['switch', 'hub', 'nve']);
+    if (mg.to === mg.vm) ctx.add(`${at}.migrate.to`, 'a VM cannot move into itself');
+    else checkMigrate(ctx, mg, at);
+  },
+  capture: checkCapture,
+  show: (ctx, { node, table }, at) => {
+    const tableKinds: Record<string, string[]> = {
+      mac: ['switch', 'l3switch'],
+      arp: ['host', 'router', 'l3switch', 'nve'],
+      routes: ['host', 'router', 'l3switch', 'nve'],
+      acl: ['router', 'l3switch'],
+      interfaces: ['host', 'router', 'l3switch', 'nve'],
+      counters: ['host', 'router', 'switch', 'hub', 'l3switch', 'nve'],
+      stp: ['switch', 'l3switch'],
+      dhcp: ['host', 'router', 'l3switch'],
+      bd: ['nve'],
+      'bd-mac': ['nve'],
+      flood: ['nve'],
+      'arp-suppression': ['nve'],
+      vaps: ['nve'],
+      'vrf-routes': ['nve'],
+      'gateway-arp': ['nve'],
+      ecmp: ['router', 'nve'],
+      controller: ['nve'],
+      nat: ['router', 'nve'],
+      tcp: ['host', 'router'],
+    };
+    needNode(ctx, node, `${at}.show.node`, tableKinds[table]!);
+  },
+};
+
+/** The script: each step in order, by the checker of its kind (run after the links, whose ports it reads). */
+function checkScript(ctx: CheckContext): void {
+  const script: ScriptContext = {
+    ...ctx,
+    places: new Map(),
+    plugged: new Map(),
+    unplugged: new Set(),
+    captureFiles: new Map(),
+    sessions: new Map(),
+  };
+  ctx.lab.script.forEach((step, i) => {
+    const kind = stepKind(step);
+    const checker = stepCheckers[kind] as (ctx: ScriptContext, body: unknown, at: string) => void;
+    checker(script, step[kind as keyof typeof step], `script[${i}]`);
+  });
+}
+
+/** Where a VM is before a `migrate` step: its eth0's link's other end, then each earlier step's destination. */
+function placeOf(
+  { lab, used, places }: ScriptContext,
+  vm: string,
+): { node: string; port: string | undefined } | null {
+  if (!places.has(vm)) {
+    const path = used.get(`${vm}:eth0`);
+    const m = path === undefined ? null : /^links\[(\d+)\]\.(a|b)$/.exec(path);
+    const link = m === null ? undefined : lab.links[Number(m[1])];
+    places.set(vm, link === undefined ? null : splitEndpoint(m![2] === 'a' ? link.b : link.a));
+  }
+  return places.get(vm)!;
+}
+
+/** Who has a port at this point of the script: a `migrate` step, or a link unless a VM left it. */
+function takenBy({ used, plugged, unplugged }: ScriptContext, key: string): string | undefined {
+  return plugged.get(key) ?? (unplugged.has(key) ? undefined : used.get(key));
+}
+
+/**
+ * A `migrate` step of a VM of the lab to a switch, hub or NVE: the VM is linked somewhere else, of
+ * the kind it can move from, and the port it is plugged into is free; then it is there.
+ */
+function checkMigrate(ctx: ScriptContext, mg: { vm: string; to: string; port?: string }, at: string): void {
+  const { nodes, add, kindOf, plugged, unplugged, places } = ctx;
+  // Generated VMs are plugged inside the fabric: the run reports their problems.
+  if (nodes[mg.vm]?.kind !== 'host') return;
+  const toKind = kindOf(mg.to);
+  if (toKind !== 'switch' && toKind !== 'hub' && toKind !== 'nve') return;
+  const place = placeOf(ctx, mg.vm);
+  if (place === null)
+    return add(`${at}.migrate.vm`, `${mg.vm} is not linked to anything: there is no place to move it from`);
+  if (place.node === mg.to) return add(`${at}.migrate.to`, `${mg.vm} is already on ${mg.to}`);
+  const fromKind = kindOf(place.node);
+  const need =
+    toKind === 'switch' && fromKind !== 'switch' && fromKind !== 'l3switch'
+      ? 'a switch'
+      : toKind === 'nve' && fromKind !== 'nve'
+        ? 'an NVE'
+        : null;
+  if (need !== null)
+    return add(
+      `${at}.migrate.to`,
+      `${mg.vm} is attached to ${place.node}, not ${need}: it cannot move to ${toKind === 'nve' ? 'NVE' : 'switch'} ${mg.to}`,
+    );
+  if (mg.port !== undefined) {
+    const key = `${mg.to}:${mg.port}`;
+    const by = takenBy(ctx, key);
+    if (by !== undefined)
+      return add(
+        `${at}.migrate.port`,
+        `port ${key} is already ${by.startsWith('links') ? 'linked' : 'taken'} by ${by}`,
+      );
+    plugged.set(key, `${at}.migrate`);
+  }
+  if (place.port !== undefined) {
+    const old = `${place.node}:${place.port}`;
+    if (plugged.has(old)) plugged.delete(old);
+    else unplugged.add(old);
+  }
+  places.set(mg.vm, { node: mg.to, port: mg.port });
+}
+
+/** A `capture` step: a file no earlier capture writes, and exactly one of a link or a port that exists. */
+function checkCapture(ctx: ScriptContext, c: StepBody<'capture'>, at: string): void {
+  const { nodes, add, generated, used, captureFiles, fabricPortProblem } = ctx;
+  const firstFile = captureFiles.get(c.file);
+  if (firstFile) add(`${at}.capture.file`, `${c.file} is already written by ${firstFile}`);
+  else captureFiles.set(c.file, `${at}.capture`);
+  if ((c.link === undefined) === (c.port === undefined))
+    add(`${at}.capture`, 'give exactly one of link or port');
+  if (c.link !== undefined) linkIndex(ctx, c.link as number | [string, string], `${at}.capture.link`);
+  if (c.port !== undefined) {
+    const { node, port } = splitEndpoint(c.port);
+    const n = nodes[node];
+    if (!n && generated.has(node)) {
+      if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+      else {
+        const problem = fabricPortProblem(node, port, false);
+        if (problem) add(`${at}.capture.port`, problem);
+      }
+    } else if (!n) add(`${at}.capture.port`, `unknown node "${node}"`);
+    else if (port === undefined) add(`${at}.capture.port`, 'name the port: node:port');
+    else {
+      const declared = declaredPorts(n);
+      const exists = declared
+        ? declared.has(port)
+        : used.has(`${node}:${port}`) ||
+          ((n.kind === 'switch' || n.kind === 'l3switch') && n.ports !== undefined && port in n.ports);
+      if (!exists)
+        add(`${at}.capture.port`, `${node} has no port "${port}" in this lab (name it in a link first)`);
+    }
+  }
 }
 
 /** The NVE nodes' own cross-references: bridge domains, VNIs, bindings, sub-interfaces, VRFs and VBDIFs. */

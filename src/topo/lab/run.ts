@@ -37,7 +37,7 @@ import { formatDuration, parseDuration } from '../units.js';
 import { labLinksOf } from './build.js';
 import { splitEndpoint } from './check.js';
 import { type MigrateStepResult, runMigrateStep, type SessionSource } from './migrate.js';
-import type { LabFile, LabStep } from './schema.js';
+import { type LabFile, type LabStep, type StepBody, type StepKind, stepKind } from './schema.js';
 
 export { DEFAULT_EVENT_BUDGET } from '../run-guard.js';
 /** The network counts as quiet once no event is due within this time (timers wait longer; frames in flight do not). */
@@ -186,19 +186,11 @@ function advice(kind: BudgetKind, traffic: TrafficReport): string {
   return `; if that is what the lab should do, give it a larger ${kind === 'events' ? '--budget' : '--time-budget'}`;
 }
 
-/** A step's kind: the one key of its object (`ping`, `udp`, ..., `migrate`). */
-export type StepKind = LabStep extends infer S ? (S extends unknown ? keyof S : never) : never;
-
-/** What a step of kind `K` says (the value under its key). */
-export type StepBody<K extends StepKind> = Extract<LabStep, Record<K, unknown>>[K];
+// A step's kind and body live with the schema (the checks read them too); re-exported for the run's users.
+export { type StepBody, type StepKind, stepKind };
 
 /** A step runner per kind: the step's body and the virtual time it starts at, to its result. */
 type StepHandlers = { readonly [K in StepKind]: (body: StepBody<K>, now: Nanos) => StepResult };
-
-/** The kind of `step` (a step object has exactly one key, its kind). */
-export function stepKind(step: LabStep): StepKind {
-  return Object.keys(step)[0] as StepKind;
-}
 
 export class LabRunner {
   private readonly captures: { file: string; where: string; capture: Capture }[] = [];

@@ -493,6 +493,17 @@ export type LabStep = z.infer<typeof step>;
 export type LabLink = z.infer<typeof linkSchema>;
 export type LabFabric = z.infer<typeof fabricSchema>;
 
+/** A step's kind: the one key of its object (`ping`, `udp`, ..., `migrate`). */
+export type StepKind = LabStep extends infer S ? (S extends unknown ? keyof S : never) : never;
+
+/** What a step of kind `K` says (the value under its key). */
+export type StepBody<K extends StepKind> = Extract<LabStep, Record<K, unknown>>[K];
+
+/** The kind of `step` (a step object has exactly one key, its kind). */
+export function stepKind(step: LabStep): StepKind {
+  return Object.keys(step)[0] as StepKind;
+}
+
 /** JSON Schema (draft 2020-12) of the lab format, for editors. */
 export function labJsonSchema(): unknown {
   return z.toJSONSchema(labSchema, { io: 'input', unrepresentable: 'any' });
