@@ -6,22 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ServiceRuntime } from '../../src/api/service-runtime.js';
-import { startService, type TestService } from '../helpers/service.js';
+import { type ServiceWithTenant, startServiceWithTenant } from '../helpers/service.js';
 
-let svc: TestService;
-let runtime: ServiceRuntime;
-let tenant: { id: string; token: string };
+let service: ServiceWithTenant;
 before(async () => {
-  runtime = new ServiceRuntime();
-  svc = await startService({ runtime, hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
-  svc.store.publish();
-  tenant = await svc.tenant('answers');
+  service = await startServiceWithTenant('answers');
 });
-after(() => svc.close());
+after(() => service.svc.close());
 
-const as = (method: string, path: string, body?: unknown) =>
-  svc.request(method, path, { token: tenant.token, body });
+const as: ServiceWithTenant['as'] = (method, path, body) => service.as(method, path, body);
 
 test('migrating a stopped instance answers no migration, not the report of an earlier one', async () => {
   const vpc = (await as('POST', '/v1/vpcs', { name: 'm', cidrs: ['10.9.0.0/16'] })).body;
@@ -38,12 +31,12 @@ test('migrating a stopped instance answers no migration, not the report of an ea
 });
 
 test("reach to an address finds the tenant's own instance, never another tenant's with the same address", async () => {
-  const first = await svc.tenant('first');
-  const second = await svc.tenant('second');
+  const first = await service.svc.tenant('first');
+  const second = await service.svc.tenant('second');
   const ids: Record<string, string[]> = {};
   for (const t of [first, second]) {
     const call = (method: string, path: string, body?: unknown) =>
-      svc.request(method, path, { token: t.token, body });
+      service.svc.request(method, path, { token: t.token, body });
     const vpc = (await call('POST', '/v1/vpcs', { name: 'v', cidrs: ['10.5.0.0/16'] })).body;
     const subnet = (await call('POST', '/v1/subnets', { name: 's', vpc: vpc.id, cidr: '10.5.1.0/24' })).body;
     const sg = (
@@ -70,7 +63,7 @@ test("reach to an address finds the tenant's own instance, never another tenant'
     }
   }
   const [a] = ids[second.id]!;
-  const r = await svc.request('POST', '/v1/reach', {
+  const r = await service.svc.request('POST', '/v1/reach', {
     token: second.token,
     body: { src: a, dst: '10.5.1.5', protocol: 'icmp' },
   });

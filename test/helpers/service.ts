@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FabricQueue } from '../../src/api/fabric-queue.js';
 import { buildServer } from '../../src/api/server.js';
-import type { ServiceRuntime } from '../../src/api/service-runtime.js';
+import { ServiceRuntime } from '../../src/api/service-runtime.js';
 import { Store, type StoreOptions } from '../../src/store/store.js';
 
 export interface Reply {
@@ -74,5 +74,27 @@ export async function startService(
       await app.close();
       store.close();
     },
+  };
+}
+
+/** A service with a fabric (a `ServiceRuntime`) and one tenant, and requests made as that tenant. */
+export interface ServiceWithTenant {
+  readonly svc: TestService;
+  readonly runtime: ServiceRuntime;
+  readonly tenant: { id: string; token: string };
+  /** A request with the tenant's token. */
+  as(method: string, path: string, body?: unknown): Promise<Reply>;
+}
+
+export async function startServiceWithTenant(name: string): Promise<ServiceWithTenant> {
+  const runtime = new ServiceRuntime();
+  const svc = await startService({ runtime, hooks: runtime.hooks(), hypervisors: runtime.hypervisors() });
+  svc.store.publish();
+  const tenant = await svc.tenant(name);
+  return {
+    svc,
+    runtime,
+    tenant,
+    as: (method, path, body) => svc.request(method, path, { token: tenant.token, body }),
   };
 }
