@@ -14,9 +14,7 @@
  * the plan. While instances live-migrate, they run at their old place until their stop: what the
  * plan removes, and the route tables that follow them, change once they have resumed (`settle`).
  */
-import type { DhcpServer } from '../devices/dhcp/dhcp-server.js';
 import { Host } from '../devices/ip/host.js';
-import type { IpInterface } from '../devices/ip/ip-interface.js';
 import { Router } from '../devices/router/router.js';
 import type { LiveMigration, MigrationNetworkReport, PreCopyPlan } from '../migration/index.js';
 import type { Nve } from '../overlay/index.js';
@@ -111,7 +109,6 @@ export class VpcDataPlane implements DataPlane {
   private readonly parts = new Map<string, Plan>();
   private readonly nves = new Map<string, Nve>();
   readonly instances = new Map<string, InstanceState>();
-  readonly dhcpServers = new WeakMap<IpInterface, DhcpServer>();
   private readonly publicPool: string;
 
   constructor(

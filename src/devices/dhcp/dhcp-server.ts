@@ -62,7 +62,8 @@ export class DhcpServer {
 
   constructor(
     private readonly node: DhcpServerHost,
-    private readonly iface: IpInterface,
+    /** The interface it serves. */
+    readonly iface: IpInterface,
     private readonly options: DhcpServerOptions,
   ) {
     // The pool lives in one of the interface's subnets (the primary or a secondary one).

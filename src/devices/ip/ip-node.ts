@@ -256,6 +256,11 @@ export abstract class IpNode extends Device {
     return server;
   }
 
+  /** The DHCP server on the interface named `ifaceName`, if one was enabled there. */
+  dhcpServerOn(ifaceName: string): DhcpServer | undefined {
+    return this.dhcpServers.find((s) => s.iface.name === ifaceName);
+  }
+
   /** Brings the node's services up: one socket on port 67 serves every DHCP server of the node, each answering on its interface. */
   start(): void {
     if (this.dhcpServers.length > 0 && !this.isBound(DHCP_SERVER_PORT)) {

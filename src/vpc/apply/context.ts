@@ -4,9 +4,7 @@
  * apply (route tables, ACLs and security group filters to set again from the plan, flood lists to
  * bring in line, hosts to start), so each table is set once per apply however many entries changed.
  */
-import type { DhcpServer } from '../../devices/dhcp/dhcp-server.js';
 import type { Host } from '../../devices/ip/host.js';
-import type { IpInterface } from '../../devices/ip/ip-interface.js';
 import type { Router } from '../../devices/router/router.js';
 import type { LiveMigration, PreCopyPlan } from '../../migration/index.js';
 import type { Nve, SecurityGroupFilter, Vap } from '../../overlay/index.js';
@@ -31,8 +29,6 @@ export interface DataPlane {
   readonly net: Network;
   readonly fabric: FabricBuilt;
   readonly instances: Map<string, InstanceState>;
-  /** Each VBDIF's DHCP server, by the VRF's interface (kept while the VRF lives). */
-  readonly dhcpServers: WeakMap<IpInterface, DhcpServer>;
   /** Live migrations under way, by instance, until `settle` ends them. */
   readonly migrations: Map<string, { migration: LiveMigration; plan: PreCopyPlan }>;
   readonly migrationModel: { memoryBytes: number; dirtyRate: number; bandwidth: number };

@@ -11,8 +11,7 @@ function serverOf(ctx: ApplyContext, e: EntryOf<'dhcp-binding'>) {
   const nve = ctx.dp.nve(e.host);
   const vpc = nve.bridgeDomainByVni(e.vni)?.tenant;
   const router = vpc === undefined ? undefined : ctx.dp.vrf(e.host, vpc);
-  const iface = router?.iface(`vbdif${e.vni}`);
-  const server = iface === undefined ? undefined : ctx.dp.dhcpServers.get(iface);
+  const server = router?.dhcpServerOn(`vbdif${e.vni}`);
   return router === undefined || server === undefined ? undefined : { router, server };
 }
 

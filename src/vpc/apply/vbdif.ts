@@ -19,16 +19,15 @@ export const vbdifInstaller: Installer<'vbdif'> = {
     }
     const address = cidr(e.address);
     // The one construction of VBDIFs (overlay/vrf.ts): interface, VAP with the MAC static, link.
-    const iface = ctx.dp.net.addVbdif(nve, e.vpc, bd, { address, mac: parseMac(e.mac), anycast: true });
-    if (!ctx.dp.dhcpServers.has(iface)) {
-      const server = router.enableDhcpServer(e.iface, {
+    ctx.dp.net.addVbdif(nve, e.vpc, bd, { address, mac: parseMac(e.mac), anycast: true });
+    if (router.dhcpServerOn(e.iface) === undefined) {
+      router.enableDhcpServer(e.iface, {
         first: ip(e.dhcpFirst),
         last: ip(e.dhcpLast),
         router: address.address,
         manualOnly: true,
       });
       router.start();
-      ctx.dp.dhcpServers.set(iface, server);
     }
     ctx.aclSubnets.set(e.subnet, addTarget(ctx.aclSubnets.get(e.subnet), e));
     ctx.actions.push(
