@@ -244,9 +244,8 @@ export class VpcDataPlane implements DataPlane {
     if (next.entries.length === 0) this.parts.delete(part);
     else this.parts.set(part, next);
     if (later !== null) {
-      for (const [router, tables] of ctx.routeTables)
-        for (const t of tables)
-          later.routeTables.set(router, new Set([...(later.routeTables.get(router) ?? []), t]));
+      // The route tables the additions marked wait too (they follow the instances).
+      for (const [router, tables] of ctx.routeTables) later.routeTables.set(router, tables);
       ctx.routeTables.clear();
       for (const m of moves) later.filterInstances.add(m.after.instance);
       this.afterMigrations.push(() => {
