@@ -11,8 +11,8 @@
  * Kinds (hypervisor names and VTEPs come from the `FabricInventory`; a VRF is named by its VPC id):
  * - `l3-vni`           key vpc id: the VPC's L3 VNI (symmetric IRB, RFC 9135).
  * - `l2-vni`           key subnet id: the subnet's VNI, CIDR, VPC and the VPC's L3 VNI.
- * - `anycast-gateway`  key subnet id: the distributed gateway (VBDIF) on every NVE with the
- *                      subnet's BD: address `gw/len`, one MAC everywhere.
+ * - `anycast-gateway`  key subnet id: the subnet's distributed gateway, address `gw/len` and one
+ *                      MAC everywhere (each hypervisor's copy of it is a `vbdif`).
  * - `vrf`              key `host/vpc`: the VPC's VRF on a hypervisor with instances of it, on a
  *                      hypervisor with instances of a peered VPC only (`role: peering`), or on the
  *                      border (`role: border`) when the VPC has an internet gateway; `transit` is its

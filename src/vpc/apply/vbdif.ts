@@ -1,9 +1,10 @@
 /**
  * `vbdif` entries: the subnet's distributed gateway on a hypervisor, built by the one VBDIF
  * construction (`Network.addVbdif`, overlay/vrf.ts): the VRF's routed interface `vbdifN` with the
- * anycast address and MAC, a VAP of the BD for it (the MAC static there), the internal link, and a DHCP server on it in manual allocation (it hands out what the
- * service reserved, nothing else; kept on the interface while the VRF lives). Removed: the link
- * unplugged, the addresses, routes and ACLs of the interface cleared (the BD's removal takes its VAP).
+ * anycast address and MAC, a VAP of the BD for it (the MAC static there) and the internal link;
+ * and a DHCP server on it in manual allocation (it hands out what the service reserved, nothing
+ * else; kept on the interface while the VRF lives). Removed (`Network.removeVbdif`): the link
+ * unplugged, the interface's addresses, routes and ACLs cleared (the BD's removal takes its VAP).
  */
 import { cidr, ip, mac as parseMac } from '../../wire/index.js';
 import type { Installer } from './context.js';
