@@ -10,13 +10,19 @@ import { NO_TRACE, type Tracer } from './trace.js';
 export interface DeviceContext {
   readonly clock: Clock;
   readonly tracer?: Tracer;
+  /**
+   * The device whose box this one is a function of (an NVE's underlay router lives in the NVE's
+   * chassis): both see one set of ports, in the order they were added, and one set of drop
+   * counters. Each port still delivers its frames to the function that added it.
+   */
+  readonly chassis?: Device;
 }
 
 export abstract class Device {
-  readonly ports: Port[] = [];
+  readonly ports: Port[];
   /** Ports by name: configuration, captures and the lab look ports up by name (forwarding goes by index). */
-  private readonly portsByName = new Map<string, Port>();
-  readonly drops: DropCounters = {};
+  private readonly portsByName: Map<string, Port>;
+  readonly drops: DropCounters;
   protected readonly clock: Clock;
   protected tracer: Tracer;
 
@@ -26,6 +32,10 @@ export abstract class Device {
   ) {
     this.clock = context.clock;
     this.tracer = context.tracer ?? NO_TRACE;
+    const chassis = context.chassis;
+    this.ports = chassis?.ports ?? [];
+    this.portsByName = chassis?.portsByName ?? new Map();
+    this.drops = chassis?.drops ?? {};
   }
 
   abstract readonly kind: string;
@@ -46,12 +56,17 @@ export abstract class Device {
   addPort(name: string): Port {
     if (this.portsByName.has(name)) throw new Error(`${this.name} already has a port ${name}`);
     const port = new Port(this.name, name, this.ports.length);
-    port.setReceiver(this);
-    port.onLinkChange = (up, p) => this.linkChanged(p, up);
+    this.adoptPort(port);
     this.ports.push(port);
     this.portsByName.set(name, port);
     this.portAdded(port);
     return port;
+  }
+
+  /** Takes over a port of the chassis: its frames and link changes come to this device from now on. */
+  protected adoptPort(port: Port): void {
+    port.setReceiver(this);
+    port.onLinkChange = (up, p) => this.linkChanged(p, up);
   }
 
   port(name: string): Port | undefined {

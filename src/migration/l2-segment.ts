@@ -15,12 +15,12 @@
  */
 import type { Device } from '../devices/device.js';
 import type { IpInterface } from '../devices/ip/ip-interface.js';
-import { IpNode } from '../devices/ip/ip-node.js';
+import type { IpNode } from '../devices/ip/ip-node.js';
 import { Hub } from '../devices/l2/hub.js';
 import { Switch } from '../devices/l2/switch.js';
 import type { Port } from '../link/index.js';
 import type { BridgeDomain } from '../overlay/bridge-domain.js';
-import { Nve } from '../overlay/nve.js';
+import { ipStackOf, Nve } from '../overlay/nve.js';
 import type { Vap } from '../overlay/vap.js';
 import type { Nanos } from '../sim/index.js';
 import { EtherType, formatIpv4, formatMac, type Ipv4, type Mac, writeU16 } from '../wire/index.js';
@@ -77,6 +77,7 @@ function probeFrame(tag: number | null): Uint8Array {
 /** The place a frame arriving on `port` with 802.1Q tag `tag` (null: untagged) enters, or null where it would be dropped. */
 export function enter(port: Port, tag: number | null, lookup: DeviceLookup): Place | null {
   const device = lookup(port.owner);
+  if (device === undefined) return null;
   if (device instanceof Switch) {
     const config = device.portConfig(port.name);
     if (config === undefined) return null;
@@ -93,11 +94,12 @@ export function enter(port: Port, tag: number | null, lookup: DeviceLookup): Pla
       const c = device.vaps.classify(port, probeFrame(tag));
       return c.ok ? { kind: 'bd', device, bd: c.vap.bd } : null;
     }
-    // The underlay side of an NVE is a router's interface.
   }
-  if (device instanceof IpNode) {
-    const iface = device.interfaces.find((i) => i.port === port && i.vlan === tag);
-    return iface ? { kind: 'station', device, iface } : null;
+  // The underlay side of an NVE is its router's interface.
+  const stack = ipStackOf(device);
+  if (stack !== undefined) {
+    const iface = stack.interfaces.find((i) => i.port === port && i.vlan === tag);
+    return iface ? { kind: 'station', device: stack, iface } : null;
   }
   return null;
 }

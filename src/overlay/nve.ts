@@ -1,7 +1,14 @@
 /**
  * A Network Virtualization Edge (NVE) with its VTEP: the device that joins local stations to the
- * overlay. It is a router on its underlay side (routed uplinks, static routes, ECMP, ARP; it
- * forwards underlay transit traffic as a leaf does) and a set of bridge domains on its access side.
+ * overlay. It is a set of bridge domains on its access side and, on its fabric side, a VTEP that
+ * tunnels over an underlay it is given (underlay.ts), not one it is.
+ *
+ * In the simulator the underlay is the NVE's own router (`nve.router`), a function in the same box
+ * (the device's chassis): it owns the routed uplinks, the loopback with the VTEP address, static
+ * and ECMP routes and ARP, and forwards underlay transit traffic as a leaf does. Its ports deliver
+ * to it and the access ports to the NVE; both share the box's name, ports and drop counters, so
+ * tables, traces and captures read as one device. With an underlay of its own (a real UDP socket),
+ * an NVE has no router.
  *
  * Access side: a frame in on an access port is classified into a VAP and so into a BD (tags
  * popped), its source MAC is learned on that VAP, and its destination is looked up in the BD:
@@ -25,14 +32,16 @@
  * Tunnel traffic goes through an `Underlay` (underlay.ts), a datagram service between VTEPs: the
  * NVE writes the tunnel header and hands header and inner frame to `underlay.send`; the underlay
  * delivers the payloads of datagrams for the VTEP on the tunnel's port, which the NVE decapsulates.
- * By default the underlay is the NVE's own IPv4 stack (sim-underlay.ts).
+ * By default the underlay is the NVE's router (sim-underlay.ts puts an `Underlay` over its IP stack).
  *
  * The outer IPv4 header has the VTEP as source, TTL 64 and DF set: an NVE does not fragment
  * (RFC 7348 4.3), so an inner frame too large for the underlay MTU plus the encapsulation's
  * overhead (50 bytes for VXLAN) is dropped as `overlay-mtu-exceeded`.
  */
-import type { DeviceContext } from '../devices/device.js';
+import { Device, type DeviceContext } from '../devices/device.js';
+import { IpNode } from '../devices/ip/ip-node.js';
 import { Router } from '../devices/router/router.js';
+import type { Tracer } from '../devices/trace.js';
 import type { Port } from '../link/index.js';
 import type { Nanos } from '../sim/index.js';
 import {
@@ -92,7 +101,12 @@ export interface NveOptions {
   readonly macTableSize?: number;
   /** Aging of learned MAC entries, ns (default 300 s). */
   readonly agingTime?: Nanos;
-  /** The underlay to tunnel over (default: the NVE's own IPv4 stack, its routed uplinks). */
+  /** The tunnel's UDP port, to send to and listen on (default: the encapsulation's well-known port). */
+  readonly udpPort?: number;
+  /**
+   * The underlay to tunnel over. Default: a router of the NVE's own, in its box (`nve.router`),
+   * whose routed uplinks carry the tunnels.
+   */
   readonly underlay?: Underlay;
 }
 
@@ -155,8 +169,13 @@ export interface VrfAttachment {
   readonly l3Iface: string;
 }
 
-export class Nve extends Router {
-  override readonly kind = 'nve';
+export class Nve extends Device {
+  readonly kind = 'nve';
+  /**
+   * The NVE's underlay router, in the same box: routed uplinks, the VTEP's loopback, static and
+   * ECMP routes, ARP. Null when the NVE was given an underlay of its own.
+   */
+  readonly router: Router | null;
   readonly vtep: Ipv4;
   readonly encapsulation: EncapsulationKind;
   readonly controlPlane: ControlPlane;
@@ -194,18 +213,26 @@ export class Nve extends Router {
     private readonly nveOptions: NveOptions,
   ) {
     super(name, context);
+    this.router = nveOptions.underlay === undefined ? new Router(name, { ...context, chassis: this }) : null;
     this.vtep = nveOptions.vtep;
     this.encapsulation = nveOptions.encapsulation ?? 'vxlan';
     this.controlPlane = nveOptions.controlPlane ?? 'flood-and-learn';
     this.outerTtl = nveOptions.outerTtl ?? 64;
-    const tunnel = vtepOf(this.vtep, this.encapsulation);
+    const tunnel = vtepOf(this.vtep, this.encapsulation, nveOptions.udpPort);
     this.udpPort = tunnel.udpPort;
     this.ipOverhead = tunnel.overhead;
     this.tunnelProtocol = tunnel.protocol;
-    this.underlay = nveOptions.underlay ?? new IpNodeUnderlay(this, this.vtep, this.outerTtl);
+    this.underlay = nveOptions.underlay ?? new IpNodeUnderlay(this.router!, this.vtep, this.outerTtl);
     this.underlay.listen(this.tunnelProtocol, this.udpPort ?? 0, (src, _srcPort, bytes, offset, end, via) =>
       this.fromUnderlay(src, bytes, offset, end, via),
     );
+  }
+
+  /** The underlay router (every NVE the simulator builds has one); throws for an NVE given an underlay of its own. */
+  underlayRouter(): Router {
+    if (this.router === null)
+      throw new Error(`${this.name} tunnels over an underlay of its own: it has no router`);
+    return this.router;
   }
 
   // ---- configuration ----
@@ -298,8 +325,12 @@ export class Nve extends Router {
     return true;
   }
 
+  /** The access port named `portName`: added, or taken over from the router (frames on it are the NVE's). */
   private accessPort(portName: string): Port {
-    return this.port(portName) ?? this.addPort(portName);
+    const port = this.port(portName);
+    if (port === undefined) return this.addPort(portName);
+    this.adoptPort(port);
+    return port;
   }
 
   private bd(id: number): BridgeDomain {
@@ -345,9 +376,12 @@ export class Nve extends Router {
    * Starts the NVE: its services, ARP for its underlay next hops (as a leaf's routing adjacencies
    * come up before traffic), and, in controller mode, the routes of its gateway interfaces.
    */
-  override start(): void {
-    super.start();
-    for (const r of this.routes.routes()) if (r.nextHop !== null) this.resolveNeighbor(r.nextHop);
+  start(): void {
+    const router = this.router;
+    if (router !== null) {
+      router.start();
+      for (const r of router.routes.routes()) if (r.nextHop !== null) router.resolveNeighbor(r.nextHop);
+    }
     if (this.control === null) return;
     for (const g of this.gateways) {
       g.bd.bindIp(g.ip, g.mac, true);
@@ -362,8 +396,17 @@ export class Nve extends Router {
 
   // ---- access side ----
 
-  protected override receive(frame: Uint8Array, port: Port): void {
-    if (!this.vaps.isAccessPort(port)) return super.receive(frame, port);
+  override setTracer(tracer: Tracer): void {
+    super.setTracer(tracer);
+    this.router?.setTracer(tracer);
+  }
+
+  protected receive(frame: Uint8Array, port: Port): void {
+    if (!this.vaps.isAccessPort(port)) {
+      // A port of the box that is neither an access port nor the router's (no VAP on it yet).
+      if (this.router !== null) return this.router.receiveFrame(frame, port);
+      return this.drop('no-interface', port);
+    }
     if (frame.length < 14) return this.drop('runt', port, `${frame.length}-byte frame`);
     const c = this.vaps.classify(port, frame);
     if (!c.ok) return this.drop(c.reason, port, c.why);
@@ -735,4 +778,19 @@ export class Nve extends Router {
     if (local === undefined || local.l3Vni === null) return;
     local.router.routes.removeAt(ip, 32, (r) => r.source === 'evpn');
   }
+}
+
+/**
+ * The router of a node: the node itself, or an NVE's underlay router (its box's routing function);
+ * undefined for a node that does not route (a host, a switch, an NVE over a real underlay).
+ */
+export function routerOf(node: Device): Router | undefined {
+  if (node instanceof Nve) return node.router ?? undefined;
+  return node instanceof Router ? node : undefined;
+}
+
+/** The IPv4 stack of a node: a host's or router's own, an NVE's underlay router's; undefined for an L2 device. */
+export function ipStackOf(node: Device): IpNode | undefined {
+  if (node instanceof Nve) return node.router ?? undefined;
+  return node instanceof IpNode ? node : undefined;
 }

@@ -21,9 +21,13 @@ export interface Vtep {
   readonly overhead: number;
 }
 
-/** The VTEP at `address` speaking `encapsulation`. */
-export function vtepOf(address: Ipv4, encapsulation: EncapsulationKind): Vtep {
-  const udpPort = encapsulationPort(encapsulation);
+/**
+ * The VTEP at `address` speaking `encapsulation`, on its well-known port unless `port` says
+ * otherwise (Linux's vxlan device defaults to 8472, the port it used before IANA's 4789).
+ */
+export function vtepOf(address: Ipv4, encapsulation: EncapsulationKind, port?: number): Vtep {
+  const wellKnown = encapsulationPort(encapsulation);
+  const udpPort = wellKnown === undefined ? undefined : (port ?? wellKnown);
   return {
     address,
     encapsulation,

@@ -45,13 +45,13 @@ export function addBorderNve(
       mac: net.allocateMac(),
       addresses: [{ address: base + 1, prefixLength: 30 }],
     });
-    border.addInterface({
+    border.underlayRouter().addInterface({
       name: `to-${spine.name}`,
       mac: net.allocateMac(),
       addresses: [{ address: base + 2, prefixLength: 30 }],
     });
     net.addLink(spine, border, { ...underlay, aPort: 'to-border', bPort: `to-${spine.name}` });
-    border.addStaticRoute({
+    border.underlayRouter().addStaticRoute({
       prefix: { address: 0, prefixLength: 0 },
       nextHop: base + 1,
       iface: `to-${spine.name}`,

@@ -62,7 +62,10 @@ export interface FabricVm {
 
 export interface FabricBuilt {
   readonly spines: Router[];
-  /** Leaves: NVEs in leaf placement, routers in hypervisor placement. */
+  /**
+   * The leaves' routers: in hypervisor placement the leaves themselves, in leaf placement each leaf
+   * NVE's underlay router (in the NVE's box: same name and ports).
+   */
   readonly leaves: Router[];
   readonly nves: Nve[];
   readonly border: Nve | null;

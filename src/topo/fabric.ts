@@ -220,9 +220,9 @@ function placeVm(b: FabricBuild, attach: (host: Host, plan: SubnetPlan) => Nve, 
 function buildLeafNve(b: FabricBuild, l: number): void {
   const { net, spec } = b;
   const leaf = net.addNve(`leaf${l}`, { ...b.nveOptions, vtep: fabricLoopback(l) });
-  b.leaves.push(leaf);
+  b.leaves.push(leaf.underlayRouter());
   b.nves.push(leaf);
-  linkToSpines(b, leaf, l);
+  linkToSpines(b, leaf.underlayRouter(), l);
   spineRoute(b, l, { address: fabricLoopback(l), prefixLength: 32 });
   for (const p of b.plans) leaf.addBridgeDomain(p.bd, p.vni, p.tenant);
   const tenantsHere = new Set<string>();
@@ -288,7 +288,9 @@ function buildHypervisorLeaf(b: FabricBuild, l: number): void {
       vtep: base + 2,
       interfaces: [{ name: 'eth0', addresses: [{ address: base + 2, prefixLength: 30 }] }],
     });
-    server.addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'eth0' });
+    server
+      .underlayRouter()
+      .addStaticRoute({ prefix: { address: 0, prefixLength: 0 }, nextHop: base + 1, iface: 'eth0' });
     net.addLink(leaf, server, { ...b.underlay, aPort: lName, bPort: 'eth0' });
     spineRoute(b, l, { address: base, prefixLength: 30 });
     b.nves.push(server);

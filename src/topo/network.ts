@@ -67,7 +67,7 @@ export interface LinkSpec extends LinkProperties {
 export interface NveSpec extends Omit<NveOptions, 'vtep'> {
   /** The VTEP address; a loopback `lo` with it as a /32 is added unless an interface has it. */
   readonly vtep: string | Ipv4;
-  /** Underlay interfaces, as a router's. */
+  /** Underlay interfaces, given to the NVE's router as a router's (not with an `underlay` of its own). */
   readonly interfaces?: readonly RouterInterfaceSpec[];
 }
 
@@ -208,22 +208,35 @@ export class Network {
     return router;
   }
 
-  /** Adds an NVE (a VTEP with its underlay interfaces): a leaf switch's or a hypervisor's. */
+  /**
+   * Adds an NVE (a VTEP with its underlay interfaces, on its router in the same box): a leaf
+   * switch's or a hypervisor's.
+   */
   addNve(name: string, spec: NveSpec): Nve {
     this.claimName(name);
     const vtep = typeof spec.vtep === 'string' ? ip(spec.vtep) : spec.vtep;
     const nve = new Nve(name, this.context(), { ...spec, vtep });
-    for (const i of spec.interfaces ?? []) {
-      nve.addInterface({
-        name: i.name,
-        port: i.port,
-        mac: i.mac !== undefined ? this.useMac(i.mac) : this.nextMac(),
-        addresses: i.addresses.map(toCidr),
-        vlan: i.vlan,
-      });
+    const router = nve.router;
+    if (router === null) {
+      if ((spec.interfaces ?? []).length > 0)
+        throw new Error(`${name} tunnels over an underlay of its own: it has no router to give interfaces`);
+    } else {
+      for (const i of spec.interfaces ?? []) {
+        router.addInterface({
+          name: i.name,
+          port: i.port,
+          mac: i.mac !== undefined ? this.useMac(i.mac) : this.nextMac(),
+          addresses: i.addresses.map(toCidr),
+          vlan: i.vlan,
+        });
+      }
+      if (!router.ownsAddress(vtep))
+        router.addInterface({
+          name: 'lo',
+          mac: this.nextMac(),
+          addresses: [{ address: vtep, prefixLength: 32 }],
+        });
     }
-    if (!nve.ownsAddress(vtep))
-      nve.addInterface({ name: 'lo', mac: this.nextMac(), addresses: [{ address: vtep, prefixLength: 32 }] });
     this.nodes.set(name, nve);
     this.overlay.register(nve);
     return nve;
@@ -303,7 +316,7 @@ export class Network {
     if (name !== undefined) {
       const existing = device.port(name);
       if (existing) return existing;
-      if (device instanceof Host || device instanceof Router)
+      if (device instanceof Host || device instanceof Router || device instanceof Nve)
         throw new Error(`${device.name} has no port "${name}" (declare an interface on it first)`);
       return device.addPort(name);
     }
@@ -311,7 +324,7 @@ export class Network {
     if (free) return free;
     if (device instanceof Host) throw new Error(`${device.name} has no free NIC`);
     // Switches and hubs number their ports from 1, routers name them eth0, eth1, ...: the first name not taken.
-    const prefix = device instanceof Router ? 'eth' : '';
+    const prefix = device instanceof Router || device instanceof Nve ? 'eth' : '';
     for (let n = prefix ? 0 : 1; ; n++)
       if (!device.port(`${prefix}${n}`)) return device.addPort(`${prefix}${n}`);
   }
@@ -383,7 +396,7 @@ export class Network {
   start(): void {
     this.overlay.connect();
     for (const n of this.nodes.values()) if (n instanceof Switch) n.start();
-    for (const n of this.nodes.values()) if (n instanceof Router) n.start();
+    for (const n of this.nodes.values()) if (n instanceof Router || n instanceof Nve) n.start();
     for (const n of this.nodes.values()) if (n instanceof Host) n.start();
   }
 

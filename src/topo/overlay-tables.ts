@@ -6,7 +6,7 @@
  */
 import type { Device } from '../devices/device.js';
 import type { Router } from '../devices/router/router.js';
-import { describeEncapsulation, Nve } from '../overlay/index.js';
+import { describeEncapsulation, Nve, routerOf } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { formatIpv4, formatMac } from '../wire/index.js';
 import type { Row } from './rows.js';
@@ -88,7 +88,7 @@ export function overlayTable(node: Device, table: string, now: Nanos): Row[] {
         ),
       );
     case 'ecmp':
-      return Object.entries((node as Router).ecmpChoices)
+      return Object.entries((routerOf(node) as Router).ecmpChoices)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([iface, packets]) => ({ interface: iface, packets }));
     case 'nat': {

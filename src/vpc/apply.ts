@@ -15,9 +15,9 @@
  * plan removes, and the route tables that follow them, change once they have resumed (`settle`).
  */
 import { Host } from '../devices/ip/host.js';
-import { Router } from '../devices/router/router.js';
+import type { Router } from '../devices/router/router.js';
 import type { LiveMigration, MigrationNetworkReport, PreCopyPlan } from '../migration/index.js';
-import type { Nve } from '../overlay/index.js';
+import { type Nve, routerOf } from '../overlay/index.js';
 import type { Nanos } from '../sim/index.js';
 import { buildFabric, type FabricBuilt } from '../topo/fabric.js';
 import { Network } from '../topo/network.js';
@@ -172,7 +172,7 @@ export class VpcDataPlane implements DataPlane {
   router(name: string, vrf: string | null): Router | undefined {
     if (vrf !== null) return this.vrf(name, vrf);
     const node = this.net.nodes.get(name);
-    return node instanceof Router ? node : undefined;
+    return node === undefined ? undefined : routerOf(node);
   }
 
   /** The host of an instance, if applied. */

@@ -82,7 +82,7 @@ function overlay(options: Options = {}) {
       ...(options.encapsulation ? { encapsulation: options.encapsulation } : {}),
       ...(options.agingTime !== undefined ? { agingTime: options.agingTime } : {}),
     });
-    nve.addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip(`172.16.${i + 1}.1`) });
+    nve.underlayRouter().addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip(`172.16.${i + 1}.1`) });
     r.addStaticRoute({ prefix: cidr(`${VTEP[i]}/32`), nextHop: ip(`172.16.${i + 1}.2`) });
     underlay.push(
       net.addLink(nve, r, {
@@ -503,8 +503,9 @@ function twoUplinks(mtu: { up1: number; up2: number }, order: readonly ('up1' | 
     interfaces: [{ name: 'up', addresses: ['172.16.2.2/30'], mac: UPLINK_MAC[1] }],
   });
   const via = { up1: '172.16.1.1', up2: '172.16.3.1' };
-  for (const u of order) nve1.addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip(via[u]), iface: u });
-  nve2.addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip('172.16.2.1') });
+  for (const u of order)
+    nve1.underlayRouter().addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip(via[u]), iface: u });
+  nve2.underlayRouter().addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip('172.16.2.1') });
   r.addStaticRoute({ prefix: cidr(`${VTEP[0]}/32`), nextHop: ip('172.16.3.2') });
   r.addStaticRoute({ prefix: cidr(`${VTEP[1]}/32`), nextHop: ip('172.16.2.2') });
   net.addLink(nve1, r, { aPort: 'up1', bPort: 'e1', mtu: mtu.up1 });
@@ -547,7 +548,7 @@ for (const [mtu, order, delivered] of [
     net.start();
     net.run();
     // A small datagram of the flow first: it leaves by the second route's uplink, as computed.
-    const tunnel = tunnelTx(nve1, ['up1', 'up2']);
+    const tunnel = tunnelTx(nve1.underlayRouter(), ['up1', 'up2']);
     vm1.sendUdp(port, ip(VM_IP[1]!), 9, new Uint8Array(8));
     net.run();
     assert.equal(vm2.udpLog.length, 1);
@@ -580,7 +581,7 @@ function lone(encapsulation?: EncapsulationKind) {
     interfaces: [{ name: 'up', addresses: ['172.16.1.2/30'], mac: UPLINK_MAC[0] }],
     ...(encapsulation ? { encapsulation } : {}),
   });
-  nve.addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip('172.16.1.1') });
+  nve.underlayRouter().addStaticRoute({ prefix: cidr('0.0.0.0/0'), nextHop: ip('172.16.1.1') });
   nve.addBridgeDomain(BD, VNI, 'A');
   nve.addSubinterface('vm', { kind: 'untagged' }, BD);
   const vm = net.addHost('vm1', { ip: `${VM_IP[0]}/24`, mac: VM_MAC[0] });
@@ -588,7 +589,7 @@ function lone(encapsulation?: EncapsulationKind) {
   const st = station(net, 'st');
   net.addLink(st, nve, { bPort: 'up' });
   // nve1 knows the station's MAC, so that an ICMP error it sends leaves at once.
-  nve.iface('up')!.arp.set(ip('172.16.1.1'), ST_MAC, 0);
+  nve.underlayRouter().iface('up')!.arp.set(ip('172.16.1.1'), ST_MAC, 0);
   const vmRx = net.capture().attachPort(vm.port('eth0')!, 'rx').frames;
   net.start();
   net.run();
@@ -753,7 +754,9 @@ test('bridge domain configuration: ids and VNIs are unique, VNIs are 1..2^24-1, 
   const nve = net.addNve('nve1', { vtep: '10.255.0.1' });
   // No interface carried the VTEP address: a loopback got it.
   assert.deepEqual(
-    nve.interfaces.map((i) => [i.name, i.addresses.map((a) => `${formatIpv4(a.address)}/${a.prefixLength}`)]),
+    nve
+      .underlayRouter()
+      .interfaces.map((i) => [i.name, i.addresses.map((a) => `${formatIpv4(a.address)}/${a.prefixLength}`)]),
     [['lo', ['10.255.0.1/32']]],
   );
   const bd = nve.addBridgeDomain(10, 5000, 'A');

@@ -122,7 +122,7 @@ test('the fast VXLAN path takes what the IPv4 receive path takes: one 802.1Q tag
     writeMac(inner, 6, 0x02_00_00_00_00_99);
     writeU16(inner, 12, 0x88b5);
     const f = new Uint8Array(18 + 20 + 8 + 8 + inner.length);
-    writeMac(f, 0, nve.iface('up')!.mac);
+    writeMac(f, 0, nve.underlayRouter().iface('up')!.mac);
     writeMac(f, 6, injector.interfaces[0]!.mac);
     writeU16(f, 12, tpid);
     writeU16(f, 14, 0); // VID 0: a priority tag

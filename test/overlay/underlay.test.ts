@@ -106,6 +106,12 @@ test('an NVE over an underlay of its own: the ping crosses as VXLAN datagrams, V
     assert.notEqual(d.src, d.dst);
   }
   for (const { nve } of nves) {
+    // No IP stack of its own: the NVE's only ports are its access ports.
+    assert.equal(nve.router, null);
+    assert.deepEqual(
+      nve.ports.map((p) => p.name),
+      ['vm'],
+    );
     assert.equal(nve.counters.encapsulated, wires.sent.filter((d) => d.src === nve.vtep).length);
     assert.equal(nve.counters.decapsulated, wires.sent.filter((d) => d.dst === nve.vtep).length);
     assert.deepEqual(nve.drops, {});

@@ -65,7 +65,7 @@ function buildNve(net: Network, name: string, node: NveNode): (() => void)[] {
     })),
   });
   for (const r of node.routes ?? [])
-    nve.addStaticRoute({
+    nve.underlayRouter().addStaticRoute({
       prefix: cidr(r.to),
       nextHop: r.via === undefined ? undefined : ip(r.via),
       iface: r.dev,

@@ -11,12 +11,14 @@
  * Each step kind has one handler in a table keyed by kind (`LabRunner.handlers`; the `migrate`
  * step's is `migrate.ts`), so adding a step kind to the schema fails to compile until it has one.
  */
+
+import type { Device } from '../../devices/device.js';
 import { Host } from '../../devices/ip/host.js';
-import { IpNode } from '../../devices/ip/ip-node.js';
+import type { IpNode } from '../../devices/ip/ip-node.js';
 import type { PingResult, PingStatistics } from '../../devices/ip/ping.js';
 import { Hub } from '../../devices/l2/hub.js';
 import { Switch } from '../../devices/l2/switch.js';
-import { Router as RouterDevice } from '../../devices/router/router.js';
+import type { Router as RouterDevice } from '../../devices/router/router.js';
 import {
   type TcpBulkResult,
   TcpBulkTransfer,
@@ -24,7 +26,7 @@ import {
   type TcpSessionStatus,
 } from '../../devices/tcp/tcp-apps.js';
 import type { Capture, Link } from '../../link/index.js';
-import { Nve } from '../../overlay/index.js';
+import { ipStackOf, Nve, routerOf } from '../../overlay/index.js';
 import type { Nanos } from '../../sim/index.js';
 import { decodeFrame, formatIpv4, formatMac, IcmpType, IpProtocol, ip } from '../../wire/index.js';
 import { l3SwitchEngineName } from '../l3-switch.js';
@@ -410,7 +412,7 @@ export class LabRunner {
       return { step: 'udp', time: now, from: u.from, to: u.to, port: u.port, sent, echoed };
     },
     arp: (a, now) => {
-      const node = this.net.node(a.node) as IpNode;
+      const node = ipStack(this.net.node(a.node));
       const target = ip(a.ip);
       const requestsBefore = node.ipCounters.arpRequestsSent;
       const iface = node.resolveNeighbor(target);
@@ -511,7 +513,7 @@ export class LabRunner {
     const size = t.size ?? 64;
     const userTimeout = t.userTimeout === undefined ? undefined : parseDuration(t.userTimeout)!;
     const server =
-      [...this.net.nodes.values()].find((n) => n instanceof IpNode && n.ownsAddress(to))?.name ?? null;
+      [...this.net.nodes.values()].find((n) => ipStackOf(n)?.ownsAddress(to) === true)?.name ?? null;
     const base = {
       step: 'tcp-session',
       time: now,
@@ -563,9 +565,9 @@ export class LabRunner {
     let pingId = -1;
     const box = (owner: string) => owner.split('/')[0]!;
     // Past a source NAT the echo carries the identifier the NAT gave it.
-    const routers = [...this.net.nodes.values()].filter(
-      (n): n is RouterDevice => n instanceof RouterDevice && n.nats.size > 0,
-    );
+    const routers = [...this.net.nodes.values()]
+      .map(routerOf)
+      .filter((n): n is RouterDevice => n !== undefined && n.nats.size > 0);
     const translatedIds = () =>
       routers.flatMap((r) =>
         [...r.nats.values()].flatMap((nat) => nat.publicPortsFor(IpProtocol.icmp, pingId)),
@@ -626,21 +628,23 @@ export class LabRunner {
           .entries(now)
           .map((e) => ({ vlan: e.vlan, mac: e.mac, port: e.port, age: formatDuration(e.age) }));
       case 'arp':
-        return (node as IpNode).interfaces.flatMap((i) =>
+        return ipStack(node).interfaces.flatMap((i) =>
           i.arp
             .table(now)
             .map((e) => ({ interface: i.name, ip: e.ip, mac: e.mac, age: formatDuration(e.age) })),
         );
       case 'routes':
-        return (node as IpNode).routes.routes().map((r) => ({
-          destination: `${formatIpv4(r.prefix)}/${r.prefixLength}`,
-          nextHop: r.nextHop === null ? 'direct' : formatIpv4(r.nextHop),
-          interface: r.iface,
-          source: r.source,
-          metric: r.metric,
-        }));
+        return ipStack(node)
+          .routes.routes()
+          .map((r) => ({
+            destination: `${formatIpv4(r.prefix)}/${r.prefixLength}`,
+            nextHop: r.nextHop === null ? 'direct' : formatIpv4(r.nextHop),
+            interface: r.iface,
+            source: r.source,
+            metric: r.metric,
+          }));
       case 'acl': {
-        const router = node as RouterDevice;
+        const router = routerOf(node) as RouterDevice;
         return [...router.aclNames()].flatMap((name) =>
           router
             .acl(name)!
@@ -653,7 +657,7 @@ export class LabRunner {
         return stp ? stp.table() : [];
       }
       case 'dhcp': {
-        const n = node as IpNode;
+        const n = ipStack(node);
         const rows: Row[] = [];
         if (n instanceof Host && n.dhcpClient) rows.push({ role: 'client', ...n.dhcpClient.status() });
         for (const s of n.dhcpServers) for (const l of s.table()) rows.push({ role: 'lease', ...l });
@@ -672,20 +676,22 @@ export class LabRunner {
       case 'controller':
         return this.net.overlay.table();
       case 'tcp':
-        return (node as IpNode).tcp.connections().map((c) => ({
-          local: `${formatIpv4(c.local.ip)}:${c.local.port}`,
-          remote: `${formatIpv4(c.remote.ip)}:${c.remote.port}`,
-          state: c.state,
-          sndUna: c.sndUna,
-          sndNxt: c.sndNxt,
-          rcvNxt: c.rcvNxt,
-          cwnd: c.cwnd,
-          srtt: c.rto.srtt === null ? null : formatDuration(Math.round(c.rto.srtt / 1000) * 1000),
-          rto: formatDuration(c.rto.rto),
-          retransmits: c.stats.retransmissions,
-        }));
+        return ipStack(node)
+          .tcp.connections()
+          .map((c) => ({
+            local: `${formatIpv4(c.local.ip)}:${c.local.port}`,
+            remote: `${formatIpv4(c.remote.ip)}:${c.remote.port}`,
+            state: c.state,
+            sndUna: c.sndUna,
+            sndNxt: c.sndNxt,
+            rcvNxt: c.rcvNxt,
+            cwnd: c.cwnd,
+            srtt: c.rto.srtt === null ? null : formatDuration(Math.round(c.rto.srtt / 1000) * 1000),
+            rto: formatDuration(c.rto.rto),
+            retransmits: c.stats.retransmissions,
+          }));
       case 'interfaces':
-        return (node as IpNode).interfaces.map((i) => ({
+        return ipStack(node).interfaces.map((i) => ({
           interface: i.name,
           port: i.port.name,
           vlan: i.vlan,
@@ -723,11 +729,12 @@ export class LabRunner {
           topologyChanges: node.stp.topologyChanges,
         });
     }
-    if (node instanceof IpNode) {
-      Object.assign(out, node.ipCounters);
-      const tcp = node.tcpStarted;
+    const stack = ipStackOf(node);
+    if (stack !== undefined) {
+      Object.assign(out, stack.ipCounters);
+      const tcp = stack.tcpStarted;
       if (tcp) for (const [k, v] of Object.entries(tcp.counters)) out[`tcp:${k}`] = v;
-      for (const server of node.dhcpServers)
+      for (const server of stack.dhcpServers)
         for (const [type, n] of Object.entries(server.sent))
           out[`dhcpSent:${type}`] = (out[`dhcpSent:${type}`] ?? 0) + n;
       if (node instanceof Host && node.dhcpClient)
@@ -743,8 +750,9 @@ export class LabRunner {
       }
       Object.assign(out, { bdBumFrames: bum, bdMacEntries: macs });
     }
-    if (node instanceof RouterDevice)
-      for (const [iface, n] of Object.entries(node.ecmpChoices)) out[`ecmp:${iface}`] = n;
+    const router = routerOf(node);
+    if (router !== undefined)
+      for (const [iface, n] of Object.entries(router.ecmpChoices)) out[`ecmp:${iface}`] = n;
     if (node instanceof Hub) out.repeated = node.repeated;
     for (const [reason, n] of Object.entries(node.drops)) out[`drop:${reason}`] = n;
     return out;
@@ -759,4 +767,11 @@ export function runLab(
   limits?: Omit<RunLimits, 'events'>,
 ): LabRunResult {
   return new LabRunner(lab, net, budget, onStep, limits).run();
+}
+
+/** The IPv4 stack of a node a routed table or step names (the lab's checks made sure it has one). */
+function ipStack(node: Device): IpNode {
+  const stack = ipStackOf(node);
+  if (stack === undefined) throw new Error(`${node.name} has no IPv4 stack`);
+  return stack;
 }
