@@ -14,6 +14,7 @@ import { runServe, type ServeCommandOptions } from './serve-command.js';
 import { registerServiceCommands, runClient } from './service/index.js';
 import { serviceTrace } from './service/probe.js';
 import { runTour } from './tour-command.js';
+import { type HostFlag, runVtep, type VtepCommandOptions } from './vtep-command.js';
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an integer >= 0`);
@@ -254,6 +255,51 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--demo', 'load the demo (two tenants, VPCs, security groups, instances) into an empty database')
     .action(async (opts: ServeCommandOptions) => {
       status = await runServe(opts, out, err);
+    });
+
+  // `--mac` belongs to the `--host` before it: both are collected here in command-line order.
+  const hostFlags: HostFlag[] = [];
+  const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+  program
+    .command('vtep')
+    .description(
+      "run a real VTEP: vnet's NVE on a UDP socket, its stations TAP devices in network namespaces or hosts of its own (root; see docs/real.md)",
+    )
+    .argument('[config]', 'a configuration file (YAML) with many bridge domains, instead of the flags')
+    .option('--vni <n>', "the bridge domain's VNI", positiveInteger)
+    .option('--local <address>', "the VTEP's address on the underlay (an address of this host)")
+    .option('--remote <address>', 'a remote VTEP to flood to (repeatable)', collect)
+    .option('--port <n>', 'UDP port (default 4789 VXLAN, 6081 GENEVE)', (v: string) => port(v, undefined)[0]!)
+    .option('--encap <kind>', 'vxlan or geneve (default vxlan)')
+    .option(
+      '--tap <spec>',
+      'NAMESPACE[,name=IF][,ip=CIDR][,mac=MAC]: a TAP device moved into that namespace (repeatable)',
+      collect,
+    )
+    .option(
+      '--host <ip/len>',
+      "a host of vnet's own stack: ARP, ping, UDP and TCP echo on port 7 (repeatable)",
+      (v: string) => {
+        hostFlags.push({ ip: v });
+        return v;
+      },
+    )
+    .option('--mac <mac>', 'the MAC of the --host before it', (v: string) => {
+      const last = hostFlags.at(-1);
+      if (last === undefined) throw new InvalidArgumentError('--mac follows the --host it belongs to');
+      last.mac = v;
+      return v;
+    })
+    .option(
+      '--mtu <n>',
+      "the stations' MTU (default 1500 minus the encapsulation's 50 bytes)",
+      positiveInteger,
+    )
+    .option('--trace', 'print every decision of the NVE and its hosts')
+    .option('--seconds <n>', 'stop after this many seconds (default: at SIGINT or SIGTERM)', positiveNumber)
+    .option('--json', 'print the final counters as JSON')
+    .action(async (config: string | undefined, opts: VtepCommandOptions) => {
+      status = await runVtep(config, opts, hostFlags, out, err);
     });
 
   registerServiceCommands(program, serviceIo);
