@@ -9,6 +9,7 @@ import { runAllPairsBench } from './allpairs-bench.js';
 import { runDecodeCliBench } from './decode-cli-bench.js';
 import { runMigrationBench } from './migration-bench.js';
 import { runOverlayBench } from './overlay-bench.js';
+import { runRealVtepBench } from './real-vtep-bench.js';
 import { runWireBench } from './wire-bench.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
@@ -33,5 +34,7 @@ const report = {
   overlay: runOverlayBench(Boolean(process.env.BENCH_QUICK)),
   // Live migration at scale: 1,000 VMs one by one and 1,000 fifty at a time, every VM with a TCP session.
   migration: runMigrationBench(Boolean(process.env.BENCH_QUICK)),
+  // The real data plane (root): kernel VXLAN, kernel bridge + VXLAN and vnet's VTEP, iperf3 between two VMs.
+  realVtep: await runRealVtepBench(),
 };
 console.log(JSON.stringify(report, null, 2));

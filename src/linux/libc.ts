@@ -27,6 +27,10 @@ export interface Libc {
     addrLength: number,
   ): number;
   close(fd: number): number;
+  /** `read(2)` into `into[offset..]`: the byte count, or -1 (then `errno()`). */
+  read(fd: number, into: Uint8Array, offset: number, length: number): number;
+  /** `write(2)` of `bytes`: the byte count, or -1. */
+  write(fd: number, bytes: Uint8Array, length: number): number;
   /** The errno of the last call that failed. */
   errno(): number;
 }
@@ -49,6 +53,8 @@ export function libc(): Libc {
     'long sendto(int fd, const uint8_t *bytes, unsigned long length, int flags, const uint8_t *addr, uint32_t addrLength)',
   );
   const close = lib.func('int close(int fd)');
+  const read = lib.func('long read(int fd, uint8_t *buf, unsigned long count)');
+  const write = lib.func('long write(int fd, const uint8_t *buf, unsigned long count)');
   loaded = {
     ioctl: (fd, request, arg) => ioctl(fd, request, arg),
     pollAsync: (fds, count, timeoutMs, done) => poll.async(fds, count, timeoutMs, done),
@@ -57,6 +63,8 @@ export function libc(): Libc {
     sendto: (fd, bytes, length, flags, addr, addrLength) =>
       Number(sendto(fd, bytes, length, flags, addr, addrLength)),
     close: (fd) => close(fd),
+    read: (fd, into, offset, length) => Number(read(fd, into.subarray(offset, offset + length), length)),
+    write: (fd, bytes, length) => Number(write(fd, bytes, length)),
     errno: () => koffi.errno() as number,
   };
   return loaded;
@@ -66,6 +74,7 @@ export function libc(): Libc {
 export const Errno = {
   EPERM: 1,
   ENOENT: 2,
+  EAGAIN: 11,
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,

@@ -5,7 +5,7 @@
  * Ethernet frame, a write sends one. The device lives as long as its descriptor is open (it is not
  * persistent), so a process that dies leaves no TAP behind.
  */
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { Errno, libc } from './libc.js';
 
 const TUNSETIFF = 0x400454ca;
@@ -64,22 +64,20 @@ export class TapDevice {
    * real error (the device is gone).
    */
   read(into: Uint8Array, offset: number): number {
-    try {
-      return readSync(this.fd, into, offset, into.length - offset, null);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
-      throw error;
-    }
+    // libc's read, not fs.readSync: an empty queue is the common end of every drain, and
+    // fs.readSync reports it by throwing.
+    const c = libc();
+    const n = c.read(this.fd, into, offset, into.length - offset);
+    if (n >= 0) return n;
+    const errno = c.errno();
+    if (errno === Errno.EAGAIN) return 0;
+    throw new TapError(`reading TAP ${this.name}: errno ${errno}`);
   }
 
   /** Writes one frame; false when the kernel would not take it (the interface is down, or gone). */
   write(frame: Uint8Array): boolean {
     if (this.closed) return false;
-    try {
-      return writeSync(this.fd, frame) === frame.length;
-    } catch {
-      return false;
-    }
+    return libc().write(this.fd, frame, frame.length) === frame.length;
   }
 
   close(): void {

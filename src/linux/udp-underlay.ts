@@ -51,6 +51,8 @@ export class UdpUnderlay implements Underlay {
   private readonly ttl: number;
   private nextId = 1;
   private readonly mtuCache = new Map<Ipv4, { mtu: number; iface: string }>();
+  private lastSourceText = '';
+  private lastSource: Ipv4 = 0;
 
   private constructor(
     readonly address: Ipv4,
@@ -65,7 +67,12 @@ export class UdpUnderlay implements Underlay {
       this.counters.received++;
       const receiver = this.receiver;
       if (receiver === null) return;
-      receiver(ip(rinfo.address), rinfo.port, msg, 0, msg.length, undefined);
+      // Most datagrams come from the VTEP the last one came from: its address is parsed once.
+      if (rinfo.address !== this.lastSourceText) {
+        this.lastSourceText = rinfo.address;
+        this.lastSource = ip(rinfo.address);
+      }
+      receiver(this.lastSource, rinfo.port, msg, 0, msg.length, undefined);
     });
   }
 
