@@ -72,6 +72,15 @@ function cleanup(): void {
   made.length = 0;
 }
 
+/** SIGTERM, and the process's end. */
+function stopGently(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.on('exit', () => resolve());
+    c.kill('SIGTERM');
+  });
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -255,16 +264,7 @@ async function vnetVtep(): Promise<ScenarioResult> {
   }
   const measures = await iperf(mb, ma, '10.91.0.2');
   // A VTEP stopped by a signal finishes cleanly (and writes its profile, when asked for one).
-  await Promise.all(
-    children
-      .splice(0)
-      .map(
-        (c) =>
-          new Promise((resolve) =>
-            c.exitCode !== null ? resolve(null) : (c.on('exit', resolve), c.kill('SIGTERM')),
-          ),
-      ),
-  );
+  await Promise.all(children.splice(0).map(stopGently));
   return { scenario: 'vnet-vtep', measures };
 }
 
