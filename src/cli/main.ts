@@ -291,6 +291,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return v;
     })
     .option(
+      '--static <spec>',
+      'MAC,vtep=ADDR[,ip=IP]: a remote station known in advance (repeatable)',
+      collect,
+    )
+    .option(
+      '--control-plane <kind>',
+      'flood-and-learn (default), or static: only the --static stations, with ARP suppression for their IPs',
+    )
+    .option(
       '--mtu <n>',
       "the stations' MTU (default 1500 minus the encapsulation's 50 bytes)",
       positiveInteger,

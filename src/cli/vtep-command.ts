@@ -3,6 +3,7 @@
  * The quick form is one bridge domain from flags:
  *   vnet vtep --vni N --local ADDR [--remote ADDR]... [--port N] [--encap vxlan|geneve]
  *             [--tap NAMESPACE[,name=IF][,ip=CIDR][,mac=MAC]]... [--host IP/LEN [--mac MAC]]...
+ *             [--static MAC,vtep=ADDR[,ip=IP]]... [--control-plane flood-and-learn|static]
  * and `vnet vtep CONFIG.yaml` takes many (linux/vtep-config.ts). Both are checked by one schema.
  *
  * It prints what it built and `ready` once every station is up; then, with `--trace`, every
@@ -24,6 +25,8 @@ export interface VtepCommandOptions {
   readonly port?: number;
   readonly encap?: string;
   readonly tap?: string[];
+  readonly static?: string[];
+  readonly controlPlane?: string;
   readonly mtu?: number;
   readonly trace?: boolean;
   readonly seconds?: number;
@@ -51,22 +54,38 @@ export function parseTapFlag(text: string): Record<string, string> | string {
   return tap;
 }
 
+/** `MAC,vtep=ADDR[,ip=IP]` as a configuration's static entry, or a problem. */
+export function parseStaticFlag(text: string): Record<string, string> | string {
+  const [mac, ...rest] = text.split(',');
+  const entry: Record<string, string> = { mac: mac ?? '' };
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (key !== 'vtep' && key !== 'ip') return `--static ${text}: unknown setting "${key}" (vtep=, ip=)`;
+    entry[key] = eq < 0 ? '' : part.slice(eq + 1);
+  }
+  return entry;
+}
+
 /** The configuration the flags describe (checked by the same schema as a file). */
 function configFromFlags(options: VtepCommandOptions, hosts: readonly HostFlag[]): unknown {
   const taps = (options.tap ?? []).map(parseTapFlag);
-  const bad = taps.find((t) => typeof t === 'string');
+  const statics = (options.static ?? []).map(parseStaticFlag);
+  const bad = [...taps, ...statics].find((t) => typeof t === 'string');
   if (bad !== undefined) return bad;
   return {
     local: options.local,
     ...(options.encap !== undefined ? { encapsulation: options.encap } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+    ...(options.controlPlane !== undefined ? { controlPlane: options.controlPlane } : {}),
     bridgeDomains: [
       {
         vni: options.vni,
         remotes: options.remote ?? [],
         taps,
         hosts: hosts.map((h) => (h.mac === undefined ? { ip: h.ip } : { ip: h.ip, mac: h.mac })),
+        ...(statics.length > 0 ? { static: statics } : {}),
       },
     ],
   };
@@ -160,6 +179,7 @@ export async function runVtep(
     decapsulated: c.decapsulated,
     bumFrames: c.bumFrames,
     replicated: c.replicated,
+    arpSuppressed: c.arpSuppressed,
     underlayReceived: vtep.underlay.counters.received,
     underlaySent: vtep.underlay.counters.sent,
     sendErrors: vtep.underlay.counters.sendErrors,

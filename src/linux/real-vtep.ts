@@ -43,6 +43,8 @@ export interface RealHostSpec {
 export interface RealRemoteMac {
   readonly mac: Mac;
   readonly vtep: Ipv4;
+  /** The station's IP: with the `static` control plane, ARP requests for it are answered here. */
+  readonly ip?: Ipv4;
 }
 
 export interface RealBridgeDomainSpec {
@@ -64,6 +66,13 @@ export interface RealVtepSpec {
   /** MTU of the stations' interfaces (default 1500 minus the encapsulation's 50 bytes). */
   readonly mtu?: number;
   readonly bridgeDomains: readonly RealBridgeDomainSpec[];
+  /**
+   * `flood-and-learn` (default): remote stations are learned from what arrives (RFC 7348 4.1).
+   * `static`: remote stations are only the configured ones, as a controller installs them; nothing
+   * is learned from the fabric, and an ARP request for a static station's IP is answered by the
+   * VTEP itself (ARP suppression, RFC 9161) instead of flooded.
+   */
+  readonly controlPlane?: 'flood-and-learn' | 'static';
   readonly tracer?: Tracer;
   /** A name for TAP devices while they are in this namespace (default `vnt<pid>`). */
   readonly tapPrefix?: string;
@@ -102,7 +111,7 @@ export class RealVtep {
         vtep: spec.local,
         encapsulation,
         udpPort: port,
-        controlPlane: 'flood-and-learn',
+        controlPlane: spec.controlPlane === 'static' ? 'controller' : 'flood-and-learn',
         underlay,
       },
     );
@@ -125,7 +134,10 @@ export class RealVtep {
     spec.bridgeDomains.forEach((b, i) => {
       const bd = this.nve.addBridgeDomain(i + 1, b.vni);
       for (const r of b.remotes) bd.addFloodTarget(r);
-      for (const m of b.staticMacs ?? []) bd.installRemote(m.mac, m.vtep, 0, clock.now());
+      for (const m of b.staticMacs ?? []) {
+        bd.installRemote(m.mac, m.vtep, 0, clock.now());
+        if (m.ip !== undefined) bd.bindIp(m.ip, m.mac, false);
+      }
       for (const t of b.taps) {
         const name = `${prefix}t${taps++}`;
         if (name.length > 15)

@@ -8,6 +8,7 @@
  * encapsulation: vxlan          # or geneve
  * port: 4789                    # default 4789 (VXLAN), 6081 (GENEVE)
  * mtu: 1450                     # the stations' MTU (default 1500 minus 50)
+ * controlPlane: flood-and-learn # or static: only the static remotes, and ARP suppression for them
  * bridgeDomains:
  *   - vni: 100
  *     remotes: [192.168.100.1]  # head-end replication targets
@@ -16,7 +17,7 @@
  *     hosts:                    # vnet's own stations: ARP, ping, UDP and TCP echo on port 7
  *       - { ip: 10.0.0.5/24 }
  *     static:                   # remote stations known in advance (as a controller installs them)
- *       - { mac: 02:00:00:00:00:01, vtep: 192.168.100.1 }
+ *       - { mac: 02:00:00:00:00:01, vtep: 192.168.100.1, ip: 10.0.0.1 }
  * ```
  */
 import { z } from 'zod';
@@ -36,6 +37,7 @@ export const vtepConfigSchema = z.strictObject({
   encapsulation: z.enum(['vxlan', 'geneve']).optional(),
   port: z.number().int().min(1).max(65535).optional(),
   mtu: z.number().int().min(68).max(65_000).optional(),
+  controlPlane: z.enum(['flood-and-learn', 'static']).optional(),
   bridgeDomains: z
     .array(
       z.strictObject({
@@ -52,7 +54,7 @@ export const vtepConfigSchema = z.strictObject({
           )
           .optional(),
         hosts: z.array(z.strictObject({ ip: prefix, mac: mac.optional() })).optional(),
-        static: z.array(z.strictObject({ mac, vtep: address })).optional(),
+        static: z.array(z.strictObject({ mac, vtep: address, ip: address.optional() })).optional(),
       }),
     )
     .min(1, 'at least one bridge domain'),
@@ -100,6 +102,7 @@ export function checkVtepConfig(data: unknown): VtepConfigResult {
       encapsulation: c.encapsulation,
       port: c.port,
       mtu: c.mtu,
+      controlPlane: c.controlPlane,
       bridgeDomains: c.bridgeDomains.map((b) => ({
         vni: b.vni,
         remotes: (b.remotes ?? []).map((r) => parseIpv4Address(r)!),
@@ -113,7 +116,11 @@ export function checkVtepConfig(data: unknown): VtepConfigResult {
           address: parseCidr(h.ip)!,
           mac: h.mac === undefined ? undefined : parseMac(h.mac),
         })),
-        staticMacs: (b.static ?? []).map((s) => ({ mac: parseMac(s.mac)!, vtep: parseIpv4Address(s.vtep)! })),
+        staticMacs: (b.static ?? []).map((s) => ({
+          mac: parseMac(s.mac)!,
+          vtep: parseIpv4Address(s.vtep)!,
+          ip: s.ip === undefined ? undefined : parseIpv4Address(s.ip),
+        })),
       })),
     },
   };

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseTapFlag } from '../../src/cli/vtep-command.js';
+import { parseStaticFlag, parseTapFlag } from '../../src/cli/vtep-command.js';
 import { checkVtepConfig } from '../../src/linux/vtep-config.js';
 import { cidr, ip, mac } from '../../src/wire/index.js';
 
@@ -19,7 +19,7 @@ test('a configuration becomes the exact spec the VTEP is built from', () => {
         remotes: ['192.168.77.1', '192.168.77.3'],
         taps: [{ namespace: 'vm1', ifname: 'eth0', ip: '10.77.0.2/24', mac: '02:00:00:00:77:02' }],
         hosts: [{ ip: '10.77.0.5/24' }],
-        static: [{ mac: '02:00:00:00:99:99', vtep: '192.168.77.3' }],
+        static: [{ mac: '02:00:00:00:99:99', vtep: '192.168.77.3', ip: '10.77.0.9' }],
       },
     ],
   });
@@ -30,6 +30,7 @@ test('a configuration becomes the exact spec the VTEP is built from', () => {
       encapsulation: 'geneve',
       port: undefined,
       mtu: 1400,
+      controlPlane: undefined,
       bridgeDomains: [
         {
           vni: 100,
@@ -43,7 +44,7 @@ test('a configuration becomes the exact spec the VTEP is built from', () => {
             },
           ],
           hosts: [{ address: cidr('10.77.0.5/24'), mac: undefined }],
-          staticMacs: [{ mac: mac('02:00:00:00:99:99'), vtep: ip('192.168.77.3') }],
+          staticMacs: [{ mac: mac('02:00:00:00:99:99'), vtep: ip('192.168.77.3'), ip: ip('10.77.0.9') }],
         },
       ],
     },
@@ -95,6 +96,18 @@ test('every problem of a configuration, with its path', () => {
       'bridgeDomains: at least one bridge domain',
     ],
   });
+});
+
+test('--static specs: a MAC with vtep= and ip=', () => {
+  assert.deepEqual(parseStaticFlag('02:00:00:00:00:01,vtep=192.168.1.1,ip=10.0.0.1'), {
+    mac: '02:00:00:00:00:01',
+    vtep: '192.168.1.1',
+    ip: '10.0.0.1',
+  });
+  assert.equal(
+    parseStaticFlag('02:00:00:00:00:01,via=x'),
+    '--static 02:00:00:00:00:01,via=x: unknown setting "via" (vtep=, ip=)',
+  );
 });
 
 test('--tap specs: a namespace and optional name=, ip=, mac=', () => {

@@ -17,6 +17,9 @@ const skip = realDataPlaneUnavailable() ?? false;
 const noGeneve =
   skip || kernelHasDevice('geneve') ? false : 'this kernel has no geneve device (CONFIG_GENEVE is not set)';
 
+/** The MAC of the kernel's tunnel device. */
+const KERNEL_MAC = '02:00:00:00:77:01';
+
 interface Pair {
   readonly n: Namespaces;
   readonly k: string;
@@ -30,6 +33,7 @@ async function kernelAndVnet(
   n: Namespaces,
   kind: 'vxlan' | 'geneve',
   kernelOptions: string[] = [],
+  vtepOptions: string[] = [],
 ): Promise<Pair> {
   const k = n.add('k');
   const v = n.add('v');
@@ -60,6 +64,7 @@ async function kernelAndVnet(
   // veth never completes a checksum left for the NIC: without this the kernel's inner UDP and TCP
   // checksums would reach vnet unfinished (a real NIC computes them). See docs/real.md.
   n.run(k, 'ethtool', '-K', 'vx0', 'tx', 'off');
+  n.ip(k, 'link', 'set', 'vx0', 'address', KERNEL_MAC);
   n.ip(k, 'address', 'add', '10.77.0.1/24', 'dev', 'vx0');
   n.ip(k, 'link', 'set', 'vx0', 'up');
   const vtep = await n.vtep(
@@ -79,6 +84,7 @@ async function kernelAndVnet(
     '--mac',
     '02:00:00:00:77:05',
     '--json',
+    ...vtepOptions,
   );
   return { n, k, v, vm, vtep };
 }
@@ -101,6 +107,7 @@ function nodeIn(n: Namespaces, ns: string, script: string): string {
 
 interface Summary {
   encapsulated: number;
+  arpSuppressed: number;
   decapsulated: number;
   underlayReceived: number;
   drops: Record<string, number>;
@@ -310,6 +317,32 @@ test('a configuration file: two bridge domains on one subnet stay apart (VNI 100
     assert.deepEqual(
       summary.macs.filter((m) => m.vni === 200 && m.type !== 'local'),
       [{ vni: 200, mac: '02:00:00:00:99:99', where: 'vtep 192.168.77.1', type: 'controller' }],
+    );
+  } finally {
+    n.cleanup();
+  }
+});
+
+test('static control plane: the VTEP answers ARP for a static station itself (ARP suppression), learns nothing from the fabric', {
+  skip,
+}, async () => {
+  const n = new Namespaces('va');
+  try {
+    const { k, vm, vtep } = await kernelAndVnet(
+      n,
+      'vxlan',
+      [],
+      ['--control-plane', 'static', '--static', `${KERNEL_MAC},vtep=192.168.77.1,ip=10.77.0.1`],
+    );
+    assertPings(ping(n, vm, '10.77.0.1'), 'TAP -> kernel, its MAC from the static entry');
+    // The VM's ARP cache holds the kernel's MAC: the answer came from vnet's VTEP.
+    assert.match(n.run(vm, 'ip', 'neigh', 'show', '10.77.0.1').stdout, new RegExp(`lladdr ${KERNEL_MAC}`));
+    assertPings(ping(n, k, '10.77.0.5'), "kernel -> vnet's host (the kernel still floods its own ARP)");
+    const summary = await stopped(vtep);
+    assert.equal(summary.arpSuppressed, 1);
+    assert.deepEqual(
+      summary.macs.filter((m) => m.type !== 'local'),
+      [{ vni: 100, mac: KERNEL_MAC, where: 'vtep 192.168.77.1', type: 'controller' }],
     );
   } finally {
     n.cleanup();
