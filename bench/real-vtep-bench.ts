@@ -151,33 +151,38 @@ async function kernelVxlan(): Promise<ScenarioResult> {
     [a, '192.168.90.1', '192.168.90.2', '10.90.0.1/24', `${prefix}a`],
     [b, '192.168.90.2', '192.168.90.1', '10.90.0.2/24', `${prefix}b`],
   ] as const) {
-    ip(
-      [
-        'link',
-        'add',
-        'vx0',
-        'type',
-        'vxlan',
-        'id',
-        '100',
-        'local',
-        local,
-        'remote',
-        remote,
-        'dstport',
-        '4789',
-        'dev',
-        dev,
-      ],
-      ns,
-    );
+    addVxlan(ns, local, remote, dev);
     ip(['address', 'add', addr, 'dev', 'vx0'], ns);
     ip(['link', 'set', 'vx0', 'up'], ns);
   }
   return { scenario: 'kernel-vxlan', measures: await iperf(b, a, '10.90.0.2') };
 }
 
-/** Two VTEP namespaces (underlay veth) and a VM namespace behind each; `attach` joins VM to VTEP. */
+/** The kernel's VXLAN device `vx0` in `ns`: VNI 100, port 4789, flooding to `remote` over `dev`. */
+function addVxlan(ns: string, local: string, remote: string, dev: string): void {
+  ip(
+    [
+      'link',
+      'add',
+      'vx0',
+      'type',
+      'vxlan',
+      'id',
+      '100',
+      'local',
+      local,
+      'remote',
+      remote,
+      'dstport',
+      '4789',
+      'dev',
+      dev,
+    ],
+    ns,
+  );
+}
+
+/** Two VTEP namespaces joined by a veth underlay, and a VM namespace for each. */
 function vtepPair(): { va: string; vb: string; ma: string; mb: string } {
   const va = addNs('va');
   const vb = addNs('vb');
@@ -193,26 +198,7 @@ async function kernelBridgeVxlan(): Promise<ScenarioResult> {
     [va, ma, '192.168.91.1', '192.168.91.2', '10.91.0.1/24', `${prefix}u`, 'x'],
     [vb, mb, '192.168.91.2', '192.168.91.1', '10.91.0.2/24', `${prefix}w`, 'y'],
   ] as const) {
-    ip(
-      [
-        'link',
-        'add',
-        'vx0',
-        'type',
-        'vxlan',
-        'id',
-        '100',
-        'local',
-        local,
-        'remote',
-        remote,
-        'dstport',
-        '4789',
-        'dev',
-        dev,
-      ],
-      vtep,
-    );
+    addVxlan(vtep, local, remote, dev);
     ip(['link', 'add', 'br0', 'type', 'bridge'], vtep);
     veth(vtep, `${prefix}${side}`, null, vm, 'eth0', addr);
     ip(['link', 'set', 'vx0', 'master', 'br0'], vtep);

@@ -39,32 +39,39 @@ export interface HostFlag {
   mac?: string;
 }
 
-/** `NAMESPACE[,name=IF][,ip=CIDR][,mac=MAC]` as a configuration's tap entry, or a problem. */
-export function parseTapFlag(text: string): Record<string, string> | string {
-  const [namespace, ...rest] = text.split(',');
-  const tap: Record<string, string> = { namespace: namespace ?? '' };
+/**
+ * `FIRST[,key=value]...` (a flag's compact form) as a configuration entry: `FIRST` under `first`,
+ * each setting under the entry key `keys` gives it; a problem for a setting not in `keys`.
+ */
+function parseSettings(
+  flag: string,
+  text: string,
+  first: string,
+  keys: Readonly<Record<string, string>>,
+): Record<string, string> | string {
+  const [head, ...rest] = text.split(',');
+  const entry: Record<string, string> = { [first]: head ?? '' };
   for (const part of rest) {
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
-    if (key === 'name') tap.ifname = value;
-    else if (key === 'ip' || key === 'mac') tap[key] = value;
-    else return `--tap ${text}: unknown setting "${key}" (name=, ip=, mac=)`;
+    const target = Object.hasOwn(keys, key) ? keys[key] : undefined;
+    if (target === undefined)
+      return `${flag} ${text}: unknown setting "${key}" (${Object.keys(keys)
+        .map((k) => `${k}=`)
+        .join(', ')})`;
+    entry[target] = eq < 0 ? '' : part.slice(eq + 1);
   }
-  return tap;
+  return entry;
+}
+
+/** `NAMESPACE[,name=IF][,ip=CIDR][,mac=MAC]` as a configuration's tap entry, or a problem. */
+export function parseTapFlag(text: string): Record<string, string> | string {
+  return parseSettings('--tap', text, 'namespace', { name: 'ifname', ip: 'ip', mac: 'mac' });
 }
 
 /** `MAC,vtep=ADDR[,ip=IP]` as a configuration's static entry, or a problem. */
 export function parseStaticFlag(text: string): Record<string, string> | string {
-  const [mac, ...rest] = text.split(',');
-  const entry: Record<string, string> = { mac: mac ?? '' };
-  for (const part of rest) {
-    const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
-    if (key !== 'vtep' && key !== 'ip') return `--static ${text}: unknown setting "${key}" (vtep=, ip=)`;
-    entry[key] = eq < 0 ? '' : part.slice(eq + 1);
-  }
-  return entry;
+  return parseSettings('--static', text, 'mac', { vtep: 'vtep', ip: 'ip' });
 }
 
 /** The configuration the flags describe (checked by the same schema as a file). */

@@ -28,6 +28,27 @@ interface Pair {
   readonly vtep: RunningVtep;
 }
 
+/** The kernel's tunnel device `vx0` in namespace `k` (VNI 100, 10.77.0.1/24, KERNEL_MAC), over `dev`. */
+function kernelTunnel(
+  n: Namespaces,
+  k: string,
+  dev: string,
+  kind: 'vxlan' | 'geneve',
+  options: string[] = [],
+): void {
+  const how =
+    kind === 'vxlan'
+      ? ['local', '192.168.77.1', 'remote', '192.168.77.2', 'dstport', '4789', 'dev', dev]
+      : ['remote', '192.168.77.2'];
+  n.ip(k, 'link', 'add', 'vx0', 'type', kind, 'id', '100', ...how, ...options);
+  // veth never completes a checksum left for the NIC: without this the kernel's inner UDP and TCP
+  // checksums would reach vnet unfinished (a real NIC computes them). See docs/real.md.
+  n.run(k, 'ethtool', '-K', 'vx0', 'tx', 'off');
+  n.ip(k, 'link', 'set', 'vx0', 'address', KERNEL_MAC);
+  n.ip(k, 'address', 'add', '10.77.0.1/24', 'dev', 'vx0');
+  n.ip(k, 'link', 'set', 'vx0', 'up');
+}
+
 /** The kernel's tunnel device in K, vnet's VTEP in V, the TAP in VM. */
 async function kernelAndVnet(
   n: Namespaces,
@@ -39,34 +60,7 @@ async function kernelAndVnet(
   const v = n.add('v');
   const vm = n.add('vm');
   const link = n.veth(k, '192.168.77.1/24', v, '192.168.77.2/24');
-  if (kind === 'vxlan')
-    n.ip(
-      k,
-      'link',
-      'add',
-      'vx0',
-      'type',
-      'vxlan',
-      'id',
-      '100',
-      'local',
-      '192.168.77.1',
-      'remote',
-      '192.168.77.2',
-      'dstport',
-      '4789',
-      'dev',
-      link.a,
-      ...kernelOptions,
-    );
-  else
-    n.ip(k, 'link', 'add', 'vx0', 'type', 'geneve', 'id', '100', 'remote', '192.168.77.2', ...kernelOptions);
-  // veth never completes a checksum left for the NIC: without this the kernel's inner UDP and TCP
-  // checksums would reach vnet unfinished (a real NIC computes them). See docs/real.md.
-  n.run(k, 'ethtool', '-K', 'vx0', 'tx', 'off');
-  n.ip(k, 'link', 'set', 'vx0', 'address', KERNEL_MAC);
-  n.ip(k, 'address', 'add', '10.77.0.1/24', 'dev', 'vx0');
-  n.ip(k, 'link', 'set', 'vx0', 'up');
+  kernelTunnel(n, k, link.a, kind, kernelOptions);
   const vtep = await n.vtep(
     v,
     '--vni',
@@ -263,27 +257,7 @@ test('a configuration file: two bridge domains on one subnet stay apart (VNI 100
     const vm1 = n.add('vm1');
     const vm2 = n.add('vm2');
     const link = n.veth(k, '192.168.77.1/24', v, '192.168.77.2/24');
-    n.ip(
-      k,
-      'link',
-      'add',
-      'vx0',
-      'type',
-      'vxlan',
-      'id',
-      '100',
-      'local',
-      '192.168.77.1',
-      'remote',
-      '192.168.77.2',
-      'dstport',
-      '4789',
-      'dev',
-      link.a,
-    );
-    n.run(k, 'ethtool', '-K', 'vx0', 'tx', 'off');
-    n.ip(k, 'address', 'add', '10.77.0.1/24', 'dev', 'vx0');
-    n.ip(k, 'link', 'set', 'vx0', 'up');
+    kernelTunnel(n, k, link.a, 'vxlan');
     const dir = mkdtempSync(join(tmpdir(), 'vnet-vtep-'));
     const file = join(dir, 'vtep.yaml');
     writeFileSync(
