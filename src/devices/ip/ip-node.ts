@@ -167,10 +167,6 @@ export abstract class IpNode extends Device {
   /** UDP sockets and datagram endpoints (udp-sockets.ts). */
   private readonly udp: UdpSockets;
   private nextId = 1;
-  /** Scratch of the receive fast path and of `sendDatagram`'s route choice. */
-  private readonly fastKeys = newForwardingKeys();
-  private readonly datagramFlow: DatagramFlow = { src: 0, dst: 0, protocol: 0, ports: new Uint8Array(4) };
-  private readonly datagramChoice: MultipathChoice = newMultipathChoice();
 
   constructor(
     name: string,
@@ -622,7 +618,7 @@ export abstract class IpNode extends Device {
    * to handle and count.
    */
   private receiveDatagramFast(frame: Uint8Array, port: Port): boolean {
-    const k = this.fastKeys;
+    const k = FAST_KEYS;
     if (readForwardingKeys(frame, k, -1) !== null || k.dstPort < 0 || k.protocol !== IpProtocol.udp)
       return false;
     const e = this.udp.endpoint(IpProtocol.udp, k.dstPort, k.dstIp);
@@ -657,13 +653,13 @@ export abstract class IpNode extends Device {
 
   /** The route of a datagram `sendDatagram` sends (chosen among equal-cost ones by its 5-tuple, as `sendIp` would). */
   private datagramRoute(protocol: number, src: Ipv4, dst: Ipv4, srcPort: number, dstPort: number) {
-    const flow = this.datagramFlow;
+    const flow = DATAGRAM_FLOW;
     flow.src = src;
     flow.dst = dst;
     flow.protocol = protocol;
     writeU16(flow.ports, 0, srcPort);
     writeU16(flow.ports, 2, dstPort);
-    return this.routes.lookupMultipathBy(dst, flow, datagramFlowHash, this.datagramChoice);
+    return this.routes.lookupMultipathBy(dst, flow, datagramFlowHash, DATAGRAM_CHOICE);
   }
 
   /** Whether `sendDatagram` would send a datagram with `length` bytes after its UDP header (or IP header, bare). */
@@ -704,7 +700,7 @@ export abstract class IpNode extends Device {
     const length = header.length + payload.length;
     const refused = datagramFits(out, protocol, length);
     if (refused !== null) return refused;
-    if (this.datagramChoice.width > 1) this.countEcmp(out.name);
+    if (DATAGRAM_CHOICE.width > 1) this.countEcmp(out.name);
     if (protocol === IpProtocol.udp && !this.tracer.enabled && out.up && out.vlan === null) {
       const nextHop = route.nextHop ?? dst;
       const mac =
@@ -980,6 +976,15 @@ export abstract class IpNode extends Device {
 }
 
 const NO_OPTIONS = new Uint8Array(0);
+
+/**
+ * Scratch of the datagram fast paths, shared by every node (a fabric has hundreds of thousands of
+ * hosts, and only NVEs' routers use these): each is filled and read within one call, before
+ * anything that could send or receive another frame, so no two uses overlap.
+ */
+const FAST_KEYS = newForwardingKeys();
+const DATAGRAM_FLOW: DatagramFlow = { src: 0, dst: 0, protocol: 0, ports: new Uint8Array(4) };
+const DATAGRAM_CHOICE: MultipathChoice = newMultipathChoice();
 
 function datagramFlowHash(flow: DatagramFlow): number {
   return ipv4TupleHash(flow.src, flow.dst, flow.protocol, flow.ports);
