@@ -18,6 +18,9 @@ import { checkVtepConfig } from '../linux/vtep-config.js';
 import { formatIpv4 } from '../wire/index.js';
 import type { LineWriter } from './output.js';
 
+/** The longest `--seconds` a Node timer can wait (2^31 - 1 ms). */
+const MAX_SECONDS = 2_147_483;
+
 export interface VtepCommandOptions {
   readonly vni?: number;
   readonly local?: string;
@@ -74,6 +77,27 @@ export function parseStaticFlag(text: string): Record<string, string> | string {
   return parseSettings('--static', text, 'mac', { vtep: 'vtep', ip: 'ip' });
 }
 
+/** The flags given that a configuration file would say instead, as typed. */
+function configFlags(options: VtepCommandOptions, hosts: readonly HostFlag[]): string[] {
+  const single: [keyof VtepCommandOptions, string][] = [
+    ['vni', '--vni'],
+    ['local', '--local'],
+    ['port', '--port'],
+    ['encap', '--encap'],
+    ['mtu', '--mtu'],
+    ['controlPlane', '--control-plane'],
+  ];
+  const given = single.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
+  for (const [list, flag] of [
+    [options.remote, '--remote'],
+    [options.tap, '--tap'],
+    [options.static, '--static'],
+  ] as const)
+    if ((list ?? []).length > 0) given.push(flag);
+  if (hosts.length > 0) given.push('--host');
+  return given;
+}
+
 /** The configuration the flags describe (checked by the same schema as a file). */
 function configFromFlags(options: VtepCommandOptions, hosts: readonly HostFlag[]): unknown {
   const taps = (options.tap ?? []).map(parseTapFlag);
@@ -108,13 +132,9 @@ export async function runVtep(
 ): Promise<number> {
   let data: unknown;
   if (file !== undefined) {
-    if (
-      options.vni !== undefined ||
-      options.local !== undefined ||
-      (options.tap ?? []).length > 0 ||
-      hosts.length > 0
-    ) {
-      err.line('vnet vtep: give a configuration file or the flags (--vni, --local, ...), not both');
+    const given = configFlags(options, hosts);
+    if (given.length > 0) {
+      err.line(`vnet vtep: give a configuration file or the flags (${given.join(', ')}), not both`);
       return 2;
     }
     try {
@@ -171,6 +191,11 @@ export async function runVtep(
   for (const s of vtep.stations) out.line(`  VNI ${s.vni}: ${s.kind} ${s.where} ${s.mac} (port ${s.port})`);
   out.line('ready');
   out.flush();
+  if (options.seconds !== undefined && options.seconds > MAX_SECONDS) {
+    vtep.stop();
+    err.line(`vnet vtep: --seconds ${options.seconds}: at most ${MAX_SECONDS} (a timer cannot wait longer)`);
+    return 2;
+  }
   const timeout =
     options.seconds === undefined
       ? null

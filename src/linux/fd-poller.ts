@@ -60,13 +60,24 @@ export class FdPoller {
     const fds = this.fds;
     const watches = [...this.watches];
     libc().pollAsync(fds, watches.length, POLL_TIMEOUT_MS, (error, ready) => {
-      if (!error && ready > 0) {
-        const view = new DataView(fds.buffer);
-        watches.forEach((w, i) => {
-          if ((view.getInt16(i * 8 + 6, true) & ~0) !== 0 && this.watches.includes(w)) w.onReadable();
-        });
+      try {
+        if (!error && ready > 0 && !this.stopped) {
+          const view = new DataView(fds.buffer);
+          watches.forEach((w, i) => {
+            // Any event: data (POLLIN), or an error or hang-up the owner's read will report.
+            if (view.getInt16(i * 8 + 6, true) !== 0 && this.watches.includes(w)) w.onReadable();
+          });
+        }
+      } finally {
+        // One owner's failure must not end the polling of every other descriptor.
+        this.next();
       }
-      this.next();
     });
   }
 }
+
+/**
+ * The process's one poller: each `poll(2)` in flight holds a thread of libuv's pool (4 by
+ * default) for up to its timeout, so every TAP of the process shares one.
+ */
+export const sharedPoller = new FdPoller();

@@ -5,11 +5,11 @@
  * namespace sends out of the TAP enters the simulation at the current moment of a
  * `RealTimeDriver`. The namespace keeps its own stack: `ip netns exec NS ping`, tcpdump, iperf3.
  */
-import { Port } from '../link/index.js';
+import { type Link, Port } from '../link/index.js';
 import type { Network } from '../topo/network.js';
 import type { Cidr, Ipv4, Mac } from '../wire/index.js';
 import { formatIpv4, formatMac } from '../wire/index.js';
-import { FdPoller } from './fd-poller.js';
+import { sharedPoller } from './fd-poller.js';
 import { ipCommand, moveInto } from './netns.js';
 import type { RealTimeDriver } from './real-time.js';
 import { TapDevice } from './tap.js';
@@ -30,14 +30,22 @@ export interface NamespacePortSpec {
 }
 
 export class NamespacePort {
-  private readonly poller = new FdPoller();
+  private readonly poller = sharedPoller;
   private readonly tap: TapDevice;
   /** The simulation's end of the cable: a port of the namespace's own, linked to `spec.port`. */
   readonly port: Port;
   /** Frames the kernel would not take from the simulation (the TAP down, or gone). */
   writeErrors = 0;
 
-  constructor(net: Network, driver: RealTimeDriver, spec: NamespacePortSpec) {
+  /** The cable between the namespace and the simulated port, while plugged. */
+  private link: Link | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly net: Network,
+    driver: RealTimeDriver,
+    spec: NamespacePortSpec,
+  ) {
     this.tap = TapDevice.open(spec.tapName);
     try {
       const ifname = spec.ifname ?? 'eth0';
@@ -57,26 +65,35 @@ export class NamespacePort {
       this.port.onReceive = (frame) => {
         if (!tap.write(frame)) this.writeErrors++;
       };
-      net.connectPorts(this.port, spec.port, { mtu: spec.mtu ?? 1500 });
+      this.link = net.connectPorts(this.port, spec.port, { mtu: spec.mtu ?? 1500 });
       const buffer = new Uint8Array(65_535 + 18);
       this.poller.add(tap.fd, () => {
         for (let i = 0; i < 64; i++) {
-          const n = tap.read(buffer, 0);
+          let n: number;
+          try {
+            n = tap.read(buffer, 0);
+          } catch {
+            this.close(); // the namespace, and the TAP with it, is gone
+            return;
+          }
           if (n === 0) return;
           const frame = buffer.slice(0, n);
           driver.inject(() => this.port.send(frame));
         }
       });
     } catch (error) {
-      this.tap.close();
+      this.close();
       throw error;
     }
   }
 
-  /** Unplugs the namespace: the TAP goes away (and with it the interface in the namespace). */
+  /** Unplugs the namespace: the cable comes out of the simulated port, and the TAP goes away (with its interface in the namespace). */
   close(): void {
-    this.poller.stop();
+    if (this.closed) return;
+    this.closed = true;
     this.poller.remove(this.tap.fd);
+    if (this.link !== null) this.net.unplug(this.link);
+    this.link = null;
     this.tap.close();
   }
 }

@@ -39,8 +39,16 @@ export class RealTimeDriver {
     this.timer = null;
   }
 
-  /** Runs `fn` (a frame arriving from outside) at the current moment of the simulation. */
+  /**
+   * Runs `fn` (a frame arriving from outside) at the current moment of the simulation. Before
+   * `start` (or after `stop`) the simulation's time does not move: the frame waits at the time it
+   * stands at, and runs when the driver runs.
+   */
   inject(fn: () => void): void {
+    if (this.timer === null) {
+      this.scheduler.schedule(0, fn);
+      return;
+    }
     this.tick();
     this.scheduler.schedule(0, fn);
     this.tick();

@@ -18,7 +18,7 @@ import { Link } from '../link/index.js';
 import { type EncapsulationKind, encapsulationOverhead, Nve } from '../overlay/index.js';
 import { Rng } from '../sim/index.js';
 import { type Cidr, formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
-import { FdPoller } from './fd-poller.js';
+import { type FdPoller, sharedPoller } from './fd-poller.js';
 import { moveInto } from './netns.js';
 import { TapDevice } from './tap.js';
 import { TapPort } from './tap-port.js';
@@ -115,14 +115,14 @@ export class RealVtep {
         underlay,
       },
     );
-    const vtep = new RealVtep(nve, underlay, new FdPoller());
+    const vtep = new RealVtep(nve, underlay, sharedPoller);
     try {
       vtep.build(spec, clock);
+      for (const h of vtep.hosts) h.start();
     } catch (error) {
       vtep.stop();
       throw error;
     }
-    for (const h of vtep.hosts) h.start();
     return vtep;
   }
 
@@ -142,9 +142,8 @@ export class RealVtep {
         const name = `${prefix}t${taps++}`;
         if (name.length > 15)
           throw new Error(`TAP name ${name} is longer than 15 characters: choose a shorter prefix`);
-        const tap = TapDevice.open(name);
         const vap = this.nve.addSubinterface(name, { kind: 'untagged' }, bd);
-        this.taps.push(new TapPort(tap, vap.port, this.poller));
+        this.taps.push(new TapPort(TapDevice.open(name), vap.port, this.poller));
         const ifname = t.ifname ?? 'vnet0';
         moveInto(name, t.namespace, {
           rename: ifname,
@@ -188,7 +187,6 @@ export class RealVtep {
   stop(): void {
     for (const t of this.taps) t.close();
     this.taps.length = 0;
-    this.poller.stop();
     this.underlay.shutdown();
   }
 }

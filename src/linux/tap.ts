@@ -52,8 +52,10 @@ export class TapDevice {
       closeSync(fd);
       if (errno === Errno.EPERM)
         throw new TapError(`cannot make TAP ${name}: it needs root (or CAP_NET_ADMIN)`);
-      if (errno === Errno.EBUSY || errno === Errno.EEXIST || errno === Errno.EINVAL)
+      if (errno === Errno.EBUSY || errno === Errno.EEXIST)
         throw new TapError(`cannot make TAP ${name}: an interface of that name already exists`);
+      if (errno === Errno.EINVAL)
+        throw new TapError(`cannot make TAP ${name}: an interface of that name exists and is not a TAP`);
       throw new TapError(`cannot make TAP ${name}: ioctl(TUNSETIFF) failed, errno ${errno}`);
     }
     return new TapDevice(name, fd);

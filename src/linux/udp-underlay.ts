@@ -17,10 +17,9 @@ import { Errno, libc } from './libc.js';
 
 const AF_INET = 2;
 const SOCK_RAW = 3;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_RAW = 255;
-const IPPROTO_IP = 0;
-const IP_MTU_DISCOVER = 10;
-const IP_PMTUDISC_DO = 2;
 
 export interface UdpUnderlayOptions {
   /** The local VTEP address: datagrams leave from it, and the socket listens on it. */
@@ -38,13 +37,16 @@ export interface UdpUnderlayCounters {
   sent: number;
   /** Datagrams the kernel refused to send, by errno name. */
   sendErrors: Record<string, number>;
+  /** Errors the receiving socket reported while running (counted; it goes on). */
+  socketErrors: number;
 }
 
 /** Why the real underlay could not start, in words a user can act on. */
 export class UnderlayError extends Error {}
 
 export class UdpUnderlay implements Underlay {
-  readonly counters: UdpUnderlayCounters = { received: 0, sent: 0, sendErrors: {} };
+  readonly counters: UdpUnderlayCounters = { received: 0, sent: 0, sendErrors: {}, socketErrors: 0 };
+  private closed = false;
   private receiver: UnderlayReceiver | null = null;
   private readonly scratch = new Uint8Array(65_535);
   private readonly destination = new Uint8Array(16);
@@ -63,6 +65,9 @@ export class UdpUnderlay implements Underlay {
   ) {
     this.ttl = ttl;
     this.destination[0] = AF_INET; // sockaddr_in: family (little-endian u16), port 0, address
+    socket.on('error', () => {
+      this.counters.socketErrors++;
+    });
     socket.on('message', (msg, rinfo) => {
       this.counters.received++;
       const receiver = this.receiver;
@@ -81,7 +86,7 @@ export class UdpUnderlay implements Underlay {
     const socket = createSocket({ type: 'udp4', recvBufferSize: options.receiveBuffer ?? 4 << 20 });
     const where = `${formatIpv4(options.address)}:${options.port}`;
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (error: NodeJS.ErrnoException) => {
+      const failed = (error: NodeJS.ErrnoException) => {
         socket.close();
         if (error.code === 'EADDRINUSE')
           reject(
@@ -97,13 +102,17 @@ export class UdpUnderlay implements Underlay {
           );
         else if (error.code === 'EACCES') reject(new UnderlayError(`binding UDP ${where} needs root`));
         else reject(new UnderlayError(`cannot bind UDP ${where}: ${error.message}`));
+      };
+      socket.once('error', failed);
+      socket.bind({ address: formatIpv4(options.address), port: options.port, exclusive: true }, () => {
+        socket.off('error', failed);
+        resolve();
       });
-      socket.bind({ address: formatIpv4(options.address), port: options.port, exclusive: true }, () =>
-        resolve(),
-      );
     });
     const c = libc();
-    const raw = c.socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    // Non-blocking (a full send buffer drops a datagram, it never stalls the event loop) and
+    // close-on-exec (the `ip` commands this process runs do not inherit it).
+    const raw = c.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
     if (raw < 0) {
       socket.close();
       throw new UnderlayError(
@@ -112,9 +121,6 @@ export class UdpUnderlay implements Underlay {
           : `cannot open a raw socket: errno ${c.errno()}`,
       );
     }
-    const pmtu = new Uint8Array(4);
-    pmtu[0] = IP_PMTUDISC_DO;
-    c.setsockopt(raw, IPPROTO_IP, IP_MTU_DISCOVER, pmtu, 4);
     return new UdpUnderlay(options.address, options.port, socket, raw, options.ttl ?? 64);
   }
 
@@ -141,7 +147,7 @@ export class UdpUnderlay implements Underlay {
     header: Uint8Array,
     payload: Uint8Array,
   ): UnderlayRefusal | null {
-    if (protocol !== 17) return { reason: 'no-route' };
+    if (protocol !== 17 || this.closed) return { reason: 'no-route' };
     const length = 28 + header.length + payload.length;
     if (length > this.scratch.length) return this.tooBig(dst);
     const b = this.scratch;
@@ -200,13 +206,15 @@ export class UdpUnderlay implements Underlay {
       } catch {
         // the reason stays right; only the figure is missing
       }
-      this.mtuCache.set(dst, known);
+      if (known.mtu > 0) this.mtuCache.set(dst, known); // a failed lookup is tried again next time
     }
     return { reason: 'too-big', mtu: known.mtu, iface: known.iface, port: known.iface };
   }
 
   /** Closes both sockets. */
   shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.receiver = null;
     this.socket.close();
     libc().close(this.raw);

@@ -46,7 +46,9 @@ export const vtepConfigSchema = z.strictObject({
         taps: z
           .array(
             z.strictObject({
-              namespace: name,
+              namespace: z
+                .string()
+                .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, "_", "." or "-"'),
               ifname: name.optional(),
               ip: prefix.optional(),
               mac: mac.optional(),

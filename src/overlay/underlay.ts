@@ -23,8 +23,8 @@ export const UNDERLAY_GRE: UnderlayProtocol = 47;
 /**
  * Receives the payload of a datagram for the local VTEP: `bytes[offset, end)` (the UDP payload, or
  * the GRE packet), valid during the call only. `src` is the sending VTEP, `srcPort` its UDP source
- * port (0 for GRE), `via` the name of the port it arrived on (undefined when the VTEP sent it to
- * itself).
+ * port (0 for GRE), `via` the name of the port it arrived on (undefined when there is none: the
+ * VTEP sent it to itself, or the underlay is a real socket).
  */
 export type UnderlayReceiver = (
   src: Ipv4,

@@ -112,9 +112,17 @@ export class RunningVtep {
     child.stderr?.setEncoding('utf8');
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     this.ready = new Promise((resolve, reject) => {
+      const late = setTimeout(
+        () => reject(new Error(`vnet vtep printed no "ready" in 15 s: ${this.stderr}`)),
+        15_000,
+      );
+      late.unref();
       child.stdout?.on('data', (d: string) => {
         this.stdout += d;
-        if (/^ready$/m.test(this.stdout)) resolve();
+        if (/^ready$/m.test(this.stdout)) {
+          clearTimeout(late);
+          resolve();
+        }
       });
       child.stderr?.on('data', (d: string) => {
         this.stderr += d;

@@ -66,7 +66,7 @@ test('every problem of a configuration, with its path', () => {
         'local: not an IPv4 address',
         'encapsulation: Invalid option: expected one of "vxlan"|"geneve"',
         'bridgeDomains.0.vni: a VNI is 1..16777215',
-        'bridgeDomains.0.taps.0.namespace: 1 to 15 letters, digits, "_", "." or "-"',
+        'bridgeDomains.0.taps.0.namespace: 1 to 64 letters, digits, "_", "." or "-"',
         'bridgeDomains.0.hosts.0.ip: not an IPv4 address with a prefix length (10.0.0.2/24)',
       ],
     },

@@ -68,6 +68,12 @@ test('bad flags and a bad file: exit 2, every problem with its path', { skip }, 
       file,
       'local: 192.168.1.1\nbridgeDomains:\n  - vni: 0\n    hosts: [{ ip: 10.0.0.1/24 }]\n  - vni: 7\n    colour: red\n',
     );
+    const both = vtepIn(v, file, '--remote', '192.168.1.2', '--encap', 'geneve');
+    assert.equal(both.status, 2);
+    assert.equal(
+      both.stderr,
+      'vnet vtep: give a configuration file or the flags (--encap, --remote), not both\n',
+    );
     const r = vtepIn(v, file);
     assert.equal(r.status, 2);
     assert.equal(
