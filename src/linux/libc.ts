@@ -78,6 +78,7 @@ export const Errno = {
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,
+  ENOBUFS: 105,
   EMSGSIZE: 90,
   ENETUNREACH: 101,
   EHOSTUNREACH: 113,

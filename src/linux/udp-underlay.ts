@@ -187,7 +187,8 @@ export class UdpUnderlay implements Underlay {
     const name = ERRNO_NAMES[errno] ?? `errno-${errno}`;
     this.counters.sendErrors[name] = (this.counters.sendErrors[name] ?? 0) + 1;
     if (errno === Errno.EMSGSIZE) return this.tooBig(dst);
-    return { reason: 'no-route' };
+    if (errno === Errno.ENETUNREACH || errno === Errno.EHOSTUNREACH) return { reason: 'no-route' };
+    return { reason: 'send-failed', why: `sendto: ${name}` };
   }
 
   /** The refusal of a datagram too big for the route to `dst` (its interface's MTU, asked once). */
@@ -229,4 +230,6 @@ const ERRNO_NAMES: Record<number, string> = {
   [Errno.EHOSTUNREACH]: 'EHOSTUNREACH',
   [Errno.EPERM]: 'EPERM',
   [Errno.EINVAL]: 'EINVAL',
+  [Errno.EAGAIN]: 'EAGAIN (send buffer full)',
+  [Errno.ENOBUFS]: 'ENOBUFS',
 };

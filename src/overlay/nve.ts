@@ -637,6 +637,8 @@ export class Nve extends Device {
   private refused(r: UnderlayRefusal, frame: Uint8Array, vtep: Ipv4): void {
     if (r.reason === 'no-route')
       return this.drop('no-route-to-vtep', undefined, `no underlay route to VTEP ${formatIpv4(vtep)}`);
+    if (r.reason === 'send-failed')
+      return this.drop('underlay-send-failed', undefined, `to VTEP ${formatIpv4(vtep)}: ${r.why}`);
     const outerLength = frame.length + this.ipOverhead;
     this.drop(
       'overlay-mtu-exceeded',

@@ -45,6 +45,11 @@ export type UnderlayRefusal =
       /** The interface the route leaves by, and its port. */
       readonly iface: string;
       readonly port: string;
+    }
+  | {
+      /** Any other refusal (a real socket's full send buffer, a firewall): what the system said. */
+      readonly reason: 'send-failed';
+      readonly why: string;
     };
 
 export interface Underlay {

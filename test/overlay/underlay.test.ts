@@ -31,6 +31,8 @@ class DatagramNetwork {
   readonly endpoints = new Map<Ipv4, { nve?: Nve; receivers: Map<number, UnderlayReceiver> }>();
   /** Datagrams longer than this (tunnel header and frame) are refused as too big. */
   limit = Number.POSITIVE_INFINITY;
+  /** When set, every send is refused with this (a real socket's full buffer, say). */
+  failure: string | null = null;
 
   underlay(address: Ipv4): Underlay {
     const net = this;
@@ -51,6 +53,7 @@ class DatagramNetwork {
       send(protocol: UnderlayProtocol, dst, srcPort, dstPort, header, payload) {
         const refused = check(protocol, dst, srcPort, dstPort, header.length + payload.length);
         if (refused !== null) return refused;
+        if (net.failure !== null) return { reason: 'send-failed', why: net.failure };
         const bytes = new Uint8Array(header.length + payload.length);
         bytes.set(header);
         bytes.set(payload, header.length);
@@ -118,7 +121,7 @@ test('an NVE over an underlay of its own: the ping crosses as VXLAN datagrams, V
   }
 });
 
-test('a datagram the underlay refuses is dropped by reason: too big for its path, no route to the VTEP', () => {
+test('a datagram the underlay refuses is dropped by reason: too big for its path, no route to the VTEP, a send that failed', () => {
   const { net, wires, nves } = twoNves();
   wires.limit = 100;
   net.start();
@@ -127,8 +130,17 @@ test('a datagram the underlay refuses is dropped by reason: too big for its path
   const nve1 = nves[0]!.nve;
   assert.ok((nve1.drops['overlay-mtu-exceeded'] ?? 0) >= 1, JSON.stringify(nve1.drops));
   wires.limit = Number.POSITIVE_INFINITY;
+  const far = wires.endpoints.get(nves[1]!.nve.vtep)!;
   wires.endpoints.delete(nves[1]!.nve.vtep);
   nves[0]!.vm.ping(ip('10.1.0.3'), { count: 1 });
   net.run();
   assert.ok((nve1.drops['no-route-to-vtep'] ?? 0) >= 1, JSON.stringify(nve1.drops));
+  wires.endpoints.set(nves[1]!.nve.vtep, far);
+  const encapsulated = nve1.counters.encapsulated;
+  wires.failure = 'sendto: EAGAIN (send buffer full)';
+  const drops = nve1.drops['underlay-send-failed'] ?? 0;
+  nves[0]!.vm.sendUdp(9, ip('10.1.0.2'), 9, new Uint8Array(8));
+  net.run();
+  assert.equal(nve1.drops['underlay-send-failed'], drops + 1);
+  assert.equal(nve1.counters.encapsulated, encapsulated);
 });
