@@ -15,10 +15,10 @@ import { Host } from '../devices/ip/host.js';
 import { TcpEchoServer } from '../devices/tcp/tcp-apps.js';
 import type { Tracer } from '../devices/trace.js';
 import { Link } from '../link/index.js';
-import { type EncapsulationKind, encapsulationOverhead, Nve } from '../overlay/index.js';
+import { type EncapsulationKind, encapsulationOverhead, encapsulationPort, Nve } from '../overlay/index.js';
 import { Rng } from '../sim/index.js';
 import { type Cidr, formatIpv4, formatMac, type Ipv4, type Mac } from '../wire/index.js';
-import { type FdPoller, sharedPoller } from './fd-poller.js';
+import { sharedPoller } from './fd-poller.js';
 import { moveInto } from './netns.js';
 import { TapDevice } from './tap.js';
 import { TapPort } from './tap-port.js';
@@ -96,12 +96,11 @@ export class RealVtep {
   private constructor(
     readonly nve: Nve,
     readonly underlay: UdpUnderlay,
-    private readonly poller: FdPoller,
   ) {}
 
   static async start(spec: RealVtepSpec): Promise<RealVtep> {
     const encapsulation = spec.encapsulation ?? 'vxlan';
-    const port = spec.port ?? (encapsulation === 'vxlan' ? 4789 : 6081);
+    const port = spec.port ?? encapsulationPort(encapsulation)!;
     const underlay = await UdpUnderlay.open({ address: spec.local, port });
     const clock = new WallClock();
     const nve = new Nve(
@@ -115,7 +114,7 @@ export class RealVtep {
         underlay,
       },
     );
-    const vtep = new RealVtep(nve, underlay, sharedPoller);
+    const vtep = new RealVtep(nve, underlay);
     try {
       vtep.build(spec, clock);
       for (const h of vtep.hosts) h.start();
@@ -143,7 +142,7 @@ export class RealVtep {
         if (name.length > 15)
           throw new Error(`TAP name ${name} is longer than 15 characters: choose a shorter prefix`);
         const vap = this.nve.addSubinterface(name, { kind: 'untagged' }, bd);
-        this.taps.push(new TapPort(TapDevice.open(name), vap.port, this.poller));
+        this.taps.push(new TapPort(TapDevice.open(name), vap.port, sharedPoller));
         const ifname = t.ifname ?? 'vnet0';
         moveInto(name, t.namespace, {
           rename: ifname,
@@ -183,7 +182,7 @@ export class RealVtep {
     });
   }
 
-  /** Closes the TAPs (their interfaces vanish), the sockets and the poller. */
+  /** Closes the TAPs (their interfaces vanish, and the poller forgets them) and the sockets. */
   stop(): void {
     for (const t of this.taps) t.close();
     this.taps.length = 0;
